@@ -1,0 +1,69 @@
+#pragma once
+// KubeClient: HTTP/1.1 GETs against the API server over TCP or TLS (Boost.Beast on Asio C++20
+// coroutines), with bearer tokens from the connection's TokenSource (one retry with a fresh token
+// after a 401). Every request opens its own connection; responses are bounded. Transport failures
+// and HTTP statuses come back as values. Call only from the owning io_context's thread.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "core/result.h"
+#include "k8s/connection.h"
+
+namespace podmedic::k8s {
+
+namespace net = boost::asio;
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;          // whole body for one-shot calls and for non-200 stream responses
+  std::string content_type;
+  int retry_after_seconds = -1;  // Retry-After (integer seconds), -1 if absent
+  bool stopped = false;          // the stream sink asked to stop
+};
+
+// Receives body bytes of a 200 streaming response as they arrive; returns false to stop.
+using BodySink = std::function<bool(std::string_view)>;
+
+class KubeClient {
+ public:
+  KubeClient(net::any_io_executor ex, ClusterConnection conn);
+  ~KubeClient();
+  KubeClient(const KubeClient&) = delete;
+  KubeClient& operator=(const KubeClient&) = delete;
+
+  // One-shot GET of `target` (path + query, below the server's base path). A body over
+  // `max_body` bytes is an error. `timeout` bounds the whole exchange.
+  net::awaitable<Result<HttpResponse>> get(std::string target, std::size_t max_body,
+                                           std::chrono::milliseconds timeout);
+
+  // Streaming GET (watch): a 200 body goes to `sink` as it arrives, until the server ends the
+  // response (Ok with stopped=false), the sink stops it, or `max_duration` passes (error
+  // "timeout"). A non-200 response is returned whole, bounded, without calling the sink.
+  net::awaitable<Result<HttpResponse>> stream(std::string target, BodySink sink,
+                                              std::chrono::milliseconds max_duration);
+
+  const ClusterConnection& connection() const { return conn_; }
+
+ private:
+  struct Tls;
+  net::awaitable<Result<HttpResponse>> request(std::string target, std::size_t max_body,
+                                               const BodySink* sink, std::chrono::milliseconds timeout);
+  net::awaitable<Result<HttpResponse>> request_once(std::string target, std::size_t max_body,
+                                                    const BodySink* sink,
+                                                    std::chrono::milliseconds timeout);
+  net::any_io_executor ex_;
+  ClusterConnection conn_;
+  std::unique_ptr<Tls> tls_;
+};
+
+// Query helpers.
+std::string url_encode(std::string_view s);
+
+}  // namespace podmedic::k8s

@@ -1,0 +1,739 @@
+#include "k8s/decode.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/units.h"
+
+namespace podmedic::k8s {
+namespace od = simdjson::ondemand;
+
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
+
+const char* to_string(WatchType t) {
+  switch (t) {
+    case WatchType::kAdded: return "ADDED";
+    case WatchType::kModified: return "MODIFIED";
+    case WatchType::kDeleted: return "DELETED";
+    case WatchType::kBookmark: return "BOOKMARK";
+    case WatchType::kError: return "ERROR";
+    case WatchType::kUnknown: return "UNKNOWN";
+  }
+  return "UNKNOWN";
+}
+
+void PodView::clear() {
+  ns = phase = reason = node = restart_policy = owner_kind = owner_name = 0;
+  name.clear();
+  uid.clear();
+  resource_version.clear();
+  created = deleting_since = 0;
+  opted_out = ready = false;
+  mark = 0;
+  status_message.clear();
+  containers.clear();
+}
+
+void EventView::clear() {
+  ns = involved_kind = reason = type = source = 0;
+  name.clear();
+  resource_version.clear();
+  involved_name.clear();
+  involved_uid.clear();
+  field_path.clear();
+  message.clear();
+  count = 1;
+  first_seen = last_seen = 0;
+  mark = 0;
+}
+
+namespace {
+
+// Cuts at most `max` bytes without splitting a UTF-8 sequence.
+void assign_bounded(std::string& out, std::string_view s, std::size_t max = kMaxMessageBytes) {
+  if (s.size() > max) {
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    s = s.substr(0, n);
+  }
+  out.assign(s);
+}
+
+bool is_type(od::value& v, od::json_type want) {
+  od::json_type t;
+  return !v.type().get(t) && t == want;
+}
+
+// Reads a string; null or another type leaves `out` empty (tolerant) and returns true.
+bool get_str(od::value v, std::string_view& out) {
+  out = {};
+  if (!is_type(v, od::json_type::string)) return true;
+  return !v.get_string().get(out);
+}
+
+bool get_int(od::value v, std::int64_t& out) {
+  if (!is_type(v, od::json_type::number)) return true;
+  return !v.get_int64().get(out);
+}
+
+bool get_bool(od::value v, bool& out) {
+  if (!is_type(v, od::json_type::boolean)) return true;
+  return !v.get_bool().get(out);
+}
+
+bool get_time(od::value v, std::int64_t& out) {
+  std::string_view s;
+  if (!get_str(v, s)) return false;
+  out = parse_rfc3339(s);
+  return true;
+}
+
+// Calls f(key, value) for each member; a non-object is skipped (tolerant), a syntax error fails.
+template <class F>
+bool each_field(od::value v, F&& f) {
+  if (!is_type(v, od::json_type::object)) return true;
+  od::object o;
+  if (v.get_object().get(o)) return false;
+  for (auto field : o) {
+    od::raw_json_string key;
+    if (field.key().get(key)) return false;
+    od::value val;
+    if (field.value().get(val)) return false;
+    if (!f(key, val)) return false;
+  }
+  return true;
+}
+
+template <class F>
+bool each_element(od::value v, F&& f) {
+  if (!is_type(v, od::json_type::array)) return true;
+  od::array a;
+  if (v.get_array().get(a)) return false;
+  for (auto el : a) {
+    od::value val;
+    if (el.get(val)) return false;
+    if (!f(val)) return false;
+  }
+  return true;
+}
+
+bool decode_state(od::value v, ContainerState& st, std::string* message, Interner& in) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    ContainerState::Kind kind;
+    if (key == "waiting") kind = ContainerState::kWaiting;
+    else if (key == "running") kind = ContainerState::kRunning;
+    else if (key == "terminated") kind = ContainerState::kTerminated;
+    else return true;
+    if (!is_type(val, od::json_type::object)) return true;
+    st.kind = kind;
+    return each_field(val, [&](od::raw_json_string k, od::value x) {
+      std::string_view s;
+      if (k == "reason") {
+        if (!get_str(x, s)) return false;
+        st.reason = in.intern(s);
+      } else if (k == "message") {
+        if (!get_str(x, s)) return false;
+        if (message) assign_bounded(*message, s);
+      } else if (k == "exitCode") {
+        std::int64_t code = 0;
+        if (!get_int(x, code)) return false;
+        st.exit_code = static_cast<std::int32_t>(code);
+      } else if (k == "startedAt") {
+        return get_time(x, st.started_at);
+      } else if (k == "finishedAt") {
+        return get_time(x, st.finished_at);
+      }
+      return true;
+    });
+  });
+}
+
+bool decode_container_status(od::value v, ContainerView& c, Interner& in) {
+  c.has_status = true;
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    std::string_view s;
+    if (key == "name") {
+      if (!get_str(val, s)) return false;
+      c.name = in.intern(s);
+    } else if (key == "image") {
+      if (!get_str(val, s)) return false;
+      if (c.image == 0) c.image = in.intern(s);
+    } else if (key == "ready") {
+      return get_bool(val, c.ready);
+    } else if (key == "restartCount") {
+      std::int64_t n = 0;
+      if (!get_int(val, n)) return false;
+      c.restart_count = static_cast<std::uint32_t>(std::max<std::int64_t>(0, n));
+    } else if (key == "state") {
+      return decode_state(val, c.state, &c.message, in);
+    } else if (key == "lastState") {
+      return decode_state(val, c.last, nullptr, in);
+    }
+    return true;
+  });
+}
+
+bool decode_resources(od::value v, ContainerView& c, Interner& in) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    bool limits = key == "limits";
+    if (!limits && !(key == "requests")) return true;
+    return each_field(val, [&](od::raw_json_string k, od::value q) {
+      std::string_view s;
+      if (k == "memory") {
+        if (!get_str(q, s)) return false;
+        (limits ? c.mem_limit : c.mem_request) = in.intern(s);
+      } else if (k == "cpu") {
+        if (!get_str(q, s)) return false;
+        (limits ? c.cpu_limit : c.cpu_request) = in.intern(s);
+      }
+      return true;
+    });
+  });
+}
+
+bool decode_container_spec(od::value v, ContainerView& c, Interner& in) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    std::string_view s;
+    if (key == "name") {
+      if (!get_str(val, s)) return false;
+      c.name = in.intern(s);
+    } else if (key == "image") {
+      if (!get_str(val, s)) return false;
+      c.image = in.intern(s);
+    } else if (key == "resources") {
+      return decode_resources(val, c, in);
+    }
+    return true;
+  });
+}
+
+bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    std::string_view s;
+    if (key == "name") {
+      if (!get_str(val, s)) return false;
+      p.name.assign(s);
+    } else if (key == "namespace") {
+      if (!get_str(val, s)) return false;
+      p.ns = in.intern(s);
+    } else if (key == "uid") {
+      if (!get_str(val, s)) return false;
+      p.uid.assign(s);
+    } else if (key == "resourceVersion") {
+      if (!get_str(val, s)) return false;
+      p.resource_version.assign(s);
+    } else if (key == "creationTimestamp") {
+      return get_time(val, p.created);
+    } else if (key == "deletionTimestamp") {
+      return get_time(val, p.deleting_since);
+    } else if (key == "annotations") {
+      return each_field(val, [&](od::raw_json_string k, od::value a) {
+        if (!(k == "podmedic.io/ignore")) return true;
+        std::string_view flag;
+        if (!get_str(a, flag)) return false;
+        p.opted_out = flag == "true";
+        return true;
+      });
+    } else if (key == "ownerReferences") {
+      bool have_controller = false;
+      return each_element(val, [&](od::value ref) {
+        std::string_view kind, name;
+        bool controller = false;
+        bool ok = each_field(ref, [&](od::raw_json_string k, od::value x) {
+          if (k == "kind") return get_str(x, kind);
+          if (k == "name") return get_str(x, name);
+          if (k == "controller") return get_bool(x, controller);
+          return true;
+        });
+        if (!ok) return false;
+        if (!have_controller && (controller || p.owner_kind == 0)) {
+          p.owner_kind = in.intern(kind);
+          p.owner_name = in.intern(name);
+          have_controller = controller;
+        }
+        return true;
+      });
+    }
+    return true;
+  });
+}
+
+bool decode_pod_spec(od::value v, PodView& p, Interner& in) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    std::string_view s;
+    if (key == "nodeName") {
+      if (!get_str(val, s)) return false;
+      p.node = in.intern(s);
+    } else if (key == "restartPolicy") {
+      if (!get_str(val, s)) return false;
+      p.restart_policy = in.intern(s);
+    } else if (key == "containers" || key == "initContainers") {
+      bool init = key == "initContainers";
+      return each_element(val, [&](od::value c) {
+        ContainerView cv;
+        cv.init = init;
+        if (!decode_container_spec(c, cv, in)) return false;
+        p.containers.push_back(std::move(cv));
+        return true;
+      });
+    }
+    return true;
+  });
+}
+
+// Finds the container with this name and kind, or appends one (status seen without spec).
+ContainerView& container_slot(PodView& p, Sym name, bool init) {
+  for (auto& c : p.containers) {
+    if (c.name == name && c.init == init) return c;
+  }
+  auto& c = p.containers.emplace_back();
+  c.name = name;
+  c.init = init;
+  return c;
+}
+
+bool decode_pod_status(od::value v, PodView& p, Interner& in, std::vector<ContainerView>& scratch) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    std::string_view s;
+    if (key == "phase") {
+      if (!get_str(val, s)) return false;
+      p.phase = in.intern(s);
+    } else if (key == "reason") {
+      if (!get_str(val, s)) return false;
+      p.reason = in.intern(s);
+    } else if (key == "message") {
+      if (!get_str(val, s)) return false;
+      assign_bounded(p.status_message, s);
+    } else if (key == "conditions") {
+      return each_element(val, [&](od::value cond) {
+        std::string_view type, status;
+        bool ok = each_field(cond, [&](od::raw_json_string k, od::value x) {
+          if (k == "type") return get_str(x, type);
+          if (k == "status") return get_str(x, status);
+          return true;
+        });
+        if (ok && type == "Ready") p.ready = status == "True";
+        return ok;
+      });
+    } else if (key == "containerStatuses" || key == "initContainerStatuses") {
+      bool init = key == "initContainerStatuses";
+      return each_element(val, [&](od::value cs) {
+        auto& tmp = scratch.emplace_back();
+        tmp.init = init;
+        return decode_container_status(cs, tmp, in);
+      });
+    }
+    return true;
+  });
+}
+
+// Merges status entries (decoded into scratch, whatever the key order was) into spec containers.
+void merge_statuses(PodView& p, std::vector<ContainerView>& scratch) {
+  for (auto& st : scratch) {
+    auto& c = container_slot(p, st.name, st.init);
+    Sym image = c.image != 0 ? c.image : st.image;
+    Sym mr = c.mem_request, ml = c.mem_limit, cr = c.cpu_request, cl = c.cpu_limit;
+    c = std::move(st);
+    c.image = image;
+    c.mem_request = mr;
+    c.mem_limit = ml;
+    c.cpu_request = cr;
+    c.cpu_limit = cl;
+  }
+  scratch.clear();
+  // Init containers first, as the kubelet runs them.
+  std::stable_partition(p.containers.begin(), p.containers.end(),
+                        [](const ContainerView& c) { return c.init; });
+}
+
+bool decode_status_object(od::value v, Status& st) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    std::string_view s;
+    if (key == "code") {
+      std::int64_t code = 0;
+      if (!get_int(val, code)) return false;
+      st.code = static_cast<int>(code);
+    } else if (key == "reason") {
+      if (!get_str(val, s)) return false;
+      st.reason.assign(s);
+    } else if (key == "message") {
+      if (!get_str(val, s)) return false;
+      assign_bounded(st.message, s);
+    } else if (key == "details") {
+      return each_field(val, [&](od::raw_json_string k, od::value x) {
+        if (!(k == "retryAfterSeconds")) return true;
+        std::int64_t n = 0;
+        if (!get_int(x, n)) return false;
+        st.retry_after_seconds = static_cast<int>(n);
+        return true;
+      });
+    }
+    return true;
+  });
+}
+
+WatchType watch_type(std::string_view s) {
+  if (s == "ADDED") return WatchType::kAdded;
+  if (s == "MODIFIED") return WatchType::kModified;
+  if (s == "DELETED") return WatchType::kDeleted;
+  if (s == "BOOKMARK") return WatchType::kBookmark;
+  if (s == "ERROR") return WatchType::kError;
+  return WatchType::kUnknown;
+}
+
+// Bookmark objects carry only metadata.resourceVersion (and maybe the initial-events-end mark).
+bool decode_bookmark(od::value v, WatchHeader& hdr) {
+  return each_field(v, [&](od::raw_json_string key, od::value val) {
+    if (!(key == "metadata")) return true;
+    return each_field(val, [&](od::raw_json_string k, od::value x) {
+      std::string_view s;
+      if (k == "resourceVersion") {
+        if (!get_str(x, s)) return false;
+        hdr.resource_version.assign(s);
+      } else if (k == "annotations") {
+        return each_field(x, [&](od::raw_json_string ak, od::value av) {
+          if (!(ak == "k8s.io/initial-events-end")) return true;
+          std::string_view flag;
+          if (!get_str(av, flag)) return false;
+          hdr.initial_events_end = flag == "true";
+          return true;
+        });
+      }
+      return true;
+    });
+  });
+}
+
+bool decode_event(od::value v, EventView& e, Interner& in) {
+  std::int64_t last_ts = 0, series_last = 0, event_time = 0, first_ts = 0, created = 0;
+  std::int64_t series_count = 0;
+  Sym source_component = 0, reporting = 0;
+  bool ok = each_field(v, [&](od::raw_json_string key, od::value val) {
+    std::string_view s;
+    if (key == "metadata") {
+      return each_field(val, [&](od::raw_json_string k, od::value x) {
+        if (k == "name") {
+          if (!get_str(x, s)) return false;
+          e.name.assign(s);
+        } else if (k == "namespace") {
+          if (!get_str(x, s)) return false;
+          e.ns = in.intern(s);
+        } else if (k == "resourceVersion") {
+          if (!get_str(x, s)) return false;
+          e.resource_version.assign(s);
+        } else if (k == "creationTimestamp") {
+          return get_time(x, created);
+        }
+        return true;
+      });
+    }
+    if (key == "involvedObject") {
+      return each_field(val, [&](od::raw_json_string k, od::value x) {
+        if (k == "kind") {
+          if (!get_str(x, s)) return false;
+          e.involved_kind = in.intern(s);
+        } else if (k == "name") {
+          if (!get_str(x, s)) return false;
+          e.involved_name.assign(s);
+        } else if (k == "uid") {
+          if (!get_str(x, s)) return false;
+          e.involved_uid.assign(s);
+        } else if (k == "fieldPath") {
+          if (!get_str(x, s)) return false;
+          assign_bounded(e.field_path, s, 128);
+        }
+        return true;
+      });
+    }
+    if (key == "reason") {
+      if (!get_str(val, s)) return false;
+      e.reason = in.intern(s);
+    } else if (key == "message") {
+      if (!get_str(val, s)) return false;
+      assign_bounded(e.message, s);
+    } else if (key == "type") {
+      if (!get_str(val, s)) return false;
+      e.type = in.intern(s);
+    } else if (key == "count") {
+      std::int64_t n = 0;
+      if (!get_int(val, n)) return false;
+      e.count = static_cast<std::int32_t>(n);
+    } else if (key == "firstTimestamp") {
+      return get_time(val, first_ts);
+    } else if (key == "lastTimestamp") {
+      return get_time(val, last_ts);
+    } else if (key == "eventTime") {
+      return get_time(val, event_time);
+    } else if (key == "series") {
+      return each_field(val, [&](od::raw_json_string k, od::value x) {
+        if (k == "count") return get_int(x, series_count);
+        if (k == "lastObservedTime") return get_time(x, series_last);
+        return true;
+      });
+    } else if (key == "source") {
+      return each_field(val, [&](od::raw_json_string k, od::value x) {
+        if (!(k == "component")) return true;
+        if (!get_str(x, s)) return false;
+        source_component = in.intern(s);
+        return true;
+      });
+    } else if (key == "reportingComponent") {
+      if (!get_str(val, s)) return false;
+      reporting = in.intern(s);
+    }
+    return true;
+  });
+  // Ordering time: the first non-null of these, per the protocol reference.
+  for (std::int64_t t : {last_ts, series_last, event_time, first_ts, created}) {
+    if (t != 0) {
+      e.last_seen = t;
+      break;
+    }
+  }
+  e.first_seen = first_ts != 0 ? first_ts : (event_time != 0 ? event_time : created);
+  if (series_count > 0) e.count = static_cast<std::int32_t>(series_count);
+  if (e.count <= 0) e.count = 1;
+  e.source = reporting != 0 ? reporting : source_component;
+  return ok;
+}
+
+}  // namespace
+
+struct Decoder::Impl {
+  od::parser parser;
+  std::vector<ContainerView> scratch;
+};
+
+Decoder::Decoder(Interner& interner) : impl_(std::make_unique<Impl>()), interner_(interner) {}
+Decoder::~Decoder() = default;
+
+namespace {
+
+Result<Ok> syntax_error(simdjson::error_code e) {
+  return Error{std::string("malformed JSON: ") + simdjson::error_message(e)};
+}
+
+template <class ObjFn>
+Result<Ok> decode_watch(od::parser& parser, std::string_view json, std::size_t capacity,
+                        WatchHeader& hdr, ObjFn&& decode_obj) {
+  if (capacity < json.size() + simdjson::SIMDJSON_PADDING) return Error{"internal: insufficient padding"};
+  hdr = WatchHeader{};
+  od::document doc;
+  if (auto e = parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity)).get(doc)) {
+    return syntax_error(e);
+  }
+  od::object top;
+  if (auto e = doc.get_object().get(top)) return syntax_error(e);
+  bool saw_object = false;
+  for (auto field : top) {
+    od::raw_json_string key;
+    if (auto e = field.key().get(key)) return syntax_error(e);
+    od::value val;
+    if (auto e = field.value().get(val)) return syntax_error(e);
+    if (key == "type") {
+      std::string_view s;
+      if (!get_str(val, s)) return Error{"malformed watch event: bad type"};
+      hdr.type_name.assign(s.substr(0, 32));
+      hdr.type = watch_type(s);
+    } else if (key == "object") {
+      saw_object = true;
+      bool ok;
+      if (hdr.type == WatchType::kError) ok = decode_status_object(val, hdr.status);
+      else if (hdr.type == WatchType::kBookmark) ok = decode_bookmark(val, hdr);
+      else ok = decode_obj(val);
+      if (!ok) return Error{"malformed watch event object"};
+    }
+  }
+  if (hdr.type_name.empty()) return Error{"malformed watch event: no type"};
+  if (!saw_object) return Error{"malformed watch event: no object"};
+  return Ok{};
+}
+
+template <class ItemFn>
+Result<Ok> decode_list(od::parser& parser, std::string_view json, std::size_t capacity,
+                       ListMeta& meta, ItemFn&& item) {
+  if (capacity < json.size() + simdjson::SIMDJSON_PADDING) return Error{"internal: insufficient padding"};
+  meta = ListMeta{};
+  od::document doc;
+  if (auto e = parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity)).get(doc)) {
+    return syntax_error(e);
+  }
+  od::object top;
+  if (auto e = doc.get_object().get(top)) return syntax_error(e);
+  bool saw_items = false;
+  for (auto field : top) {
+    od::raw_json_string key;
+    if (auto e = field.key().get(key)) return syntax_error(e);
+    od::value val;
+    if (auto e = field.value().get(val)) return syntax_error(e);
+    if (key == "metadata") {
+      bool ok = each_field(val, [&](od::raw_json_string k, od::value x) {
+        std::string_view s;
+        if (k == "resourceVersion") {
+          if (!get_str(x, s)) return false;
+          meta.resource_version.assign(s);
+        } else if (k == "continue") {
+          if (!get_str(x, s)) return false;
+          meta.continue_token.assign(s);
+        }
+        return true;
+      });
+      if (!ok) return Error{"malformed list metadata"};
+    } else if (key == "items") {
+      saw_items = true;
+      bool ok = each_element(val, [&](od::value v) {
+        ++meta.items;
+        return item(v);
+      });
+      if (!ok) return Error{"malformed list item"};
+    }
+  }
+  if (!saw_items && meta.resource_version.empty()) return Error{"not a list response"};
+  return Ok{};
+}
+
+}  // namespace
+
+Result<Ok> Decoder::watch_pod(std::string_view json, std::size_t capacity, WatchHeader& hdr,
+                              PodView& out) {
+  out.clear();
+  impl_->scratch.clear();
+  auto r = decode_watch(impl_->parser, json, capacity, hdr, [&](od::value v) {
+    return each_field(v, [&](od::raw_json_string key, od::value val) {
+      if (key == "metadata") return decode_pod_meta(val, out, interner_);
+      if (key == "spec") return decode_pod_spec(val, out, interner_);
+      if (key == "status") return decode_pod_status(val, out, interner_, impl_->scratch);
+      return true;
+    });
+  });
+  if (r.ok()) {
+    merge_statuses(out, impl_->scratch);
+    if (hdr.resource_version.empty()) hdr.resource_version = out.resource_version;
+    if ((hdr.type == WatchType::kAdded || hdr.type == WatchType::kModified ||
+         hdr.type == WatchType::kDeleted) && (out.name.empty() || out.ns == 0)) {
+      return Error{"watch event object has no namespace/name"};
+    }
+  }
+  return r;
+}
+
+Result<Ok> Decoder::watch_event(std::string_view json, std::size_t capacity, WatchHeader& hdr,
+                                EventView& out) {
+  out.clear();
+  auto r = decode_watch(impl_->parser, json, capacity, hdr,
+                        [&](od::value v) { return decode_event(v, out, interner_); });
+  if (r.ok() && hdr.resource_version.empty()) hdr.resource_version = out.resource_version;
+  return r;
+}
+
+Result<Ok> Decoder::pod_list(std::string_view json, std::size_t capacity, ListMeta& meta,
+                             const std::function<void(PodView&)>& on_item) {
+  PodView pod;
+  return decode_list(impl_->parser, json, capacity, meta, [&](od::value v) {
+    pod.clear();
+    impl_->scratch.clear();
+    bool ok = each_field(v, [&](od::raw_json_string key, od::value val) {
+      if (key == "metadata") return decode_pod_meta(val, pod, interner_);
+      if (key == "spec") return decode_pod_spec(val, pod, interner_);
+      if (key == "status") return decode_pod_status(val, pod, interner_, impl_->scratch);
+      return true;
+    });
+    if (!ok) return false;
+    merge_statuses(pod, impl_->scratch);
+    if (pod.name.empty() || pod.ns == 0) return false;
+    on_item(pod);
+    return true;
+  });
+}
+
+Result<Ok> Decoder::event_list(std::string_view json, std::size_t capacity, ListMeta& meta,
+                               const std::function<void(EventView&)>& on_item) {
+  EventView ev;
+  return decode_list(impl_->parser, json, capacity, meta, [&](od::value v) {
+    ev.clear();
+    if (!decode_event(v, ev, interner_)) return false;
+    on_item(ev);
+    return true;
+  });
+}
+
+namespace {
+const char* reason_for_code(int code) {
+  switch (code) {
+    case 400: return "BadRequest";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "NotFound";
+    case 410: return "Expired";
+    case 422: return "Invalid";
+    case 429: return "TooManyRequests";
+    case 500: return "InternalError";
+    case 503: return "ServiceUnavailable";
+    case 504: return "Timeout";
+    default: return "Unknown";
+  }
+}
+}  // namespace
+
+Status parse_status(int http_code, std::string_view body) {
+  Status st;
+  st.code = http_code;
+  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.value("kind", "") == "Status") {
+    if (j.contains("code") && j["code"].is_number_integer()) st.code = j["code"].get<int>();
+    if (j.contains("reason") && j["reason"].is_string()) st.reason = j["reason"].get<std::string>();
+    if (j.contains("message") && j["message"].is_string()) {
+      assign_bounded(st.message, j["message"].get<std::string>());
+    }
+    if (j.contains("details") && j["details"].is_object()) {
+      auto& d = j["details"];
+      if (d.contains("retryAfterSeconds") && d["retryAfterSeconds"].is_number_integer()) {
+        st.retry_after_seconds = d["retryAfterSeconds"].get<int>();
+      }
+    }
+  } else {
+    // Plain text (priority-and-fairness 429, proxies): keep the first line, bounded.
+    std::string_view first = body.substr(0, body.find('\n'));
+    assign_bounded(st.message, sanitize_utf8(first));
+  }
+  if (st.reason.empty()) st.reason = reason_for_code(st.code);
+  return st;
+}
+
+std::string sanitize_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    auto c = static_cast<unsigned char>(in[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = len > 0 && i + len <= in.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
+    }
+    if (valid && len == 2) valid = c >= 0xC2;
+    if (valid && len == 3) {
+      auto c1 = static_cast<unsigned char>(in[i + 1]);
+      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (valid && len == 4) {
+      auto c1 = static_cast<unsigned char>(in[i + 1]);
+      valid = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (valid && (len > 1 || c >= 0x20 || c == '\n' || c == '\t')) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else if (valid) {
+      out.push_back(c == '\r' ? '\r' : ' ');  // other control characters become spaces
+      i += 1;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace podmedic::k8s

@@ -1,0 +1,735 @@
+#include "sim/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <charconv>
+#include <list>
+#include <map>
+#include <sstream>
+
+#include "core/log.h"
+#include "core/units.h"
+#include "k8s/connection.h"
+#include "sim/tls.h"
+
+namespace podmedic::sim {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+
+namespace {
+constexpr auto kUse = net::as_tuple(net::use_awaitable);
+
+struct WatchSession {
+  Res res;
+  std::string ns;
+  Selector labels, fields;
+  bool bookmarks = false;
+  std::string pending;        // serialized events waiting to be flushed
+  bool dropped = false;       // close abruptly
+  bool end_clean = false;     // finish the response cleanly
+  bool expire = false;        // send ERROR 410 then finish
+  std::unique_ptr<net::steady_timer> wake;
+};
+
+std::string event_line(const char* type, const std::string& object_json) {
+  std::string s = "{\"type\":\"";
+  s += type;
+  s += "\",\"object\":";
+  s += object_json;
+  s += "}\n";
+  return s;
+}
+
+std::string status_line(const ApiStatus& st) {
+  return event_line("ERROR", status_json(st).dump());
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto p = s.find(sep, start);
+    if (p == std::string_view::npos) p = s.size();
+    if (p > start) out.emplace_back(s.substr(start, p - start));
+    start = p + 1;
+  }
+  return out;
+}
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+}  // namespace
+
+struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
+  net::io_context& ioc;
+  ServerOptions opts;
+  Store store;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<ssl::context> tls;
+  TestCert cert;
+  unsigned short port = 0;
+  std::string address = "127.0.0.1";
+  std::list<std::shared_ptr<WatchSession>> watches;
+  std::map<std::uint64_t, std::function<void()>> closers;  // open connections
+  std::uint64_t next_conn = 0;
+  std::vector<Fault> faults;
+  std::map<std::string, std::pair<std::string, std::string>> logs;  // ns/pod/container → cur, prev
+  ServerStats stats;
+  std::uint64_t split_counter = 0;
+
+  State(net::io_context& io, ServerOptions o) : ioc(io), opts(std::move(o)), store(opts.history_limit) {}
+
+  void notify(const std::shared_ptr<WatchSession>& w) {
+    if (w->wake) w->wake->cancel();
+  }
+
+  // Fan-out of a change to the open watches, with selector transitions (an object that stops
+  // matching is sent as DELETED, one that starts matching as ADDED).
+  static const char* filtered_type(const WatchSession& w, const Change& c) {
+    bool now = Store::matches(*c.obj, w.ns, w.labels, w.fields);
+    bool before = c.prev && Store::matches(*c.prev, w.ns, w.labels, w.fields);
+    switch (c.type) {
+      case ChangeType::kAdded: return now ? "ADDED" : nullptr;
+      case ChangeType::kDeleted: return before ? "DELETED" : nullptr;
+      case ChangeType::kModified:
+        if (now && before) return "MODIFIED";
+        if (now) return "ADDED";
+        if (before) return "DELETED";
+        return nullptr;
+    }
+    return nullptr;
+  }
+
+  void on_change(const Change& c) {
+    for (auto& w : watches) {
+      if (w->res != c.res) continue;
+      if (const char* t = filtered_type(*w, c)) {
+        w->pending += event_line(t, Store::with_kind(c.res, *c.obj));
+        notify(w);
+      }
+    }
+  }
+
+  std::optional<Fault> take_fault(const std::string& path, bool is_watch) {
+    for (auto it = faults.begin(); it != faults.end(); ++it) {
+      if (path.rfind(it->path_prefix, 0) != 0) continue;
+      if (it->only == Fault::kWatch && !is_watch) continue;
+      if (it->only == Fault::kList && is_watch) continue;
+      Fault f = *it;
+      if (--it->count <= 0) faults.erase(it);
+      ++stats.faults;
+      return f;
+    }
+    return std::nullopt;
+  }
+
+  Response respond(const Request& req, http::status st, std::string body,
+                   const char* type = "application/json") {
+    Response res{st, req.version()};
+    res.set(http::field::server, "podmedic-sim");
+    res.set(http::field::content_type, type);
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  }
+
+  Response error(const Request& req, const ApiStatus& s, const std::string& kind = "",
+                 const std::string& name = "") {
+    return respond(req, static_cast<http::status>(s.code), status_json(s, kind, name).dump());
+  }
+
+  Response fault_response(const Request& req, const Fault& f) {
+    Response res;
+    if (f.plain_text) {
+      res = respond(req, static_cast<http::status>(f.status),
+                    "Too many requests, please try again later.\n", "text/plain; charset=utf-8");
+    } else {
+      static const std::map<int, std::pair<const char*, const char*>> kinds = {
+          {401, {"Unauthorized", "Unauthorized"}},
+          {403, {"Forbidden", "pods is forbidden: User \"system:serviceaccount:podmedic:podmedic\" cannot list resource \"pods\" in API group \"\" at the cluster scope"}},
+          {429, {"TooManyRequests", "Too many requests, please try again later."}},
+          {500, {"InternalError", "Internal error occurred: injected fault"}},
+          {503, {"ServiceUnavailable", "apiserver is shutting down"}},
+          {504, {"Timeout", "Timeout: request did not complete within the allotted timeout"}}};
+      auto it = kinds.find(f.status);
+      ApiStatus s{f.status, it != kinds.end() ? it->second.first : "InternalError",
+                  it != kinds.end() ? it->second.second : "injected fault"};
+      json j = status_json(s);
+      if (f.retry_after >= 0) j["details"] = {{"retryAfterSeconds", f.retry_after}};
+      res = respond(req, static_cast<http::status>(f.status), j.dump());
+    }
+    if (f.retry_after >= 0) res.set(http::field::retry_after, std::to_string(f.retry_after));
+    return res;
+  }
+
+  bool authorized(const Request& req) {
+    if (opts.token.empty()) return true;
+    return req[http::field::authorization] == "Bearer " + opts.token;
+  }
+
+  Response discovery(const Request& req, const std::vector<std::string>& parts) {
+    auto resource = [](const char* name, const char* kind, bool namespaced, json shorts) {
+      return json{{"name", name}, {"singularName", ""}, {"namespaced", namespaced}, {"kind", kind},
+                  {"verbs", {"get", "list", "watch"}}, {"shortNames", shorts}};
+    };
+    if (parts.size() == 1 && parts[0] == "api") {
+      return respond(req, http::status::ok, json{{"kind", "APIVersions"}, {"versions", {"v1"}},
+          {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", address + ":" + std::to_string(port)}}}}}.dump());
+    }
+    if (parts.size() == 1 && parts[0] == "apis") {
+      return respond(req, http::status::ok, json{{"kind", "APIGroupList"}, {"apiVersion", "v1"},
+          {"groups", {{{"name", "apps"}, {"versions", {{{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
+                       {"preferredVersion", {{"groupVersion", "apps/v1"}, {"version", "v1"}}}}}}}.dump());
+    }
+    if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1") {
+      return respond(req, http::status::ok, json{{"kind", "APIResourceList"}, {"groupVersion", "v1"},
+          {"resources", {resource("pods", "Pod", true, {"po"}), resource("pods/log", "Pod", true, json::array()),
+                         resource("events", "Event", true, {"ev"}), resource("namespaces", "Namespace", false, {"ns"})}}}.dump());
+    }
+    if (parts.size() == 3 && parts[0] == "apis" && parts[1] == "apps" && parts[2] == "v1") {
+      return respond(req, http::status::ok, json{{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", "apps/v1"},
+          {"resources", {resource("replicasets", "ReplicaSet", true, {"rs"}), resource("deployments", "Deployment", true, {"deploy"})}}}.dump());
+    }
+    return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+  }
+
+  Response pod_logs(const Request& req, const std::string& ns, const std::string& name,
+                    std::map<std::string, std::string>& q) {
+    ++stats.logs;
+    auto pod = store.get(Res::kPods, ns, name);
+    if (!pod) return error(req, ApiStatus{404, "NotFound", "pods \"" + name + "\" not found"}, "pods", name);
+    std::vector<std::string> names;
+    for (auto& c : (*pod)["spec"]["containers"]) names.push_back(c.value("name", ""));
+    if (pod->at("spec").contains("initContainers")) {
+      for (auto& c : (*pod)["spec"]["initContainers"]) names.push_back(c.value("name", ""));
+    }
+    std::string container = q["container"];
+    if (container.empty()) {
+      if (names.size() != 1) {
+        std::string list;
+        for (auto& n : names) list += (list.empty() ? "" : " ") + n;
+        return error(req, ApiStatus{400, "BadRequest", "a container name must be specified for pod " + name +
+                                                           ", choose one of: [" + list + "]"});
+      }
+      container = names[0];
+    }
+    if (std::find(names.begin(), names.end(), container) == names.end()) {
+      return error(req, ApiStatus{400, "BadRequest", "container " + container + " is not valid for pod " + name});
+    }
+    bool previous = q["previous"] == "true" || q["previous"] == "1";
+    json cs = json::object();
+    for (const char* key : {"containerStatuses", "initContainerStatuses"}) {
+      if (!(*pod)["status"].contains(key)) continue;
+      for (auto& s : (*pod)["status"][key]) {
+        if (s.value("name", "") == container) cs = s;
+      }
+    }
+    int restarts = cs.value("restartCount", 0);
+    if (previous && restarts == 0) {
+      return error(req, ApiStatus{400, "BadRequest", "previous terminated container \"" + container +
+                                                         "\" in pod \"" + name + "\" not found"});
+    }
+    if (!previous && cs.contains("state") && cs["state"].contains("waiting") && restarts == 0) {
+      std::string reason = cs["state"]["waiting"].value("reason", "");
+      std::string why = reason == "ErrImagePull" ? "trying and failing to pull image"
+                        : reason == "ImagePullBackOff" ? "image can't be pulled" : reason;
+      return error(req, ApiStatus{400, "BadRequest", "container \"" + container + "\" in pod \"" + name +
+                                                         "\" is waiting to start: " + why});
+    }
+    auto& entry = logs[ns + "/" + name + "/" + container];
+    std::string text = previous ? entry.second : entry.first;
+    if (q.count("tailLines")) {
+      long n = std::stol(q["tailLines"]);
+      std::size_t pos = text.size();
+      if (pos > 0 && text[pos - 1] == '\n') --pos;
+      long lines = 0;
+      while (pos > 0 && lines < n) {
+        auto p = text.rfind('\n', pos - 1);
+        ++lines;
+        if (p == std::string::npos) { pos = 0; break; }
+        if (lines == n) { pos = p + 1; break; }
+        pos = p;
+      }
+      if (n == 0) pos = text.size();
+      text = text.substr(pos);
+    }
+    if (q["timestamps"] == "true") {
+      std::string out;
+      for (auto& line : split(text, '\n')) out += "2026-01-01T00:00:00.000000000Z " + line + "\n";
+      text = out;
+    }
+    if (q.count("limitBytes")) {
+      auto n = std::stoul(q["limitBytes"]);
+      if (text.size() > n) text.resize(n);
+    }
+    return respond(req, http::status::ok, text, "text/plain");
+  }
+
+  // Non-watch requests: a pure function of the request and the store.
+  Response handle(const Request& req, const std::string& path, std::map<std::string, std::string>& q) {
+    auto parts = split(path, '/');
+    if (parts.empty()) return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    if (parts.size() == 1 && parts[0] == "version") {
+      return respond(req, http::status::ok, json{{"major", "1"}, {"minor", "33"}, {"gitVersion", "v1.33.0-podmedic-sim"},
+                                                 {"platform", "linux/amd64"}}.dump());
+    }
+    std::string gv;
+    std::size_t i;
+    if (parts[0] == "api" && parts.size() >= 2) {
+      gv = parts[1];
+      i = 2;
+    } else if (parts[0] == "apis" && parts.size() >= 3) {
+      gv = parts[1] + "/" + parts[2];
+      i = 3;
+    } else {
+      return discovery(req, parts);
+    }
+    if (i == parts.size()) return discovery(req, parts);
+    std::string ns;
+    if (parts[i] == "namespaces" && parts.size() > i + 2) {
+      ns = parts[i + 1];
+      i += 2;
+    } else if (parts[i] == "namespaces" && parts.size() == i + 2 && gv == "v1") {
+      // GET /api/v1/namespaces/{name}
+      auto obj = store.get_ptr(Res::kNamespaces, "", parts[i + 1]);
+      if (!obj) return error(req, ApiStatus{404, "NotFound", "namespaces \"" + parts[i + 1] + "\" not found"}, "namespaces", parts[i + 1]);
+      ++stats.gets;
+      return respond(req, http::status::ok, Store::with_kind(Res::kNamespaces, *obj));
+    }
+    auto res = res_from_plural(gv, parts[i]);
+    if (!res) return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    if (parts.size() == i + 3 && *res == Res::kPods && parts[i + 2] == "log") {
+      return pod_logs(req, ns, parts[i + 1], q);
+    }
+    if (parts.size() == i + 2) {
+      auto obj = store.get_ptr(*res, ns, parts[i + 1]);
+      if (!obj) {
+        return error(req, ApiStatus{404, "NotFound", std::string(info(*res).plural) + " \"" + parts[i + 1] + "\" not found"},
+                     info(*res).plural, parts[i + 1]);
+      }
+      ++stats.gets;
+      return respond(req, http::status::ok, Store::with_kind(*res, *obj));
+    }
+    if (parts.size() != i + 1) return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    ListQuery lq;
+    lq.ns = ns;
+    if (auto e = parse_label_selector(q["labelSelector"], lq.labels)) return error(req, *e);
+    if (auto e = parse_field_selector(*res, q["fieldSelector"], lq.fields)) return error(req, *e);
+    if (q.count("limit")) lq.limit = std::stoll(q["limit"]);
+    lq.continue_token = q["continue"];
+    lq.resource_version = q["resourceVersion"];
+    lq.resource_version_match = q["resourceVersionMatch"];
+    ++stats.lists;
+    auto r = store.list(*res, lq);
+    if (auto* st = std::get_if<ApiStatus>(&r)) {
+      auto out = error(req, *st);
+      if (st->code == 504) out.set(http::field::retry_after, "1");
+      return out;
+    }
+    return respond(req, http::status::ok, std::move(std::get<ListResult>(r).body));
+  }
+};
+
+namespace {
+
+using StatePtr = std::shared_ptr<ApiServer::State>;
+
+template <class Stream>
+net::awaitable<void> write_chunk(Stream& stream, const std::string& data, bool& ok) {
+  auto [ec, n] = co_await net::async_write(stream, http::make_chunk(net::buffer(data)), kUse);
+  ok = !ec;
+}
+
+template <class Stream>
+void close_stream(Stream& stream) {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(stream).socket().close(ec);
+}
+
+// Streams one watch on `stream`; returns when it ends (timeout, drop, expiry or error).
+template <class Stream>
+net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req, Res res,
+                                 std::string ns, std::map<std::string, std::string> q) {
+  auto w = std::make_shared<WatchSession>();
+  w->res = res;
+  w->ns = ns;
+  if (auto e = parse_label_selector(q["labelSelector"], w->labels)) {
+    auto r = s->error(req, *e);
+    co_await http::async_write(stream, r, kUse);
+    co_return;
+  }
+  if (auto e = parse_field_selector(res, q["fieldSelector"], w->fields)) {
+    auto r = s->error(req, *e);
+    co_await http::async_write(stream, r, kUse);
+    co_return;
+  }
+  w->bookmarks = q["allowWatchBookmarks"] == "true" || q["allowWatchBookmarks"] == "1";
+  bool send_initial = q["sendInitialEvents"] == "true";
+  if (send_initial && q["resourceVersionMatch"] != "NotOlderThan") {
+    auto r = s->error(req, ApiStatus{422, "Invalid", "sendInitialEvents is forbidden unless resourceVersionMatch=NotOlderThan"});
+    co_await http::async_write(stream, r, kUse);
+    co_return;
+  }
+  std::string rv = q["resourceVersion"];
+  // Initial state: synthetic ADDED for RV unset/0 (or sendInitialEvents), else replay after RV.
+  if (rv.empty() || rv == "0" || send_initial) {
+    for (auto& o : s->store.all(res, ns)) {
+      if (Store::matches(*o, ns, w->labels, w->fields)) {
+        w->pending += event_line("ADDED", Store::with_kind(res, *o));
+      }
+    }
+    if (send_initial && w->bookmarks) {
+      json bm = {{"kind", info(res).kind}, {"apiVersion", info(res).api_version},
+                 {"metadata", {{"resourceVersion", std::to_string(s->store.current_rv())},
+                               {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+      w->pending += event_line("BOOKMARK", bm.dump());
+    }
+  } else {
+    std::uint64_t from = 0;
+    auto [p, fec] = std::from_chars(rv.data(), rv.data() + rv.size(), from);
+    if (fec != std::errc() || p != rv.data() + rv.size()) {
+      auto r = s->error(req, ApiStatus{400, "BadRequest", "invalid resource version: " + rv});
+      co_await http::async_write(stream, r, kUse);
+      co_return;
+    }
+    auto changes = s->store.changes_since(res, from);
+    if (auto* st = std::get_if<ApiStatus>(&changes)) {
+      w->pending = status_line(*st);
+      w->expire = true;  // after the ERROR event the server closes the stream
+    } else {
+      for (auto& c : std::get<std::vector<Change>>(changes)) {
+        if (const char* t = ApiServer::State::filtered_type(*w, c)) {
+          w->pending += event_line(t, Store::with_kind(res, *c.obj));
+        }
+      }
+    }
+  }
+  auto ex = co_await net::this_coro::executor;
+  w->wake = std::make_unique<net::steady_timer>(ex);
+  if (!w->expire) s->watches.push_back(w);
+  ++s->stats.watches;
+
+  http::response<http::empty_body> head{http::status::ok, req.version()};
+  head.set(http::field::server, "podmedic-sim");
+  head.set(http::field::content_type, "application/json");
+  head.chunked(true);
+  http::response_serializer<http::empty_body> sr{head};
+  auto [hec, hn] = co_await http::async_write_header(stream, sr, kUse);
+
+  auto start = std::chrono::steady_clock::now();
+  int timeout_s = q.count("timeoutSeconds") ? std::stoi(q["timeoutSeconds"]) : 1800;
+  auto deadline = start + std::chrono::seconds(timeout_s);
+  auto next_bookmark = start + s->opts.bookmark_interval;
+  bool ok = !hec;
+  while (ok) {
+    if (!w->pending.empty()) {
+      std::string batch = std::move(w->pending);
+      w->pending.clear();
+      if (s->opts.split_chunks && batch.size() >= 2) {
+        // One event may span chunks: cut the batch at a varying point.
+        std::size_t cut = 1 + (s->split_counter++ * 7919) % (batch.size() - 1);
+        std::string first = batch.substr(0, cut), second = batch.substr(cut);
+        co_await write_chunk(stream, first, ok);
+        if (ok) co_await write_chunk(stream, second, ok);
+      } else {
+        co_await write_chunk(stream, batch, ok);
+      }
+      continue;
+    }
+    if (w->dropped) break;
+    if (w->expire) {
+      w->end_clean = true;
+    }
+    if (w->end_clean) {
+      [[maybe_unused]] auto [ec, n] = co_await net::async_write(stream, http::make_chunk_last(), kUse);
+      break;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      w->end_clean = true;
+      continue;
+    }
+    if (w->bookmarks && now >= next_bookmark) {
+      json bm = {{"kind", info(res).kind}, {"apiVersion", info(res).api_version},
+                 {"metadata", {{"resourceVersion", std::to_string(s->store.current_rv())}}}};
+      w->pending += event_line("BOOKMARK", bm.dump());
+      next_bookmark = now + s->opts.bookmark_interval;
+      continue;
+    }
+    w->wake->expires_at(w->bookmarks ? std::min(deadline, next_bookmark) : deadline);
+    [[maybe_unused]] auto [tec] = co_await w->wake->async_wait(kUse);
+  }
+  s->watches.remove(w);
+  if (w->dropped) close_stream(stream);
+}
+
+// One connection: requests in a loop (keep-alive); a watch ends the connection.
+template <class Stream>
+net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
+  std::uint64_t id = s->next_conn++;
+  s->closers[id] = [&stream] { close_stream(stream); };
+  struct Unregister {
+    StatePtr s;
+    std::uint64_t id;
+    ~Unregister() { s->closers.erase(id); }
+  } unregister{s, id};
+
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::minutes(5));
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUse);
+    if (ec) break;
+    beast::get_lowest_layer(stream).expires_never();
+    Request req = parser.release();
+    std::string target(req.target());
+    auto qpos = target.find('?');
+    std::string path = target.substr(0, qpos);
+    std::map<std::string, std::string> q;
+    if (qpos != std::string::npos) {
+      for (auto& kv : split(std::string_view(target).substr(qpos + 1), '&')) {
+        auto eq = kv.find('=');
+        q[url_decode(kv.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(kv.substr(eq + 1));
+      }
+    }
+    bool is_watch = q["watch"] == "1" || q["watch"] == "true";
+    if (!s->authorized(req)) {
+      ++s->stats.unauthorized;
+      auto r = s->error(req, ApiStatus{401, "Unauthorized", "Unauthorized"});
+      auto [wec, wn] = co_await http::async_write(stream, r, kUse);
+      if (wec || !req.keep_alive()) break;
+      continue;
+    }
+    if (auto f = s->take_fault(path, is_watch)) {
+      auto r = s->fault_response(req, *f);
+      auto [wec, wn] = co_await http::async_write(stream, r, kUse);
+      if (wec || !req.keep_alive()) break;
+      continue;
+    }
+    if (req.method() != http::verb::get) {
+      auto r = s->error(req, ApiStatus{405, "MethodNotAllowed", "the simulated API server is read-only"});
+      auto [wec, wn] = co_await http::async_write(stream, r, kUse);
+      if (wec || !req.keep_alive()) break;
+      continue;
+    }
+    if (is_watch) {
+      auto parts = split(path, '/');
+      std::optional<Res> res;
+      std::string ns;
+      if (parts.size() >= 3 && parts[0] == "api") {
+        std::size_t i = 2;
+        if (parts.size() == 5 && parts[2] == "namespaces") {
+          ns = parts[3];
+          i = 4;
+        }
+        if (parts.size() == i + 1) res = res_from_plural(parts[1], parts[i]);
+      } else if (parts.size() >= 4 && parts[0] == "apis") {
+        std::size_t i = 3;
+        if (parts.size() == 6 && parts[3] == "namespaces") {
+          ns = parts[4];
+          i = 5;
+        }
+        if (parts.size() == i + 1) res = res_from_plural(parts[1] + "/" + parts[2], parts[i]);
+      }
+      if (!res) {
+        auto r = s->error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+        co_await http::async_write(stream, r, kUse);
+        break;
+      }
+      co_await serve_watch(s, stream, req, *res, ns, q);
+      break;
+    }
+    auto r = s->handle(req, path, q);
+    auto [wec, wn] = co_await http::async_write(stream, r, kUse);
+    if (wec || !r.keep_alive()) break;
+  }
+  close_stream(stream);
+}
+
+net::awaitable<void> accept_loop(StatePtr s, tcp::acceptor* acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(kUse);
+    if (ec) co_return;  // acceptor closed (stop/restart)
+    auto on_done = [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);  // a bug in the simulator: fail loudly
+    };
+    if (!s->tls) {
+      net::co_spawn(s->ioc, serve_connection(s, beast::tcp_stream(std::move(socket))), on_done);
+    } else {
+      auto handshake = [](StatePtr s, tcp::socket sock) -> net::awaitable<void> {
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(sock), *s->tls);
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+        auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, kUse);
+        if (hec) co_return;
+        beast::get_lowest_layer(stream).expires_never();
+        co_await serve_connection(s, std::move(stream));
+      };
+      net::co_spawn(s->ioc, handshake(s, std::move(socket)), on_done);
+    }
+  }
+}
+
+}  // namespace
+
+ApiServer::ApiServer(net::io_context& ioc, ServerOptions options)
+    : state_(std::make_shared<State>(ioc, std::move(options))) {
+  std::weak_ptr<State> weak = state_;
+  state_->store.on_change = [weak](const Change& c) {
+    if (auto s = weak.lock()) s->on_change(c);
+  };
+  if (state_->opts.tls) {
+    state_->cert = make_self_signed_cert();
+    state_->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    state_->tls->use_certificate_chain(net::buffer(state_->cert.cert_pem));
+    state_->tls->use_private_key(net::buffer(state_->cert.key_pem), ssl::context::pem);
+  }
+}
+
+ApiServer::~ApiServer() {
+  stop();
+  state_->store.on_change = nullptr;
+}
+
+unsigned short ApiServer::listen(const std::string& address, unsigned short port) {
+  auto& s = *state_;
+  s.address = address;
+  auto acc = std::make_unique<tcp::acceptor>(s.ioc);
+  tcp::endpoint ep(net::ip::make_address(address), port);
+  acc->open(ep.protocol());
+  acc->set_option(net::socket_base::reuse_address(true));
+  acc->bind(ep);
+  acc->listen();
+  s.port = acc->local_endpoint().port();
+  s.acceptor = std::move(acc);
+  net::co_spawn(s.ioc, accept_loop(state_, s.acceptor.get()), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  return s.port;
+}
+
+void ApiServer::stop() {
+  auto& s = *state_;
+  if (s.acceptor) {
+    boost::system::error_code ec;
+    s.acceptor->close(ec);
+    // The accept loop still references the acceptor until it resumes; keep it alive with the state.
+    auto* raw = s.acceptor.release();
+    net::post(s.ioc, [raw] { delete raw; });
+  }
+  drop_connections();
+}
+
+Store& ApiServer::store() { return state_->store; }
+
+std::string ApiServer::url() const {
+  return std::string(state_->tls ? "https" : "http") + "://" + state_->address + ":" + std::to_string(state_->port);
+}
+
+std::string ApiServer::ca_pem() const { return state_->cert.cert_pem; }
+
+std::string ApiServer::kubeconfig(const std::string& token) const {
+  std::ostringstream y;
+  y << "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster:\n    server: " << url() << "\n";
+  if (state_->tls) y << "    certificate-authority-data: " << k8s::base64_encode(ca_pem()) << "\n";
+  y << "users:\n- name: sim\n  user:\n";
+  if (!token.empty()) y << "    token: " << token << "\n";
+  else y << "    {}\n";
+  y << "contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: sim\n    namespace: default\n"
+    << "current-context: sim\n";
+  return y.str();
+}
+
+void ApiServer::set_logs(const std::string& ns, const std::string& pod, const std::string& container,
+                         std::string current, std::string previous) {
+  state_->logs[ns + "/" + pod + "/" + container] = {std::move(current), std::move(previous)};
+}
+
+void ApiServer::set_token(std::string token) { state_->opts.token = std::move(token); }
+
+void ApiServer::inject(Fault f) { state_->faults.push_back(std::move(f)); }
+
+void ApiServer::drop_connections() {
+  auto& s = *state_;
+  for (auto& w : s.watches) {
+    w->dropped = true;
+    s.notify(w);
+  }
+  auto closers = s.closers;  // closing may unregister
+  for (auto& [id, close] : closers) {
+    bool is_watch = false;
+    (void)is_watch;
+    close();
+  }
+}
+
+void ApiServer::expire_watches() {
+  auto& s = *state_;
+  s.store.compact();
+  for (auto& w : s.watches) {
+    w->pending += status_line(ApiStatus{410, "Expired", "too old resource version: " +
+                                                       std::to_string(s.store.oldest_rv() - 1) + " (" +
+                                                       std::to_string(s.store.oldest_rv()) + ")"});
+    w->expire = true;
+    s.notify(w);
+  }
+}
+
+void ApiServer::inject_malformed_line() {
+  for (auto& w : state_->watches) {
+    w->pending += "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":tru\n";
+    state_->notify(w);
+  }
+}
+
+void ApiServer::end_watches() {
+  for (auto& w : state_->watches) {
+    w->end_clean = true;
+    state_->notify(w);
+  }
+}
+
+void ApiServer::restart(std::chrono::milliseconds down_for) {
+  stop();
+  auto timer = std::make_shared<net::steady_timer>(state_->ioc, down_for);
+  std::weak_ptr<State> weak = state_;
+  timer->async_wait([this, weak, timer](boost::system::error_code ec) {
+    if (ec || weak.expired()) return;
+    listen(state_->address, state_->port);
+  });
+}
+
+std::size_t ApiServer::open_watches() const { return state_->watches.size(); }
+const ServerStats& ApiServer::stats() const { return state_->stats; }
+
+}  // namespace podmedic::sim
