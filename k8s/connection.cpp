@@ -149,9 +149,13 @@ std::string ExecTokenSource::token() {
       j["status"].value("token", "") != "") {
     token_ = j["status"]["token"].get<std::string>();
     std::string exp = j["status"].value("expirationTimestamp", "");
+    // Clamp: far-future timestamps would overflow system_clock's nanosecond range.
+    auto now = std::chrono::system_clock::now();
+    auto year = now + std::chrono::hours(24 * 365);
     auto t = parse_rfc3339(exp);
-    expires_ = t > 0 ? std::chrono::system_clock::from_time_t(t)
-                     : std::chrono::system_clock::now() + std::chrono::hours(24 * 365);
+    expires_ = t > 0 && t < std::chrono::system_clock::to_time_t(year)
+                   ? std::chrono::system_clock::from_time_t(t)
+                   : year;
   } else if (rc == 0) {
     log::warn("k8s", "exec credential plugin returned no status.token", {{"command", spec_.command}});
   }

@@ -324,8 +324,9 @@ void Store::record(Change c) {
 }
 
 void Store::compact() {
+  // Every RV issued so far becomes too old; the next list returns a fresh, watchable RV.
   history_.clear();
-  compacted_rv_ = rv_;
+  compacted_rv_ = ++rv_;
 }
 
 bool Store::matches(const Object& o, const std::string& ns, const Selector& labels,

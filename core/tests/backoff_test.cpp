@@ -5,7 +5,7 @@
 using namespace podmedic;
 using namespace std::chrono_literals;
 
-TEST_CASE("backoff doubles with jitter in [d, 2d) and caps") {
+TEST_CASE("backoff doubles with jitter in d 2d and caps") {
   Backoff b(BackoffPolicy{}, 42);
   auto t = Backoff::Clock::time_point{} + 1h;
   std::chrono::milliseconds expected_base = 800ms;

@@ -15,7 +15,7 @@ std::vector<std::string>& captured() {
 void capture(std::string_view line) { captured().emplace_back(line); }
 }  // namespace
 
-TEST_CASE("JSON log lines carry ts, level, component, msg and fields") {
+TEST_CASE("JSON log lines carry ts level component msg and fields") {
   using namespace podmedic;
   captured().clear();
   log::init(log::Level::kInfo, log::Format::kJson);

@@ -21,7 +21,7 @@ TEST_CASE("durations parse in the config's units") {
   CHECK(parse_duration("5q").error().message.find("unit must be") != std::string::npos);
 }
 
-TEST_CASE("sizes parse in bytes, binary and decimal units") {
+TEST_CASE("sizes parse in bytes binary and decimal units") {
   CHECK(parse_size("8000").value() == 8000);
   CHECK(parse_size("64KiB").value() == 64 * 1024);
   CHECK(parse_size("2MiB").value() == 2 * 1024 * 1024);

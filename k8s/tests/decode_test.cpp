@@ -1,0 +1,163 @@
+#include <catch2/catch.hpp>
+
+#include "core/units.h"
+#include "k8s/decode.h"
+#include "tests/support.h"
+
+using namespace podmedic;
+using namespace podmedic::k8s;
+using test::Padded;
+
+TEST_CASE("a pod watch line decodes into the compact view") {
+  Interner in;
+  Decoder d(in);
+  Padded line(test::read_fixture("pods/oom_behind_crashloop.json"));
+  WatchHeader hdr;
+  PodView pod;
+  auto r = d.watch_pod(line.view(), line.capacity(), hdr, pod);
+  REQUIRE(r.ok());
+  CHECK(hdr.type == WatchType::kModified);
+  CHECK(hdr.resource_version == "48213");
+  CHECK(in.view(pod.ns) == "shop");
+  CHECK(pod.name == "cart-7d9f8b6c5d-x2x9q");
+  CHECK(pod.uid == "0b4c1f43-6f1e-4b7e-9a55-3c7f2d9e8a10");
+  CHECK(in.view(pod.phase) == "Running");
+  CHECK(in.view(pod.owner_kind) == "ReplicaSet");
+  CHECK(in.view(pod.owner_name) == "cart-7d9f8b6c5d");
+  CHECK(in.view(pod.node) == "worker-3");
+  CHECK_FALSE(pod.ready);
+  CHECK(pod.created == parse_rfc3339("2026-11-20T09:12:44Z"));
+  REQUIRE(pod.containers.size() == 3);
+  // Init containers come first.
+  const auto& init = pod.containers[0];
+  CHECK(init.init);
+  CHECK(in.view(init.name) == "migrate");
+  CHECK(init.state.kind == ContainerState::kTerminated);
+  CHECK(in.view(init.state.reason) == "Completed");
+  const auto& app = pod.containers[1];
+  CHECK(in.view(app.name) == "app");
+  CHECK(in.view(app.image) == "registry.example.com/shop/cart:2.3.1");
+  CHECK(in.view(app.mem_limit) == "256Mi");
+  CHECK(in.view(app.mem_request) == "128Mi");
+  CHECK(in.view(app.cpu_request) == "100m");
+  CHECK(app.restart_count == 5);
+  CHECK(app.state.kind == ContainerState::kWaiting);
+  CHECK(in.view(app.state.reason) == "CrashLoopBackOff");
+  CHECK(app.message.find("back-off 2m40s") == 0);
+  CHECK(app.last.kind == ContainerState::kTerminated);
+  CHECK(in.view(app.last.reason) == "OOMKilled");
+  CHECK(app.last.exit_code == 137);
+  CHECK(app.last.finished_at == parse_rfc3339("2026-11-20T09:20:00Z"));
+  const auto& proxy = pod.containers[2];
+  CHECK(in.view(proxy.name) == "istio-proxy");
+  CHECK(proxy.ready);
+  CHECK(proxy.state.kind == ContainerState::kRunning);
+  CHECK(in.view(proxy.mem_limit) == "1Gi");
+}
+
+TEST_CASE("key order does not matter: status before spec") {
+  Interner in;
+  Decoder d(in);
+  Padded line(R"J({"object":{"status":{"containerStatuses":[{"name":"app","restartCount":2,"state":{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"x:1\""}}}]},"spec":{"containers":[{"name":"app","image":"x:1"}]},"metadata":{"namespace":"a","name":"p"}},"type":"ADDED"})J");
+  WatchHeader hdr;
+  PodView pod;
+  REQUIRE(d.watch_pod(line.view(), line.capacity(), hdr, pod).ok());
+  CHECK(hdr.type == WatchType::kAdded);
+  REQUIRE(pod.containers.size() == 1);
+  CHECK(in.view(pod.containers[0].image) == "x:1");
+  CHECK(pod.containers[0].restart_count == 2);
+  CHECK(in.view(pod.containers[0].state.reason) == "ImagePullBackOff");
+}
+
+TEST_CASE("bookmarks the initial-events-end mark and ERROR events") {
+  Interner in;
+  Decoder d(in);
+  WatchHeader hdr;
+  PodView pod;
+  Padded bm(R"J({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"12746","annotations":{"k8s.io/initial-events-end":"true"}}}})J");
+  REQUIRE(d.watch_pod(bm.view(), bm.capacity(), hdr, pod).ok());
+  CHECK(hdr.type == WatchType::kBookmark);
+  CHECK(hdr.resource_version == "12746");
+  CHECK(hdr.initial_events_end);
+
+  Padded err(R"J({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1000 (5000)","reason":"Expired","code":410}})J");
+  REQUIRE(d.watch_pod(err.view(), err.capacity(), hdr, pod).ok());
+  CHECK(hdr.type == WatchType::kError);
+  CHECK(hdr.status.code == 410);
+  CHECK(hdr.status.reason == "Expired");
+  CHECK(hdr.status.message == "too old resource version: 1000 (5000)");
+
+  Padded odd(R"J({"type":"SOMETHING_NEW","object":{"metadata":{"resourceVersion":"9"}}})J");
+  REQUIRE(d.watch_pod(odd.view(), odd.capacity(), hdr, pod).ok());
+  CHECK(hdr.type == WatchType::kUnknown);
+  CHECK(hdr.type_name == "SOMETHING_NEW");
+}
+
+TEST_CASE("malformed input is an error value never an exception") {
+  Interner in;
+  Decoder d(in);
+  WatchHeader hdr;
+  PodView pod;
+  for (std::string bad : {std::string("{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":tru"),
+                          std::string("not json at all"), std::string("[]"), std::string("{}"),
+                          std::string("{\"type\":\"ADDED\",\"object\":{\"metadata\":{}}}"),
+                          std::string("{\"type\":\"ADDED\"}"), std::string("\xff\xfe{}")}) {
+    Padded p(bad);
+    INFO(bad);
+    CHECK_FALSE(d.watch_pod(p.view(), p.capacity(), hdr, pod).ok());
+  }
+  Padded unpadded_ok("{}");
+  CHECK_FALSE(d.watch_pod(unpadded_ok.view(), 2, hdr, pod).ok());
+}
+
+TEST_CASE("a pod list decodes every item and its metadata") {
+  Interner in;
+  Decoder d(in);
+  Padded body(R"J({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10245","continue":"abc"},"items":[{"metadata":{"name":"a","namespace":"n","resourceVersion":"1"}},{"metadata":{"name":"b","namespace":"n","resourceVersion":"2"}}]})J");
+  ListMeta meta;
+  std::vector<std::string> names;
+  REQUIRE(d.pod_list(body.view(), body.capacity(), meta, [&](PodView& p) { names.push_back(p.name); }).ok());
+  CHECK(meta.resource_version == "10245");
+  CHECK(meta.continue_token == "abc");
+  CHECK(names == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("events of both styles decode with the right ordering time") {
+  Interner in;
+  Decoder d(in);
+  Padded body(R"J({"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"77"},"items":[
+    {"metadata":{"name":"web-1.17a","namespace":"prod","creationTimestamp":"2026-01-01T00:00:00Z"},"involvedObject":{"kind":"Pod","namespace":"prod","name":"web-1","uid":"u1","fieldPath":"spec.containers{app}"},"reason":"BackOff","message":"Back-off restarting failed container app in pod web-1_prod(u1)","type":"Warning","count":7,"firstTimestamp":"2026-01-01T00:00:00Z","lastTimestamp":"2026-01-01T00:10:00Z","eventTime":null,"source":{"component":"kubelet","host":"n1"}},
+    {"metadata":{"name":"web-1.17b","namespace":"prod","creationTimestamp":"2026-01-01T00:00:00Z"},"involvedObject":{"kind":"Pod","namespace":"prod","name":"web-1"},"reason":"FailedScheduling","message":"0/3 nodes are available","type":"Warning","firstTimestamp":null,"lastTimestamp":null,"eventTime":"2026-01-01T00:01:00.123456Z","series":{"count":4,"lastObservedTime":"2026-01-01T00:05:00.654321Z"},"reportingComponent":"default-scheduler"}]})J");
+  ListMeta meta;
+  std::vector<EventView> events;
+  REQUIRE(d.event_list(body.view(), body.capacity(), meta, [&](EventView& e) { events.push_back(e); }).ok());
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].count == 7);
+  CHECK(events[0].last_seen == parse_rfc3339("2026-01-01T00:10:00Z"));
+  CHECK(in.view(events[0].source) == "kubelet");
+  CHECK(events[0].field_path == "spec.containers{app}");
+  CHECK(events[1].count == 4);
+  CHECK(events[1].last_seen == parse_rfc3339("2026-01-01T00:05:00Z"));
+  CHECK(in.view(events[1].source) == "default-scheduler");
+}
+
+TEST_CASE("Status bodies: JSON or plain text") {
+  auto st = parse_status(403, R"J({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","details":{"kind":"pods"},"code":403})J");
+  CHECK(st.code == 403);
+  CHECK(st.reason == "Forbidden");
+  CHECK(st.message.find("pods is forbidden") == 0);
+  auto t = parse_status(429, "Too many requests, please try again later.\n");
+  CHECK(t.code == 429);
+  CHECK(t.reason == "TooManyRequests");
+  CHECK(t.message == "Too many requests, please try again later.");
+  auto ra = parse_status(504, R"J({"kind":"Status","code":504,"reason":"Timeout","message":"Timeout: Too large resource version: 9, current: 5","details":{"retryAfterSeconds":1}})J");
+  CHECK(ra.retry_after_seconds == 1);
+}
+
+TEST_CASE("sanitize_utf8 keeps valid text and replaces invalid bytes") {
+  CHECK(sanitize_utf8("plain ascii\n") == "plain ascii\n");
+  CHECK(sanitize_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(sanitize_utf8("bad\xff") == "bad\xEF\xBF\xBD");
+  CHECK(sanitize_utf8("trunc\xe2\x82") == "trunc\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(sanitize_utf8(std::string("nul\0x", 5)) == "nul x");
+}

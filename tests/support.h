@@ -1,0 +1,49 @@
+#pragma once
+// Shared test helpers: fixture loading, padded buffers for the decoder, and driving an
+// io_context until a condition holds (a deadline poll, never a sleep).
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "k8s/decode.h"
+
+namespace podmedic::test {
+
+inline std::string source_dir() {
+  const char* d = std::getenv("PODMEDIC_SOURCE_DIR");
+  return d ? d : ".";
+}
+
+inline std::string read_fixture(const std::string& rel) {
+  std::ifstream f(source_dir() + "/tests/fixtures/" + rel, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A string with k8s::kJsonPadding spare capacity, as the decoder requires.
+struct Padded {
+  std::string s;
+  explicit Padded(std::string text) : s(std::move(text)) { s.reserve(s.size() + k8s::kJsonPadding); }
+  std::string_view view() const { return s; }
+  std::size_t capacity() const { return s.capacity(); }
+};
+
+// Runs `ioc` in small slices until `done()` or the deadline; returns done().
+template <class Pred>
+bool run_until(boost::asio::io_context& ioc, Pred done,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (ioc.stopped()) ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+}  // namespace podmedic::test

@@ -1,0 +1,215 @@
+#include "watcher/reflector.h"
+
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace podmedic::watcher {
+
+using namespace std::chrono_literals;
+
+Reflector::Reflector(k8s::KubeClient& client, k8s::Resource resource, ReflectorOptions options,
+                     ReflectorSink& sink, WatchMetrics& metrics)
+    : client_(client), resource_(resource), opts_(std::move(options)), sink_(sink),
+      metrics_(metrics), backoff_(opts_.backoff) {}
+
+std::string Reflector::name() const {
+  return std::string(k8s::resource_name(resource_)) + (opts_.ns.empty() ? "" : "@" + opts_.ns);
+}
+
+net::awaitable<void> Reflector::run() {
+  auto ex = co_await net::this_coro::executor;
+  net::steady_timer timer(ex);
+  bool need_list = true;
+  for (;;) {
+    Outcome o;
+    if (need_list) {
+      o = co_await list_all();
+      if (o.end == End::kOk) need_list = false;
+    }
+    if (!need_list) {
+      o = co_await watch_once();
+      if (o.end == End::kClean) continue;  // normal end of a watch: re-watch from the last RV
+      if (o.end == End::kExpired || o.end == End::kShortWatch) need_list = true;
+    }
+    // Every other outcome waits a jittered, growing delay (at least the server's Retry-After).
+    auto delay = backoff_.next(std::chrono::steady_clock::now(), o.retry_after);
+    timer.expires_after(delay);
+    co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+  }
+}
+
+Reflector::Outcome Reflector::http_failure(const char* what, int status, const std::string& body,
+                                           int retry_after) {
+  auto st = k8s::parse_status(status, body);
+  std::string reason = status == 410 ? "expired" : status == 401 ? "unauthorized"
+                       : status == 403 ? "forbidden" : status == 429 ? "throttled"
+                       : status >= 500 ? "server_error" : "client_error";
+  metrics_.restart(k8s::resource_name(resource_), reason).Increment();
+  auto level = status == 410 ? log::Level::kInfo : log::Level::kWarn;
+  logs_.write(level, "watcher", name() + what + std::to_string(status),
+              std::string(what) + " failed", {{"resource", name()}, {"status", st.code},
+              {"reason", st.reason}, {"message", st.message}});
+  Outcome o;
+  o.end = status == 410 || st.reason == "Expired" || st.reason == "Gone" ? End::kExpired : End::kRetry;
+  int ra = retry_after >= 0 ? retry_after : st.retry_after_seconds;
+  if (ra > 0) o.retry_after = std::chrono::seconds(std::min(ra, 300));
+  return o;
+}
+
+net::awaitable<Reflector::Outcome> Reflector::list_all() {
+  k8s::ListOptions lo;
+  lo.label_selector = opts_.label_selector;
+  lo.field_selector = opts_.field_selector;
+  lo.limit = opts_.page_size;
+  sink_.begin_list();
+  std::string list_rv;
+  int restarts = 0;
+  std::size_t pages = 0, items = 0;
+  for (;;) {
+    auto r = co_await client_.get(k8s::list_target(resource_, opts_.ns, lo), opts_.max_list_bytes, 120s);
+    if (!r.ok()) {
+      metrics_.restart(k8s::resource_name(resource_), "connection").Increment();
+      logs_.write(log::Level::kWarn, "watcher", name() + "list-transport", "list failed",
+                  {{"resource", name()}, {"error", r.error().message}});
+      co_return Outcome{End::kRetry, {}};
+    }
+    if (r->status == 410 && !lo.continue_token.empty() && restarts < 3) {
+      // The continue token expired (compaction): redo the whole list from the start, as
+      // client-go's pager does.
+      ++restarts;
+      log::info("watcher", "continue token expired; restarting the list", {{"resource", name()}});
+      lo.continue_token.clear();
+      sink_.begin_list();
+      continue;
+    }
+    if (r->status != 200) co_return http_failure("list", r->status, r->body, r->retry_after_seconds);
+    r->body.reserve(r->body.size() + k8s::kJsonPadding);
+    auto meta = sink_.apply_list_page(r->body, r->body.capacity());
+    if (!meta.ok()) {
+      metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}}).Increment();
+      logs_.write(log::Level::kError, "watcher", name() + "list-decode", "list response unusable",
+                  {{"resource", name()}, {"error", meta.error().message}});
+      co_return Outcome{End::kRetry, {}};
+    }
+    ++pages;
+    items += meta->items;
+    if (lo.continue_token.empty()) list_rv = meta->resource_version;
+    if (meta->continue_token.empty()) break;
+    lo.continue_token = meta->continue_token;
+  }
+  sink_.end_list();
+  rv_ = list_rv;
+  synced_ = true;
+  ++lists_;
+  metrics_.relists.Add({{"resource", k8s::resource_name(resource_)}}).Increment();
+  log::info("watcher", "listed", {{"resource", name()}, {"items", items}, {"pages", pages},
+                                  {"resourceVersion", rv_}});
+  co_return Outcome{End::kOk, {}};
+}
+
+net::awaitable<Reflector::Outcome> Reflector::watch_once() {
+  k8s::WatchOptions wo;
+  wo.label_selector = opts_.label_selector;
+  wo.field_selector = opts_.field_selector;
+  wo.resource_version = rv_;
+  wo.bookmarks = true;
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  auto lo = opts_.min_watch_timeout.count(), hi = std::max(lo + 1, opts_.max_watch_timeout.count());
+  wo.timeout_seconds = static_cast<int>(std::uniform_int_distribution<long long>(lo, hi - 1)(rng));
+  ++watches_;
+
+  const std::string resource = k8s::resource_name(resource_);
+  std::string buf;
+  std::size_t events = 0;
+  bool skipping = false;  // inside an oversized line: drop bytes until its newline
+  Outcome stop;           // set when a line ends the watch (ERROR)
+  bool stopped = false;
+  auto start = std::chrono::steady_clock::now();
+
+  auto on_bytes = [&](std::string_view data) -> bool {
+    buf.append(data);
+    buf.reserve(buf.size() + k8s::kJsonPadding);  // simdjson reads past the end of each line
+    std::size_t pos = 0;
+    for (;;) {
+      auto nl = buf.find('\n', pos);
+      if (nl == std::string::npos) break;
+      std::string_view line(buf.data() + pos, nl - pos);
+      std::size_t capacity = buf.capacity() - pos;
+      pos = nl + 1;
+      if (skipping) {
+        skipping = false;
+        continue;
+      }
+      if (line.empty() || line == "\r") continue;
+      auto hdr = sink_.apply_watch_line(line, capacity);
+      if (!hdr.ok()) {
+        metrics_.decode_errors.Add({{"resource", resource}, {"kind", "malformed"}}).Increment();
+        logs_.write(log::Level::kWarn, "watcher", name() + "malformed", "skipped a malformed watch line",
+                    {{"resource", name()}, {"error", hdr.error().message}, {"bytes", line.size()}});
+        continue;
+      }
+      metrics_.event(resource, hdr->type_name).Increment();
+      switch (hdr->type) {
+        case k8s::WatchType::kAdded:
+        case k8s::WatchType::kModified:
+        case k8s::WatchType::kDeleted:
+          ++events;
+          if (!hdr->resource_version.empty()) rv_ = hdr->resource_version;
+          break;
+        case k8s::WatchType::kBookmark:
+          if (!hdr->resource_version.empty()) rv_ = hdr->resource_version;
+          break;
+        case k8s::WatchType::kError: {
+          const auto& st = hdr->status;
+          stop = http_failure("watch", st.code != 0 ? st.code : 500,
+                              "{\"kind\":\"Status\",\"code\":" + std::to_string(st.code) +
+                                  ",\"reason\":\"" + st.reason + "\"}",
+                              st.retry_after_seconds > 0 ? st.retry_after_seconds : -1);
+          if (st.reason == "Expired" || st.reason == "Gone") stop.end = End::kExpired;
+          stopped = true;
+          return false;
+        }
+        case k8s::WatchType::kUnknown:
+          metrics_.decode_errors.Add({{"resource", resource}, {"kind", "unknown_type"}}).Increment();
+          logs_.write(log::Level::kWarn, "watcher", name() + "unknown", "ignored a watch event of unknown type",
+                      {{"resource", name()}, {"type", hdr->type_name}});
+          break;
+      }
+    }
+    buf.erase(0, pos);
+    if (buf.size() > opts_.max_line_bytes) {
+      metrics_.decode_errors.Add({{"resource", resource}, {"kind", "oversized"}}).Increment();
+      logs_.write(log::Level::kWarn, "watcher", name() + "oversized", "skipped an oversized watch line",
+                  {{"resource", name()}, {"limit", opts_.max_line_bytes}});
+      buf.clear();
+      skipping = true;
+    }
+    return true;
+  };
+  auto r = co_await client_.stream(k8s::watch_target(resource_, opts_.ns, wo), on_bytes,
+                                   std::chrono::seconds(wo.timeout_seconds) + 30s);
+  if (stopped) co_return stop;
+  if (!r.ok()) {
+    metrics_.restart(resource, "connection").Increment();
+    logs_.write(log::Level::kWarn, "watcher", name() + "watch-transport", "watch interrupted",
+                {{"resource", name()}, {"error", r.error().message}, {"events", events}});
+    co_return Outcome{End::kRetry, {}};
+  }
+  if (r->status != 200) co_return http_failure("watch", r->status, r->body, r->retry_after_seconds);
+  if (!buf.empty()) {
+    metrics_.decode_errors.Add({{"resource", resource}, {"kind", "truncated"}}).Increment();
+  }
+  if (events == 0 && std::chrono::steady_clock::now() - start < 1s) {
+    // client-go treats a watch that ends within a second without events as an error.
+    metrics_.restart(resource, "short_watch").Increment();
+    co_return Outcome{End::kShortWatch, {}};
+  }
+  metrics_.restart(resource, "timeout").Increment();
+  co_return Outcome{End::kClean, {}};
+}
+
+}  // namespace podmedic::watcher
