@@ -14,6 +14,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
+  Result() : v_(Error{"no result"}) {}  // for co_spawn completion signatures
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Error e) : v_(std::move(e)) {}      // NOLINT
   bool ok() const { return v_.index() == 0; }

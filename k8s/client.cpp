@@ -119,7 +119,7 @@ net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kUse);
+    auto [rec, rn] = co_await http::async_read_some(stream, buffer, parser, kUse);
     if (rec == http::error::need_buffer) rec = {};
     std::size_t got = chunk.size() - parser.get().body().size;
     if (to_sink && got > 0) {

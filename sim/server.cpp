@@ -93,6 +93,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
   ServerOptions opts;
   Store store;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::unique_ptr<tcp::acceptor>> retired;
   std::unique_ptr<ssl::context> tls;
   TestCert cert;
   unsigned short port = 0;
@@ -644,8 +645,7 @@ void ApiServer::stop() {
     boost::system::error_code ec;
     s.acceptor->close(ec);
     // The accept loop still references the acceptor until it resumes; keep it alive with the state.
-    auto* raw = s.acceptor.release();
-    net::post(s.ioc, [raw] { delete raw; });
+    s.retired.push_back(std::move(s.acceptor));
   }
   drop_connections();
 }
@@ -686,11 +686,7 @@ void ApiServer::drop_connections() {
     s.notify(w);
   }
   auto closers = s.closers;  // closing may unregister
-  for (auto& [id, close] : closers) {
-    bool is_watch = false;
-    (void)is_watch;
-    close();
-  }
+  for (auto& [id, close] : closers) close();
 }
 
 void ApiServer::expire_watches() {
@@ -706,8 +702,12 @@ void ApiServer::expire_watches() {
 }
 
 void ApiServer::inject_malformed_line() {
+  inject_raw_line("{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":tru");
+}
+
+void ApiServer::inject_raw_line(std::string line) {
   for (auto& w : state_->watches) {
-    w->pending += "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":tru\n";
+    w->pending += line + "\n";
     state_->notify(w);
   }
 }

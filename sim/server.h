@@ -66,6 +66,7 @@ class ApiServer {
   void drop_connections();       // abrupt close of every connection (no final chunk)
   void expire_watches();         // compaction: history dropped; every open watch gets ERROR 410
   void inject_malformed_line();  // a garbage line into every open watch
+  void inject_raw_line(std::string line);  // any bytes (a '\n' is appended) into every open watch
   void end_watches();            // clean end of every open watch (as at timeoutSeconds)
   void restart(std::chrono::milliseconds down_for);  // stop, then listen again on the same port
 

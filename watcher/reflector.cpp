@@ -131,6 +131,13 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
   auto start = std::chrono::steady_clock::now();
 
   auto on_bytes = [&](std::string_view data) -> bool {
+    if (skipping) {
+      // Still inside an oversized line: drop bytes until its newline.
+      auto nl = data.find('\n');
+      if (nl == std::string_view::npos) return true;
+      data.remove_prefix(nl + 1);
+      skipping = false;
+    }
     buf.append(data);
     buf.reserve(buf.size() + k8s::kJsonPadding);  // simdjson reads past the end of each line
     std::size_t pos = 0;
@@ -140,10 +147,6 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
       std::string_view line(buf.data() + pos, nl - pos);
       std::size_t capacity = buf.capacity() - pos;
       pos = nl + 1;
-      if (skipping) {
-        skipping = false;
-        continue;
-      }
       if (line.empty() || line == "\r") continue;
       auto hdr = sink_.apply_watch_line(line, capacity);
       if (!hdr.ok()) {
