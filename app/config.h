@@ -1,0 +1,102 @@
+#pragma once
+// The YAML configuration of PRODUCT.md. Every key is declared once (type, default, doc) in
+// config.cpp; unknown keys and bad values are all reported together, each with its path
+// (e.g. "notifiers.slack[0].webhookUrl: ..."). ${VAR} and ${VAR:-default} expand from the
+// environment inside scalar values. Each component receives only its own section.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rules/detect.h"
+#include "watcher/watcher.h"
+
+namespace podmedic::app {
+
+using std::chrono::milliseconds;
+
+struct ClusterSettings {
+  std::string name = "default";
+  std::string kubeconfig;
+  std::string context;
+};
+
+struct DetectConfig {
+  rules::DetectSettings rules;
+  milliseconds resolve_after{std::chrono::minutes(5)};
+  milliseconds renotify_after{std::chrono::hours(4)};
+};
+
+struct DiagnosisSettings {
+  bool enabled = true;
+  milliseconds wait_before_notify{std::chrono::seconds(10)};
+  std::uint64_t fetch_bytes = 2 * 1024 * 1024;
+  std::uint64_t max_bytes = 8000;
+};
+
+struct OllamaSettings {
+  std::string url = "http://127.0.0.1:11434";
+  std::string model = "mistral";
+  milliseconds timeout{std::chrono::seconds(120)};
+};
+
+struct SlackNotifierSettings {
+  std::string name;
+  std::string webhook_url;
+  std::vector<std::string> namespaces;
+};
+
+struct WebhookNotifierSettings {
+  std::string name;
+  std::string url;
+  std::string secret;
+  std::vector<std::string> namespaces;
+};
+
+struct NotifierSettings {
+  std::vector<SlackNotifierSettings> slack;
+  std::vector<WebhookNotifierSettings> webhooks;
+};
+
+struct ServerSettings {
+  std::string listen = "0.0.0.0:8080";
+  std::string token;
+};
+
+struct StateSettings {
+  std::string dir = "/var/lib/podmedic";
+};
+
+struct LogSettings {
+  std::string level = "info";   // debug | info | warn | error
+  std::string format = "auto";  // auto (text on a TTY) | json | text
+};
+
+struct Config {
+  ClusterSettings cluster;
+  watcher::WatchSettings watch;
+  DetectConfig detect;
+  DiagnosisSettings diagnosis;
+  OllamaSettings ollama;
+  NotifierSettings notifiers;
+  ServerSettings server;
+  StateSettings state;
+  LogSettings log;
+};
+
+struct ConfigResult {
+  Config config;
+  std::vector<std::string> errors;  // empty: valid
+};
+
+// Parses YAML text (`origin` names the file in messages). Never throws.
+ConfigResult parse_config(const std::string& yaml_text, const std::string& origin);
+ConfigResult load_config(const std::string& path);
+
+// Expands ${VAR} and ${VAR:-default}; an unset ${VAR} becomes empty and is reported in `unset`.
+std::string expand_env(const std::string& in, std::vector<std::string>* unset = nullptr);
+
+// Reference documentation of every key (for `podmedic check-config --print-reference`).
+std::string config_reference();
+
+}  // namespace podmedic::app

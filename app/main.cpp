@@ -1,0 +1,251 @@
+// podmedic: the command line. run | demo | check-config | version (diagnose comes with the
+// diagnosis module). Exit codes: 0 ok, 1 runtime/config failure, 2 usage.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "app/config.h"
+#include "app/pipeline.h"
+#include "core/log.h"
+#include "core/units.h"
+#include "sim/scenario.h"
+#include "sim/server.h"
+
+namespace net = boost::asio;
+using namespace podmedic;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  podmedic run [--config FILE]            watch the cluster (in-cluster, $KUBECONFIG or ~/.kube/config)\n"
+    "  podmedic demo [--duration D] [--step D] an embedded simulated cluster with scripted failures\n"
+    "  podmedic check-config --config FILE     validate the config and print every problem\n"
+    "  podmedic check-config --reference       print every config key with its default\n"
+    "  podmedic version\n";
+
+struct Args {
+  std::string command;
+  std::vector<std::string> rest;
+  std::optional<std::string> get(const std::string& flag) const {
+    for (std::size_t i = 0; i + 1 < rest.size(); ++i) {
+      if (rest[i] == flag) return rest[i + 1];
+    }
+    for (const auto& a : rest) {
+      if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+    }
+    return std::nullopt;
+  }
+  bool has(const std::string& flag) const { return std::find(rest.begin(), rest.end(), flag) != rest.end(); }
+};
+
+log::Level level_of(const std::string& s) {
+  if (s == "debug") return log::Level::kDebug;
+  if (s == "warn") return log::Level::kWarn;
+  if (s == "error") return log::Level::kError;
+  return log::Level::kInfo;
+}
+
+log::Format format_of(const std::string& s) {
+  if (s == "json") return log::Format::kJson;
+  if (s == "text") return log::Format::kText;
+  return log::Format::kAuto;
+}
+
+bool cpu_ok() {
+#if defined(PODMEDIC_REQUIRES_AVX2)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2")) {
+    std::fprintf(stderr, "podmedic: this build needs an x86-64-v3 CPU (AVX2); rebuild with -DPODMEDIC_PORTABLE=ON\n");
+    return false;
+  }
+#endif
+  return true;
+}
+
+std::optional<app::Config> load(const Args& args) {
+  auto path = args.get("--config");
+  if (!path) return app::Config{};
+  auto r = app::load_config(*path);
+  if (!r.errors.empty()) {
+    std::fprintf(stderr, "podmedic: invalid configuration %s:\n", path->c_str());
+    for (const auto& e : r.errors) std::fprintf(stderr, "  %s\n", e.c_str());
+    return std::nullopt;
+  }
+  return r.config;
+}
+
+void stop_on_signals(net::io_context& ioc, net::signal_set& signals) {
+  signals.async_wait([&ioc](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::info("app", "shutting down", {{"signal", sig}});
+    ioc.stop();
+  });
+}
+
+int cmd_check_config(const Args& args) {
+  if (args.has("--reference")) {
+    std::fputs(app::config_reference().c_str(), stdout);
+    return 0;
+  }
+  auto path = args.get("--config");
+  if (!path) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  auto r = app::load_config(*path);
+  if (!r.errors.empty()) {
+    std::fprintf(stdout, "%s: %zu problem%s\n", path->c_str(), r.errors.size(), r.errors.size() == 1 ? "" : "s");
+    for (const auto& e : r.errors) std::fprintf(stdout, "  %s\n", e.c_str());
+    return 1;
+  }
+  const auto& c = r.config;
+  std::fprintf(stdout, "%s: OK (cluster %s, %zu slack and %zu webhook notifiers, watching %s)\n", path->c_str(),
+               c.cluster.name.c_str(), c.notifiers.slack.size(), c.notifiers.webhooks.size(),
+               c.watch.namespaces.empty() ? "all namespaces" : (std::to_string(c.watch.namespaces.size()) + " namespaces").c_str());
+  return 0;
+}
+
+int cmd_run(const Args& args) {
+  auto config = load(args);
+  if (!config) return 1;
+  log::init(level_of(config->log.level), format_of(config->log.format));
+  auto conn = k8s::resolve_connection(config->cluster.kubeconfig, config->cluster.context);
+  if (!conn.ok()) {
+    log::error("app", "cannot configure the Kubernetes connection", {{"error", conn.error().message}});
+    return 1;
+  }
+  log::info("app", "starting", {{"version", PODMEDIC_VERSION}, {"cluster", config->cluster.name},
+                                {"server", conn->server}, {"context", conn->context_name}});
+  net::io_context ioc;
+  app::Pipeline pipeline(ioc, *config, std::move(conn.value()));
+  pipeline.on_detection([&](const app::Detection& d) {
+    const auto& in = pipeline.interner();
+    log::warn("rules", "failure detected", {{"namespace", in.view(d.pod.ns)}, {"pod", d.pod.name},
+              {"container", in.view(d.finding.container)}, {"reason", d.finding.reason},
+              {"exitCode", d.finding.exit_code}, {"restarts", d.finding.restarts},
+              {"ownerKind", in.view(d.pod.owner_kind)}, {"ownerName", in.view(d.pod.owner_name)}});
+  });
+  pipeline.start();
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  stop_on_signals(ioc, signals);
+  ioc.run();
+  return 0;
+}
+
+int cmd_demo(const Args& args) {
+  std::chrono::milliseconds duration{0}, step{std::chrono::seconds(2)};
+  for (auto [flag, out] : {std::pair{"--duration", &duration}, std::pair{"--step", &step}}) {
+    if (auto v = args.get(flag)) {
+      auto d = parse_duration(*v);
+      if (!d.ok()) {
+        std::fprintf(stderr, "podmedic demo: %s: %s\n", flag, d.error().message.c_str());
+        return 2;
+      }
+      *out = d.value();
+    }
+  }
+  log::init(log::Level::kWarn, log::Format::kText);
+  net::io_context ioc;
+  sim::ServerOptions so;
+  so.tls = true;
+  so.token = "demo-" + std::to_string(::getpid());
+  so.bookmark_interval = std::chrono::seconds(10);
+  sim::ApiServer server(ioc, so);
+  server.listen("127.0.0.1", 0);
+  auto clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+  sim::DemoCluster cluster(server, clock);
+  cluster.populate();
+
+  auto dir = std::filesystem::temp_directory_path() / ("podmedic-demo-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto kubeconfig = (dir / "kubeconfig").string();
+  std::ofstream(kubeconfig) << server.kubeconfig(so.token);
+  std::printf("podmedic demo: simulated cluster at %s\n", server.url().c_str());
+  std::printf("  explore it: kubectl --kubeconfig %s get pods -A\n", kubeconfig.c_str());
+  std::printf("  workloads will break (OOMKilled, CrashLoopBackOff, ImagePullBackOff) and recover; Ctrl-C to stop\n\n");
+  std::fflush(stdout);
+
+  auto conn = k8s::load_kubeconfig({kubeconfig}, "");
+  if (!conn.ok()) {
+    std::fprintf(stderr, "podmedic demo: %s\n", conn.error().message.c_str());
+    return 1;
+  }
+  app::Config config;
+  config.cluster.name = "demo";
+  app::Pipeline pipeline(ioc, config, std::move(conn.value()));
+  bool announced = false;
+  pipeline.on_detection([&](const app::Detection& d) {
+    std::printf("%s\n", app::describe(d, pipeline.interner()).c_str());
+    std::fflush(stdout);
+  });
+  pipeline.start();
+  auto on_done = [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  };
+  net::co_spawn(ioc, cluster.run(step), on_done);
+  net::steady_timer synced_check(ioc);
+  std::function<void()> check = [&] {
+    if (!announced && pipeline.synced()) {
+      announced = true;
+      std::printf("synced: watching %zu pods\n", pipeline.pods().size());
+      std::fflush(stdout);
+      return;
+    }
+    synced_check.expires_after(std::chrono::milliseconds(50));
+    synced_check.async_wait([&](boost::system::error_code ec) {
+      if (!ec) check();
+    });
+  };
+  check();
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  stop_on_signals(ioc, signals);
+  net::steady_timer deadline(ioc);
+  if (duration.count() > 0) {
+    deadline.expires_after(duration);
+    deadline.async_wait([&](boost::system::error_code ec) {
+      if (!ec) ioc.stop();
+    });
+  }
+  ioc.run();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!cpu_ok()) return 1;
+  Args args;
+  if (argc >= 2) args.command = argv[1];
+  for (int i = 2; i < argc; ++i) args.rest.emplace_back(argv[i]);
+  if (args.command == "version" || args.command == "--version") {
+    std::printf("podmedic %s\n", PODMEDIC_VERSION);
+    return 0;
+  }
+  if (args.command == "run") return cmd_run(args);
+  if (args.command == "demo") return cmd_demo(args);
+  if (args.command == "check-config") return cmd_check_config(args);
+  if (args.command == "diagnose") {
+    std::fprintf(stderr, "podmedic diagnose: not implemented yet (comes with the diagnosis module)\n");
+    return 2;
+  }
+  if (args.command == "help" || args.command == "--help" || args.command == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fputs(kUsage, stderr);
+  return 2;
+}

@@ -1,0 +1,156 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "app/config.h"
+
+using namespace podmedic::app;
+using namespace std::chrono_literals;
+
+namespace {
+bool has_error(const ConfigResult& r, const std::string& needle) {
+  for (const auto& e : r.errors) {
+    if (e.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("the PRODUCT.md example config parses with env expansion") {
+  setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x", 1);
+  setenv("WEBHOOK_SECRET", "s3cret", 1);
+  unsetenv("PODMEDIC_TOKEN");
+  auto r = parse_config(R"(
+cluster:
+  name: prod-eu-1
+  kubeconfig: ""
+  context: ""
+watch:
+  namespaces: []
+  excludeNamespaces: [kube-system]
+  labelSelector: ""
+detect:
+  reasons: [CrashLoopBackOff, ImagePullBackOff, OOMKilled]
+  resolveAfter: 5m
+  renotifyAfter: 4h
+diagnosis:
+  enabled: true
+  waitBeforeNotify: 10s
+  logs:
+    fetchBytes: 2MiB
+    maxBytes: 8000
+ollama:
+  url: http://127.0.0.1:11434
+  model: mistral
+  timeout: 120s
+notifiers:
+  slack:
+    - name: ops
+      webhookUrl: ${SLACK_WEBHOOK_URL}
+      namespaces: []
+  webhooks:
+    - name: pager
+      url: https://example.invalid/hook
+      secret: ${WEBHOOK_SECRET}
+server:
+  listen: 0.0.0.0:8080
+  token: ${PODMEDIC_TOKEN:-}
+state:
+  dir: /var/lib/podmedic
+)", "podmedic.yaml");
+  INFO((r.errors.empty() ? "" : r.errors[0]));
+  REQUIRE(r.errors.empty());
+  const auto& c = r.config;
+  CHECK(c.cluster.name == "prod-eu-1");
+  CHECK(c.watch.exclude_namespaces == std::vector<std::string>{"kube-system"});
+  CHECK(c.detect.resolve_after == 5min);
+  CHECK(c.detect.renotify_after == 4h);
+  CHECK(c.diagnosis.fetch_bytes == 2u * 1024 * 1024);
+  CHECK(c.diagnosis.max_bytes == 8000);
+  CHECK(c.ollama.timeout == 120s);
+  REQUIRE(c.notifiers.slack.size() == 1);
+  CHECK(c.notifiers.slack[0].webhook_url == "https://hooks.slack.com/services/T/B/x");
+  CHECK(c.notifiers.webhooks[0].secret == "s3cret");
+  CHECK(c.server.token.empty());
+}
+
+TEST_CASE("an empty config is valid and uses the defaults") {
+  auto r = parse_config("", "empty.yaml");
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.detect.rules.reasons.size() == 3);
+  CHECK(r.config.diagnosis.wait_before_notify == 10s);
+  CHECK(r.config.server.listen == "0.0.0.0:8080");
+}
+
+TEST_CASE("every problem is reported at once with its path") {
+  unsetenv("NOPE_NOT_SET");
+  auto r = parse_config(R"(
+cluster:
+  nmae: typo
+detect:
+  reasons: [CrashLoopBackOff, Exploded]
+  resolveAfter: 5 minutes
+  renotifyAfter: 0
+diagnosis:
+  logs:
+    fetchBytes: lots
+notifiers:
+  slack:
+    - name: ops
+      webhookUrl: ${NOPE_NOT_SET}
+    - name: ops
+      webhookUrl: ftp://x
+server:
+  listen: nowhere
+watch:
+  namespaces: [Bad_Name]
+ollama:
+  url: localhost:11434
+)", "bad.yaml");
+  CHECK(has_error(r, "cluster.nmae: unknown key"));
+  CHECK(has_error(r, "detect.reasons[1]: unknown reason \"Exploded\""));
+  CHECK(has_error(r, "detect.resolveAfter: invalid duration"));
+  CHECK(has_error(r, "diagnosis.logs.fetchBytes: invalid size"));
+  CHECK(has_error(r, "notifiers.slack[0].webhookUrl: required"));
+  CHECK(has_error(r, "notifiers.slack[1].name: duplicate notifier name"));
+  CHECK(has_error(r, "notifiers.slack[1].webhookUrl: must be an http(s) URL"));
+  CHECK(has_error(r, "server.listen: expected host:port"));
+  CHECK(has_error(r, "watch.namespaces[0]: \"Bad_Name\" is not a valid namespace name"));
+  CHECK(has_error(r, "ollama.url: must start with http://"));
+  CHECK_FALSE(has_error(r, "renotifyAfter"));  // 0 is allowed: never remind
+  CHECK(r.errors.size() == 10);
+}
+
+TEST_CASE("invalid YAML names the file line and column") {
+  auto r = parse_config("cluster:\n  name: [unclosed\n", "broken.yaml");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].rfind("broken.yaml:", 0) == 0);
+  CHECK(r.errors[0].find("invalid YAML") != std::string::npos);
+}
+
+TEST_CASE("wrong shapes are errors not crashes") {
+  auto r = parse_config("cluster: [1, 2]\nwatch:\n  namespaces: shop\nnotifiers:\n  slack: {name: x}\n", "shape.yaml");
+  CHECK(has_error(r, "cluster: expected a mapping"));
+  CHECK(has_error(r, "watch.namespaces: expected a list"));
+  CHECK(has_error(r, "notifiers.slack: expected a list"));
+}
+
+TEST_CASE("env expansion with defaults") {
+  setenv("PM_SET", "value", 1);
+  unsetenv("PM_UNSET");
+  std::vector<std::string> unset;
+  CHECK(expand_env("a-${PM_SET}-b", &unset) == "a-value-b");
+  CHECK(expand_env("${PM_UNSET:-fallback}", &unset) == "fallback");
+  CHECK(expand_env("${PM_UNSET}", &unset).empty());
+  CHECK(unset == std::vector<std::string>{"PM_UNSET"});
+  CHECK(expand_env("no $vars {here}") == "no $vars {here}");
+}
+
+TEST_CASE("the reference documents every section") {
+  auto ref = config_reference();
+  for (const char* k : {"cluster:", "kubeconfig:", "excludeNamespaces:", "resolveAfter: 5m", "fetchBytes:",
+                        "webhookUrl:", "listen: 0.0.0.0:8080", "dir: /var/lib/podmedic"}) {
+    INFO(k);
+    CHECK(ref.find(k) != std::string::npos);
+  }
+}
