@@ -502,9 +502,16 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
 }  // namespace
 
 struct Decoder::Impl {
-  od::parser parser;
+  od::parser parser;                         // watch lines: sized for one object
+  std::unique_ptr<od::parser> list_parser;   // list pages: sized for a page, released after
   std::vector<ContainerView> scratch;
+  od::parser& for_list() {
+    if (!list_parser) list_parser = std::make_unique<od::parser>();
+    return *list_parser;
+  }
 };
+
+void Decoder::release_list_buffers() { impl_->list_parser.reset(); }
 
 Decoder::Decoder(Interner& interner) : impl_(std::make_unique<Impl>()), interner_(interner) {}
 Decoder::~Decoder() = default;
@@ -631,7 +638,7 @@ Result<Ok> Decoder::watch_event(std::string_view json, std::size_t capacity, Wat
 Result<Ok> Decoder::pod_list(std::string_view json, std::size_t capacity, ListMeta& meta,
                              const std::function<void(PodView&)>& on_item) {
   PodView pod;
-  return decode_list(impl_->parser, json, capacity, meta, [&](od::value v) {
+  return decode_list(impl_->for_list(), json, capacity, meta, [&](od::value v) {
     pod.clear();
     impl_->scratch.clear();
     bool ok = each_field(v, [&](od::raw_json_string key, od::value val) {
@@ -651,7 +658,7 @@ Result<Ok> Decoder::pod_list(std::string_view json, std::size_t capacity, ListMe
 Result<Ok> Decoder::event_list(std::string_view json, std::size_t capacity, ListMeta& meta,
                                const std::function<void(EventView&)>& on_item) {
   EventView ev;
-  return decode_list(impl_->parser, json, capacity, meta, [&](od::value v) {
+  return decode_list(impl_->for_list(), json, capacity, meta, [&](od::value v) {
     ev.clear();
     if (!decode_event(v, ev, interner_)) return false;
     on_item(ev);

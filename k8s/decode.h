@@ -58,6 +58,10 @@ class Decoder {
   Result<Ok> event_list(std::string_view json, std::size_t capacity, ListMeta& meta,
                         const std::function<void(EventView&)>& on_item);
 
+  // Frees the buffers sized for list pages (megabytes); the next list allocates them again.
+  // Watch lines use a separate parser sized for single objects.
+  void release_list_buffers();
+
   Interner& interner() { return interner_; }
 
  private:

@@ -77,6 +77,7 @@ Result<k8s::ListMeta> EventStore::apply_list_page(std::string_view body, std::si
 }
 
 void EventStore::end_list() {
+  decoder_.release_list_buffers();
   std::vector<std::string> gone;
   for (const auto& [k, e] : events_) {
     if (e.mark != generation_) gone.push_back(k);

@@ -59,6 +59,7 @@ Result<k8s::ListMeta> PodStore::apply_list_page(std::string_view body, std::size
 }
 
 void PodStore::end_list() {
+  decoder_.release_list_buffers();
   // Objects the list did not contain vanished while we were not watching: synthesize DELETED.
   std::vector<const k8s::PodView*> gone;
   for (const auto& p : pods_) {

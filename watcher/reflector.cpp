@@ -42,22 +42,25 @@ net::awaitable<void> Reflector::run() {
   }
 }
 
-Reflector::Outcome Reflector::http_failure(const char* what, int status, const std::string& body,
-                                           int retry_after) {
-  auto st = k8s::parse_status(status, body);
-  std::string reason = status == 410 ? "expired" : status == 401 ? "unauthorized"
-                       : status == 403 ? "forbidden" : status == 429 ? "throttled"
-                       : status >= 500 ? "server_error" : "client_error";
+Reflector::Outcome Reflector::failure(const char* what, const k8s::Status& st) {
+  const bool expired = st.code == 410 || st.reason == "Expired" || st.reason == "Gone";
+  std::string reason = expired ? "expired" : st.code == 401 ? "unauthorized"
+                       : st.code == 403 ? "forbidden" : st.code == 429 ? "throttled"
+                       : st.code >= 500 ? "server_error" : "client_error";
   metrics_.restart(k8s::resource_name(resource_), reason).Increment();
-  auto level = status == 410 ? log::Level::kInfo : log::Level::kWarn;
-  logs_.write(level, "watcher", name() + what + std::to_string(status),
-              std::string(what) + " failed", {{"resource", name()}, {"status", st.code},
-              {"reason", st.reason}, {"message", st.message}});
+  logs_.write(expired ? log::Level::kInfo : log::Level::kWarn, "watcher",
+              name() + what + std::to_string(st.code), std::string(what) + " failed",
+              {{"resource", name()}, {"status", st.code}, {"reason", st.reason}, {"message", st.message}});
   Outcome o;
-  o.end = status == 410 || st.reason == "Expired" || st.reason == "Gone" ? End::kExpired : End::kRetry;
-  int ra = retry_after >= 0 ? retry_after : st.retry_after_seconds;
-  if (ra > 0) o.retry_after = std::chrono::seconds(std::min(ra, 300));
+  o.end = expired ? End::kExpired : End::kRetry;
+  if (st.retry_after_seconds > 0) o.retry_after = std::chrono::seconds(std::min(st.retry_after_seconds, 300));
   return o;
+}
+
+Reflector::Outcome Reflector::http_failure(const char* what, const k8s::HttpResponse& r) {
+  auto st = k8s::parse_status(r.status, r.body);
+  if (r.retry_after_seconds >= 0) st.retry_after_seconds = r.retry_after_seconds;  // the header wins
+  return failure(what, st);
 }
 
 net::awaitable<Reflector::Outcome> Reflector::list_all() {
@@ -86,7 +89,7 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
       sink_.begin_list();
       continue;
     }
-    if (r->status != 200) co_return http_failure("list", r->status, r->body, r->retry_after_seconds);
+    if (r->status != 200) co_return http_failure("list", *r);
     r->body.reserve(r->body.size() + k8s::kJsonPadding);
     auto meta = sink_.apply_list_page(r->body, r->body.capacity());
     if (!meta.ok()) {
@@ -166,16 +169,11 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
         case k8s::WatchType::kBookmark:
           if (!hdr->resource_version.empty()) rv_ = hdr->resource_version;
           break;
-        case k8s::WatchType::kError: {
-          const auto& st = hdr->status;
-          stop = http_failure("watch", st.code != 0 ? st.code : 500,
-                              "{\"kind\":\"Status\",\"code\":" + std::to_string(st.code) +
-                                  ",\"reason\":\"" + st.reason + "\"}",
-                              st.retry_after_seconds > 0 ? st.retry_after_seconds : -1);
-          if (st.reason == "Expired" || st.reason == "Gone") stop.end = End::kExpired;
+        case k8s::WatchType::kError:
+          // The server ends the stream after an ERROR event; 410 Expired/Gone means relist.
+          stop = failure("watch", hdr->status);
           stopped = true;
           return false;
-        }
         case k8s::WatchType::kUnknown:
           metrics_.decode_errors.Add({{"resource", resource}, {"kind", "unknown_type"}}).Increment();
           logs_.write(log::Level::kWarn, "watcher", name() + "unknown", "ignored a watch event of unknown type",
@@ -202,7 +200,7 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
                 {{"resource", name()}, {"error", r.error().message}, {"events", events}});
     co_return Outcome{End::kRetry, {}};
   }
-  if (r->status != 200) co_return http_failure("watch", r->status, r->body, r->retry_after_seconds);
+  if (r->status != 200) co_return http_failure("watch", *r);
   if (!buf.empty()) {
     metrics_.decode_errors.Add({{"resource", resource}, {"kind", "truncated"}}).Increment();
   }

@@ -67,7 +67,9 @@ class Reflector {
   };
   net::awaitable<Outcome> list_all();
   net::awaitable<Outcome> watch_once();
-  Outcome http_failure(const char* what, int status, const std::string& body, int retry_after);
+  // Counts, logs (rate-limited) and classifies a failed list/watch: 410 → relist, else back off.
+  Outcome failure(const char* what, const k8s::Status& st);
+  Outcome http_failure(const char* what, const k8s::HttpResponse& r);
   std::string name() const;
 
   k8s::KubeClient& client_;

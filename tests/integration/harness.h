@@ -42,6 +42,7 @@ struct Harness {
   std::unique_ptr<k8s::KubeClient> client;
   std::unique_ptr<watcher::Reflector> pod_reflector, event_reflector;
   std::int64_t now = 1'790'000'000;
+  std::size_t expected_watches = 0;  // reflectors started: each holds one watch when idle
 
   explicit Harness(sim::ServerOptions so = {}, std::shared_ptr<k8s::TokenSource> tokens = nullptr)
       : server(ioc, so) {
@@ -56,6 +57,7 @@ struct Harness {
   void start(watcher::ReflectorOptions po = fast_options(), bool with_events = true) {
     pod_reflector = std::make_unique<watcher::Reflector>(*client, k8s::Resource::kPods, po, pods, metrics);
     spawn(*pod_reflector);
+    expected_watches = with_events ? 2 : 1;
     if (with_events) {
       auto eo = po;
       eo.field_selector = "type=Warning,involvedObject.kind=Pod";
@@ -110,8 +112,9 @@ struct Harness {
 
   bool converged(const std::string& selector = "") { return truth(selector) == mine(); }
   bool synced() { return pod_reflector->synced() && (!event_reflector || event_reflector->synced()); }
+  // Converged, and every reflector's watch is open on the server (so injected faults land).
   bool run_until_converged(std::chrono::milliseconds t = 10s) {
-    return run_until(ioc, [&] { return synced() && converged(); }, t);
+    return run_until(ioc, [&] { return synced() && converged() && server.open_watches() >= expected_watches; }, t);
   }
   double counter(const std::string& family, const std::map<std::string, std::string>& labels) {
     for (auto& f : registry.Collect()) {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "tests/integration/harness.h"
+#include "watcher/watcher.h"
 
 using namespace podmedic;
 using namespace podmedic::test;
@@ -317,4 +318,34 @@ TEST_CASE("warning events are kept per pod and normal ones are not") {
   CHECK(h.interner.view(evs[0]->reason) == "FailedScheduling");  // newest first
   CHECK(h.interner.view(evs[1]->reason) == "BackOff");
   CHECK(evs[1]->count == 3);
+}
+
+TEST_CASE("the watcher scopes to listed namespaces and excludes others on the server") {
+  Harness h;
+  h.add_pod("shop", "a");
+  h.add_pod("pay", "b");
+  h.add_pod("kube-system", "dns");
+  h.add_pod("other", "c");
+  SECTION("listed namespaces") {
+    watcher::WatchSettings s;
+    s.namespaces = {"shop", "pay"};
+    s.tuning = fast_options();
+    watcher::Watcher w(*h.client, s, h.pods, h.events, h.metrics);
+    w.start(h.ioc.get_executor());
+    REQUIRE(run_until(h.ioc, [&] { return w.synced() && h.pods.size() == 2; }));
+    CHECK(w.reflectors().size() == 4);  // pods + events per namespace
+    h.add_pod("other", "d");
+    h.add_pod("shop", "e");
+    REQUIRE(run_until(h.ioc, [&] { return h.pods.find("shop", "e") != nullptr; }));
+    CHECK(h.pods.find("other", "d") == nullptr);
+  }
+  SECTION("all namespaces minus excluded ones") {
+    watcher::WatchSettings s;
+    s.exclude_namespaces = {"kube-system"};
+    s.tuning = fast_options();
+    watcher::Watcher w(*h.client, s, h.pods, h.events, h.metrics);
+    w.start(h.ioc.get_executor());
+    REQUIRE(run_until(h.ioc, [&] { return w.synced() && h.pods.size() == 3; }));
+    CHECK(h.pods.find("kube-system", "dns") == nullptr);
+  }
 }
