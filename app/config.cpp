@@ -53,7 +53,9 @@ struct Key;
 using Schema = std::vector<Key>;
 struct Ctx {
   std::vector<std::string>& errors;
-  void error(const std::string& path, const std::string& msg) { errors.push_back(path + ": " + msg); }
+  void error(const std::string& path, const std::string& msg) {
+    errors.push_back(path + ": " + msg);
+  }
 };
 struct Key {
   std::string name;
@@ -95,7 +97,8 @@ void read_map(const YAML::Node& n, const std::string& path, Ctx& ctx, const Sche
   for (const auto& kv : n) {
     std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
     std::string child = path.empty() ? key : path + "." + key;
-    auto it = std::find_if(schema.begin(), schema.end(), [&](const Key& k) { return k.name == key; });
+    auto it =
+        std::find_if(schema.begin(), schema.end(), [&](const Key& k) { return k.name == key; });
     if (it == schema.end()) {
       std::string known;
       for (const auto& k : schema) known += (known.empty() ? "" : ", ") + k.name;
@@ -108,21 +111,37 @@ void read_map(const YAML::Node& n, const std::string& path, Ctx& ctx, const Sche
 
 Key str(std::string name, std::string* out, std::string doc) {
   std::string def = *out;
-  return {name, "string", def, doc, [out](const YAML::Node& n, const std::string& p, Ctx& c) { scalar(n, p, c, *out); }, {}};
+  return {name,
+          "string",
+          def,
+          doc,
+          [out](const YAML::Node& n, const std::string& p, Ctx& c) { scalar(n, p, c, *out); },
+          {}};
 }
 
 Key boolean(std::string name, bool* out, std::string doc) {
-  return {name, "bool", *out ? "true" : "false", doc, [out](const YAML::Node& n, const std::string& p, Ctx& c) {
+  return {name,
+          "bool",
+          *out ? "true" : "false",
+          doc,
+          [out](const YAML::Node& n, const std::string& p, Ctx& c) {
             std::string s;
             if (!scalar(n, p, c, s)) return;
-            if (s == "true" || s == "yes" || s == "on") *out = true;
-            else if (s == "false" || s == "no" || s == "off") *out = false;
-            else c.error(p, "expected true or false, got \"" + s + "\"");
-          }, {}};
+            if (s == "true" || s == "yes" || s == "on")
+              *out = true;
+            else if (s == "false" || s == "no" || s == "off")
+              *out = false;
+            else
+              c.error(p, "expected true or false, got \"" + s + "\"");
+          },
+          {}};
 }
 
 Key duration(std::string name, milliseconds* out, std::string doc, bool allow_zero) {
-  return {name, "duration", format_duration(*out), doc,
+  return {name,
+          "duration",
+          format_duration(*out),
+          doc,
           [out, allow_zero](const YAML::Node& n, const std::string& p, Ctx& c) {
             std::string s;
             if (!scalar(n, p, c, s)) return;
@@ -130,23 +149,34 @@ Key duration(std::string name, milliseconds* out, std::string doc, bool allow_ze
             if (!d.ok()) return c.error(p, d.error().message);
             if (!allow_zero && d.value().count() == 0) return c.error(p, "must be greater than 0");
             *out = d.value();
-          }, {}};
+          },
+          {}};
 }
 
 Key size(std::string name, std::uint64_t* out, std::string doc, std::uint64_t min) {
-  return {name, "size", std::to_string(*out), doc, [out, min](const YAML::Node& n, const std::string& p, Ctx& c) {
+  return {name,
+          "size",
+          std::to_string(*out),
+          doc,
+          [out, min](const YAML::Node& n, const std::string& p, Ctx& c) {
             std::string s;
             if (!scalar(n, p, c, s)) return;
             auto v = parse_size(s);
             if (!v.ok()) return c.error(p, v.error().message);
-            if (v.value() < min) return c.error(p, "must be at least " + std::to_string(min) + " bytes");
+            if (v.value() < min)
+              return c.error(p, "must be at least " + std::to_string(min) + " bytes");
             *out = v.value();
-          }, {}};
+          },
+          {}};
 }
 
 Key strlist(std::string name, std::vector<std::string>* out, std::string doc,
             std::function<std::string(const std::string&)> check = nullptr) {
-  return {name, "list of strings", "[]", doc, [out, check](const YAML::Node& n, const std::string& p, Ctx& c) {
+  return {name,
+          "list of strings",
+          "[]",
+          doc,
+          [out, check](const YAML::Node& n, const std::string& p, Ctx& c) {
             if (n.IsNull()) return;
             if (!n.IsSequence()) return c.error(p, "expected a list" + where(n));
             out->clear();
@@ -162,17 +192,28 @@ Key strlist(std::string name, std::vector<std::string>* out, std::string doc,
               }
               out->push_back(s);
             }
-          }, {}};
+          },
+          {}};
 }
 
 Key section(std::string name, std::string doc, std::function<Schema()> schema) {
-  return {name, "map", "", doc, [schema](const YAML::Node& n, const std::string& p, Ctx& c) { read_map(n, p, c, schema()); },
-          schema};
+  return {
+      name,
+      "map",
+      "",
+      doc,
+      [schema](const YAML::Node& n, const std::string& p, Ctx& c) { read_map(n, p, c, schema()); },
+      schema};
 }
 
 template <class T>
-Key list_of(std::string name, std::vector<T>* out, std::string doc, std::function<Schema(T&)> schema) {
-  return {name, "list", "[]", doc, [out, schema](const YAML::Node& n, const std::string& p, Ctx& c) {
+Key list_of(std::string name, std::vector<T>* out, std::string doc,
+            std::function<Schema(T&)> schema) {
+  return {name,
+          "list",
+          "[]",
+          doc,
+          [out, schema](const YAML::Node& n, const std::string& p, Ctx& c) {
             if (n.IsNull()) return;
             if (!n.IsSequence()) return c.error(p, "expected a list" + where(n));
             out->clear();
@@ -190,7 +231,8 @@ Key list_of(std::string name, std::vector<T>* out, std::string doc, std::functio
 
 std::string check_namespace(const std::string& s) {
   static const std::regex dns1123("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  if (s.size() > 63 || !std::regex_match(s, dns1123)) return "\"" + s + "\" is not a valid namespace name";
+  if (s.size() > 63 || !std::regex_match(s, dns1123))
+    return "\"" + s + "\" is not a valid namespace name";
   return "";
 }
 
@@ -203,63 +245,96 @@ std::string check_reason(const std::string& s) {
 }
 
 Schema slack_schema(SlackNotifierSettings& s) {
-  return {str("name", &s.name, "notifier name, used in metrics and logs"),
-          str("webhookUrl", &s.webhook_url, "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL})"),
-          strlist("namespaces", &s.namespaces, "route only these namespaces here; empty: all", check_namespace)};
+  return {
+      str("name", &s.name, "notifier name, used in metrics and logs"),
+      str("webhookUrl", &s.webhook_url, "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL})"),
+      strlist("namespaces", &s.namespaces, "route only these namespaces here; empty: all",
+              check_namespace)};
 }
 
 Schema webhook_schema(WebhookNotifierSettings& w) {
   return {str("name", &w.name, "notifier name, used in metrics and logs"),
           str("url", &w.url, "endpoint receiving the JSON payload"),
           str("secret", &w.secret, "HMAC-SHA256 key for X-Podmedic-Signature; empty: unsigned"),
-          strlist("namespaces", &w.namespaces, "route only these namespaces here; empty: all", check_namespace)};
+          strlist("namespaces", &w.namespaces, "route only these namespaces here; empty: all",
+                  check_namespace)};
 }
 
 Schema root_schema(Config& c) {
   return {
-      section("cluster", "which cluster and how to reach it", [&c] {
-        return Schema{str("name", &c.cluster.name, "cluster name shown in alerts and fingerprints"),
-                      str("kubeconfig", &c.cluster.kubeconfig, "kubeconfig path; empty: in-cluster, then $KUBECONFIG, then ~/.kube/config"),
-                      str("context", &c.cluster.context, "kubeconfig context; empty: current-context")};
-      }),
-      section("watch", "what to watch", [&c] {
-        return Schema{strlist("namespaces", &c.watch.namespaces, "namespaces to watch; empty: all", check_namespace),
-                      strlist("excludeNamespaces", &c.watch.exclude_namespaces, "namespaces never watched", check_namespace),
-                      str("labelSelector", &c.watch.label_selector, "label selector for pods; empty: all pods")};
-      }),
-      section("detect", "what counts as broken", [&c] {
-        return Schema{strlist("reasons", &c.detect.rules.reasons, "failure reasons to detect", check_reason),
-                      duration("resolveAfter", &c.detect.resolve_after, "healthy this long → resolved", false),
-                      duration("renotifyAfter", &c.detect.renotify_after, "reminder for open incidents; 0: never", true)};
-      }),
-      section("diagnosis", "evidence gathering and the LLM explanation", [&c] {
-        return Schema{boolean("enabled", &c.diagnosis.enabled, "ask the LLM to explain incidents"),
-                      duration("waitBeforeNotify", &c.diagnosis.wait_before_notify, "hold the alert this long for the diagnosis", true),
-                      section("logs", "container log evidence", [&c] {
-                        return Schema{size("fetchBytes", &c.diagnosis.fetch_bytes, "limitBytes of each log request", 1024),
-                                      size("maxBytes", &c.diagnosis.max_bytes, "evidence budget per container", 256)};
-                      })};
-      }),
-      section("ollama", "the local LLM server", [&c] {
-        return Schema{str("url", &c.ollama.url, "Ollama base URL"),
-                      str("model", &c.ollama.model, "model name"),
-                      duration("timeout", &c.ollama.timeout, "per-request timeout (first call includes model load)", false)};
-      }),
-      section("notifiers", "where alerts go", [&c] {
-        return Schema{list_of<SlackNotifierSettings>("slack", &c.notifiers.slack, "Slack incoming webhooks", slack_schema),
-                      list_of<WebhookNotifierSettings>("webhooks", &c.notifiers.webhooks, "generic JSON webhooks", webhook_schema)};
-      }),
-      section("server", "the HTTP API and metrics", [&c] {
-        return Schema{str("listen", &c.server.listen, "address:port of the HTTP server"),
-                      str("token", &c.server.token, "bearer token for /ask, /diagnose and /api/*; empty: open")};
-      }),
-      section("state", "persisted incident state", [&c] {
-        return Schema{str("dir", &c.state.dir, "directory for incident state and the outbox")};
-      }),
-      section("log", "podmedic's own logs", [&c] {
-        return Schema{str("level", &c.log.level, "debug | info | warn | error"),
-                      str("format", &c.log.format, "auto (text on a TTY, else JSON) | json | text")};
-      }),
+      section(
+          "cluster", "which cluster and how to reach it",
+          [&c] {
+            return Schema{
+                str("name", &c.cluster.name, "cluster name shown in alerts and fingerprints"),
+                str("kubeconfig", &c.cluster.kubeconfig,
+                    "kubeconfig path; empty: in-cluster, then $KUBECONFIG, then ~/.kube/config"),
+                str("context", &c.cluster.context, "kubeconfig context; empty: current-context")};
+          }),
+      section("watch", "what to watch",
+              [&c] {
+                return Schema{strlist("namespaces", &c.watch.namespaces,
+                                      "namespaces to watch; empty: all", check_namespace),
+                              strlist("excludeNamespaces", &c.watch.exclude_namespaces,
+                                      "namespaces never watched", check_namespace),
+                              str("labelSelector", &c.watch.label_selector,
+                                  "label selector for pods; empty: all pods")};
+              }),
+      section("detect", "what counts as broken",
+              [&c] {
+                return Schema{strlist("reasons", &c.detect.rules.reasons,
+                                      "failure reasons to detect", check_reason),
+                              duration("resolveAfter", &c.detect.resolve_after,
+                                       "healthy this long → resolved", false),
+                              duration("renotifyAfter", &c.detect.renotify_after,
+                                       "reminder for open incidents; 0: never", true)};
+              }),
+      section("diagnosis", "evidence gathering and the LLM explanation",
+              [&c] {
+                return Schema{
+                    boolean("enabled", &c.diagnosis.enabled, "ask the LLM to explain incidents"),
+                    duration("waitBeforeNotify", &c.diagnosis.wait_before_notify,
+                             "hold the alert this long for the diagnosis", true),
+                    section("logs", "container log evidence", [&c] {
+                      return Schema{size("fetchBytes", &c.diagnosis.fetch_bytes,
+                                         "limitBytes of each log request", 1024),
+                                    size("maxBytes", &c.diagnosis.max_bytes,
+                                         "evidence budget per container", 256)};
+                    })};
+              }),
+      section("ollama", "the local LLM server",
+              [&c] {
+                return Schema{
+                    str("url", &c.ollama.url, "Ollama base URL"),
+                    str("model", &c.ollama.model, "model name"),
+                    duration("timeout", &c.ollama.timeout,
+                             "per-request timeout (first call includes model load)", false)};
+              }),
+      section("notifiers", "where alerts go",
+              [&c] {
+                return Schema{
+                    list_of<SlackNotifierSettings>("slack", &c.notifiers.slack,
+                                                   "Slack incoming webhooks", slack_schema),
+                    list_of<WebhookNotifierSettings>("webhooks", &c.notifiers.webhooks,
+                                                     "generic JSON webhooks", webhook_schema)};
+              }),
+      section("server", "the HTTP API and metrics",
+              [&c] {
+                return Schema{str("listen", &c.server.listen, "address:port of the HTTP server"),
+                              str("token", &c.server.token,
+                                  "bearer token for /ask, /diagnose and /api/*; empty: open")};
+              }),
+      section("state", "persisted incident state",
+              [&c] {
+                return Schema{
+                    str("dir", &c.state.dir, "directory for incident state and the outbox")};
+              }),
+      section("log", "podmedic's own logs",
+              [&c] {
+                return Schema{
+                    str("level", &c.log.level, "debug | info | warn | error"),
+                    str("format", &c.log.format, "auto (text on a TTY, else JSON) | json | text")};
+              }),
   };
 }
 
@@ -274,26 +349,33 @@ void validate(Config& c, Ctx& ctx) {
   if (c.ollama.model.empty()) ctx.error("ollama.model", "must not be empty");
   std::set<std::string> names;
   auto check_name = [&](const std::string& path, const std::string& name) {
-    if (name.empty()) ctx.error(path + ".name", "required");
-    else if (!names.insert(name).second) ctx.error(path + ".name", "duplicate notifier name \"" + name + "\"");
+    if (name.empty())
+      ctx.error(path + ".name", "required");
+    else if (!names.insert(name).second)
+      ctx.error(path + ".name", "duplicate notifier name \"" + name + "\"");
   };
   for (std::size_t i = 0; i < c.notifiers.slack.size(); ++i) {
     std::string p = "notifiers.slack[" + std::to_string(i) + "]";
     const auto& s = c.notifiers.slack[i];
     check_name(p, s.name);
-    if (s.webhook_url.empty()) ctx.error(p + ".webhookUrl", "required (empty after expanding environment variables?)");
-    else if (!is_http_url(s.webhook_url)) ctx.error(p + ".webhookUrl", "must be an http(s) URL");
+    if (s.webhook_url.empty())
+      ctx.error(p + ".webhookUrl", "required (empty after expanding environment variables?)");
+    else if (!is_http_url(s.webhook_url))
+      ctx.error(p + ".webhookUrl", "must be an http(s) URL");
   }
   for (std::size_t i = 0; i < c.notifiers.webhooks.size(); ++i) {
     std::string p = "notifiers.webhooks[" + std::to_string(i) + "]";
     const auto& w = c.notifiers.webhooks[i];
     check_name(p, w.name);
-    if (w.url.empty()) ctx.error(p + ".url", "required (empty after expanding environment variables?)");
-    else if (!is_http_url(w.url)) ctx.error(p + ".url", "must be an http(s) URL");
+    if (w.url.empty())
+      ctx.error(p + ".url", "required (empty after expanding environment variables?)");
+    else if (!is_http_url(w.url))
+      ctx.error(p + ".url", "must be an http(s) URL");
   }
   auto colon = c.server.listen.rfind(':');
   bool port_ok = colon != std::string::npos && colon + 1 < c.server.listen.size() &&
-                 std::all_of(c.server.listen.begin() + static_cast<long>(colon) + 1, c.server.listen.end(), ::isdigit) &&
+                 std::all_of(c.server.listen.begin() + static_cast<long>(colon) + 1,
+                             c.server.listen.end(), ::isdigit) &&
                  std::stoul(c.server.listen.substr(colon + 1)) <= 65535;
   if (!port_ok) ctx.error("server.listen", "expected host:port, got \"" + c.server.listen + "\"");
   if (c.state.dir.empty()) ctx.error("state.dir", "must not be empty");
@@ -302,7 +384,8 @@ void validate(Config& c, Ctx& ctx) {
   static const std::set<std::string> formats = {"auto", "json", "text"};
   if (!formats.count(c.log.format)) ctx.error("log.format", "expected auto, json or text");
   for (const auto& ns : c.watch.exclude_namespaces) {
-    if (std::find(c.watch.namespaces.begin(), c.watch.namespaces.end(), ns) != c.watch.namespaces.end()) {
+    if (std::find(c.watch.namespaces.begin(), c.watch.namespaces.end(), ns) !=
+        c.watch.namespaces.end()) {
       ctx.error("watch.excludeNamespaces", "\"" + ns + "\" is also listed in watch.namespaces");
     }
   }
@@ -315,7 +398,8 @@ void document(const Schema& schema, const std::string& indent, std::ostringstrea
       out << "  # " << k.doc << "\n";
       document(k.children(), indent + "  ", out);
     } else {
-      out << " " << (k.default_text.empty() ? "\"\"" : k.default_text) << "  # " << k.type << ": " << k.doc << "\n";
+      out << " " << (k.default_text.empty() ? "\"\"" : k.default_text) << "  # " << k.type << ": "
+          << k.doc << "\n";
     }
   }
 }
@@ -329,8 +413,8 @@ ConfigResult parse_config(const std::string& text, const std::string& origin) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    r.errors.push_back(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                       ": invalid YAML: " + e.msg);
+    r.errors.push_back(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
+                       std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
     return r;
   }
   try {

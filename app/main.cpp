@@ -31,8 +31,10 @@ namespace {
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  podmedic run [--config FILE]            watch the cluster (in-cluster, $KUBECONFIG or ~/.kube/config)\n"
-    "  podmedic demo [--duration D] [--step D] an embedded simulated cluster with scripted failures\n"
+    "  podmedic run [--config FILE]            watch the cluster (in-cluster, $KUBECONFIG or "
+    "~/.kube/config)\n"
+    "  podmedic demo [--duration D] [--step D] an embedded simulated cluster with scripted "
+    "failures\n"
     "  podmedic check-config --config FILE     validate the config and print every problem\n"
     "  podmedic check-config --reference       print every config key with its default\n"
     "  podmedic version\n";
@@ -49,7 +51,9 @@ struct Args {
     }
     return std::nullopt;
   }
-  bool has(const std::string& flag) const { return std::find(rest.begin(), rest.end(), flag) != rest.end(); }
+  bool has(const std::string& flag) const {
+    return std::find(rest.begin(), rest.end(), flag) != rest.end();
+  }
 };
 
 log::Level level_of(const std::string& s) {
@@ -68,7 +72,9 @@ log::Format format_of(const std::string& s) {
 bool cpu_ok() {
 #if defined(PODMEDIC_REQUIRES_AVX2)
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2")) {
-    std::fprintf(stderr, "podmedic: this build needs an x86-64-v3 CPU (AVX2); rebuild with -DPODMEDIC_PORTABLE=ON\n");
+    std::fprintf(stderr,
+                 "podmedic: this build needs an x86-64-v3 CPU (AVX2); rebuild with "
+                 "-DPODMEDIC_PORTABLE=ON\n");
     return false;
   }
 #endif
@@ -107,14 +113,18 @@ int cmd_check_config(const Args& args) {
   }
   auto r = app::load_config(*path);
   if (!r.errors.empty()) {
-    std::fprintf(stdout, "%s: %zu problem%s\n", path->c_str(), r.errors.size(), r.errors.size() == 1 ? "" : "s");
+    std::fprintf(stdout, "%s: %zu problem%s\n", path->c_str(), r.errors.size(),
+                 r.errors.size() == 1 ? "" : "s");
     for (const auto& e : r.errors) std::fprintf(stdout, "  %s\n", e.c_str());
     return 1;
   }
   const auto& c = r.config;
-  std::fprintf(stdout, "%s: OK (cluster %s, %zu slack and %zu webhook notifiers, watching %s)\n", path->c_str(),
-               c.cluster.name.c_str(), c.notifiers.slack.size(), c.notifiers.webhooks.size(),
-               c.watch.namespaces.empty() ? "all namespaces" : (std::to_string(c.watch.namespaces.size()) + " namespaces").c_str());
+  std::fprintf(stdout, "%s: OK (cluster %s, %zu slack and %zu webhook notifiers, watching %s)\n",
+               path->c_str(), c.cluster.name.c_str(), c.notifiers.slack.size(),
+               c.notifiers.webhooks.size(),
+               c.watch.namespaces.empty()
+                   ? "all namespaces"
+                   : (std::to_string(c.watch.namespaces.size()) + " namespaces").c_str());
   return 0;
 }
 
@@ -124,19 +134,28 @@ int cmd_run(const Args& args) {
   log::init(level_of(config->log.level), format_of(config->log.format));
   auto conn = k8s::resolve_connection(config->cluster.kubeconfig, config->cluster.context);
   if (!conn.ok()) {
-    log::error("app", "cannot configure the Kubernetes connection", {{"error", conn.error().message}});
+    log::error("app", "cannot configure the Kubernetes connection",
+               {{"error", conn.error().message}});
     return 1;
   }
-  log::info("app", "starting", {{"version", PODMEDIC_VERSION}, {"cluster", config->cluster.name},
-                                {"server", conn->server}, {"context", conn->context_name}});
+  log::info("app", "starting",
+            {{"version", PODMEDIC_VERSION},
+             {"cluster", config->cluster.name},
+             {"server", conn->server},
+             {"context", conn->context_name}});
   net::io_context ioc;
   app::Pipeline pipeline(ioc, *config, std::move(conn.value()));
   pipeline.on_detection([&](const app::Detection& d) {
     const auto& in = pipeline.interner();
-    log::warn("rules", "failure detected", {{"namespace", in.view(d.pod.ns)}, {"pod", d.pod.name},
-              {"container", in.view(d.finding.container)}, {"reason", d.finding.reason},
-              {"exitCode", d.finding.exit_code}, {"restarts", d.finding.restarts},
-              {"ownerKind", in.view(d.pod.owner_kind)}, {"ownerName", in.view(d.pod.owner_name)}});
+    log::warn("rules", "failure detected",
+              {{"namespace", in.view(d.pod.ns)},
+               {"pod", d.pod.name},
+               {"container", in.view(d.finding.container)},
+               {"reason", d.finding.reason},
+               {"exitCode", d.finding.exit_code},
+               {"restarts", d.finding.restarts},
+               {"ownerKind", in.view(d.pod.owner_kind)},
+               {"ownerName", in.view(d.pod.owner_name)}});
   });
   pipeline.start();
   net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -169,13 +188,23 @@ int cmd_demo(const Args& args) {
   sim::DemoCluster cluster(server, clock);
   cluster.populate();
 
-  auto dir = std::filesystem::temp_directory_path() / ("podmedic-demo-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("podmedic-demo-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
   auto kubeconfig = (dir / "kubeconfig").string();
-  std::ofstream(kubeconfig) << server.kubeconfig(so.token);
+  {
+    // It holds the demo's bearer token: readable by the owner only.
+    std::ofstream f(kubeconfig);
+    std::filesystem::permissions(
+        kubeconfig, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    f << server.kubeconfig(so.token);
+  }
   std::printf("podmedic demo: simulated cluster at %s\n", server.url().c_str());
   std::printf("  explore it: kubectl --kubeconfig %s get pods -A\n", kubeconfig.c_str());
-  std::printf("  workloads will break (OOMKilled, CrashLoopBackOff, ImagePullBackOff) and recover; Ctrl-C to stop\n\n");
+  std::printf(
+      "  workloads will break (OOMKilled, CrashLoopBackOff, ImagePullBackOff) and recover; Ctrl-C "
+      "to stop\n\n");
   std::fflush(stdout);
 
   auto conn = k8s::load_kubeconfig({kubeconfig}, "");
@@ -239,7 +268,8 @@ int main(int argc, char** argv) {
   if (args.command == "demo") return cmd_demo(args);
   if (args.command == "check-config") return cmd_check_config(args);
   if (args.command == "diagnose") {
-    std::fprintf(stderr, "podmedic diagnose: not implemented yet (comes with the diagnosis module)\n");
+    std::fprintf(stderr,
+                 "podmedic diagnose: not implemented yet (comes with the diagnosis module)\n");
     return 2;
   }
   if (args.command == "help" || args.command == "--help" || args.command == "-h") {

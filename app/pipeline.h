@@ -5,8 +5,8 @@
 #include <functional>
 #include <memory>
 
-#include <boost/asio/io_context.hpp>
 #include <prometheus/registry.h>
+#include <boost/asio/io_context.hpp>
 
 #include "app/config.h"
 #include "k8s/client.h"

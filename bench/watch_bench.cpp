@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
+#include <simdjson.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
 
 #include "k8s/client.h"
 #include "rules/detect.h"
@@ -53,9 +53,13 @@ long hwm_kib() {
   return 0;
 }
 
-void reset_hwm() { std::ofstream("/proc/self/clear_refs") << "5"; }
+void reset_hwm() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
 
-std::size_t heap_bytes() { return mallinfo2().uordblks; }
+std::size_t heap_bytes() {
+  return mallinfo2().uordblks;
+}
 
 struct Corpus {
   std::vector<std::string> lines;  // each followed by kJsonPadding spare capacity
@@ -74,12 +78,14 @@ Corpus make_corpus(std::size_t count, int extra_env, int managed) {
     t.name = t.deployment + "-" + t.rs_hash + "-" + std::to_string(100000 + i);
     t.extra_env = extra_env;
     t.managed_field_entries = managed;
-    t.image = "registry.example.com/team-" + std::to_string(i % 20) + "/svc:1." + std::to_string(i % 7);
+    t.image =
+        "registry.example.com/team-" + std::to_string(i % 20) + "/svc:1." + std::to_string(i % 7);
     auto pod = sim::make_pod(t, 1'790'000'000);
     pod["metadata"]["uid"] = "0b4c1f43-6f1e-4b7e-9a55-" + std::to_string(100000000000 + i);
     pod["metadata"]["resourceVersion"] = std::to_string(5000 + i);
     if (i % 4 == 1) sim::set_crashloop(pod, "app", 137, "OOMKilled", 1'790'000'100);
-    if (i % 4 == 2) sim::set_waiting(pod, "app", "ImagePullBackOff", "Back-off pulling image \"x\"");
+    if (i % 4 == 2)
+      sim::set_waiting(pod, "app", "ImagePullBackOff", "Back-off pulling image \"x\"");
     // As Go's encoder writes it: "type" first, then "object".
     std::string line = "{\"type\":\"MODIFIED\",\"object\":" + pod.dump() + "}";
     c.bytes += line.size() + 1;
@@ -145,11 +151,17 @@ void throughput(const char* label, int extra_env, int managed, std::size_t count
     if (!r.ok()) std::abort();
   });
 
-  std::printf("  %-44s %10.0f events/s %8.1f MB/s\n", "nlohmann::json::parse per event (baseline)", nl.events_per_s, nl.mb_per_s);
-  std::printf("  %-44s %10.0f events/s %8.1f MB/s\n", "simdjson on-demand raw pass (baseline)", sj.events_per_s, sj.mb_per_s);
-  std::printf("  %-44s %10.0f events/s %8.1f MB/s\n", "podmedic decode + store + rules", ours.events_per_s, ours.mb_per_s);
-  std::printf("  ratio podmedic/simdjson %.2fx (goal >= 0.30x), podmedic/nlohmann %.1fx; %zu pods stored, %zu findings\n",
-              ours.events_per_s / sj.events_per_s, ours.events_per_s / nl.events_per_s, store.size(), findings);
+  std::printf("  %-44s %10.0f events/s %8.1f MB/s\n", "nlohmann::json::parse per event (baseline)",
+              nl.events_per_s, nl.mb_per_s);
+  std::printf("  %-44s %10.0f events/s %8.1f MB/s\n", "simdjson on-demand raw pass (baseline)",
+              sj.events_per_s, sj.mb_per_s);
+  std::printf("  %-44s %10.0f events/s %8.1f MB/s\n", "podmedic decode + store + rules",
+              ours.events_per_s, ours.mb_per_s);
+  std::printf(
+      "  ratio podmedic/simdjson %.2fx (goal >= 0.30x), podmedic/nlohmann %.1fx; %zu pods stored, "
+      "%zu findings\n",
+      ours.events_per_s / sj.events_per_s, ours.events_per_s / nl.events_per_s, store.size(),
+      findings);
 }
 
 void memory_per_pod(std::size_t count) {
@@ -170,10 +182,12 @@ void memory_per_pod(std::size_t count) {
     auto heap1 = heap_bytes();
     long rss1 = rss_kib();
     std::printf("\n== memory: %zu tracked pods ==\n", store.size());
-    std::printf("  heap %.1f MiB for %zu pods = %.0f bytes/pod (goal <= 1024); RSS delta %.1f MiB per 10,000 pods\n",
-                static_cast<double>(heap1 - heap0) / 1048576.0, store.size(),
-                static_cast<double>(heap1 - heap0) / static_cast<double>(store.size()),
-                static_cast<double>(rss1 - rss0) / 1024.0 * 10000.0 / static_cast<double>(store.size()));
+    std::printf(
+        "  heap %.1f MiB for %zu pods = %.0f bytes/pod (goal <= 1024); RSS delta %.1f MiB per "
+        "10,000 pods\n",
+        static_cast<double>(heap1 - heap0) / 1048576.0, store.size(),
+        static_cast<double>(heap1 - heap0) / static_cast<double>(store.size()),
+        static_cast<double>(rss1 - rss0) / 1024.0 * 10000.0 / static_cast<double>(store.size()));
     std::printf("  (client-go informers: 13-29 KiB/pod; a Python dict of pods: 123 KiB/pod)\n");
   }
 }
@@ -217,7 +231,8 @@ void initial_sync(std::size_t pods) {
   unsigned short port = 0;
   auto t_sim = Clock::now();
   pid_t child = start_sim(pods, port);
-  std::printf("  simulator ready in %.1f s\n", std::chrono::duration<double>(Clock::now() - t_sim).count());
+  std::printf("  simulator ready in %.1f s\n",
+              std::chrono::duration<double>(Clock::now() - t_sim).count());
   boost::asio::io_context ioc;
   k8s::ClusterConnection c;
   if (!k8s::parse_server_url("http://127.0.0.1:" + std::to_string(port), c).ok()) std::abort();
@@ -240,10 +255,14 @@ void initial_sync(std::size_t pods) {
   long peak = hwm_kib();
   malloc_trim(0);
   long steady = rss_kib();
-  std::printf("  synced %zu pods in %.2f s (%.0f pods/s)\n", store.size(), secs, static_cast<double>(store.size()) / secs);
-  std::printf("  RSS before %.1f MiB, steady %.1f MiB, peak %.1f MiB: peak - steady = %.1f MiB (goal <= 32)\n",
-              rss0 / 1024.0, steady / 1024.0, peak / 1024.0, (peak - steady) / 1024.0);
-  std::printf("  steady store cost: %.0f bytes/pod of RSS\n", (steady - rss0) * 1024.0 / static_cast<double>(store.size()));
+  std::printf("  synced %zu pods in %.2f s (%.0f pods/s)\n", store.size(), secs,
+              static_cast<double>(store.size()) / secs);
+  std::printf(
+      "  RSS before %.1f MiB, steady %.1f MiB, peak %.1f MiB: peak - steady = %.1f MiB (goal <= "
+      "32)\n",
+      rss0 / 1024.0, steady / 1024.0, peak / 1024.0, (peak - steady) / 1024.0);
+  std::printf("  steady store cost: %.0f bytes/pod of RSS\n",
+              (steady - rss0) * 1024.0 / static_cast<double>(store.size()));
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
 }

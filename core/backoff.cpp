@@ -4,7 +4,8 @@
 
 namespace podmedic {
 
-std::chrono::milliseconds Backoff::next(Clock::time_point now, std::chrono::milliseconds retry_after) {
+std::chrono::milliseconds Backoff::next(Clock::time_point now,
+                                        std::chrono::milliseconds retry_after) {
   if (last_failure_ != Clock::time_point{} && now - last_failure_ > policy_.reset_after) reset();
   last_failure_ = now;
   current_ = current_.count() == 0 ? policy_.initial : std::min(current_ * 2, policy_.cap);

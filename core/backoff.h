@@ -22,8 +22,8 @@ class Backoff {
       : policy_(policy), rng_(seed) {}
 
   // The delay to wait before the next attempt, given `now` and an optional server hint.
-  std::chrono::milliseconds next(Clock::time_point now,
-                                 std::chrono::milliseconds retry_after = std::chrono::milliseconds(0));
+  std::chrono::milliseconds next(
+      Clock::time_point now, std::chrono::milliseconds retry_after = std::chrono::milliseconds(0));
   void reset() { current_ = std::chrono::milliseconds(0); }
   const BackoffPolicy& policy() const { return policy_; }
 

@@ -2,7 +2,9 @@
 
 namespace podmedic {
 
-Interner::Interner() { intern(""); }
+Interner::Interner() {
+  intern("");
+}
 
 Sym Interner::intern(std::string_view s) {
   if (auto it = index_.find(s); it != index_.end()) return it->second;

@@ -28,10 +28,18 @@ void write_object(Level level, std::string_view component, std::string_view msg,
                   const nlohmann::json& fields);
 void write(Level level, std::string_view component, std::string_view msg, Fields fields = {});
 
-inline void debug(std::string_view c, std::string_view m, Fields f = {}) { write(Level::kDebug, c, m, f); }
-inline void info(std::string_view c, std::string_view m, Fields f = {}) { write(Level::kInfo, c, m, f); }
-inline void warn(std::string_view c, std::string_view m, Fields f = {}) { write(Level::kWarn, c, m, f); }
-inline void error(std::string_view c, std::string_view m, Fields f = {}) { write(Level::kError, c, m, f); }
+inline void debug(std::string_view c, std::string_view m, Fields f = {}) {
+  write(Level::kDebug, c, m, f);
+}
+inline void info(std::string_view c, std::string_view m, Fields f = {}) {
+  write(Level::kInfo, c, m, f);
+}
+inline void warn(std::string_view c, std::string_view m, Fields f = {}) {
+  write(Level::kWarn, c, m, f);
+}
+inline void error(std::string_view c, std::string_view m, Fields f = {}) {
+  write(Level::kError, c, m, f);
+}
 
 // Logs a given key at most once per interval and counts what it suppressed, so a storm of malformed
 // lines or a flapping connection produces one line per interval. Thread-safe.

@@ -14,7 +14,8 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   while (!rest.empty()) {
     std::size_t i = 0;
     while (i < rest.size() && ((rest[i] >= '0' && rest[i] <= '9') || rest[i] == '.')) ++i;
-    if (i == 0) return Error{"invalid duration \"" + std::string(text) + "\" (use e.g. 30s, 5m, 1h)"};
+    if (i == 0)
+      return Error{"invalid duration \"" + std::string(text) + "\" (use e.g. 30s, 5m, 1h)"};
     double value = 0;
     auto [p, ec] = std::from_chars(rest.data(), rest.data() + i, value);
     if (ec != std::errc() || p != rest.data() + i) {
@@ -26,12 +27,18 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     std::string_view unit = rest.substr(0, j);
     rest.remove_prefix(j);
     double mult;
-    if (unit == "ms") mult = 1;
-    else if (unit == "s") mult = 1000;
-    else if (unit == "m") mult = 60'000;
-    else if (unit == "h") mult = 3'600'000;
-    else if (unit == "d") mult = 86'400'000;
-    else return Error{"invalid duration \"" + std::string(text) + "\": unit must be ms, s, m, h or d"};
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = 1000;
+    else if (unit == "m")
+      mult = 60'000;
+    else if (unit == "h")
+      mult = 3'600'000;
+    else if (unit == "d")
+      mult = 86'400'000;
+    else
+      return Error{"invalid duration \"" + std::string(text) + "\": unit must be ms, s, m, h or d"};
     total_ms += value * mult;
   }
   return std::chrono::milliseconds(static_cast<std::int64_t>(total_ms));
@@ -46,14 +53,23 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   }
   std::string_view unit(p, text.data() + text.size() - p);
   std::uint64_t mult;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB" || unit == "Ki") mult = 1024;
-  else if (unit == "MiB" || unit == "Mi") mult = 1024 * 1024;
-  else if (unit == "GiB" || unit == "Gi") mult = 1024ull * 1024 * 1024;
-  else if (unit == "KB" || unit == "kB" || unit == "K") mult = 1000;
-  else if (unit == "MB" || unit == "M") mult = 1000 * 1000;
-  else if (unit == "GB" || unit == "G") mult = 1000ull * 1000 * 1000;
-  else return Error{"invalid size \"" + std::string(text) + "\": unit must be B, KiB, MiB, GiB, KB, MB or GB"};
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB" || unit == "Ki")
+    mult = 1024;
+  else if (unit == "MiB" || unit == "Mi")
+    mult = 1024 * 1024;
+  else if (unit == "GiB" || unit == "Gi")
+    mult = 1024ull * 1024 * 1024;
+  else if (unit == "KB" || unit == "kB" || unit == "K")
+    mult = 1000;
+  else if (unit == "MB" || unit == "M")
+    mult = 1000 * 1000;
+  else if (unit == "GB" || unit == "G")
+    mult = 1000ull * 1000 * 1000;
+  else
+    return Error{"invalid size \"" + std::string(text) +
+                 "\": unit must be B, KiB, MiB, GiB, KB, MB or GB"};
   return value * mult;
 }
 
@@ -126,8 +142,8 @@ std::string format_rfc3339(std::int64_t t) {
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 

@@ -11,7 +11,9 @@ namespace podmedic::k8s {
 
 using namespace std::chrono_literals;
 
-const char* resource_name(Resource r) { return r == Resource::kPods ? "pods" : "events"; }
+const char* resource_name(Resource r) {
+  return r == Resource::kPods ? "pods" : "events";
+}
 
 std::string collection_path(Resource r, const std::string& ns) {
   std::string p = "/api/v1/";
@@ -59,7 +61,8 @@ std::string log_target(const std::string& ns, const std::string& pod, const LogO
 }
 
 std::string describe(const Status& st) {
-  return "HTTP " + std::to_string(st.code) + " " + st.reason + (st.message.empty() ? "" : ": " + st.message);
+  return "HTTP " + std::to_string(st.code) + " " + st.reason +
+         (st.message.empty() ? "" : ": " + st.message);
 }
 
 namespace {
@@ -85,8 +88,9 @@ net::awaitable<Result<HttpResponse>> get_with_retry(KubeClient& client, std::str
 
 net::awaitable<Result<LogText>> fetch_logs(KubeClient& client, std::string ns, std::string pod,
                                            LogOptions options) {
-  std::size_t max_body = options.limit_bytes > 0 ? static_cast<std::size_t>(options.limit_bytes) + 4096
-                                                 : std::size_t(8) << 20;
+  std::size_t max_body = options.limit_bytes > 0
+                             ? static_cast<std::size_t>(options.limit_bytes) + 4096
+                             : std::size_t(8) << 20;
   auto r = co_await get_with_retry(client, log_target(ns, pod, options), max_body);
   if (!r.ok()) co_return r.error();
   LogText out;
@@ -104,16 +108,19 @@ net::awaitable<Result<LogText>> fetch_logs(KubeClient& client, std::string ns, s
   co_return Error{"logs of " + ns + "/" + pod + ": " + describe(st)};
 }
 
-net::awaitable<Result<std::vector<EventView>>> fetch_pod_events(KubeClient& client, Decoder& decoder,
-                                                                std::string ns, std::string pod,
-                                                                std::string uid, std::size_t max) {
+net::awaitable<Result<std::vector<EventView>>> fetch_pod_events(KubeClient& client,
+                                                                Decoder& decoder, std::string ns,
+                                                                std::string pod, std::string uid,
+                                                                std::size_t max) {
   ListOptions o;
-  o.field_selector = "involvedObject.kind=Pod,involvedObject.name=" + pod +
-                     ",involvedObject.namespace=" + ns;
+  o.field_selector =
+      "involvedObject.kind=Pod,involvedObject.name=" + pod + ",involvedObject.namespace=" + ns;
   if (!uid.empty()) o.field_selector += ",involvedObject.uid=" + uid;
   auto r = co_await get_with_retry(client, list_target(Resource::kEvents, ns, o), 16 << 20);
   if (!r.ok()) co_return r.error();
-  if (r->status != 200) co_return Error{"events of " + ns + "/" + pod + ": " + describe(parse_status(r->status, r->body))};
+  if (r->status != 200)
+    co_return Error{"events of " + ns + "/" + pod + ": " +
+                    describe(parse_status(r->status, r->body))};
   std::vector<EventView> events;
   ListMeta meta;
   r->body.reserve(r->body.size() + kJsonPadding);

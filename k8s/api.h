@@ -37,8 +37,8 @@ std::string watch_target(Resource r, const std::string& ns, const WatchOptions& 
 struct LogOptions {
   std::string container;
   bool previous = false;
-  int tail_lines = -1;        // -1: not sent
-  long long limit_bytes = -1; // -1: not sent
+  int tail_lines = -1;         // -1: not sent
+  long long limit_bytes = -1;  // -1: not sent
 };
 std::string log_target(const std::string& ns, const std::string& pod, const LogOptions& o);
 
@@ -53,9 +53,10 @@ net::awaitable<Result<LogText>> fetch_logs(KubeClient& client, std::string ns, s
                                            LogOptions options);
 
 // The pod's own events (field selector on involvedObject), newest first, at most `max`.
-net::awaitable<Result<std::vector<EventView>>> fetch_pod_events(KubeClient& client, Decoder& decoder,
-                                                                std::string ns, std::string pod,
-                                                                std::string uid, std::size_t max);
+net::awaitable<Result<std::vector<EventView>>> fetch_pod_events(KubeClient& client,
+                                                                Decoder& decoder, std::string ns,
+                                                                std::string pod, std::string uid,
+                                                                std::size_t max);
 
 // Formats an API error for logs: "HTTP 403 Forbidden: pods is forbidden: ...".
 std::string describe(const Status& st);

@@ -54,7 +54,8 @@ KubeClient::KubeClient(net::any_io_executor ex, ClusterConnection conn)
     ctx.set_verify_mode(ssl::verify_peer);
     if (!conn_.ca_pem.empty()) {
       ctx.add_certificate_authority(net::buffer(conn_.ca_pem), ec);
-      if (ec) log::error("k8s", "cannot load the cluster CA certificate", {{"error", ec.message()}});
+      if (ec)
+        log::error("k8s", "cannot load the cluster CA certificate", {{"error", ec.message()}});
     } else {
       ctx.set_default_verify_paths(ec);
     }
@@ -171,7 +172,8 @@ net::awaitable<Result<HttpResponse>> KubeClient::request_once(std::string target
   }
 
   beast::ssl_stream<beast::tcp_stream> stream(ex_, tls_->ctx);
-  const std::string& verify_name = conn_.tls_server_name.empty() ? conn_.host : conn_.tls_server_name;
+  const std::string& verify_name =
+      conn_.tls_server_name.empty() ? conn_.host : conn_.tls_server_name;
   if (!is_ip_literal(verify_name)) {
     SSL_set_tlsext_host_name(stream.native_handle(), verify_name.c_str());
   }

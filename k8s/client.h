@@ -22,7 +22,7 @@ namespace net = boost::asio;
 
 struct HttpResponse {
   int status = 0;
-  std::string body;          // whole body for one-shot calls and for non-200 stream responses
+  std::string body;  // whole body for one-shot calls and for non-200 stream responses
   std::string content_type;
   int retry_after_seconds = -1;  // Retry-After (integer seconds), -1 if absent
   bool stopped = false;          // the stream sink asked to stop
@@ -54,7 +54,8 @@ class KubeClient {
  private:
   struct Tls;
   net::awaitable<Result<HttpResponse>> request(std::string target, std::size_t max_body,
-                                               const BodySink* sink, std::chrono::milliseconds timeout);
+                                               const BodySink* sink,
+                                               std::chrono::milliseconds timeout);
   net::awaitable<Result<HttpResponse>> request_once(std::string target, std::size_t max_body,
                                                     const BodySink* sink,
                                                     std::chrono::milliseconds timeout);

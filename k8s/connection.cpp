@@ -157,7 +157,8 @@ std::string ExecTokenSource::token() {
                    ? std::chrono::system_clock::from_time_t(t)
                    : year;
   } else if (rc == 0) {
-    log::warn("k8s", "exec credential plugin returned no status.token", {{"command", spec_.command}});
+    log::warn("k8s", "exec credential plugin returned no status.token",
+              {{"command", spec_.command}});
   }
   return token_;
 }
@@ -183,7 +184,8 @@ Result<Ok> parse_server_url(const std::string& url, ClusterConnection& out) {
     auto close = hostport.find(']');
     if (close == std::string::npos) return Error{"server URL \"" + url + "\": bad IPv6 host"};
     out.host = hostport.substr(1, close - 1);
-    out.port = close + 1 < hostport.size() && hostport[close + 1] == ':' ? hostport.substr(close + 2) : "";
+    out.port =
+        close + 1 < hostport.size() && hostport[close + 1] == ':' ? hostport.substr(close + 2) : "";
   } else {
     auto colon = hostport.rfind(':');
     out.host = hostport.substr(0, colon);
@@ -281,11 +283,12 @@ Result<ClusterConnection> load_kubeconfig(const std::vector<std::string>& paths,
       current = root["current-context"].as<std::string>();
     }
   }
-  if (!any) return Error{"no kubeconfig found (looked at: " + [&] {
-    std::string s;
-    for (auto& p : paths) s += (s.empty() ? "" : ", ") + p;
-    return s;
-  }() + ")"};
+  if (!any)
+    return Error{"no kubeconfig found (looked at: " + [&] {
+      std::string s;
+      for (auto& p : paths) s += (s.empty() ? "" : ", ") + p;
+      return s;
+    }() + ")"};
   std::string ctx_name = context.empty() ? current : context;
   if (ctx_name.empty()) return Error{"kubeconfig has no current-context; set cluster.context"};
   auto ctx = contexts.find(ctx_name);
@@ -302,7 +305,8 @@ Result<ClusterConnection> load_kubeconfig(const std::vector<std::string>& paths,
   const auto& cln = cl->second.node;
   if (!cln["server"]) return Error{"kubeconfig cluster \"" + cluster_name + "\" has no server"};
   if (auto r = parse_server_url(cln["server"].as<std::string>(), c); !r) return r.error();
-  c.insecure_skip_tls_verify = cln["insecure-skip-tls-verify"] && cln["insecure-skip-tls-verify"].as<bool>();
+  c.insecure_skip_tls_verify =
+      cln["insecure-skip-tls-verify"] && cln["insecure-skip-tls-verify"].as<bool>();
   if (cln["tls-server-name"]) c.tls_server_name = cln["tls-server-name"].as<std::string>();
   auto ca = file_or_data(cln, "certificate-authority", cl->second.dir);
   if (!ca) return Error{"kubeconfig cluster \"" + cluster_name + "\": " + ca.error().message};
@@ -328,7 +332,8 @@ Result<ClusterConnection> load_kubeconfig(const std::vector<std::string>& paths,
     } else if (un["exec"] && un["exec"].IsMap()) {
       const auto& ex = un["exec"];
       ExecTokenSource::Spec spec;
-      if (!ex["command"]) return Error{"kubeconfig user \"" + user_name + "\": exec has no command"};
+      if (!ex["command"])
+        return Error{"kubeconfig user \"" + user_name + "\": exec has no command"};
       spec.command = ex["command"].as<std::string>();
       if (ex["args"] && ex["args"].IsSequence()) {
         for (const auto& a : ex["args"]) spec.args.push_back(a.as<std::string>());
@@ -351,7 +356,8 @@ Result<ClusterConnection> load_kubeconfig(const std::vector<std::string>& paths,
 Result<ClusterConnection> resolve_connection(const std::string& kubeconfig_path,
                                              const std::string& context) {
   if (!kubeconfig_path.empty()) {
-    if (!fs::exists(kubeconfig_path)) return Error{"kubeconfig " + kubeconfig_path + " does not exist"};
+    if (!fs::exists(kubeconfig_path))
+      return Error{"kubeconfig " + kubeconfig_path + " does not exist"};
     return load_kubeconfig({kubeconfig_path}, context);
   }
   if (in_cluster_available()) return load_in_cluster();

@@ -72,18 +72,18 @@ class ExecTokenSource final : public TokenSource {
 };
 
 struct ClusterConnection {
-  std::string server;      // as configured, e.g. https://10.0.0.1:6443
-  std::string scheme;      // http | https
-  std::string host;        // without IPv6 brackets
+  std::string server;  // as configured, e.g. https://10.0.0.1:6443
+  std::string scheme;  // http | https
+  std::string host;    // without IPv6 brackets
   std::string port;
-  std::string base_path;   // path prefix of the server URL, usually empty
-  std::string ca_pem;      // PEM bundle to verify the server; empty: system roots
+  std::string base_path;  // path prefix of the server URL, usually empty
+  std::string ca_pem;     // PEM bundle to verify the server; empty: system roots
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;  // SNI / verification name override
   std::string client_cert_pem;
   std::string client_key_pem;
   std::string default_namespace;
-  std::string context_name;  // for logs
+  std::string context_name;             // for logs
   std::shared_ptr<TokenSource> tokens;  // may be null: no bearer auth
 };
 

@@ -14,12 +14,18 @@ static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
 
 const char* to_string(WatchType t) {
   switch (t) {
-    case WatchType::kAdded: return "ADDED";
-    case WatchType::kModified: return "MODIFIED";
-    case WatchType::kDeleted: return "DELETED";
-    case WatchType::kBookmark: return "BOOKMARK";
-    case WatchType::kError: return "ERROR";
-    case WatchType::kUnknown: return "UNKNOWN";
+    case WatchType::kAdded:
+      return "ADDED";
+    case WatchType::kModified:
+      return "MODIFIED";
+    case WatchType::kDeleted:
+      return "DELETED";
+    case WatchType::kBookmark:
+      return "BOOKMARK";
+    case WatchType::kError:
+      return "ERROR";
+    case WatchType::kUnknown:
+      return "UNKNOWN";
   }
   return "UNKNOWN";
 }
@@ -122,10 +128,14 @@ bool each_element(od::value v, F&& f) {
 bool decode_state(od::value v, ContainerState& st, std::string* message, Interner& in) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     ContainerState::Kind kind;
-    if (key == "waiting") kind = ContainerState::kWaiting;
-    else if (key == "running") kind = ContainerState::kRunning;
-    else if (key == "terminated") kind = ContainerState::kTerminated;
-    else return true;
+    if (key == "waiting")
+      kind = ContainerState::kWaiting;
+    else if (key == "running")
+      kind = ContainerState::kRunning;
+    else if (key == "terminated")
+      kind = ContainerState::kTerminated;
+    else
+      return true;
     if (!is_type(val, od::json_type::object)) return true;
     st.kind = kind;
     return each_field(val, [&](od::raw_json_string k, od::value x) {
@@ -502,8 +512,8 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
 }  // namespace
 
 struct Decoder::Impl {
-  od::parser parser;                         // watch lines: sized for one object
-  std::unique_ptr<od::parser> list_parser;   // list pages: sized for a page, released after
+  od::parser parser;                        // watch lines: sized for one object
+  std::unique_ptr<od::parser> list_parser;  // list pages: sized for a page, released after
   std::vector<ContainerView> scratch;
   od::parser& for_list() {
     if (!list_parser) list_parser = std::make_unique<od::parser>();
@@ -511,7 +521,9 @@ struct Decoder::Impl {
   }
 };
 
-void Decoder::release_list_buffers() { impl_->list_parser.reset(); }
+void Decoder::release_list_buffers() {
+  impl_->list_parser.reset();
+}
 
 Decoder::Decoder(Interner& interner) : impl_(std::make_unique<Impl>()), interner_(interner) {}
 Decoder::~Decoder() = default;
@@ -525,10 +537,12 @@ Result<Ok> syntax_error(simdjson::error_code e) {
 template <class ObjFn>
 Result<Ok> decode_watch(od::parser& parser, std::string_view json, std::size_t capacity,
                         WatchHeader& hdr, ObjFn&& decode_obj) {
-  if (capacity < json.size() + simdjson::SIMDJSON_PADDING) return Error{"internal: insufficient padding"};
+  if (capacity < json.size() + simdjson::SIMDJSON_PADDING)
+    return Error{"internal: insufficient padding"};
   hdr = WatchHeader{};
   od::document doc;
-  if (auto e = parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity)).get(doc)) {
+  if (auto e = parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
+                   .get(doc)) {
     return syntax_error(e);
   }
   od::object top;
@@ -547,9 +561,12 @@ Result<Ok> decode_watch(od::parser& parser, std::string_view json, std::size_t c
     } else if (key == "object") {
       saw_object = true;
       bool ok;
-      if (hdr.type == WatchType::kError) ok = decode_status_object(val, hdr.status);
-      else if (hdr.type == WatchType::kBookmark) ok = decode_bookmark(val, hdr);
-      else ok = decode_obj(val);
+      if (hdr.type == WatchType::kError)
+        ok = decode_status_object(val, hdr.status);
+      else if (hdr.type == WatchType::kBookmark)
+        ok = decode_bookmark(val, hdr);
+      else
+        ok = decode_obj(val);
       if (!ok) return Error{"malformed watch event object"};
     }
   }
@@ -561,10 +578,12 @@ Result<Ok> decode_watch(od::parser& parser, std::string_view json, std::size_t c
 template <class ItemFn>
 Result<Ok> decode_list(od::parser& parser, std::string_view json, std::size_t capacity,
                        ListMeta& meta, ItemFn&& item) {
-  if (capacity < json.size() + simdjson::SIMDJSON_PADDING) return Error{"internal: insufficient padding"};
+  if (capacity < json.size() + simdjson::SIMDJSON_PADDING)
+    return Error{"internal: insufficient padding"};
   meta = ListMeta{};
   od::document doc;
-  if (auto e = parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity)).get(doc)) {
+  if (auto e = parser.iterate(simdjson::padded_string_view(json.data(), json.size(), capacity))
+                   .get(doc)) {
     return syntax_error(e);
   }
   od::object top;
@@ -619,7 +638,8 @@ Result<Ok> Decoder::watch_pod(std::string_view json, std::size_t capacity, Watch
     merge_statuses(out, impl_->scratch);
     if (hdr.resource_version.empty()) hdr.resource_version = out.resource_version;
     if ((hdr.type == WatchType::kAdded || hdr.type == WatchType::kModified ||
-         hdr.type == WatchType::kDeleted) && (out.name.empty() || out.ns == 0)) {
+         hdr.type == WatchType::kDeleted) &&
+        (out.name.empty() || out.ns == 0)) {
       return Error{"watch event object has no namespace/name"};
     }
   }
@@ -669,17 +689,28 @@ Result<Ok> Decoder::event_list(std::string_view json, std::size_t capacity, List
 namespace {
 const char* reason_for_code(int code) {
   switch (code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 410: return "Expired";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return "Unknown";
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 410:
+      return "Expired";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return "Unknown";
   }
 }
 }  // namespace
@@ -715,7 +746,11 @@ std::string sanitize_utf8(std::string_view in) {
   std::size_t i = 0;
   while (i < in.size()) {
     auto c = static_cast<unsigned char>(in[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     bool valid = len > 0 && i + len <= in.size();
     for (std::size_t k = 1; valid && k < len; ++k) {
       valid = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;

@@ -21,7 +21,7 @@ constexpr std::size_t kJsonPadding = 64;
 // A Kubernetes Status (error) object, or the facts of an error response.
 struct Status {
   int code = 0;
-  std::string reason;   // Expired, Gone, NotFound, Unauthorized, ...
+  std::string reason;  // Expired, Gone, NotFound, Unauthorized, ...
   std::string message;
   int retry_after_seconds = 0;  // details.retryAfterSeconds
 };
@@ -37,7 +37,7 @@ struct WatchHeader {
   std::string type_name;         // as sent, for logging unknown types
   std::string resource_version;  // object's metadata.resourceVersion (bookmarks: the new RV)
   bool initial_events_end = false;
-  Status status;                 // for kError
+  Status status;  // for kError
 };
 
 class Decoder {

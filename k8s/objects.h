@@ -27,12 +27,12 @@ struct ContainerView {
   Sym image = 0;
   Sym mem_request = 0, mem_limit = 0, cpu_request = 0, cpu_limit = 0;  // quantities as written
   std::uint32_t restart_count = 0;
-  bool init = false;        // an init container
+  bool init = false;  // an init container
   bool ready = false;
   bool has_status = false;  // the kubelet reported a status for it
   ContainerState state;
-  ContainerState last;      // lastState (terminated), kind kNone until the first restart
-  std::string message;      // message of `state` (waiting/terminated), bounded; empty if running
+  ContainerState last;  // lastState (terminated), kind kNone until the first restart
+  std::string message;  // message of `state` (waiting/terminated), bounded; empty if running
 };
 
 struct PodView {
@@ -41,17 +41,17 @@ struct PodView {
   std::string uid;
   std::string resource_version;
   Sym phase = 0;
-  Sym reason = 0;           // status.reason, e.g. Evicted
+  Sym reason = 0;  // status.reason, e.g. Evicted
   Sym node = 0;
   Sym restart_policy = 0;
-  Sym owner_kind = 0;       // controller ownerReference kind (ReplicaSet, StatefulSet, Job, ...)
+  Sym owner_kind = 0;  // controller ownerReference kind (ReplicaSet, StatefulSet, Job, ...)
   Sym owner_name = 0;
   std::int64_t created = 0;
-  std::int64_t deleting_since = 0;  // metadata.deletionTimestamp, 0 if not being deleted
-  bool opted_out = false;           // annotation podmedic.io/ignore: "true"
-  bool ready = false;               // condition Ready=True
-  std::uint32_t mark = 0;           // owner's bookkeeping (relist generation)
-  std::string status_message;       // status.message (evictions), bounded
+  std::int64_t deleting_since = 0;        // metadata.deletionTimestamp, 0 if not being deleted
+  bool opted_out = false;                 // annotation podmedic.io/ignore: "true"
+  bool ready = false;                     // condition Ready=True
+  std::uint32_t mark = 0;                 // owner's bookkeeping (relist generation)
+  std::string status_message;             // status.message (evictions), bounded
   std::vector<ContainerView> containers;  // init containers first, then app containers
 
   void clear();
@@ -67,12 +67,13 @@ struct EventView {
   std::string involved_uid;
   std::string field_path;  // e.g. spec.containers{app}
   Sym reason = 0;
-  Sym type = 0;            // Normal | Warning
-  Sym source = 0;          // reportingComponent or source.component
-  std::string message;     // bounded
+  Sym type = 0;         // Normal | Warning
+  Sym source = 0;       // reportingComponent or source.component
+  std::string message;  // bounded
   std::int32_t count = 1;
   std::int64_t first_seen = 0;
-  std::int64_t last_seen = 0;  // lastTimestamp → series.lastObservedTime → eventTime → firstTimestamp → creation
+  std::int64_t last_seen =
+      0;  // lastTimestamp → series.lastObservedTime → eventTime → firstTimestamp → creation
   std::uint32_t mark = 0;
 
   void clear();

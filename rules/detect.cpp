@@ -5,17 +5,28 @@
 namespace podmedic::rules {
 
 const std::vector<std::string>& known_reasons() {
-  static const std::vector<std::string> r = {
-      "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "OOMKilled",
-      "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
-      "InvalidImageName", "ErrImageNeverPull", "ImageInspectError", "RegistryUnavailable",
-      "PreStartHookError", "PostStartHookError", "StartError"};
+  static const std::vector<std::string> r = {"CrashLoopBackOff",
+                                             "ImagePullBackOff",
+                                             "ErrImagePull",
+                                             "OOMKilled",
+                                             "CreateContainerConfigError",
+                                             "CreateContainerError",
+                                             "RunContainerError",
+                                             "InvalidImageName",
+                                             "ErrImageNeverPull",
+                                             "ImageInspectError",
+                                             "RegistryUnavailable",
+                                             "PreStartHookError",
+                                             "PostStartHookError",
+                                             "StartError"};
   return r;
 }
 
 Detector::Detector(Interner& interner, const DetectSettings& settings)
-    : in_(interner), reasons_(settings.reasons),
-      oom_(interner.intern("OOMKilled")), err_image_pull_(interner.intern("ErrImagePull")),
+    : in_(interner),
+      reasons_(settings.reasons),
+      oom_(interner.intern("OOMKilled")),
+      err_image_pull_(interner.intern("ErrImagePull")),
       image_pull_backoff_(interner.intern("ImagePullBackOff")),
       crashloop_(interner.intern("CrashLoopBackOff")) {}
 
@@ -35,9 +46,11 @@ void Detector::failing(const k8s::PodView& pod, std::vector<Finding>& out) const
     // OOMKilled shows briefly in state.terminated, then only in lastState while the container
     // waits in CrashLoopBackOff: the incident is the OOM, not the back-off.
     const k8s::ContainerState* oom = nullptr;
-    if (c.state.kind == k8s::ContainerState::kTerminated && c.state.reason == oom_) oom = &c.state;
+    if (c.state.kind == k8s::ContainerState::kTerminated && c.state.reason == oom_)
+      oom = &c.state;
     else if (c.last.kind == k8s::ContainerState::kTerminated && c.last.reason == oom_ &&
-             c.state.kind != k8s::ContainerState::kRunning) oom = &c.last;
+             c.state.kind != k8s::ContainerState::kRunning)
+      oom = &c.last;
     if (oom && wants("OOMKilled")) {
       f.reason = "OOMKilled";
       f.exit_code = oom->exit_code;
@@ -64,7 +77,8 @@ std::vector<Finding> Detector::current(const k8s::PodView& pod) const {
   return out;
 }
 
-std::vector<Finding> Detector::evaluate(const k8s::PodView* before, const k8s::PodView& after) const {
+std::vector<Finding> Detector::evaluate(const k8s::PodView* before,
+                                        const k8s::PodView& after) const {
   std::vector<Finding> now;
   failing(after, now);
   if (now.empty() || !before) return now;

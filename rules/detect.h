@@ -23,7 +23,7 @@ const std::vector<std::string>& known_reasons();
 struct Finding {
   Sym container = 0;
   bool init = false;
-  std::string reason;        // incident reason (ErrImagePull reported as ImagePullBackOff)
+  std::string reason;  // incident reason (ErrImagePull reported as ImagePullBackOff)
   std::int32_t exit_code = 0;
   std::uint32_t restarts = 0;
   std::int64_t terminated_at = 0;

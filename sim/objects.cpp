@@ -9,24 +9,69 @@ using json = nlohmann::json;
 
 json managed_field(const std::string& manager, const std::string& op, std::int64_t now, int i) {
   // The shape of real managedFields: FieldsV1 trees that are large and useless to a watcher.
-  json f = {{"f:metadata", {{"f:labels", {{".", json::object()}, {"f:app", json::object()}}}}},
-            {"f:spec", {{"f:containers", {{"k:{\"name\":\"app\"}", {{".", json::object()},
-              {"f:env", {{".", json::object()}, {"k:{\"name\":\"LOG_LEVEL\"}", {{".", json::object()}, {"f:name", json::object()}, {"f:value", json::object()}}}}},
-              {"f:image", json::object()}, {"f:imagePullPolicy", json::object()}, {"f:name", json::object()},
-              {"f:ports", {{".", json::object()}, {"k:{\"containerPort\":8080,\"protocol\":\"TCP\"}", {{".", json::object()}, {"f:containerPort", json::object()}, {"f:protocol", json::object()}}}}},
-              {"f:resources", {{".", json::object()}, {"f:limits", {{".", json::object()}, {"f:memory", json::object()}}}, {"f:requests", {{".", json::object()}, {"f:cpu", json::object()}}}}},
-              {"f:terminationMessagePath", json::object()}, {"f:terminationMessagePolicy", json::object()}}}}},
-              {"f:dnsPolicy", json::object()}, {"f:enableServiceLinks", json::object()}, {"f:restartPolicy", json::object()},
-              {"f:schedulerName", json::object()}, {"f:securityContext", json::object()}, {"f:terminationGracePeriodSeconds", json::object()}}}};
+  json f = {
+      {"f:metadata", {{"f:labels", {{".", json::object()}, {"f:app", json::object()}}}}},
+      {"f:spec",
+       {{"f:containers",
+         {{"k:{\"name\":\"app\"}",
+           {{".", json::object()},
+            {"f:env",
+             {{".", json::object()},
+              {"k:{\"name\":\"LOG_LEVEL\"}",
+               {{".", json::object()}, {"f:name", json::object()}, {"f:value", json::object()}}}}},
+            {"f:image", json::object()},
+            {"f:imagePullPolicy", json::object()},
+            {"f:name", json::object()},
+            {"f:ports",
+             {{".", json::object()},
+              {"k:{\"containerPort\":8080,\"protocol\":\"TCP\"}",
+               {{".", json::object()},
+                {"f:containerPort", json::object()},
+                {"f:protocol", json::object()}}}}},
+            {"f:resources",
+             {{".", json::object()},
+              {"f:limits", {{".", json::object()}, {"f:memory", json::object()}}},
+              {"f:requests", {{".", json::object()}, {"f:cpu", json::object()}}}}},
+            {"f:terminationMessagePath", json::object()},
+            {"f:terminationMessagePolicy", json::object()}}}}},
+        {"f:dnsPolicy", json::object()},
+        {"f:enableServiceLinks", json::object()},
+        {"f:restartPolicy", json::object()},
+        {"f:schedulerName", json::object()},
+        {"f:securityContext", json::object()},
+        {"f:terminationGracePeriodSeconds", json::object()}}}};
   if (i % 2 == 1) {
-    f = {{"f:status", {{"f:conditions", {{"k:{\"type\":\"ContainersReady\"}", {{".", json::object()}, {"f:lastProbeTime", json::object()}, {"f:lastTransitionTime", json::object()}, {"f:status", json::object()}, {"f:type", json::object()}}},
-                                          {"k:{\"type\":\"Initialized\"}", {{".", json::object()}, {"f:lastProbeTime", json::object()}, {"f:lastTransitionTime", json::object()}, {"f:status", json::object()}, {"f:type", json::object()}}},
-                                          {"k:{\"type\":\"Ready\"}", {{".", json::object()}, {"f:lastProbeTime", json::object()}, {"f:lastTransitionTime", json::object()}, {"f:status", json::object()}, {"f:type", json::object()}}}}},
-                          {"f:containerStatuses", json::object()}, {"f:hostIP", json::object()}, {"f:phase", json::object()}, {"f:podIP", json::object()},
-                          {"f:podIPs", {{".", json::object()}, {"k:{\"ip\":\"10.244.1.23\"}", {{".", json::object()}, {"f:ip", json::object()}}}}}, {"f:startTime", json::object()}}}};
+    f = {{"f:status",
+          {{"f:conditions",
+            {{"k:{\"type\":\"ContainersReady\"}",
+              {{".", json::object()},
+               {"f:lastProbeTime", json::object()},
+               {"f:lastTransitionTime", json::object()},
+               {"f:status", json::object()},
+               {"f:type", json::object()}}},
+             {"k:{\"type\":\"Initialized\"}",
+              {{".", json::object()},
+               {"f:lastProbeTime", json::object()},
+               {"f:lastTransitionTime", json::object()},
+               {"f:status", json::object()},
+               {"f:type", json::object()}}},
+             {"k:{\"type\":\"Ready\"}",
+              {{".", json::object()},
+               {"f:lastProbeTime", json::object()},
+               {"f:lastTransitionTime", json::object()},
+               {"f:status", json::object()},
+               {"f:type", json::object()}}}}},
+           {"f:containerStatuses", json::object()},
+           {"f:hostIP", json::object()},
+           {"f:phase", json::object()},
+           {"f:podIP", json::object()},
+           {"f:podIPs",
+            {{".", json::object()},
+             {"k:{\"ip\":\"10.244.1.23\"}", {{".", json::object()}, {"f:ip", json::object()}}}}},
+           {"f:startTime", json::object()}}}};
   }
-  return {{"manager", manager}, {"operation", op}, {"apiVersion", "v1"}, {"time", format_rfc3339(now)},
-          {"fieldsType", "FieldsV1"}, {"fieldsV1", f}};
+  return {{"manager", manager},          {"operation", op},          {"apiVersion", "v1"},
+          {"time", format_rfc3339(now)}, {"fieldsType", "FieldsV1"}, {"fieldsV1", f}};
 }
 
 json& container_status(json& pod, const std::string& c) {
@@ -39,8 +84,14 @@ json& container_status(json& pod, const std::string& c) {
   }
   auto& list = pod["status"]["containerStatuses"];
   if (!list.is_array()) list = json::array();
-  list.push_back({{"name", c}, {"restartCount", 0}, {"ready", false}, {"started", false},
-                  {"image", ""}, {"imageID", ""}, {"state", json::object()}, {"lastState", json::object()}});
+  list.push_back({{"name", c},
+                  {"restartCount", 0},
+                  {"ready", false},
+                  {"started", false},
+                  {"image", ""},
+                  {"imageID", ""},
+                  {"state", json::object()},
+                  {"lastState", json::object()}});
   return list.back();
 }
 
@@ -53,12 +104,20 @@ void set_condition(json& pod, const std::string& type, bool status, std::int64_t
       std::string s = status ? "True" : "False";
       if (c["status"] != s) c["lastTransitionTime"] = format_rfc3339(now);
       c["status"] = s;
-      if (!reason.empty()) c["reason"] = reason; else c.erase("reason");
-      if (!message.empty()) c["message"] = message; else c.erase("message");
+      if (!reason.empty())
+        c["reason"] = reason;
+      else
+        c.erase("reason");
+      if (!message.empty())
+        c["message"] = message;
+      else
+        c.erase("message");
       return;
     }
   }
-  json c = {{"type", type}, {"status", status ? "True" : "False"}, {"lastProbeTime", nullptr},
+  json c = {{"type", type},
+            {"status", status ? "True" : "False"},
+            {"lastProbeTime", nullptr},
             {"lastTransitionTime", format_rfc3339(now)}};
   if (!reason.empty()) c["reason"] = reason;
   if (!message.empty()) c["message"] = message;
@@ -73,7 +132,9 @@ void set_ready(json& pod, bool ready, const std::string& c, std::int64_t now) {
 
 }  // namespace
 
-std::string pod_uid(const json& pod) { return pod["metadata"].value("uid", ""); }
+std::string pod_uid(const json& pod) {
+  return pod["metadata"].value("uid", "");
+}
 
 json make_pod(const PodTemplate& t, std::int64_t now) {
   json labels = {{"app", t.deployment.empty() ? t.name : t.deployment}};
@@ -87,52 +148,97 @@ json make_pod(const PodTemplate& t, std::int64_t now) {
   }
   json managed = json::array();
   for (int i = 0; i < t.managed_field_entries; ++i) {
-    managed.push_back(managed_field(i % 2 ? "kubelet" : "kube-controller-manager", "Update", now, i));
+    managed.push_back(
+        managed_field(i % 2 ? "kubelet" : "kube-controller-manager", "Update", now, i));
   }
-  json meta = {{"name", t.name}, {"namespace", t.ns}, {"labels", labels},
+  json meta = {{"name", t.name},
+               {"namespace", t.ns},
+               {"labels", labels},
                {"creationTimestamp", format_rfc3339(now)},
                {"annotations", {{"kubectl.kubernetes.io/restartedAt", format_rfc3339(now)}}},
                {"managedFields", managed}};
   if (!t.deployment.empty()) {
     meta["generateName"] = t.deployment + "-" + t.rs_hash + "-";
-    meta["ownerReferences"] = json::array({{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"},
+    meta["ownerReferences"] = json::array({{{"apiVersion", "apps/v1"},
+                                            {"kind", "ReplicaSet"},
                                             {"name", t.deployment + "-" + t.rs_hash},
                                             {"uid", "rs-uid-" + t.deployment},
-                                            {"controller", true}, {"blockOwnerDeletion", true}}});
+                                            {"controller", true},
+                                            {"blockOwnerDeletion", true}}});
   }
   json container = {
-      {"name", t.container}, {"image", t.image}, {"imagePullPolicy", "IfNotPresent"},
+      {"name", t.container},
+      {"image", t.image},
+      {"imagePullPolicy", "IfNotPresent"},
       {"ports", json::array({{{"containerPort", 8080}, {"protocol", "TCP"}}})},
       {"env", env},
-      {"resources", {{"limits", {{"memory", t.memory_limit}}}, {"requests", {{"cpu", t.cpu_request}, {"memory", t.memory_limit}}}}},
-      {"livenessProbe", {{"httpGet", {{"path", "/healthz"}, {"port", 8080}, {"scheme", "HTTP"}}},
-                         {"initialDelaySeconds", 5}, {"periodSeconds", 10}, {"timeoutSeconds", 1},
-                         {"successThreshold", 1}, {"failureThreshold", 3}}},
-      {"volumeMounts", json::array({{{"name", "kube-api-access-x7k2p"}, {"readOnly", true},
-                                     {"mountPath", "/var/run/secrets/kubernetes.io/serviceaccount"}}})},
-      {"terminationMessagePath", "/dev/termination-log"}, {"terminationMessagePolicy", "File"}};
+      {"resources",
+       {{"limits", {{"memory", t.memory_limit}}},
+        {"requests", {{"cpu", t.cpu_request}, {"memory", t.memory_limit}}}}},
+      {"livenessProbe",
+       {{"httpGet", {{"path", "/healthz"}, {"port", 8080}, {"scheme", "HTTP"}}},
+        {"initialDelaySeconds", 5},
+        {"periodSeconds", 10},
+        {"timeoutSeconds", 1},
+        {"successThreshold", 1},
+        {"failureThreshold", 3}}},
+      {"volumeMounts",
+       json::array({{{"name", "kube-api-access-x7k2p"},
+                     {"readOnly", true},
+                     {"mountPath", "/var/run/secrets/kubernetes.io/serviceaccount"}}})},
+      {"terminationMessagePath", "/dev/termination-log"},
+      {"terminationMessagePolicy", "File"}};
   json spec = {
-      {"containers", json::array({container})}, {"restartPolicy", "Always"},
-      {"terminationGracePeriodSeconds", 30}, {"dnsPolicy", "ClusterFirst"},
-      {"serviceAccountName", "default"}, {"serviceAccount", "default"}, {"nodeName", t.node},
-      {"securityContext", json::object()}, {"schedulerName", "default-scheduler"},
-      {"tolerations", json::array({{{"key", "node.kubernetes.io/not-ready"}, {"operator", "Exists"}, {"effect", "NoExecute"}, {"tolerationSeconds", 300}},
-                                   {{"key", "node.kubernetes.io/unreachable"}, {"operator", "Exists"}, {"effect", "NoExecute"}, {"tolerationSeconds", 300}}})},
-      {"volumes", json::array({{{"name", "kube-api-access-x7k2p"}, {"projected", {{"defaultMode", 420}, {"sources", json::array({
-          {{"serviceAccountToken", {{"expirationSeconds", 3607}, {"path", "token"}}}},
-          {{"configMap", {{"name", "kube-root-ca.crt"}, {"items", json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}})}}}}})}}}}})},
-      {"priority", 0}, {"enableServiceLinks", true}, {"preemptionPolicy", "PreemptLowerPriority"}};
-  json pod = {{"kind", "Pod"}, {"apiVersion", "v1"}, {"metadata", meta}, {"spec", spec},
-              {"status", {{"phase", "Running"}, {"hostIP", "172.18.0.2"}, {"podIP", "10.244.1.23"},
-                          {"podIPs", json::array({{{"ip", "10.244.1.23"}}})},
-                          {"startTime", format_rfc3339(now)}, {"qosClass", "Burstable"},
-                          {"conditions", json::array()}}}};
+      {"containers", json::array({container})},
+      {"restartPolicy", "Always"},
+      {"terminationGracePeriodSeconds", 30},
+      {"dnsPolicy", "ClusterFirst"},
+      {"serviceAccountName", "default"},
+      {"serviceAccount", "default"},
+      {"nodeName", t.node},
+      {"securityContext", json::object()},
+      {"schedulerName", "default-scheduler"},
+      {"tolerations", json::array({{{"key", "node.kubernetes.io/not-ready"},
+                                    {"operator", "Exists"},
+                                    {"effect", "NoExecute"},
+                                    {"tolerationSeconds", 300}},
+                                   {{"key", "node.kubernetes.io/unreachable"},
+                                    {"operator", "Exists"},
+                                    {"effect", "NoExecute"},
+                                    {"tolerationSeconds", 300}}})},
+      {"volumes",
+       json::array({{{"name", "kube-api-access-x7k2p"},
+                     {"projected",
+                      {{"defaultMode", 420},
+                       {"sources",
+                        json::array({{{"serviceAccountToken",
+                                       {{"expirationSeconds", 3607}, {"path", "token"}}}},
+                                     {{"configMap",
+                                       {{"name", "kube-root-ca.crt"},
+                                        {"items", json::array({{{"key", "ca.crt"},
+                                                                {"path", "ca.crt"}}})}}}}})}}}}})},
+      {"priority", 0},
+      {"enableServiceLinks", true},
+      {"preemptionPolicy", "PreemptLowerPriority"}};
+  json pod = {{"kind", "Pod"},
+              {"apiVersion", "v1"},
+              {"metadata", meta},
+              {"spec", spec},
+              {"status",
+               {{"phase", "Running"},
+                {"hostIP", "172.18.0.2"},
+                {"podIP", "10.244.1.23"},
+                {"podIPs", json::array({{{"ip", "10.244.1.23"}}})},
+                {"startTime", format_rfc3339(now)},
+                {"qosClass", "Burstable"},
+                {"conditions", json::array()}}}};
   set_condition(pod, "PodReadyToStartContainers", true, now);
   set_condition(pod, "Initialized", true, now);
   set_condition(pod, "PodScheduled", true, now);
   auto& cs = container_status(pod, t.container);
   cs["image"] = t.image;
-  cs["imageID"] = t.image + "@sha256:4f1c3e9a0b7d2e5f6a8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a";
+  cs["imageID"] =
+      t.image + "@sha256:4f1c3e9a0b7d2e5f6a8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a";
   cs["containerID"] = "containerd://" + std::string(64, 'a');
   set_running(pod, t.container, now);
   return pod;
@@ -140,68 +246,117 @@ json make_pod(const PodTemplate& t, std::int64_t now) {
 
 json make_replicaset(const std::string& ns, const std::string& deployment, const std::string& hash,
                      int replicas, std::int64_t now) {
-  return {{"kind", "ReplicaSet"}, {"apiVersion", "apps/v1"},
-          {"metadata", {{"name", deployment + "-" + hash}, {"namespace", ns}, {"uid", "rs-uid-" + deployment},
-                        {"creationTimestamp", format_rfc3339(now)},
-                        {"labels", {{"app", deployment}, {"pod-template-hash", hash}}},
-                        {"ownerReferences", json::array({{{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
-                                                          {"name", deployment}, {"uid", "deploy-uid-" + deployment},
-                                                          {"controller", true}, {"blockOwnerDeletion", true}}})}}},
-          {"spec", {{"replicas", replicas}, {"selector", {{"matchLabels", {{"app", deployment}, {"pod-template-hash", hash}}}}}}},
-          {"status", {{"replicas", replicas}, {"readyReplicas", replicas}, {"availableReplicas", replicas}}}};
+  return {{"kind", "ReplicaSet"},
+          {"apiVersion", "apps/v1"},
+          {"metadata",
+           {{"name", deployment + "-" + hash},
+            {"namespace", ns},
+            {"uid", "rs-uid-" + deployment},
+            {"creationTimestamp", format_rfc3339(now)},
+            {"labels", {{"app", deployment}, {"pod-template-hash", hash}}},
+            {"ownerReferences", json::array({{{"apiVersion", "apps/v1"},
+                                              {"kind", "Deployment"},
+                                              {"name", deployment},
+                                              {"uid", "deploy-uid-" + deployment},
+                                              {"controller", true},
+                                              {"blockOwnerDeletion", true}}})}}},
+          {"spec",
+           {{"replicas", replicas},
+            {"selector", {{"matchLabels", {{"app", deployment}, {"pod-template-hash", hash}}}}}}},
+          {"status",
+           {{"replicas", replicas}, {"readyReplicas", replicas}, {"availableReplicas", replicas}}}};
 }
 
-json make_deployment(const std::string& ns, const std::string& name, int replicas, std::int64_t now) {
-  return {{"kind", "Deployment"}, {"apiVersion", "apps/v1"},
-          {"metadata", {{"name", name}, {"namespace", ns}, {"uid", "deploy-uid-" + name},
-                        {"creationTimestamp", format_rfc3339(now)}, {"labels", {{"app", name}}}}},
+json make_deployment(const std::string& ns, const std::string& name, int replicas,
+                     std::int64_t now) {
+  return {{"kind", "Deployment"},
+          {"apiVersion", "apps/v1"},
+          {"metadata",
+           {{"name", name},
+            {"namespace", ns},
+            {"uid", "deploy-uid-" + name},
+            {"creationTimestamp", format_rfc3339(now)},
+            {"labels", {{"app", name}}}}},
           {"spec", {{"replicas", replicas}, {"selector", {{"matchLabels", {{"app", name}}}}}}},
-          {"status", {{"replicas", replicas}, {"readyReplicas", replicas}, {"availableReplicas", replicas}}}};
+          {"status",
+           {{"replicas", replicas}, {"readyReplicas", replicas}, {"availableReplicas", replicas}}}};
 }
 
 json make_namespace(const std::string& name, std::int64_t now) {
-  return {{"kind", "Namespace"}, {"apiVersion", "v1"},
-          {"metadata", {{"name", name}, {"creationTimestamp", format_rfc3339(now)},
-                        {"labels", {{"kubernetes.io/metadata.name", name}}}}},
+  return {{"kind", "Namespace"},
+          {"apiVersion", "v1"},
+          {"metadata",
+           {{"name", name},
+            {"creationTimestamp", format_rfc3339(now)},
+            {"labels", {{"kubernetes.io/metadata.name", name}}}}},
           {"spec", {{"finalizers", json::array({"kubernetes"})}}},
           {"status", {{"phase", "Active"}}}};
 }
 
 json make_pod_event(const json& pod, const std::string& container, const std::string& type,
-                    const std::string& reason, const std::string& message, int count, std::int64_t now) {
+                    const std::string& reason, const std::string& message, int count,
+                    std::int64_t now) {
   const auto& m = pod["metadata"];
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "%llx", static_cast<unsigned long long>(
-      std::hash<std::string>{}(reason + container + m.value("name", ""))));
-  return {{"kind", "Event"}, {"apiVersion", "v1"},
-          {"metadata", {{"name", m.value("name", "") + "." + suffix}, {"namespace", m.value("namespace", "")},
-                        {"creationTimestamp", format_rfc3339(now)}}},
-          {"involvedObject", {{"kind", "Pod"}, {"namespace", m.value("namespace", "")}, {"name", m.value("name", "")},
-                              {"uid", m.value("uid", "")}, {"apiVersion", "v1"},
-                              {"resourceVersion", m.value("resourceVersion", "")},
-                              {"fieldPath", "spec.containers{" + container + "}"}}},
-          {"reason", reason}, {"message", message}, {"type", type}, {"count", count},
-          {"firstTimestamp", format_rfc3339(now - 60 * (count - 1))}, {"lastTimestamp", format_rfc3339(now)},
-          {"eventTime", nullptr}, {"source", {{"component", "kubelet"}, {"host", pod["spec"].value("nodeName", "")}}},
-          {"reportingComponent", "kubelet"}, {"reportingInstance", pod["spec"].value("nodeName", "")}};
+  std::snprintf(suffix, sizeof suffix, "%llx",
+                static_cast<unsigned long long>(
+                    std::hash<std::string>{}(reason + container + m.value("name", ""))));
+  return {{"kind", "Event"},
+          {"apiVersion", "v1"},
+          {"metadata",
+           {{"name", m.value("name", "") + "." + suffix},
+            {"namespace", m.value("namespace", "")},
+            {"creationTimestamp", format_rfc3339(now)}}},
+          {"involvedObject",
+           {{"kind", "Pod"},
+            {"namespace", m.value("namespace", "")},
+            {"name", m.value("name", "")},
+            {"uid", m.value("uid", "")},
+            {"apiVersion", "v1"},
+            {"resourceVersion", m.value("resourceVersion", "")},
+            {"fieldPath", "spec.containers{" + container + "}"}}},
+          {"reason", reason},
+          {"message", message},
+          {"type", type},
+          {"count", count},
+          {"firstTimestamp", format_rfc3339(now - 60 * (count - 1))},
+          {"lastTimestamp", format_rfc3339(now)},
+          {"eventTime", nullptr},
+          {"source", {{"component", "kubelet"}, {"host", pod["spec"].value("nodeName", "")}}},
+          {"reportingComponent", "kubelet"},
+          {"reportingInstance", pod["spec"].value("nodeName", "")}};
 }
 
 json make_scheduler_event(const json& pod, const std::string& type, const std::string& reason,
                           const std::string& message, std::int64_t now) {
   const auto& m = pod["metadata"];
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "%llx", static_cast<unsigned long long>(now) * 1000000007ull);
-  return {{"kind", "Event"}, {"apiVersion", "v1"},
-          {"metadata", {{"name", m.value("name", "") + "." + suffix}, {"namespace", m.value("namespace", "")},
-                        {"creationTimestamp", format_rfc3339(now)}}},
-          {"involvedObject", {{"kind", "Pod"}, {"namespace", m.value("namespace", "")}, {"name", m.value("name", "")},
-                              {"uid", m.value("uid", "")}, {"apiVersion", "v1"}}},
-          {"reason", reason}, {"message", message}, {"type", type},
-          {"firstTimestamp", nullptr}, {"lastTimestamp", nullptr},
+  std::snprintf(suffix, sizeof suffix, "%llx",
+                static_cast<unsigned long long>(now) * 1000000007ull);
+  return {{"kind", "Event"},
+          {"apiVersion", "v1"},
+          {"metadata",
+           {{"name", m.value("name", "") + "." + suffix},
+            {"namespace", m.value("namespace", "")},
+            {"creationTimestamp", format_rfc3339(now)}}},
+          {"involvedObject",
+           {{"kind", "Pod"},
+            {"namespace", m.value("namespace", "")},
+            {"name", m.value("name", "")},
+            {"uid", m.value("uid", "")},
+            {"apiVersion", "v1"}}},
+          {"reason", reason},
+          {"message", message},
+          {"type", type},
+          {"firstTimestamp", nullptr},
+          {"lastTimestamp", nullptr},
           {"eventTime", format_rfc3339(now).substr(0, 19) + ".123456Z"},
-          {"series", {{"count", 2}, {"lastObservedTime", format_rfc3339(now).substr(0, 19) + ".654321Z"}}},
-          {"action", "Scheduling"}, {"reportingComponent", "default-scheduler"},
-          {"reportingInstance", "default-scheduler-control-plane"}, {"source", json::object()}};
+          {"series",
+           {{"count", 2}, {"lastObservedTime", format_rfc3339(now).substr(0, 19) + ".654321Z"}}},
+          {"action", "Scheduling"},
+          {"reportingComponent", "default-scheduler"},
+          {"reportingInstance", "default-scheduler-control-plane"},
+          {"source", json::object()}};
 }
 
 void set_running(json& pod, const std::string& c, std::int64_t now) {
@@ -216,9 +371,12 @@ void set_running(json& pod, const std::string& c, std::int64_t now) {
 void set_terminated(json& pod, const std::string& c, int exit_code, const std::string& reason,
                     std::int64_t now) {
   auto& cs = container_status(pod, c);
-  cs["state"] = {{"terminated", {{"exitCode", exit_code}, {"reason", reason},
-                                 {"startedAt", format_rfc3339(now - 30)}, {"finishedAt", format_rfc3339(now)},
-                                 {"containerID", "containerd://" + std::string(64, 'b')}}}};
+  cs["state"] = {{"terminated",
+                  {{"exitCode", exit_code},
+                   {"reason", reason},
+                   {"startedAt", format_rfc3339(now - 30)},
+                   {"finishedAt", format_rfc3339(now)},
+                   {"containerID", "containerd://" + std::string(64, 'b')}}}};
   cs["ready"] = false;
   cs["started"] = false;
   set_ready(pod, false, c, now);
@@ -229,23 +387,29 @@ void set_crashloop(json& pod, const std::string& c, int exit_code, const std::st
   auto& cs = container_status(pod, c);
   int restarts = cs.value("restartCount", 0) + 1;
   int backoff = std::min(300, 10 << std::min(restarts - 1, 5));
-  cs["lastState"] = {{"terminated", {{"exitCode", exit_code}, {"reason", reason},
-                                     {"startedAt", format_rfc3339(now - 30)}, {"finishedAt", format_rfc3339(now)},
-                                     {"containerID", "containerd://" + std::string(64, 'c')}}}};
+  cs["lastState"] = {{"terminated",
+                      {{"exitCode", exit_code},
+                       {"reason", reason},
+                       {"startedAt", format_rfc3339(now - 30)},
+                       {"finishedAt", format_rfc3339(now)},
+                       {"containerID", "containerd://" + std::string(64, 'c')}}}};
   cs["restartCount"] = restarts;
   const auto& m = pod["metadata"];
-  std::string delay = backoff >= 60 ? std::to_string(backoff / 60) + "m" + std::to_string(backoff % 60) + "s"
-                                    : std::to_string(backoff) + "s";
-  cs["state"] = {{"waiting", {{"reason", "CrashLoopBackOff"},
-                              {"message", "back-off " + delay + " restarting failed container=" + c + " pod=" +
-                                              m.value("name", "") + "_" + m.value("namespace", "") + "(" +
-                                              m.value("uid", "") + ")"}}}};
+  std::string delay = backoff >= 60
+                          ? std::to_string(backoff / 60) + "m" + std::to_string(backoff % 60) + "s"
+                          : std::to_string(backoff) + "s";
+  cs["state"] = {{"waiting",
+                  {{"reason", "CrashLoopBackOff"},
+                   {"message", "back-off " + delay + " restarting failed container=" + c +
+                                   " pod=" + m.value("name", "") + "_" + m.value("namespace", "") +
+                                   "(" + m.value("uid", "") + ")"}}}};
   cs["ready"] = false;
   cs["started"] = false;
   set_ready(pod, false, c, now);
 }
 
-void set_waiting(json& pod, const std::string& c, const std::string& reason, const std::string& message) {
+void set_waiting(json& pod, const std::string& c, const std::string& reason,
+                 const std::string& message) {
   auto& cs = container_status(pod, c);
   cs["state"] = {{"waiting", {{"reason", reason}}}};
   if (!message.empty()) cs["state"]["waiting"]["message"] = message;

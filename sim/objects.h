@@ -12,14 +12,14 @@ namespace podmedic::sim {
 struct PodTemplate {
   std::string ns = "default";
   std::string name;
-  std::string deployment;   // when set, owned by ReplicaSet <deployment>-<hash>
+  std::string deployment;  // when set, owned by ReplicaSet <deployment>-<hash>
   std::string rs_hash = "7d9f8b6c5d";
   std::string container = "app";
   std::string image = "registry.example.com/shop/app:1.4.2";
   std::string node = "node-1";
   std::string memory_limit = "256Mi";
   std::string cpu_request = "100m";
-  int extra_env = 12;          // env vars: grow the object towards real sizes
+  int extra_env = 12;  // env vars: grow the object towards real sizes
   int managed_field_entries = 3;
   std::map<std::string, std::string> labels;
 };

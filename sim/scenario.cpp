@@ -25,7 +25,8 @@ const char* kCartOomLog =
 
 const char* kApiPanicLog =
     "{\"level\":\"info\",\"msg\":\"payments-api starting\",\"version\":\"1.9.0\"}\n"
-    "{\"level\":\"info\",\"msg\":\"connecting to database\",\"dsn\":\"postgres://payments:hunter2@postgres.payments:5432/payments\"}\n"
+    "{\"level\":\"info\",\"msg\":\"connecting to "
+    "database\",\"dsn\":\"postgres://payments:hunter2@postgres.payments:5432/payments\"}\n"
     "{\"level\":\"error\",\"msg\":\"dial tcp 10.96.14.7:5432: connect: connection refused\"}\n"
     "panic: database unavailable after 3 attempts\n\n"
     "goroutine 1 [running]:\nmain.main()\n\t/src/cmd/api/main.go:57 +0x1d4\n";
@@ -36,11 +37,13 @@ DemoCluster::DemoCluster(ApiServer& server, std::function<std::int64_t()> now)
 
 void DemoCluster::event(const json& pod, const std::string& type, const std::string& reason,
                         const std::string& message, int count) {
-  server_.store().upsert(Res::kEvents, make_pod_event(pod, "app", type, reason, message, count, now_()));
+  server_.store().upsert(Res::kEvents,
+                         make_pod_event(pod, "app", type, reason, message, count, now_()));
 }
 
 void DemoCluster::deploy(const std::string& ns, const std::string& name, int replicas,
-                         const std::string& image, const std::string& memory, const std::string& hash) {
+                         const std::string& image, const std::string& memory,
+                         const std::string& hash) {
   auto t = now_();
   server_.store().upsert(Res::kDeployments, make_deployment(ns, name, replicas, t));
   server_.store().upsert(Res::kReplicaSets, make_replicaset(ns, name, hash, replicas, t));
@@ -59,7 +62,8 @@ void DemoCluster::deploy(const std::string& ns, const std::string& name, int rep
   }
 }
 
-std::vector<std::string> DemoCluster::pods_of(const std::string& ns, const std::string& deployment) const {
+std::vector<std::string> DemoCluster::pods_of(const std::string& ns,
+                                              const std::string& deployment) const {
   std::vector<std::string> out;
   for (auto& o : server_.store().all(Res::kPods, ns)) {
     auto it = o->labels.find("app");
@@ -77,7 +81,8 @@ void DemoCluster::crash_all(const std::string& ns, const std::string& deployment
     server_.store().upsert(Res::kPods, pod);
     server_.set_logs(ns, name, "app", "", previous_log);
     int restarts = pod["status"]["containerStatuses"][0].value("restartCount", 1);
-    event(pod, "Warning", "BackOff", message + " in pod " + name + "_" + ns + "(" + pod_uid(pod) + ")", restarts);
+    event(pod, "Warning", "BackOff",
+          message + " in pod " + name + "_" + ns + "(" + pod_uid(pod) + ")", restarts);
   }
 }
 
@@ -90,17 +95,20 @@ void DemoCluster::recover_all(const std::string& ns, const std::string& deployme
   }
 }
 
-void DemoCluster::bad_rollout(const std::string& ns, const std::string& deployment, const std::string& image) {
+void DemoCluster::bad_rollout(const std::string& ns, const std::string& deployment,
+                              const std::string& image) {
   for (const auto& name : pods_of(ns, deployment)) {
     auto pod = *server_.store().get(Res::kPods, ns, name);
     pod["spec"]["containers"][0]["image"] = image;
     bool backoff = step_ % 2 == 0;
     set_waiting(pod, "app", backoff ? "ImagePullBackOff" : "ErrImagePull",
-                backoff ? "Back-off pulling image \"" + image + "\""
-                        : "rpc error: code = NotFound desc = failed to pull and unpack image \"" + image +
-                              "\": failed to resolve reference \"" + image + "\": not found");
+                backoff
+                    ? "Back-off pulling image \"" + image + "\""
+                    : "rpc error: code = NotFound desc = failed to pull and unpack image \"" +
+                          image + "\": failed to resolve reference \"" + image + "\": not found");
     server_.store().upsert(Res::kPods, pod);
-    event(pod, "Warning", "Failed", "Failed to pull image \"" + image + "\": " + image + ": not found", 2);
+    event(pod, "Warning", "Failed",
+          "Failed to pull image \"" + image + "\": " + image + ": not found", 2);
   }
 }
 
@@ -119,8 +127,11 @@ void DemoCluster::populate() {
   job.name = "nightly-report-28890720-q4w2x";
   job.image = "registry.example.com/batch/report:3.1";
   auto pod = make_pod(job, t);
-  pod["metadata"]["ownerReferences"] = json::array({{{"apiVersion", "batch/v1"}, {"kind", "Job"},
-                                                     {"name", "nightly-report-28890720"}, {"uid", "job-uid-1"}, {"controller", true}}});
+  pod["metadata"]["ownerReferences"] = json::array({{{"apiVersion", "batch/v1"},
+                                                     {"kind", "Job"},
+                                                     {"name", "nightly-report-28890720"},
+                                                     {"uid", "job-uid-1"},
+                                                     {"controller", true}}});
   pod["spec"]["restartPolicy"] = "Never";
   set_terminated(pod, "app", 0, "Completed", t);
   pod["status"]["phase"] = "Succeeded";
@@ -136,17 +147,21 @@ void DemoCluster::step() {
     }
     ++generation_;
     deploy("shop", "cart", 3, "registry.example.com/shop/cart:2.3.1", "256Mi", "7d9f8b6c5d");
-    deploy("shop", "checkout", 2, "registry.example.com/shop/checkout:1.12.0", "512Mi", "5c6b7a8d9e");
+    deploy("shop", "checkout", 2, "registry.example.com/shop/checkout:1.12.0", "512Mi",
+           "5c6b7a8d9e");
     deploy("payments", "api", 2, "registry.example.com/payments/api:1.9.0", "128Mi", "84b5f7c9d6");
     deploy("web", "frontend", 2, "registry.example.com/web/frontend:4.0.2", "128Mi", "6f7e8d9c0b");
   }
   if (s == 2 || s == 6 || s == 10) {
-    crash_all("shop", "cart", 137, "OOMKilled", kCartOomLog, "Back-off restarting failed container app");
+    crash_all("shop", "cart", 137, "OOMKilled", kCartOomLog,
+              "Back-off restarting failed container app");
   }
   if (s == 4 || s == 9 || s == 14) {
-    crash_all("payments", "api", 2, "Error", kApiPanicLog, "Back-off restarting failed container app");
+    crash_all("payments", "api", 2, "Error", kApiPanicLog,
+              "Back-off restarting failed container app");
   }
-  if (s >= 7 && s <= 16) bad_rollout("web", "frontend", "registry.example.com/web/frontend:4.0.3-typo");
+  if (s >= 7 && s <= 16)
+    bad_rollout("web", "frontend", "registry.example.com/web/frontend:4.0.3-typo");
   if (s == 8) {
     // A rolling restart: the old pod gets SIGTERM (exit 143) and is deleted. Not a crash.
     auto names = pods_of("shop", "checkout");

@@ -33,10 +33,11 @@ class DemoCluster {
   std::vector<std::string> pods_of(const std::string& ns, const std::string& deployment) const;
 
  private:
-  void deploy(const std::string& ns, const std::string& name, int replicas, const std::string& image,
-              const std::string& memory, const std::string& hash);
+  void deploy(const std::string& ns, const std::string& name, int replicas,
+              const std::string& image, const std::string& memory, const std::string& hash);
   void crash_all(const std::string& ns, const std::string& deployment, int exit_code,
-                 const std::string& reason, const std::string& previous_log, const std::string& event);
+                 const std::string& reason, const std::string& previous_log,
+                 const std::string& event);
   void recover_all(const std::string& ns, const std::string& deployment);
   void bad_rollout(const std::string& ns, const std::string& deployment, const std::string& image);
   void event(const nlohmann::json& pod, const std::string& type, const std::string& reason,

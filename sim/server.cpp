@@ -36,10 +36,10 @@ struct WatchSession {
   std::string ns;
   Selector labels, fields;
   bool bookmarks = false;
-  std::string pending;        // serialized events waiting to be flushed
-  bool dropped = false;       // close abruptly
-  bool end_clean = false;     // finish the response cleanly
-  bool expire = false;        // send ERROR 410 then finish
+  std::string pending;     // serialized events waiting to be flushed
+  bool dropped = false;    // close abruptly
+  bool end_clean = false;  // finish the response cleanly
+  bool expire = false;     // send ERROR 410 then finish
   std::unique_ptr<net::steady_timer> wake;
 };
 
@@ -106,7 +106,8 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
   ServerStats stats;
   std::uint64_t split_counter = 0;
 
-  State(net::io_context& io, ServerOptions o) : ioc(io), opts(std::move(o)), store(opts.history_limit) {}
+  State(net::io_context& io, ServerOptions o)
+      : ioc(io), opts(std::move(o)), store(opts.history_limit) {}
 
   void notify(const std::shared_ptr<WatchSession>& w) {
     if (w->wake) w->wake->cancel();
@@ -118,8 +119,10 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     bool now = Store::matches(*c.obj, w.ns, w.labels, w.fields);
     bool before = c.prev && Store::matches(*c.prev, w.ns, w.labels, w.fields);
     switch (c.type) {
-      case ChangeType::kAdded: return now ? "ADDED" : nullptr;
-      case ChangeType::kDeleted: return before ? "DELETED" : nullptr;
+      case ChangeType::kAdded:
+        return now ? "ADDED" : nullptr;
+      case ChangeType::kDeleted:
+        return before ? "DELETED" : nullptr;
       case ChangeType::kModified:
         if (now && before) return "MODIFIED";
         if (now) return "ADDED";
@@ -176,7 +179,10 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     } else {
       static const std::map<int, std::pair<const char*, const char*>> kinds = {
           {401, {"Unauthorized", "Unauthorized"}},
-          {403, {"Forbidden", "pods is forbidden: User \"system:serviceaccount:podmedic:podmedic\" cannot list resource \"pods\" in API group \"\" at the cluster scope"}},
+          {403,
+           {"Forbidden",
+            "pods is forbidden: User \"system:serviceaccount:podmedic:podmedic\" cannot list "
+            "resource \"pods\" in API group \"\" at the cluster scope"}},
           {429, {"TooManyRequests", "Too many requests, please try again later."}},
           {500, {"InternalError", "Internal error occurred: injected fault"}},
           {503, {"ServiceUnavailable", "apiserver is shutting down"}},
@@ -199,35 +205,65 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
 
   Response discovery(const Request& req, const std::vector<std::string>& parts) {
     auto resource = [](const char* name, const char* kind, bool namespaced, json shorts) {
-      return json{{"name", name}, {"singularName", ""}, {"namespaced", namespaced}, {"kind", kind},
-                  {"verbs", {"get", "list", "watch"}}, {"shortNames", shorts}};
+      return json{{"name", name},
+                  {"singularName", ""},
+                  {"namespaced", namespaced},
+                  {"kind", kind},
+                  {"verbs", {"get", "list", "watch"}},
+                  {"shortNames", shorts}};
     };
     if (parts.size() == 1 && parts[0] == "api") {
-      return respond(req, http::status::ok, json{{"kind", "APIVersions"}, {"versions", {"v1"}},
-          {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", address + ":" + std::to_string(port)}}}}}.dump());
+      return respond(req, http::status::ok,
+                     json{{"kind", "APIVersions"},
+                          {"versions", {"v1"}},
+                          {"serverAddressByClientCIDRs",
+                           {{{"clientCIDR", "0.0.0.0/0"},
+                             {"serverAddress", address + ":" + std::to_string(port)}}}}}
+                         .dump());
     }
     if (parts.size() == 1 && parts[0] == "apis") {
-      return respond(req, http::status::ok, json{{"kind", "APIGroupList"}, {"apiVersion", "v1"},
-          {"groups", {{{"name", "apps"}, {"versions", {{{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
-                       {"preferredVersion", {{"groupVersion", "apps/v1"}, {"version", "v1"}}}}}}}.dump());
+      return respond(
+          req, http::status::ok,
+          json{{"kind", "APIGroupList"},
+               {"apiVersion", "v1"},
+               {"groups",
+                {{{"name", "apps"},
+                  {"versions", {{{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
+                  {"preferredVersion", {{"groupVersion", "apps/v1"}, {"version", "v1"}}}}}}}
+              .dump());
     }
     if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1") {
-      return respond(req, http::status::ok, json{{"kind", "APIResourceList"}, {"groupVersion", "v1"},
-          {"resources", {resource("pods", "Pod", true, {"po"}), resource("pods/log", "Pod", true, json::array()),
-                         resource("events", "Event", true, {"ev"}), resource("namespaces", "Namespace", false, {"ns"})}}}.dump());
+      return respond(req, http::status::ok,
+                     json{{"kind", "APIResourceList"},
+                          {"groupVersion", "v1"},
+                          {"resources",
+                           {resource("pods", "Pod", true, {"po"}),
+                            resource("pods/log", "Pod", true, json::array()),
+                            resource("events", "Event", true, {"ev"}),
+                            resource("namespaces", "Namespace", false, {"ns"})}}}
+                         .dump());
     }
     if (parts.size() == 3 && parts[0] == "apis" && parts[1] == "apps" && parts[2] == "v1") {
-      return respond(req, http::status::ok, json{{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", "apps/v1"},
-          {"resources", {resource("replicasets", "ReplicaSet", true, {"rs"}), resource("deployments", "Deployment", true, {"deploy"})}}}.dump());
+      return respond(req, http::status::ok,
+                     json{{"kind", "APIResourceList"},
+                          {"apiVersion", "v1"},
+                          {"groupVersion", "apps/v1"},
+                          {"resources",
+                           {resource("replicasets", "ReplicaSet", true, {"rs"}),
+                            resource("deployments", "Deployment", true, {"deploy"})}}}
+                         .dump());
     }
-    return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    return error(req,
+                 ApiStatus{404, "NotFound", "the server could not find the requested resource"});
   }
 
   Response pod_logs(const Request& req, const std::string& ns, const std::string& name,
                     std::map<std::string, std::string>& q) {
     ++stats.logs;
     auto pod = store.get(Res::kPods, ns, name);
-    if (!pod) return error(req, ApiStatus{404, "NotFound", "pods \"" + name + "\" not found"}, "pods", name);
+    if (!pod)
+      return error(req, ApiStatus{404, "NotFound", "pods \"" + name + "\" not found"}, "pods",
+                   name);
     std::vector<std::string> names;
     for (auto& c : (*pod)["spec"]["containers"]) names.push_back(c.value("name", ""));
     if (pod->at("spec").contains("initContainers")) {
@@ -238,13 +274,15 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       if (names.size() != 1) {
         std::string list;
         for (auto& n : names) list += (list.empty() ? "" : " ") + n;
-        return error(req, ApiStatus{400, "BadRequest", "a container name must be specified for pod " + name +
-                                                           ", choose one of: [" + list + "]"});
+        return error(req, ApiStatus{400, "BadRequest",
+                                    "a container name must be specified for pod " + name +
+                                        ", choose one of: [" + list + "]"});
       }
       container = names[0];
     }
     if (std::find(names.begin(), names.end(), container) == names.end()) {
-      return error(req, ApiStatus{400, "BadRequest", "container " + container + " is not valid for pod " + name});
+      return error(req, ApiStatus{400, "BadRequest",
+                                  "container " + container + " is not valid for pod " + name});
     }
     bool previous = q["previous"] == "true" || q["previous"] == "1";
     json cs = json::object();
@@ -256,15 +294,18 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     }
     int restarts = cs.value("restartCount", 0);
     if (previous && restarts == 0) {
-      return error(req, ApiStatus{400, "BadRequest", "previous terminated container \"" + container +
-                                                         "\" in pod \"" + name + "\" not found"});
+      return error(req, ApiStatus{400, "BadRequest",
+                                  "previous terminated container \"" + container + "\" in pod \"" +
+                                      name + "\" not found"});
     }
     if (!previous && cs.contains("state") && cs["state"].contains("waiting") && restarts == 0) {
       std::string reason = cs["state"]["waiting"].value("reason", "");
-      std::string why = reason == "ErrImagePull" ? "trying and failing to pull image"
-                        : reason == "ImagePullBackOff" ? "image can't be pulled" : reason;
-      return error(req, ApiStatus{400, "BadRequest", "container \"" + container + "\" in pod \"" + name +
-                                                         "\" is waiting to start: " + why});
+      std::string why = reason == "ErrImagePull"       ? "trying and failing to pull image"
+                        : reason == "ImagePullBackOff" ? "image can't be pulled"
+                                                       : reason;
+      return error(req, ApiStatus{400, "BadRequest",
+                                  "container \"" + container + "\" in pod \"" + name +
+                                      "\" is waiting to start: " + why});
     }
     auto& entry = logs[ns + "/" + name + "/" + container];
     std::string text = previous ? entry.second : entry.first;
@@ -276,8 +317,14 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       while (pos > 0 && lines < n) {
         auto p = text.rfind('\n', pos - 1);
         ++lines;
-        if (p == std::string::npos) { pos = 0; break; }
-        if (lines == n) { pos = p + 1; break; }
+        if (p == std::string::npos) {
+          pos = 0;
+          break;
+        }
+        if (lines == n) {
+          pos = p + 1;
+          break;
+        }
         pos = p;
       }
       if (n == 0) pos = text.size();
@@ -296,12 +343,19 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
   }
 
   // Non-watch requests: a pure function of the request and the store.
-  Response handle(const Request& req, const std::string& path, std::map<std::string, std::string>& q) {
+  Response handle(const Request& req, const std::string& path,
+                  std::map<std::string, std::string>& q) {
     auto parts = split(path, '/');
-    if (parts.empty()) return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    if (parts.empty())
+      return error(req,
+                   ApiStatus{404, "NotFound", "the server could not find the requested resource"});
     if (parts.size() == 1 && parts[0] == "version") {
-      return respond(req, http::status::ok, json{{"major", "1"}, {"minor", "33"}, {"gitVersion", "v1.33.0-podmedic-sim"},
-                                                 {"platform", "linux/amd64"}}.dump());
+      return respond(req, http::status::ok,
+                     json{{"major", "1"},
+                          {"minor", "33"},
+                          {"gitVersion", "v1.33.0-podmedic-sim"},
+                          {"platform", "linux/amd64"}}
+                         .dump());
     }
     std::string gv;
     std::size_t i;
@@ -322,25 +376,35 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     } else if (parts[i] == "namespaces" && parts.size() == i + 2 && gv == "v1") {
       // GET /api/v1/namespaces/{name}
       auto obj = store.get_ptr(Res::kNamespaces, "", parts[i + 1]);
-      if (!obj) return error(req, ApiStatus{404, "NotFound", "namespaces \"" + parts[i + 1] + "\" not found"}, "namespaces", parts[i + 1]);
+      if (!obj)
+        return error(req,
+                     ApiStatus{404, "NotFound", "namespaces \"" + parts[i + 1] + "\" not found"},
+                     "namespaces", parts[i + 1]);
       ++stats.gets;
       return respond(req, http::status::ok, Store::with_kind(Res::kNamespaces, *obj));
     }
     auto res = res_from_plural(gv, parts[i]);
-    if (!res) return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    if (!res)
+      return error(req,
+                   ApiStatus{404, "NotFound", "the server could not find the requested resource"});
     if (parts.size() == i + 3 && *res == Res::kPods && parts[i + 2] == "log") {
       return pod_logs(req, ns, parts[i + 1], q);
     }
     if (parts.size() == i + 2) {
       auto obj = store.get_ptr(*res, ns, parts[i + 1]);
       if (!obj) {
-        return error(req, ApiStatus{404, "NotFound", std::string(info(*res).plural) + " \"" + parts[i + 1] + "\" not found"},
-                     info(*res).plural, parts[i + 1]);
+        return error(
+            req,
+            ApiStatus{404, "NotFound",
+                      std::string(info(*res).plural) + " \"" + parts[i + 1] + "\" not found"},
+            info(*res).plural, parts[i + 1]);
       }
       ++stats.gets;
       return respond(req, http::status::ok, Store::with_kind(*res, *obj));
     }
-    if (parts.size() != i + 1) return error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    if (parts.size() != i + 1)
+      return error(req,
+                   ApiStatus{404, "NotFound", "the server could not find the requested resource"});
     ListQuery lq;
     lq.ns = ns;
     if (auto e = parse_label_selector(q["labelSelector"], lq.labels)) return error(req, *e);
@@ -397,7 +461,9 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   w->bookmarks = q["allowWatchBookmarks"] == "true" || q["allowWatchBookmarks"] == "1";
   bool send_initial = q["sendInitialEvents"] == "true";
   if (send_initial && q["resourceVersionMatch"] != "NotOlderThan") {
-    auto r = s->error(req, ApiStatus{422, "Invalid", "sendInitialEvents is forbidden unless resourceVersionMatch=NotOlderThan"});
+    auto r = s->error(
+        req, ApiStatus{422, "Invalid",
+                       "sendInitialEvents is forbidden unless resourceVersionMatch=NotOlderThan"});
     co_await http::async_write(stream, r, kUse);
     co_return;
   }
@@ -410,9 +476,11 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
       }
     }
     if (send_initial && w->bookmarks) {
-      json bm = {{"kind", info(res).kind}, {"apiVersion", info(res).api_version},
-                 {"metadata", {{"resourceVersion", std::to_string(s->store.current_rv())},
-                               {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+      json bm = {{"kind", info(res).kind},
+                 {"apiVersion", info(res).api_version},
+                 {"metadata",
+                  {{"resourceVersion", std::to_string(s->store.current_rv())},
+                   {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
       w->pending += event_line("BOOKMARK", bm.dump());
     }
   } else {
@@ -472,7 +540,8 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
       w->end_clean = true;
     }
     if (w->end_clean) {
-      [[maybe_unused]] auto [ec, n] = co_await net::async_write(stream, http::make_chunk_last(), kUse);
+      [[maybe_unused]] auto [ec, n] =
+          co_await net::async_write(stream, http::make_chunk_last(), kUse);
       break;
     }
     auto now = std::chrono::steady_clock::now();
@@ -481,7 +550,8 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
       continue;
     }
     if (w->bookmarks && now >= next_bookmark) {
-      json bm = {{"kind", info(res).kind}, {"apiVersion", info(res).api_version},
+      json bm = {{"kind", info(res).kind},
+                 {"apiVersion", info(res).api_version},
                  {"metadata", {{"resourceVersion", std::to_string(s->store.current_rv())}}}};
       w->pending += event_line("BOOKMARK", bm.dump());
       next_bookmark = now + s->opts.bookmark_interval;
@@ -521,7 +591,8 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
     if (qpos != std::string::npos) {
       for (auto& kv : split(std::string_view(target).substr(qpos + 1), '&')) {
         auto eq = kv.find('=');
-        q[url_decode(kv.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(kv.substr(eq + 1));
+        q[url_decode(kv.substr(0, eq))] =
+            eq == std::string::npos ? "" : url_decode(kv.substr(eq + 1));
       }
     }
     bool is_watch = q["watch"] == "1" || q["watch"] == "true";
@@ -539,7 +610,8 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
       continue;
     }
     if (req.method() != http::verb::get) {
-      auto r = s->error(req, ApiStatus{405, "MethodNotAllowed", "the simulated API server is read-only"});
+      auto r = s->error(
+          req, ApiStatus{405, "MethodNotAllowed", "the simulated API server is read-only"});
       auto [wec, wn] = co_await http::async_write(stream, r, kUse);
       if (wec || !req.keep_alive()) break;
       continue;
@@ -564,7 +636,8 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
         if (parts.size() == i + 1) res = res_from_plural(parts[1] + "/" + parts[2], parts[i]);
       }
       if (!res) {
-        auto r = s->error(req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+        auto r = s->error(
+            req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
         co_await http::async_write(stream, r, kUse);
         break;
       }
@@ -650,34 +723,47 @@ void ApiServer::stop() {
   drop_connections();
 }
 
-Store& ApiServer::store() { return state_->store; }
-
-std::string ApiServer::url() const {
-  return std::string(state_->tls ? "https" : "http") + "://" + state_->address + ":" + std::to_string(state_->port);
+Store& ApiServer::store() {
+  return state_->store;
 }
 
-std::string ApiServer::ca_pem() const { return state_->cert.cert_pem; }
+std::string ApiServer::url() const {
+  return std::string(state_->tls ? "https" : "http") + "://" + state_->address + ":" +
+         std::to_string(state_->port);
+}
+
+std::string ApiServer::ca_pem() const {
+  return state_->cert.cert_pem;
+}
 
 std::string ApiServer::kubeconfig(const std::string& token) const {
   std::ostringstream y;
-  y << "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster:\n    server: " << url() << "\n";
+  y << "apiVersion: v1\nkind: Config\nclusters:\n- name: sim\n  cluster:\n    server: " << url()
+    << "\n";
   if (state_->tls) y << "    certificate-authority-data: " << k8s::base64_encode(ca_pem()) << "\n";
   y << "users:\n- name: sim\n  user:\n";
-  if (!token.empty()) y << "    token: " << token << "\n";
-  else y << "    {}\n";
-  y << "contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: sim\n    namespace: default\n"
+  if (!token.empty())
+    y << "    token: " << token << "\n";
+  else
+    y << "    {}\n";
+  y << "contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: sim\n    namespace: "
+       "default\n"
     << "current-context: sim\n";
   return y.str();
 }
 
-void ApiServer::set_logs(const std::string& ns, const std::string& pod, const std::string& container,
-                         std::string current, std::string previous) {
+void ApiServer::set_logs(const std::string& ns, const std::string& pod,
+                         const std::string& container, std::string current, std::string previous) {
   state_->logs[ns + "/" + pod + "/" + container] = {std::move(current), std::move(previous)};
 }
 
-void ApiServer::set_token(std::string token) { state_->opts.token = std::move(token); }
+void ApiServer::set_token(std::string token) {
+  state_->opts.token = std::move(token);
+}
 
-void ApiServer::inject(Fault f) { state_->faults.push_back(std::move(f)); }
+void ApiServer::inject(Fault f) {
+  state_->faults.push_back(std::move(f));
+}
 
 void ApiServer::drop_connections() {
   auto& s = *state_;
@@ -693,9 +779,10 @@ void ApiServer::expire_watches() {
   auto& s = *state_;
   s.store.compact();
   for (auto& w : s.watches) {
-    w->pending += status_line(ApiStatus{410, "Expired", "too old resource version: " +
-                                                       std::to_string(s.store.oldest_rv() - 1) + " (" +
-                                                       std::to_string(s.store.oldest_rv()) + ")"});
+    w->pending += status_line(
+        ApiStatus{410, "Expired",
+                  "too old resource version: " + std::to_string(s.store.oldest_rv() - 1) + " (" +
+                      std::to_string(s.store.oldest_rv()) + ")"});
     w->expire = true;
     s.notify(w);
   }
@@ -729,7 +816,11 @@ void ApiServer::restart(std::chrono::milliseconds down_for) {
   });
 }
 
-std::size_t ApiServer::open_watches() const { return state_->watches.size(); }
-const ServerStats& ApiServer::stats() const { return state_->stats; }
+std::size_t ApiServer::open_watches() const {
+  return state_->watches.size();
+}
+const ServerStats& ApiServer::stats() const {
+  return state_->stats;
+}
 
 }  // namespace podmedic::sim

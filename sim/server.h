@@ -30,8 +30,8 @@ struct Fault {
   std::string path_prefix;  // matched against the request path (no query)
   enum Only { kAny, kWatch, kList } only = kAny;
   int status = 500;
-  int count = 1;          // how many requests it hits
-  int retry_after = -1;   // Retry-After header (and details.retryAfterSeconds), -1: none
+  int count = 1;            // how many requests it hits
+  int retry_after = -1;     // Retry-After header (and details.retryAfterSeconds), -1: none
   bool plain_text = false;  // plain-text body, as priority-and-fairness 429s are
 };
 
@@ -67,7 +67,7 @@ class ApiServer {
   void expire_watches();         // compaction: history dropped; every open watch gets ERROR 410
   void inject_malformed_line();  // a garbage line into every open watch
   void inject_raw_line(std::string line);  // any bytes (a '\n' is appended) into every open watch
-  void end_watches();            // clean end of every open watch (as at timeoutSeconds)
+  void end_watches();                      // clean end of every open watch (as at timeoutSeconds)
   void restart(std::chrono::milliseconds down_for);  // stop, then listen again on the same port
 
   std::size_t open_watches() const;

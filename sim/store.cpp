@@ -29,9 +29,12 @@ std::optional<Res> res_from_plural(std::string_view gv, std::string_view plural)
 
 const char* to_string(ChangeType t) {
   switch (t) {
-    case ChangeType::kAdded: return "ADDED";
-    case ChangeType::kModified: return "MODIFIED";
-    case ChangeType::kDeleted: return "DELETED";
+    case ChangeType::kAdded:
+      return "ADDED";
+    case ChangeType::kModified:
+      return "MODIFIED";
+    case ChangeType::kDeleted:
+      return "DELETED";
   }
   return "";
 }
@@ -48,10 +51,12 @@ bool Selector::matches(const std::map<std::string, std::string>& kv) const {
         if (has && it->second == r.values[0]) return false;
         break;
       case Requirement::kIn:
-        if (!has || std::find(r.values.begin(), r.values.end(), it->second) == r.values.end()) return false;
+        if (!has || std::find(r.values.begin(), r.values.end(), it->second) == r.values.end())
+          return false;
         break;
       case Requirement::kNotIn:
-        if (has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end()) return false;
+        if (has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end())
+          return false;
         break;
       case Requirement::kExists:
         if (!has) return false;
@@ -91,16 +96,20 @@ std::vector<std::string> split_terms(const std::string& text) {
   return out;
 }
 
-ApiStatus bad_request(std::string msg) { return ApiStatus{400, "BadRequest", std::move(msg)}; }
+ApiStatus bad_request(std::string msg) {
+  return ApiStatus{400, "BadRequest", std::move(msg)};
+}
 
 }  // namespace
 
 std::optional<ApiStatus> parse_label_selector(const std::string& text, Selector& out) {
   for (const auto& term : split_terms(text)) {
-    if (term.empty()) return bad_request("unable to parse requirement: found '', expected: identifier");
+    if (term.empty())
+      return bad_request("unable to parse requirement: found '', expected: identifier");
     Requirement r;
     std::size_t p;
-    if ((p = term.find(" notin ")) != std::string::npos || (p = term.find(" in ")) != std::string::npos) {
+    if ((p = term.find(" notin ")) != std::string::npos ||
+        (p = term.find(" in ")) != std::string::npos) {
       bool notin = term.compare(p, 7, " notin ") == 0;
       r.op = notin ? Requirement::kNotIn : Requirement::kIn;
       r.key = trim(term.substr(0, p));
@@ -137,24 +146,45 @@ std::optional<ApiStatus> parse_label_selector(const std::string& text, Selector&
 
 namespace {
 const std::vector<std::string>& field_labels(Res r) {
-  static const std::vector<std::string> pods = {
-      "metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy",
-      "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
-      "status.podIP", "status.podIPs", "status.nominatedNodeName"};
-  static const std::vector<std::string> events = {
-      "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-      "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-      "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
-      "metadata.name", "metadata.namespace"};
-  static const std::vector<std::string> rs = {"metadata.name", "metadata.namespace", "status.replicas"};
+  static const std::vector<std::string> pods = {"metadata.name",
+                                                "metadata.namespace",
+                                                "spec.nodeName",
+                                                "spec.restartPolicy",
+                                                "spec.schedulerName",
+                                                "spec.serviceAccountName",
+                                                "spec.hostNetwork",
+                                                "status.phase",
+                                                "status.podIP",
+                                                "status.podIPs",
+                                                "status.nominatedNodeName"};
+  static const std::vector<std::string> events = {"involvedObject.kind",
+                                                  "involvedObject.namespace",
+                                                  "involvedObject.name",
+                                                  "involvedObject.uid",
+                                                  "involvedObject.apiVersion",
+                                                  "involvedObject.resourceVersion",
+                                                  "involvedObject.fieldPath",
+                                                  "reason",
+                                                  "reportingComponent",
+                                                  "source",
+                                                  "type",
+                                                  "metadata.name",
+                                                  "metadata.namespace"};
+  static const std::vector<std::string> rs = {"metadata.name", "metadata.namespace",
+                                              "status.replicas"};
   static const std::vector<std::string> meta = {"metadata.name", "metadata.namespace"};
   static const std::vector<std::string> ns = {"metadata.name", "status.phase"};
   switch (r) {
-    case Res::kPods: return pods;
-    case Res::kEvents: return events;
-    case Res::kReplicaSets: return rs;
-    case Res::kDeployments: return meta;
-    case Res::kNamespaces: return ns;
+    case Res::kPods:
+      return pods;
+    case Res::kEvents:
+      return events;
+    case Res::kReplicaSets:
+      return rs;
+    case Res::kDeployments:
+      return meta;
+    case Res::kNamespaces:
+      return ns;
   }
   return meta;
 }
@@ -227,7 +257,8 @@ ObjPtr Store::make_object(Res r, nlohmann::json& obj) {
       o->fields["status.nominatedNodeName"] = str_at(obj, {"status", "nominatedNodeName"});
       break;
     case Res::kEvents:
-      for (const char* f : {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"}) {
+      for (const char* f :
+           {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"}) {
         o->fields[std::string("involvedObject.") + f] = str_at(obj, {"involvedObject", f});
       }
       o->fields["reason"] = str_at(obj, {"reason"});
@@ -265,8 +296,10 @@ ObjPtr Store::upsert(Res r, nlohmann::json obj) {
     meta["uid"] = uid;
   }
   if (!meta.contains("creationTimestamp")) {
-    meta["creationTimestamp"] = format_rfc3339(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    meta["creationTimestamp"] =
+        format_rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
   }
   meta["resourceVersion"] = std::to_string(++rv_);
   auto o = make_object(r, obj);
@@ -291,7 +324,8 @@ bool Store::remove(Res r, const std::string& ns, const std::string& name) {
   return true;
 }
 
-std::optional<nlohmann::json> Store::get(Res r, const std::string& ns, const std::string& name) const {
+std::optional<nlohmann::json> Store::get(Res r, const std::string& ns,
+                                         const std::string& name) const {
   auto p = get_ptr(r, ns, name);
   if (!p) return std::nullopt;
   return nlohmann::json::parse(p->text);
@@ -358,13 +392,15 @@ constexpr const char* kContinueTooOld =
 std::variant<ListResult, ApiStatus> Store::list(Res r, const ListQuery& q) const {
   if (!q.resource_version_match.empty()) {
     if (q.resource_version.empty()) {
-      return ApiStatus{422, "Invalid", "resourceVersionMatch is forbidden unless resourceVersion is provided"};
+      return ApiStatus{422, "Invalid",
+                       "resourceVersionMatch is forbidden unless resourceVersion is provided"};
     }
     if (!q.continue_token.empty()) {
       return ApiStatus{422, "Invalid", "resourceVersionMatch is forbidden for continue"};
     }
     if (q.resource_version_match == "Exact" && q.resource_version == "0") {
-      return ApiStatus{422, "Invalid", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""};
+      return ApiStatus{422, "Invalid",
+                       "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""};
     }
   }
   std::uint64_t list_rv = rv_;
@@ -374,7 +410,8 @@ std::variant<ListResult, ApiStatus> Store::list(Res r, const ListQuery& q) const
     auto raw = k8s::base64_decode(q.continue_token, ok);
     auto tok = nlohmann::json::parse(raw, nullptr, false);
     if (!ok || !tok.is_object() || !tok.contains("rv") || !tok.contains("start")) {
-      return ApiStatus{400, "BadRequest", "continue key is not valid: incorrect encoded start resourceVersion"};
+      return ApiStatus{400, "BadRequest",
+                       "continue key is not valid: incorrect encoded start resourceVersion"};
     }
     list_rv = tok["rv"].get<std::uint64_t>();
     start_after = tok["start"].get<std::string>();
@@ -387,8 +424,9 @@ std::variant<ListResult, ApiStatus> Store::list(Res r, const ListQuery& q) const
       return ApiStatus{400, "BadRequest", "invalid resource version: " + q.resource_version};
     }
     if (want > rv_) {
-      return ApiStatus{504, "Timeout", "Timeout: Too large resource version: " + q.resource_version +
-                                           ", current: " + std::to_string(rv_)};
+      return ApiStatus{504, "Timeout",
+                       "Timeout: Too large resource version: " + q.resource_version +
+                           ", current: " + std::to_string(rv_)};
     }
     if (q.resource_version_match == "Exact" && want < compacted_rv_) {
       return ApiStatus{410, "Expired", "The resourceVersion for the provided list is too old."};
@@ -417,7 +455,8 @@ std::variant<ListResult, ApiStatus> Store::list(Res r, const ListQuery& q) const
   const auto& ri = info(r);
   nlohmann::json meta = {{"resourceVersion", std::to_string(list_rv)}};
   if (more) {
-    meta["continue"] = k8s::base64_encode(nlohmann::json({{"rv", list_rv}, {"start", last_key}}).dump());
+    meta["continue"] =
+        k8s::base64_encode(nlohmann::json({{"rv", list_rv}, {"start", last_key}}).dump());
   }
   out.body = std::string("{\"kind\":\"") + ri.kind + "List\",\"apiVersion\":\"" + ri.api_version +
              "\",\"metadata\":" + meta.dump() + ",\"items\":[" + items + "]}";
@@ -426,8 +465,9 @@ std::variant<ListResult, ApiStatus> Store::list(Res r, const ListQuery& q) const
 
 std::variant<std::vector<Change>, ApiStatus> Store::changes_since(Res r, std::uint64_t rv) const {
   if (rv < compacted_rv_) {
-    return ApiStatus{410, "Expired", "too old resource version: " + std::to_string(rv) + " (" +
-                                         std::to_string(compacted_rv_) + ")"};
+    return ApiStatus{410, "Expired",
+                     "too old resource version: " + std::to_string(rv) + " (" +
+                         std::to_string(compacted_rv_) + ")"};
   }
   std::vector<Change> out;
   for (const auto& c : history_) {
@@ -438,9 +478,10 @@ std::variant<std::vector<Change>, ApiStatus> Store::changes_since(Res r, std::ui
 
 nlohmann::json status_json(const ApiStatus& s, const std::string& details_kind,
                            const std::string& details_name) {
-  nlohmann::json j = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
-                      {"status", "Failure"}, {"message", s.message}, {"reason", s.reason},
-                      {"code", s.code}};
+  nlohmann::json j = {
+      {"kind", "Status"},    {"apiVersion", "v1"},   {"metadata", nlohmann::json::object()},
+      {"status", "Failure"}, {"message", s.message}, {"reason", s.reason},
+      {"code", s.code}};
   if (!details_kind.empty() || !details_name.empty()) {
     j["details"] = nlohmann::json::object();
     if (!details_name.empty()) j["details"]["name"] = details_name;

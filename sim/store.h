@@ -9,8 +9,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <variant>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>

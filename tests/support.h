@@ -28,7 +28,9 @@ inline std::string read_fixture(const std::string& rel) {
 // A string with k8s::kJsonPadding spare capacity, as the decoder requires.
 struct Padded {
   std::string s;
-  explicit Padded(std::string text) : s(std::move(text)) { s.reserve(s.size() + k8s::kJsonPadding); }
+  explicit Padded(std::string text) : s(std::move(text)) {
+    s.reserve(s.size() + k8s::kJsonPadding);
+  }
   std::string_view view() const { return s; }
   std::size_t capacity() const { return s.capacity(); }
 };

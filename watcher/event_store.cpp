@@ -5,14 +5,19 @@
 namespace podmedic::watcher {
 
 EventStore::EventStore(Interner& interner, EventStoreLimits limits, WatchMetrics* metrics)
-    : interner_(interner), limits_(limits), metrics_(metrics), decoder_(interner),
-      warning_(interner.intern("Warning")), pod_(interner.intern("Pod")) {}
+    : interner_(interner),
+      limits_(limits),
+      metrics_(metrics),
+      decoder_(interner),
+      warning_(interner.intern("Warning")),
+      pod_(interner.intern("Pod")) {}
 
 std::string EventStore::pod_key(const k8s::EventView& e) const {
   return std::string(interner_.view(e.ns)) + "/" + e.involved_name;
 }
 
-std::vector<const k8s::EventView*> EventStore::for_pod(std::string_view ns, std::string_view pod) const {
+std::vector<const k8s::EventView*> EventStore::for_pod(std::string_view ns,
+                                                       std::string_view pod) const {
   std::vector<const k8s::EventView*> out;
   auto it = by_pod_.find(std::string(ns) + "/" + std::string(pod));
   if (it == by_pod_.end()) return out;
@@ -55,7 +60,7 @@ void EventStore::upsert(const k8s::EventView& e) {
   if (keys.size() > limits_.per_pod) {
     // Drop this pod's oldest event.
     auto oldest = std::min_element(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
-      return events_[a].last_seen < events_[b].last_seen;
+      return events_.at(a).last_seen < events_.at(b).last_seen;
     });
     std::string victim = *oldest;
     erase(victim);
@@ -67,7 +72,9 @@ void EventStore::upsert(const k8s::EventView& e) {
   if (metrics_) metrics_->events_tracked.Set(static_cast<double>(events_.size()));
 }
 
-void EventStore::begin_list() { ++generation_; }
+void EventStore::begin_list() {
+  ++generation_;
+}
 
 Result<k8s::ListMeta> EventStore::apply_list_page(std::string_view body, std::size_t capacity) {
   k8s::ListMeta meta;

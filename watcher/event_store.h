@@ -42,7 +42,7 @@ class EventStore final : public ReflectorSink {
   WatchMetrics* metrics_;
   k8s::Decoder decoder_;
   Sym warning_, pod_;
-  std::unordered_map<std::string, k8s::EventView> events_;           // by ns/eventName
+  std::unordered_map<std::string, k8s::EventView> events_;            // by ns/eventName
   std::unordered_map<std::string, std::vector<std::string>> by_pod_;  // ns/pod → event keys
   std::set<std::pair<std::int64_t, std::string>> by_age_;             // (last_seen, key)
   std::uint32_t generation_ = 0;

@@ -12,12 +12,14 @@ namespace podmedic::watcher {
 
 struct WatchMetrics {
   explicit WatchMetrics(prometheus::Registry& registry);
-  prometheus::Family<prometheus::Counter>& events;    // podmedic_watch_events_total{resource,type}
-  prometheus::Family<prometheus::Counter>& restarts;  // podmedic_watch_restarts_total{resource,reason}
-  prometheus::Family<prometheus::Counter>& relists;   // podmedic_relists_total{resource}
-  prometheus::Family<prometheus::Counter>& decode_errors;  // podmedic_watch_decode_errors_total{resource,kind}
-  prometheus::Gauge& pods_tracked;                    // podmedic_pods_tracked
-  prometheus::Gauge& events_tracked;                  // podmedic_events_tracked
+  prometheus::Family<prometheus::Counter>& events;  // podmedic_watch_events_total{resource,type}
+  prometheus::Family<prometheus::Counter>&
+      restarts;  // podmedic_watch_restarts_total{resource,reason}
+  prometheus::Family<prometheus::Counter>& relists;  // podmedic_relists_total{resource}
+  prometheus::Family<prometheus::Counter>&
+      decode_errors;                  // podmedic_watch_decode_errors_total{resource,kind}
+  prometheus::Gauge& pods_tracked;    // podmedic_pods_tracked
+  prometheus::Gauge& events_tracked;  // podmedic_events_tracked
 
   prometheus::Counter& event(const std::string& resource, const std::string& type) {
     return events.Add({{"resource", resource}, {"type", type}});

@@ -49,7 +49,9 @@ void PodStore::erase(const k8s::PodView& pod) {
   if (listener_) listener_(k8s::WatchType::kDeleted, node.value().get(), nullptr);
 }
 
-void PodStore::begin_list() { ++generation_; }
+void PodStore::begin_list() {
+  ++generation_;
+}
 
 Result<k8s::ListMeta> PodStore::apply_list_page(std::string_view body, std::size_t capacity) {
   k8s::ListMeta meta;

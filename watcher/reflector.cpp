@@ -13,8 +13,12 @@ using namespace std::chrono_literals;
 
 Reflector::Reflector(k8s::KubeClient& client, k8s::Resource resource, ReflectorOptions options,
                      ReflectorSink& sink, WatchMetrics& metrics)
-    : client_(client), resource_(resource), opts_(std::move(options)), sink_(sink),
-      metrics_(metrics), backoff_(opts_.backoff) {}
+    : client_(client),
+      resource_(resource),
+      opts_(std::move(options)),
+      sink_(sink),
+      metrics_(metrics),
+      backoff_(opts_.backoff) {}
 
 std::string Reflector::name() const {
   return std::string(k8s::resource_name(resource_)) + (opts_.ns.empty() ? "" : "@" + opts_.ns);
@@ -44,22 +48,28 @@ net::awaitable<void> Reflector::run() {
 
 Reflector::Outcome Reflector::failure(const char* what, const k8s::Status& st) {
   const bool expired = st.code == 410 || st.reason == "Expired" || st.reason == "Gone";
-  std::string reason = expired ? "expired" : st.code == 401 ? "unauthorized"
-                       : st.code == 403 ? "forbidden" : st.code == 429 ? "throttled"
-                       : st.code >= 500 ? "server_error" : "client_error";
+  std::string reason = expired          ? "expired"
+                       : st.code == 401 ? "unauthorized"
+                       : st.code == 403 ? "forbidden"
+                       : st.code == 429 ? "throttled"
+                       : st.code >= 500 ? "server_error"
+                                        : "client_error";
   metrics_.restart(k8s::resource_name(resource_), reason).Increment();
-  logs_.write(expired ? log::Level::kInfo : log::Level::kWarn, "watcher",
-              name() + what + std::to_string(st.code), std::string(what) + " failed",
-              {{"resource", name()}, {"status", st.code}, {"reason", st.reason}, {"message", st.message}});
+  logs_.write(
+      expired ? log::Level::kInfo : log::Level::kWarn, "watcher",
+      name() + what + std::to_string(st.code), std::string(what) + " failed",
+      {{"resource", name()}, {"status", st.code}, {"reason", st.reason}, {"message", st.message}});
   Outcome o;
   o.end = expired ? End::kExpired : End::kRetry;
-  if (st.retry_after_seconds > 0) o.retry_after = std::chrono::seconds(std::min(st.retry_after_seconds, 300));
+  if (st.retry_after_seconds > 0)
+    o.retry_after = std::chrono::seconds(std::min(st.retry_after_seconds, 300));
   return o;
 }
 
 Reflector::Outcome Reflector::http_failure(const char* what, const k8s::HttpResponse& r) {
   auto st = k8s::parse_status(r.status, r.body);
-  if (r.retry_after_seconds >= 0) st.retry_after_seconds = r.retry_after_seconds;  // the header wins
+  if (r.retry_after_seconds >= 0)
+    st.retry_after_seconds = r.retry_after_seconds;  // the header wins
   return failure(what, st);
 }
 
@@ -73,7 +83,8 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
   int restarts = 0;
   std::size_t pages = 0, items = 0;
   for (;;) {
-    auto r = co_await client_.get(k8s::list_target(resource_, opts_.ns, lo), opts_.max_list_bytes, 120s);
+    auto r =
+        co_await client_.get(k8s::list_target(resource_, opts_.ns, lo), opts_.max_list_bytes, 120s);
     if (!r.ok()) {
       metrics_.restart(k8s::resource_name(resource_), "connection").Increment();
       logs_.write(log::Level::kWarn, "watcher", name() + "list-transport", "list failed",
@@ -93,7 +104,8 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
     r->body.reserve(r->body.size() + k8s::kJsonPadding);
     auto meta = sink_.apply_list_page(r->body, r->body.capacity());
     if (!meta.ok()) {
-      metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}}).Increment();
+      metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}})
+          .Increment();
       logs_.write(log::Level::kError, "watcher", name() + "list-decode", "list response unusable",
                   {{"resource", name()}, {"error", meta.error().message}});
       co_return Outcome{End::kRetry, {}};
@@ -109,8 +121,8 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
   synced_ = true;
   ++lists_;
   metrics_.relists.Add({{"resource", k8s::resource_name(resource_)}}).Increment();
-  log::info("watcher", "listed", {{"resource", name()}, {"items", items}, {"pages", pages},
-                                  {"resourceVersion", rv_}});
+  log::info("watcher", "listed",
+            {{"resource", name()}, {"items", items}, {"pages", pages}, {"resourceVersion", rv_}});
   co_return Outcome{End::kOk, {}};
 }
 
@@ -154,7 +166,8 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
       auto hdr = sink_.apply_watch_line(line, capacity);
       if (!hdr.ok()) {
         metrics_.decode_errors.Add({{"resource", resource}, {"kind", "malformed"}}).Increment();
-        logs_.write(log::Level::kWarn, "watcher", name() + "malformed", "skipped a malformed watch line",
+        logs_.write(log::Level::kWarn, "watcher", name() + "malformed",
+                    "skipped a malformed watch line",
                     {{"resource", name()}, {"error", hdr.error().message}, {"bytes", line.size()}});
         continue;
       }
@@ -175,8 +188,10 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
           stopped = true;
           return false;
         case k8s::WatchType::kUnknown:
-          metrics_.decode_errors.Add({{"resource", resource}, {"kind", "unknown_type"}}).Increment();
-          logs_.write(log::Level::kWarn, "watcher", name() + "unknown", "ignored a watch event of unknown type",
+          metrics_.decode_errors.Add({{"resource", resource}, {"kind", "unknown_type"}})
+              .Increment();
+          logs_.write(log::Level::kWarn, "watcher", name() + "unknown",
+                      "ignored a watch event of unknown type",
                       {{"resource", name()}, {"type", hdr->type_name}});
           break;
       }
@@ -184,7 +199,8 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
     buf.erase(0, pos);
     if (buf.size() > opts_.max_line_bytes) {
       metrics_.decode_errors.Add({{"resource", resource}, {"kind", "oversized"}}).Increment();
-      logs_.write(log::Level::kWarn, "watcher", name() + "oversized", "skipped an oversized watch line",
+      logs_.write(log::Level::kWarn, "watcher", name() + "oversized",
+                  "skipped an oversized watch line",
                   {{"resource", name()}, {"limit", opts_.max_line_bytes}});
       buf.clear();
       skipping = true;

@@ -31,7 +31,8 @@ class ReflectorSink {
   // Removes what the completed list did not contain (emitting DELETED).
   virtual void end_list() = 0;
   // Applies one watch line; ADDED/MODIFIED/DELETED change the store, BOOKMARK/ERROR do not.
-  virtual Result<k8s::WatchHeader> apply_watch_line(std::string_view line, std::size_t capacity) = 0;
+  virtual Result<k8s::WatchHeader> apply_watch_line(std::string_view line,
+                                                    std::size_t capacity) = 0;
 };
 
 struct ReflectorOptions {

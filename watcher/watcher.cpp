@@ -20,12 +20,15 @@ Watcher::Watcher(k8s::KubeClient& client, WatchSettings settings, PodStore& pods
     po.ns = ns;
     po.label_selector = settings.label_selector;
     po.field_selector = exclude;
-    reflectors_.push_back(std::make_unique<Reflector>(client, k8s::Resource::kPods, po, pods, metrics));
+    reflectors_.push_back(
+        std::make_unique<Reflector>(client, k8s::Resource::kPods, po, pods, metrics));
     ReflectorOptions eo = settings.tuning;
     eo.ns = ns;
     // Only Warning events about pods are kept: ask the server for just those.
-    eo.field_selector = "type=Warning,involvedObject.kind=Pod" + (exclude.empty() ? "" : "," + exclude);
-    reflectors_.push_back(std::make_unique<Reflector>(client, k8s::Resource::kEvents, eo, events, metrics));
+    eo.field_selector =
+        "type=Warning,involvedObject.kind=Pod" + (exclude.empty() ? "" : "," + exclude);
+    reflectors_.push_back(
+        std::make_unique<Reflector>(client, k8s::Resource::kEvents, eo, events, metrics));
   }
 }
 

@@ -16,7 +16,7 @@
 namespace podmedic::watcher {
 
 struct WatchSettings {
-  std::vector<std::string> namespaces;          // empty: all
+  std::vector<std::string> namespaces;  // empty: all
   std::vector<std::string> exclude_namespaces;
   std::string label_selector;
   EventStoreLimits event_limits;

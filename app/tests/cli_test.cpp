@@ -64,7 +64,8 @@ TEST_CASE("unknown commands print usage and exit 2") {
 }
 
 TEST_CASE("run with a missing kubeconfig fails with a clear message") {
-  auto cfg = temp_file("run.yaml", "cluster:\n  kubeconfig: /nonexistent/kubeconfig\nlog:\n  format: json\n");
+  auto cfg = temp_file("run.yaml",
+                       "cluster:\n  kubeconfig: /nonexistent/kubeconfig\nlog:\n  format: json\n");
   auto r = run("run --config " + cfg);
   CHECK(r.code == 1);
   CHECK(r.out.find("kubeconfig /nonexistent/kubeconfig does not exist") != std::string::npos);

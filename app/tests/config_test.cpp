@@ -57,7 +57,8 @@ server:
   token: ${PODMEDIC_TOKEN:-}
 state:
   dir: /var/lib/podmedic
-)", "podmedic.yaml");
+)",
+                        "podmedic.yaml");
   INFO((r.errors.empty() ? "" : r.errors[0]));
   REQUIRE(r.errors.empty());
   const auto& c = r.config;
@@ -106,7 +107,8 @@ watch:
   namespaces: [Bad_Name]
 ollama:
   url: localhost:11434
-)", "bad.yaml");
+)",
+                        "bad.yaml");
   CHECK(has_error(r, "cluster.nmae: unknown key"));
   CHECK(has_error(r, "detect.reasons[1]: unknown reason \"Exploded\""));
   CHECK(has_error(r, "detect.resolveAfter: invalid duration"));
@@ -129,7 +131,9 @@ TEST_CASE("invalid YAML names the file line and column") {
 }
 
 TEST_CASE("wrong shapes are errors not crashes") {
-  auto r = parse_config("cluster: [1, 2]\nwatch:\n  namespaces: shop\nnotifiers:\n  slack: {name: x}\n", "shape.yaml");
+  auto r =
+      parse_config("cluster: [1, 2]\nwatch:\n  namespaces: shop\nnotifiers:\n  slack: {name: x}\n",
+                   "shape.yaml");
   CHECK(has_error(r, "cluster: expected a mapping"));
   CHECK(has_error(r, "watch.namespaces: expected a list"));
   CHECK(has_error(r, "notifiers.slack: expected a list"));
@@ -148,8 +152,9 @@ TEST_CASE("env expansion with defaults") {
 
 TEST_CASE("the reference documents every section") {
   auto ref = config_reference();
-  for (const char* k : {"cluster:", "kubeconfig:", "excludeNamespaces:", "resolveAfter: 5m", "fetchBytes:",
-                        "webhookUrl:", "listen: 0.0.0.0:8080", "dir: /var/lib/podmedic"}) {
+  for (const char* k :
+       {"cluster:", "kubeconfig:", "excludeNamespaces:", "resolveAfter: 5m",
+        "fetchBytes:", "webhookUrl:", "listen: 0.0.0.0:8080", "dir: /var/lib/podmedic"}) {
     INFO(k);
     CHECK(ref.find(k) != std::string::npos);
   }

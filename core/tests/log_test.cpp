@@ -12,7 +12,9 @@ std::vector<std::string>& captured() {
   static std::vector<std::string> lines;
   return lines;
 }
-void capture(std::string_view line) { captured().emplace_back(line); }
+void capture(std::string_view line) {
+  captured().emplace_back(line);
+}
 }  // namespace
 
 TEST_CASE("JSON log lines carry ts level component msg and fields") {

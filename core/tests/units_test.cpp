@@ -6,7 +6,10 @@ using namespace podmedic;
 using namespace std::chrono_literals;
 
 TEST_CASE("durations parse in the config's units") {
-  struct Row { const char* in; std::chrono::milliseconds want; };
+  struct Row {
+    const char* in;
+    std::chrono::milliseconds want;
+  };
   for (auto [in, want] : {Row{"30s", 30s}, Row{"5m", 5min}, Row{"1h", 1h}, Row{"250ms", 250ms},
                           Row{"1h30m", 90min}, Row{"0", 0ms}, Row{"1.5s", 1500ms}}) {
     auto r = parse_duration(in);

@@ -58,7 +58,8 @@ clusters:
 - name: prod-cluster
   cluster:
     server: https://prod.example.com:443
-    certificate-authority-data: )" + base64_encode("PEMDATA") + R"(
+    certificate-authority-data: )" + base64_encode("PEMDATA") +
+                                      R"(
 users:
 - name: dev-user
   user:
@@ -106,9 +107,12 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 
 TEST_CASE("kubeconfig: merged lists are first-wins") {
   TempDir dir;
-  auto a = dir.write("a", "current-context: one\nclusters: [{name: c, cluster: {server: \"http://first:1\"}}]\n"
-                          "contexts: [{name: one, context: {cluster: c}}]\n");
-  auto b = dir.write("b", "current-context: two\nclusters: [{name: c, cluster: {server: \"http://second:1\"}}]\n");
+  auto a = dir.write(
+      "a",
+      "current-context: one\nclusters: [{name: c, cluster: {server: \"http://first:1\"}}]\n"
+      "contexts: [{name: one, context: {cluster: c}}]\n");
+  auto b = dir.write(
+      "b", "current-context: two\nclusters: [{name: c, cluster: {server: \"http://second:1\"}}]\n");
   auto r = load_kubeconfig({a, b}, "");
   REQUIRE(r.ok());
   CHECK(r->host == "first");
@@ -131,9 +135,12 @@ TEST_CASE("token files are re-read after invalidate rotation") {
 TEST_CASE("exec credential plugins provide a cached token") {
   TempDir dir;
   auto counter = (dir.path / "count").string();
-  auto script = dir.write("plugin.sh", "#!/bin/sh\necho x >> " + counter +
-      "\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
-      "\"status\":{\"token\":\"exec-token\",\"expirationTimestamp\":\"2999-01-01T00:00:00Z\"}}'\n");
+  auto script = dir.write(
+      "plugin.sh",
+      "#!/bin/sh\necho x >> " + counter +
+          "\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+          "\"status\":{\"token\":\"exec-token\",\"expirationTimestamp\":\"2999-01-01T00:00:00Z\"}}'"
+          "\n");
   fs::permissions(script, fs::perms::owner_all);
   ExecTokenSource src({script, {}, {}, "", false});
   CHECK(src.token() == "exec-token");

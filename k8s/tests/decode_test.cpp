@@ -58,7 +58,8 @@ TEST_CASE("a pod watch line decodes into the compact view") {
 TEST_CASE("key order does not matter: status before spec") {
   Interner in;
   Decoder d(in);
-  Padded line(R"J({"object":{"status":{"containerStatuses":[{"name":"app","restartCount":2,"state":{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"x:1\""}}}]},"spec":{"containers":[{"name":"app","image":"x:1"}]},"metadata":{"namespace":"a","name":"p"}},"type":"ADDED"})J");
+  Padded line(
+      R"J({"object":{"status":{"containerStatuses":[{"name":"app","restartCount":2,"state":{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"x:1\""}}}]},"spec":{"containers":[{"name":"app","image":"x:1"}]},"metadata":{"namespace":"a","name":"p"}},"type":"ADDED"})J");
   WatchHeader hdr;
   PodView pod;
   REQUIRE(d.watch_pod(line.view(), line.capacity(), hdr, pod).ok());
@@ -74,13 +75,15 @@ TEST_CASE("bookmarks the initial-events-end mark and ERROR events") {
   Decoder d(in);
   WatchHeader hdr;
   PodView pod;
-  Padded bm(R"J({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"12746","annotations":{"k8s.io/initial-events-end":"true"}}}})J");
+  Padded bm(
+      R"J({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"12746","annotations":{"k8s.io/initial-events-end":"true"}}}})J");
   REQUIRE(d.watch_pod(bm.view(), bm.capacity(), hdr, pod).ok());
   CHECK(hdr.type == WatchType::kBookmark);
   CHECK(hdr.resource_version == "12746");
   CHECK(hdr.initial_events_end);
 
-  Padded err(R"J({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1000 (5000)","reason":"Expired","code":410}})J");
+  Padded err(
+      R"J({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1000 (5000)","reason":"Expired","code":410}})J");
   REQUIRE(d.watch_pod(err.view(), err.capacity(), hdr, pod).ok());
   CHECK(hdr.type == WatchType::kError);
   CHECK(hdr.status.code == 410);
@@ -98,10 +101,11 @@ TEST_CASE("malformed input is an error value never an exception") {
   Decoder d(in);
   WatchHeader hdr;
   PodView pod;
-  for (std::string bad : {std::string("{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":tru"),
-                          std::string("not json at all"), std::string("[]"), std::string("{}"),
-                          std::string("{\"type\":\"ADDED\",\"object\":{\"metadata\":{}}}"),
-                          std::string("{\"type\":\"ADDED\"}"), std::string("\xff\xfe{}")}) {
+  for (std::string bad :
+       {std::string("{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":tru"),
+        std::string("not json at all"), std::string("[]"), std::string("{}"),
+        std::string("{\"type\":\"ADDED\",\"object\":{\"metadata\":{}}}"),
+        std::string("{\"type\":\"ADDED\"}"), std::string("\xff\xfe{}")}) {
     Padded p(bad);
     INFO(bad);
     CHECK_FALSE(d.watch_pod(p.view(), p.capacity(), hdr, pod).ok());
@@ -113,10 +117,13 @@ TEST_CASE("malformed input is an error value never an exception") {
 TEST_CASE("a pod list decodes every item and its metadata") {
   Interner in;
   Decoder d(in);
-  Padded body(R"J({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10245","continue":"abc"},"items":[{"metadata":{"name":"a","namespace":"n","resourceVersion":"1"}},{"metadata":{"name":"b","namespace":"n","resourceVersion":"2"}}]})J");
+  Padded body(
+      R"J({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"10245","continue":"abc"},"items":[{"metadata":{"name":"a","namespace":"n","resourceVersion":"1"}},{"metadata":{"name":"b","namespace":"n","resourceVersion":"2"}}]})J");
   ListMeta meta;
   std::vector<std::string> names;
-  REQUIRE(d.pod_list(body.view(), body.capacity(), meta, [&](PodView& p) { names.push_back(p.name); }).ok());
+  REQUIRE(d.pod_list(body.view(), body.capacity(), meta, [&](PodView& p) {
+             names.push_back(p.name);
+           }).ok());
   CHECK(meta.resource_version == "10245");
   CHECK(meta.continue_token == "abc");
   CHECK(names == std::vector<std::string>{"a", "b"});
@@ -125,12 +132,15 @@ TEST_CASE("a pod list decodes every item and its metadata") {
 TEST_CASE("events of both styles decode with the right ordering time") {
   Interner in;
   Decoder d(in);
-  Padded body(R"J({"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"77"},"items":[
+  Padded body(
+      R"J({"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"77"},"items":[
     {"metadata":{"name":"web-1.17a","namespace":"prod","creationTimestamp":"2026-01-01T00:00:00Z"},"involvedObject":{"kind":"Pod","namespace":"prod","name":"web-1","uid":"u1","fieldPath":"spec.containers{app}"},"reason":"BackOff","message":"Back-off restarting failed container app in pod web-1_prod(u1)","type":"Warning","count":7,"firstTimestamp":"2026-01-01T00:00:00Z","lastTimestamp":"2026-01-01T00:10:00Z","eventTime":null,"source":{"component":"kubelet","host":"n1"}},
     {"metadata":{"name":"web-1.17b","namespace":"prod","creationTimestamp":"2026-01-01T00:00:00Z"},"involvedObject":{"kind":"Pod","namespace":"prod","name":"web-1"},"reason":"FailedScheduling","message":"0/3 nodes are available","type":"Warning","firstTimestamp":null,"lastTimestamp":null,"eventTime":"2026-01-01T00:01:00.123456Z","series":{"count":4,"lastObservedTime":"2026-01-01T00:05:00.654321Z"},"reportingComponent":"default-scheduler"}]})J");
   ListMeta meta;
   std::vector<EventView> events;
-  REQUIRE(d.event_list(body.view(), body.capacity(), meta, [&](EventView& e) { events.push_back(e); }).ok());
+  REQUIRE(d.event_list(body.view(), body.capacity(), meta, [&](EventView& e) {
+             events.push_back(e);
+           }).ok());
   REQUIRE(events.size() == 2);
   CHECK(events[0].count == 7);
   CHECK(events[0].last_seen == parse_rfc3339("2026-01-01T00:10:00Z"));
@@ -142,7 +152,9 @@ TEST_CASE("events of both styles decode with the right ordering time") {
 }
 
 TEST_CASE("Status bodies: JSON or plain text") {
-  auto st = parse_status(403, R"J({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","details":{"kind":"pods"},"code":403})J");
+  auto st = parse_status(
+      403,
+      R"J({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","details":{"kind":"pods"},"code":403})J");
   CHECK(st.code == 403);
   CHECK(st.reason == "Forbidden");
   CHECK(st.message.find("pods is forbidden") == 0);
@@ -150,7 +162,9 @@ TEST_CASE("Status bodies: JSON or plain text") {
   CHECK(t.code == 429);
   CHECK(t.reason == "TooManyRequests");
   CHECK(t.message == "Too many requests, please try again later.");
-  auto ra = parse_status(504, R"J({"kind":"Status","code":504,"reason":"Timeout","message":"Timeout: Too large resource version: 9, current: 5","details":{"retryAfterSeconds":1}})J");
+  auto ra = parse_status(
+      504,
+      R"J({"kind":"Status","code":504,"reason":"Timeout","message":"Timeout: Too large resource version: 9, current: 5","details":{"retryAfterSeconds":1}})J");
   CHECK(ra.retry_after_seconds == 1);
 }
 

@@ -39,18 +39,55 @@ TEST_CASE("detection table: every reason and every not-a-crash case") {
   };
   std::vector<Row> rows = {
       {"healthy running pod", [](json&) {}, ""},
-      {"crash loop after exit 1", [](json& p) { sim::set_crashloop(p, "app", 1, "Error", 1'790'000'100); }, "CrashLoopBackOff"},
-      {"OOM behind a crash loop is OOMKilled", [](json& p) { sim::set_crashloop(p, "app", 137, "OOMKilled", 1'790'000'100); }, "OOMKilled"},
-      {"OOM still in state.terminated", [](json& p) { sim::set_terminated(p, "app", 137, "OOMKilled", 1'790'000'100); }, "OOMKilled"},
-      {"image pull back-off", [](json& p) { sim::set_waiting(p, "app", "ImagePullBackOff", "Back-off pulling image \"x\""); }, "ImagePullBackOff"},
-      {"ErrImagePull folds into ImagePullBackOff", [](json& p) { sim::set_waiting(p, "app", "ErrImagePull", "rpc error"); }, "ImagePullBackOff"},
-      {"ContainerCreating is not a failure", [](json& p) { sim::set_waiting(p, "app", "ContainerCreating", ""); }, ""},
-      {"config error is off by default", [](json& p) { sim::set_waiting(p, "app", "CreateContainerConfigError", "configmap \"c\" not found"); }, ""},
-      {"deleting pod in a crash loop is ignored", [](json& p) { sim::set_crashloop(p, "app", 1, "Error", 1'790'000'100); sim::set_deleting(p, 1'790'000'100); }, ""},
-      {"rollout SIGTERM exit 143 is not a crash", [](json& p) { sim::set_terminated(p, "app", 143, "Error", 1'790'000'100); }, ""},
-      {"completed job container is not a crash", [](json& p) { sim::set_terminated(p, "app", 0, "Completed", 1'790'000'100); p["status"]["phase"] = "Succeeded"; }, ""},
-      {"recovered after an old OOM is healthy", [](json& p) { sim::set_crashloop(p, "app", 137, "OOMKilled", 1'790'000'100); sim::set_running(p, "app", 1'790'000'200); }, ""},
-      {"opted-out pod is ignored", [](json& p) { sim::set_crashloop(p, "app", 1, "Error", 1'790'000'100); p["metadata"]["annotations"]["podmedic.io/ignore"] = "true"; }, ""},
+      {"crash loop after exit 1",
+       [](json& p) { sim::set_crashloop(p, "app", 1, "Error", 1'790'000'100); },
+       "CrashLoopBackOff"},
+      {"OOM behind a crash loop is OOMKilled",
+       [](json& p) { sim::set_crashloop(p, "app", 137, "OOMKilled", 1'790'000'100); }, "OOMKilled"},
+      {"OOM still in state.terminated",
+       [](json& p) { sim::set_terminated(p, "app", 137, "OOMKilled", 1'790'000'100); },
+       "OOMKilled"},
+      {"image pull back-off",
+       [](json& p) {
+         sim::set_waiting(p, "app", "ImagePullBackOff", "Back-off pulling image \"x\"");
+       },
+       "ImagePullBackOff"},
+      {"ErrImagePull folds into ImagePullBackOff",
+       [](json& p) { sim::set_waiting(p, "app", "ErrImagePull", "rpc error"); },
+       "ImagePullBackOff"},
+      {"ContainerCreating is not a failure",
+       [](json& p) { sim::set_waiting(p, "app", "ContainerCreating", ""); }, ""},
+      {"config error is off by default",
+       [](json& p) {
+         sim::set_waiting(p, "app", "CreateContainerConfigError", "configmap \"c\" not found");
+       },
+       ""},
+      {"deleting pod in a crash loop is ignored",
+       [](json& p) {
+         sim::set_crashloop(p, "app", 1, "Error", 1'790'000'100);
+         sim::set_deleting(p, 1'790'000'100);
+       },
+       ""},
+      {"rollout SIGTERM exit 143 is not a crash",
+       [](json& p) { sim::set_terminated(p, "app", 143, "Error", 1'790'000'100); }, ""},
+      {"completed job container is not a crash",
+       [](json& p) {
+         sim::set_terminated(p, "app", 0, "Completed", 1'790'000'100);
+         p["status"]["phase"] = "Succeeded";
+       },
+       ""},
+      {"recovered after an old OOM is healthy",
+       [](json& p) {
+         sim::set_crashloop(p, "app", 137, "OOMKilled", 1'790'000'100);
+         sim::set_running(p, "app", 1'790'000'200);
+       },
+       ""},
+      {"opted-out pod is ignored",
+       [](json& p) {
+         sim::set_crashloop(p, "app", 1, "Error", 1'790'000'100);
+         p["metadata"]["annotations"]["podmedic.io/ignore"] = "true";
+       },
+       ""},
   };
   for (auto& row : rows) {
     Env env;
@@ -99,12 +136,15 @@ TEST_CASE("evaluate reports transitions once and a new OOM again") {
 TEST_CASE("init containers count and other reasons can be enabled") {
   Interner in;
   k8s::Decoder dec{in};
-  rules::Detector det{in, rules::DetectSettings{{"CrashLoopBackOff", "CreateContainerConfigError"}}};
+  rules::Detector det{in,
+                      rules::DetectSettings{{"CrashLoopBackOff", "CreateContainerConfigError"}}};
   auto p = base();
   p["spec"]["initContainers"] = json::array({{{"name", "migrate"}, {"image", "m:1"}}});
-  p["status"]["initContainerStatuses"] = json::array({{{"name", "migrate"}, {"restartCount", 3},
-      {"state", {{"waiting", {{"reason", "CrashLoopBackOff"}}}}},
-      {"lastState", {{"terminated", {{"exitCode", 2}, {"reason", "Error"}}}}}}});
+  p["status"]["initContainerStatuses"] =
+      json::array({{{"name", "migrate"},
+                    {"restartCount", 3},
+                    {"state", {{"waiting", {{"reason", "CrashLoopBackOff"}}}}},
+                    {"lastState", {{"terminated", {{"exitCode", 2}, {"reason", "Error"}}}}}}});
   sim::set_waiting(p, "app", "CreateContainerConfigError", "secret \"db\" not found");
   test::Padded line(json{{"type", "ADDED"}, {"object", p}}.dump());
   k8s::WatchHeader h;

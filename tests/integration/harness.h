@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
+#include <prometheus/registry.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <prometheus/registry.h>
 
 #include "k8s/client.h"
 #include "sim/objects.h"
@@ -55,14 +55,16 @@ struct Harness {
   }
 
   void start(watcher::ReflectorOptions po = fast_options(), bool with_events = true) {
-    pod_reflector = std::make_unique<watcher::Reflector>(*client, k8s::Resource::kPods, po, pods, metrics);
+    pod_reflector =
+        std::make_unique<watcher::Reflector>(*client, k8s::Resource::kPods, po, pods, metrics);
     spawn(*pod_reflector);
     expected_watches = with_events ? 2 : 1;
     if (with_events) {
       auto eo = po;
       eo.field_selector = "type=Warning,involvedObject.kind=Pod";
       eo.label_selector.clear();
-      event_reflector = std::make_unique<watcher::Reflector>(*client, k8s::Resource::kEvents, eo, events, metrics);
+      event_reflector = std::make_unique<watcher::Reflector>(*client, k8s::Resource::kEvents, eo,
+                                                             events, metrics);
       spawn(*event_reflector);
     }
   }
@@ -85,7 +87,8 @@ struct Harness {
     return *server.store().get(sim::Res::kPods, ns, name);
   }
 
-  void crash(const std::string& ns, const std::string& name, int code = 1, const std::string& reason = "Error") {
+  void crash(const std::string& ns, const std::string& name, int code = 1,
+             const std::string& reason = "Error") {
     auto p = *server.store().get(sim::Res::kPods, ns, name);
     sim::set_crashloop(p, "app", code, reason, ++now);
     server.store().upsert(sim::Res::kPods, p);
@@ -111,10 +114,14 @@ struct Harness {
   }
 
   bool converged(const std::string& selector = "") { return truth(selector) == mine(); }
-  bool synced() { return pod_reflector->synced() && (!event_reflector || event_reflector->synced()); }
+  bool synced() {
+    return pod_reflector->synced() && (!event_reflector || event_reflector->synced());
+  }
   // Converged, and every reflector's watch is open on the server (so injected faults land).
   bool run_until_converged(std::chrono::milliseconds t = 10s) {
-    return run_until(ioc, [&] { return synced() && converged() && server.open_watches() >= expected_watches; }, t);
+    return run_until(
+        ioc, [&] { return synced() && converged() && server.open_watches() >= expected_watches; },
+        t);
   }
   double counter(const std::string& family, const std::map<std::string, std::string>& labels) {
     for (auto& f : registry.Collect()) {

@@ -81,14 +81,17 @@ struct Kubectl {
   Kubectl(const std::string& b, const std::string& config) : bin(b) {
     static int counter = 0;
     home = (fs::temp_directory_path() /
-            ("podmedic-kubectl-" + std::to_string(::getpid()) + "-" + std::to_string(counter++))).string();
+            ("podmedic-kubectl-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+               .string();
     fs::create_directories(home);
     kubeconfig = home + "/kubeconfig";
     std::ofstream(kubeconfig) << config;
   }
   ~Kubectl() { fs::remove_all(home); }
   std::vector<std::string> argv(const std::vector<std::string>& args) const {
-    std::vector<std::string> a{bin, "--kubeconfig", kubeconfig, "--cache-dir", home + "/cache", "--request-timeout", "20s"};
+    std::vector<std::string> a{bin,           "--kubeconfig",  kubeconfig,
+                               "--cache-dir", home + "/cache", "--request-timeout",
+                               "20s"};
     a.insert(a.end(), args.begin(), args.end());
     return a;
   }
@@ -189,7 +192,8 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
     auto cart = kubectl(k, {"get", "pods", "-n", "shop", "-l", "app=cart", "-o", "name"});
     CHECK(cart.code == 0);
     CHECK(std::count(cart.out.begin(), cart.out.end(), '\n') == 3);
-    auto running = kubectl(k, {"get", "pods", "-A", "--field-selector", "status.phase=Succeeded", "-o", "name"});
+    auto running = kubectl(
+        k, {"get", "pods", "-A", "--field-selector", "status.phase=Succeeded", "-o", "name"});
     CHECK(running.out == "pod/nightly-report-28890720-q4w2x\n");
     auto owners = kubectl(k, {"get", "deployments,replicasets", "-n", "shop", "-o", "name"});
     CHECK(owners.out.find("deployment.apps/cart") != std::string::npos);
@@ -204,7 +208,8 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
     REQUIRE(watch.wait_for("pod/checkout-", std::chrono::seconds(20)));
     // Wait until kubectl's watch is open on the server, then change something.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (sim.call([&] { return sim.server.open_watches(); }) == 0 && std::chrono::steady_clock::now() < deadline) {
+    while (sim.call([&] { return sim.server.open_watches(); }) == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     sim.call([&] {
@@ -227,8 +232,9 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
     CHECK(logs.out.find("java.lang.OutOfMemoryError: Java heap space") != std::string::npos);
     auto tail = kubectl(k, {"logs", "-n", "shop", pods[0], "-c", "app", "--previous", "--tail=1"});
     CHECK(tail.out == "\tat com.example.cart.CatalogueCache.load(CatalogueCache.java:88)\n");
-    auto events = kubectl(k, {"get", "events", "-n", "shop", "--field-selector",
-                              "involvedObject.kind=Pod,involvedObject.name=" + pods[0], "-o", "json"});
+    auto events =
+        kubectl(k, {"get", "events", "-n", "shop", "--field-selector",
+                    "involvedObject.kind=Pod,involvedObject.name=" + pods[0], "-o", "json"});
     REQUIRE(events.code == 0);
     auto items = json::parse(events.out)["items"];
     REQUIRE(items.size() == 1);
@@ -236,7 +242,8 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
     CHECK(items[0]["involvedObject"]["name"] == pods[0]);
     auto none = kubectl(k, {"logs", "-n", "shop", "checkout-5c6b7a8d9e-x2x9q", "--previous"});
     CHECK(none.code != 0);
-    CHECK(none.out.find("previous terminated container \"app\" in pod \"checkout-5c6b7a8d9e-x2x9q\" not found") != std::string::npos);
+    CHECK(none.out.find("previous terminated container \"app\" in pod "
+                        "\"checkout-5c6b7a8d9e-x2x9q\" not found") != std::string::npos);
   }
 
   SECTION("a wrong token is refused") {

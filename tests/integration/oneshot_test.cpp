@@ -25,7 +25,8 @@ TEST_CASE("previous logs tailLines and limitBytes") {
   Harness h;
   h.add_pod("shop", "web-1");
   h.crash("shop", "web-1", 137, "OOMKilled");
-  h.server.set_logs("shop", "web-1", "app", "booting\nready\n", "start\nloading cache\njava.lang.OutOfMemoryError: Java heap space\n");
+  h.server.set_logs("shop", "web-1", "app", "booting\nready\n",
+                    "start\nloading cache\njava.lang.OutOfMemoryError: Java heap space\n");
   k8s::LogOptions o;
   o.container = "app";
   o.previous = true;
@@ -51,7 +52,8 @@ TEST_CASE("log errors: no previous instance and waiting to start are not failure
   auto none = await(h, k8s::fetch_logs(*h.client, "shop", "fresh", o));
   REQUIRE(none.ok());
   CHECK_FALSE(none->available);
-  CHECK(none->unavailable_reason == "previous terminated container \"app\" in pod \"fresh\" not found");
+  CHECK(none->unavailable_reason ==
+        "previous terminated container \"app\" in pod \"fresh\" not found");
 
   auto p = *h.server.store().get(sim::Res::kPods, "shop", "fresh");
   sim::set_waiting(p, "app", "ImagePullBackOff", "Back-off pulling image \"x\"");
@@ -60,7 +62,8 @@ TEST_CASE("log errors: no previous instance and waiting to start are not failure
   auto waiting = await(h, k8s::fetch_logs(*h.client, "shop", "fresh", o));
   REQUIRE(waiting.ok());
   CHECK_FALSE(waiting->available);
-  CHECK(waiting->unavailable_reason.find("is waiting to start: image can't be pulled") != std::string::npos);
+  CHECK(waiting->unavailable_reason.find("is waiting to start: image can't be pulled") !=
+        std::string::npos);
 
   o.container = "nope";
   auto bad = await(h, k8s::fetch_logs(*h.client, "shop", "fresh", o));
@@ -68,16 +71,20 @@ TEST_CASE("log errors: no previous instance and waiting to start are not failure
   CHECK(bad.error().message.find("container nope is not valid for pod fresh") != std::string::npos);
   auto gone = await(h, k8s::fetch_logs(*h.client, "shop", "missing", o));
   REQUIRE_FALSE(gone.ok());
-  CHECK(gone.error().message.find("HTTP 404 NotFound: pods \"missing\" not found") != std::string::npos);
+  CHECK(gone.error().message.find("HTTP 404 NotFound: pods \"missing\" not found") !=
+        std::string::npos);
 }
 
 TEST_CASE("a pod's own events by field selector newest first") {
   Harness h;
   auto a = h.add_pod("shop", "a");
   auto b = h.add_pod("shop", "b");
-  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(a, "app", "Warning", "BackOff", "a backoff", 4, h.now));
-  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(a, "app", "Normal", "Pulled", "a pulled", 1, h.now + 10));
-  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(b, "app", "Warning", "BackOff", "b backoff", 1, h.now));
+  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(a, "app", "Warning", "BackOff",
+                                                                 "a backoff", 4, h.now));
+  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(a, "app", "Normal", "Pulled",
+                                                                 "a pulled", 1, h.now + 10));
+  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(b, "app", "Warning", "BackOff",
+                                                                 "b backoff", 1, h.now));
   k8s::Decoder d(h.interner);
   auto evs = await(h, k8s::fetch_pod_events(*h.client, d, "shop", "a", a["metadata"]["uid"], 10));
   REQUIRE(evs.ok());
@@ -95,7 +102,9 @@ TEST_CASE("sim streaming lists: sendInitialEvents ends with the annotated bookma
     body.append(data);
     return body.find("initial-events-end") == std::string::npos;
   };
-  auto r = await(h, h.client->stream("/api/v1/pods?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+  auto r = await(h, h.client->stream("/api/v1/"
+                                     "pods?watch=1&sendInitialEvents=true&resourceVersionMatch="
+                                     "NotOlderThan&allowWatchBookmarks=true",
                                      sink, 5s));
   REQUIRE(r.ok());
   CHECK(r->stopped);

@@ -47,7 +47,8 @@ TEST_CASE("a burst of events in one flush is split across chunks and reassembled
   Harness h;
   h.start();
   REQUIRE(h.run_until_converged());
-  for (int i = 0; i < 60; ++i) h.add_pod("burst", "p" + std::to_string(i));  // one flush, split in two chunks
+  for (int i = 0; i < 60; ++i)
+    h.add_pod("burst", "p" + std::to_string(i));  // one flush, split in two chunks
   REQUIRE(h.run_until_converged());
   CHECK(h.pods.size() == 60);
   CHECK(h.counter("podmedic_watch_decode_errors_total", {}) == 0);
@@ -76,7 +77,8 @@ TEST_CASE("timeoutSeconds ends the stream cleanly and the client carries on") {
   h.start(o, false);
   REQUIRE(h.run_until_converged());
   h.crash("shop", "a");
-  REQUIRE(run_until(h.ioc, [&] { return h.pod_reflector->watches() >= 2; }, 5s));
+  REQUIRE(run_until(
+      h.ioc, [&] { return h.pod_reflector->watches() >= 2; }, 5s));
   h.add_pod("shop", "b");
   REQUIRE(h.run_until_converged());
   CHECK(h.pod_reflector->lists() == 1);
@@ -93,12 +95,14 @@ TEST_CASE("bookmarks advance the resourceVersion without touching the store") {
   // Changes to other resources move the global RV; only a bookmark can tell the pod watch.
   auto pod = *h.server.store().get(sim::Res::kPods, "shop", "a");
   for (int i = 0; i < 3; ++i) {
-    h.server.store().upsert(sim::Res::kNamespaces, sim::make_namespace("ns" + std::to_string(i), h.now));
+    h.server.store().upsert(sim::Res::kNamespaces,
+                            sim::make_namespace("ns" + std::to_string(i), h.now));
   }
   auto want = std::to_string(h.server.store().current_rv());
   REQUIRE(run_until(h.ioc, [&] { return h.pod_reflector->resource_version() == want; }));
   CHECK(h.pods.size() == 1);
-  CHECK(h.counter("podmedic_watch_events_total", {{"resource", "pods"}, {"type", "BOOKMARK"}}) >= 1);
+  CHECK(h.counter("podmedic_watch_events_total", {{"resource", "pods"}, {"type", "BOOKMARK"}}) >=
+        1);
 }
 
 TEST_CASE("ERROR 410 on the watch relists and synthesizes DELETED for vanished pods") {
@@ -119,7 +123,8 @@ TEST_CASE("ERROR 410 on the watch relists and synthesizes DELETED for vanished p
   REQUIRE(h.run_until_converged());
   CHECK(deleted == std::vector<std::string>{"vanishes"});
   CHECK(h.pod_reflector->lists() == 2);
-  CHECK(h.counter("podmedic_watch_restarts_total", {{"resource", "pods"}, {"reason", "expired"}}) >= 1);
+  CHECK(h.counter("podmedic_watch_restarts_total", {{"resource", "pods"}, {"reason", "expired"}}) >=
+        1);
 }
 
 TEST_CASE("an expiring watch cache sends ERROR 410 to open watches and the client relists") {
@@ -148,7 +153,8 @@ TEST_CASE("an expired continue token during paging restarts the list") {
   CHECK(h.pods.size() == 10);
 }
 
-TEST_CASE("429 with a plain-text body and Retry-After backs off then re-watches without relisting") {
+TEST_CASE(
+    "429 with a plain-text body and Retry-After backs off then re-watches without relisting") {
   Harness h;
   h.add_pod("shop", "a");
   h.start();
@@ -204,7 +210,9 @@ TEST_CASE("a wrong token is an error the client reports and retries") {
   Harness h(so, std::make_shared<k8s::StaticTokenSource>("wrong"));
   h.add_pod("shop", "a");
   h.start();
-  REQUIRE(run_until(h.ioc, [&] { return h.counter("podmedic_watch_restarts_total", {{"reason", "unauthorized"}}) >= 2; }));
+  REQUIRE(run_until(h.ioc, [&] {
+    return h.counter("podmedic_watch_restarts_total", {{"reason", "unauthorized"}}) >= 2;
+  }));
   CHECK_FALSE(h.pod_reflector->synced());
   CHECK(h.pods.size() == 0);
 }
@@ -215,7 +223,8 @@ TEST_CASE("malformed and unknown watch lines are counted and skipped") {
   h.start();
   REQUIRE(h.run_until_converged());
   h.server.inject_malformed_line();
-  h.server.inject_raw_line(R"({"type":"FUTURE","object":{"kind":"Pod","metadata":{"resourceVersion":"1"}}})");
+  h.server.inject_raw_line(
+      R"({"type":"FUTURE","object":{"kind":"Pod","metadata":{"resourceVersion":"1"}}})");
   h.add_pod("shop", "b");
   REQUIRE(h.run_until_converged());
   CHECK(h.counter("podmedic_watch_decode_errors_total", {{"kind", "malformed"}}) >= 1);
@@ -229,7 +238,8 @@ TEST_CASE("an oversized watch line is skipped without losing the stream") {
   o.max_line_bytes = 16 * 1024;
   h.start(o, false);
   REQUIRE(h.run_until_converged());
-  h.server.inject_raw_line(R"({"type":"MODIFIED","object":{"metadata":{"name":")" + std::string(40000, 'x') + "\"}}}");
+  h.server.inject_raw_line(R"({"type":"MODIFIED","object":{"metadata":{"name":")" +
+                           std::string(40000, 'x') + "\"}}}");
   h.add_pod("shop", "after");
   REQUIRE(h.run_until_converged());
   CHECK(h.counter("podmedic_watch_decode_errors_total", {{"kind", "oversized"}}) == 1);
@@ -280,8 +290,9 @@ TEST_CASE("TLS with the cluster CA works and a wrong CA is refused") {
   c.ca_pem = h.server.ca_pem();  // trusts the real server's CA, not the impostor's
   k8s::KubeClient client(h.ioc.get_executor(), c);
   std::optional<Result<k8s::HttpResponse>> got;
-  net::co_spawn(h.ioc, client.get("/api/v1/pods", 1 << 20, 5s),
-                [&](std::exception_ptr, Result<k8s::HttpResponse> r) { got.emplace(std::move(r)); });
+  net::co_spawn(
+      h.ioc, client.get("/api/v1/pods", 1 << 20, 5s),
+      [&](std::exception_ptr, Result<k8s::HttpResponse> r) { got.emplace(std::move(r)); });
   REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
   REQUIRE_FALSE(got->ok());
   CHECK(got->error().message.find("TLS handshake") == 0);
@@ -308,11 +319,14 @@ TEST_CASE("warning events are kept per pod and normal ones are not") {
   auto pod = h.add_pod("shop", "a");
   h.start();
   REQUIRE(h.run_until_converged());
-  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(pod, "app", "Warning", "BackOff",
-                                                                 "Back-off restarting failed container app", 3, h.now));
-  h.server.store().upsert(sim::Res::kEvents, sim::make_pod_event(pod, "app", "Normal", "Pulled", "pulled", 1, h.now));
-  h.server.store().upsert(sim::Res::kEvents, sim::make_scheduler_event(pod, "Warning", "FailedScheduling",
-                                                                       "0/3 nodes are available", h.now + 5));
+  h.server.store().upsert(
+      sim::Res::kEvents, sim::make_pod_event(pod, "app", "Warning", "BackOff",
+                                             "Back-off restarting failed container app", 3, h.now));
+  h.server.store().upsert(sim::Res::kEvents,
+                          sim::make_pod_event(pod, "app", "Normal", "Pulled", "pulled", 1, h.now));
+  h.server.store().upsert(sim::Res::kEvents,
+                          sim::make_scheduler_event(pod, "Warning", "FailedScheduling",
+                                                    "0/3 nodes are available", h.now + 5));
   REQUIRE(run_until(h.ioc, [&] { return h.events.for_pod("shop", "a").size() == 2; }));
   auto evs = h.events.for_pod("shop", "a");
   CHECK(h.interner.view(evs[0]->reason) == "FailedScheduling");  // newest first
