@@ -287,7 +287,13 @@ Schema root_schema(Config& c) {
                               duration("resolveAfter", &c.detect.resolve_after,
                                        "healthy this long → resolved", false),
                               duration("renotifyAfter", &c.detect.renotify_after,
-                                       "reminder for open incidents; 0: never", true)};
+                                       "reminder for open incidents; 0: never", true),
+                              duration("flapHoldDown", &c.detect.flap_hold_down,
+                                       "a recurrence this soon after resolving reopens the "
+                                       "incident silently",
+                                       true),
+                              strlist("ignoreContainers", &c.detect.rules.ignore_containers,
+                                      "container names never reported (e.g. sidecars)")};
               }),
       section("diagnosis", "evidence gathering and the LLM explanation",
               [&c] {

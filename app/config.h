@@ -25,6 +25,7 @@ struct DetectConfig {
   rules::DetectSettings rules;
   milliseconds resolve_after{std::chrono::minutes(5)};
   milliseconds renotify_after{std::chrono::hours(4)};
+  milliseconds flap_hold_down{std::chrono::minutes(10)};
 };
 
 struct DiagnosisSettings {

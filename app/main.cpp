@@ -21,6 +21,7 @@
 #include "app/pipeline.h"
 #include "core/log.h"
 #include "core/units.h"
+#include "incidents/tracker.h"
 #include "sim/scenario.h"
 #include "sim/server.h"
 
@@ -93,6 +94,51 @@ std::optional<app::Config> load(const Args& args) {
   return r.config;
 }
 
+// Incident events as log lines (`podmedic run` until notifiers land) or console lines (demo).
+class PrintSink final : public incidents::IncidentSink {
+ public:
+  enum class Mode { kLog, kConsole };
+  explicit PrintSink(Mode mode) : mode_(mode) {}
+  void attach(const app::Pipeline* pipeline) { pipeline_ = pipeline; }
+  void on_incident_event(const incidents::IncidentEvent& e) override {
+    for (const auto* inc : e.incidents) {
+      std::string facts = pipeline_ ? pipeline_->describe(*inc) : inc->fingerprint;
+      if (e.type == incidents::EventType::kResolved) {
+        facts = "[" + inc->ns + "] " + inc->reason + " " + inc->workload.kind + "/" +
+                inc->workload.name + " container " + inc->container + ": resolved after " +
+                std::to_string(inc->resolved_at - inc->first_seen) + "s (" +
+                std::to_string(inc->all_pods.size()) + " pods, " + std::to_string(inc->restarts) +
+                " restarts)";
+      }
+      if (mode_ == Mode::kConsole) {
+        const char* tag = e.type == incidents::EventType::kOpened     ? "OPENED  "
+                          : e.type == incidents::EventType::kResolved ? "RESOLVED"
+                          : e.type == incidents::EventType::kReminder ? "REMINDER"
+                                                                      : "DIGEST  ";
+        std::printf("%s %s  (incident %s)\n", tag, facts.c_str(), inc->id.c_str());
+        std::fflush(stdout);
+      } else {
+        auto level =
+            e.type == incidents::EventType::kResolved ? log::Level::kInfo : log::Level::kWarn;
+        log::write(level, "incidents", incidents::to_string(e.type),
+                   {{"id", inc->id},
+                    {"fingerprint", inc->fingerprint},
+                    {"namespace", inc->ns},
+                    {"reason", inc->reason},
+                    {"workload", inc->workload.kind + "/" + inc->workload.name},
+                    {"container", inc->container},
+                    {"pods", inc->all_pods.size()},
+                    {"restarts", inc->restarts},
+                    {"facts", facts}});
+      }
+    }
+  }
+
+ private:
+  Mode mode_;
+  const app::Pipeline* pipeline_ = nullptr;
+};
+
 void stop_on_signals(net::io_context& ioc, net::signal_set& signals) {
   signals.async_wait([&ioc](const boost::system::error_code& ec, int sig) {
     if (ec) return;
@@ -144,23 +190,18 @@ int cmd_run(const Args& args) {
              {"server", conn->server},
              {"context", conn->context_name}});
   net::io_context ioc;
-  app::Pipeline pipeline(ioc, *config, std::move(conn.value()));
-  pipeline.on_detection([&](const app::Detection& d) {
-    const auto& in = pipeline.interner();
-    log::warn("rules", "failure detected",
-              {{"namespace", in.view(d.pod.ns)},
-               {"pod", d.pod.name},
-               {"container", in.view(d.finding.container)},
-               {"reason", d.finding.reason},
-               {"exitCode", d.finding.exit_code},
-               {"restarts", d.finding.restarts},
-               {"ownerKind", in.view(d.pod.owner_kind)},
-               {"ownerName", in.view(d.pod.owner_name)}});
-  });
-  pipeline.start();
+  SystemClock clock;
+  PrintSink sink(PrintSink::Mode::kLog);
+  app::Pipeline pipeline(ioc, *config, std::move(conn.value()), sink, clock);
+  sink.attach(&pipeline);
+  if (auto r = pipeline.start(); !r.ok()) {
+    log::error("app", "cannot start", {{"error", r.error().message}});
+    return 1;
+  }
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   stop_on_signals(ioc, signals);
   ioc.run();
+  pipeline.tracker().flush();
   return 0;
 }
 
@@ -184,8 +225,7 @@ int cmd_demo(const Args& args) {
   so.bookmark_interval = std::chrono::seconds(10);
   sim::ApiServer server(ioc, so);
   server.listen("127.0.0.1", 0);
-  auto clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
-  sim::DemoCluster cluster(server, clock);
+  sim::DemoCluster cluster(server, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
   cluster.populate();
 
   auto dir =
@@ -214,13 +254,22 @@ int cmd_demo(const Args& args) {
   }
   app::Config config;
   config.cluster.name = "demo";
-  app::Pipeline pipeline(ioc, config, std::move(conn.value()));
+  config.state.dir = (dir / "state").string();
+  // Demo time runs fast: resolve after five steps of health, hold flaps down for ten.
+  config.detect.resolve_after = step * 5;
+  config.detect.flap_hold_down = step * 10;
+  config.detect.renotify_after = std::chrono::milliseconds(0);
+  SystemClock clock;
+  PrintSink sink(PrintSink::Mode::kConsole);
+  app::PipelineOptions popts;
+  popts.tick = std::max(std::chrono::milliseconds(50), step / 2);
+  app::Pipeline pipeline(ioc, config, std::move(conn.value()), sink, clock, popts);
+  sink.attach(&pipeline);
   bool announced = false;
-  pipeline.on_detection([&](const app::Detection& d) {
-    std::printf("%s\n", app::describe(d, pipeline.interner()).c_str());
-    std::fflush(stdout);
-  });
-  pipeline.start();
+  if (auto r = pipeline.start(); !r.ok()) {
+    std::fprintf(stderr, "podmedic demo: %s\n", r.error().message.c_str());
+    return 1;
+  }
   auto on_done = [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   };

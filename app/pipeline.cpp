@@ -1,52 +1,131 @@
 #include "app/pipeline.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/log.h"
 
 namespace podmedic::app {
 
-Pipeline::Pipeline(boost::asio::io_context& ioc, const Config& config,
-                   k8s::ClusterConnection connection)
+namespace net = boost::asio;
+using std::chrono::duration_cast;
+using std::chrono::seconds;
+
+incidents::IncidentSettings incident_settings(const Config& c) {
+  incidents::IncidentSettings s;
+  s.cluster = c.cluster.name;
+  s.resolve_after = duration_cast<seconds>(c.detect.resolve_after);
+  s.renotify_after = duration_cast<seconds>(c.detect.renotify_after);
+  s.flap_hold_down = duration_cast<seconds>(c.detect.flap_hold_down);
+  return s;
+}
+
+Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
+                   incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options)
     : ioc_(ioc),
+      options_(options),
       registry_(std::make_shared<prometheus::Registry>()),
       metrics_(*registry_),
+      incident_metrics_(*registry_),
       pods_(interner_, &metrics_),
       events_(interner_, config.watch.event_limits, &metrics_),
       client_(std::make_unique<k8s::KubeClient>(ioc.get_executor(), std::move(connection))),
       watcher_(
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
-      detector_(interner_, config.detect.rules) {
+      detector_(interner_, config.detect.rules),
+      state_(config.state.dir),
+      tracker_(incident_settings(config), clock, sink, &state_, &incident_metrics_) {
   pods_.set_listener(
       [this](k8s::WatchType type, const k8s::PodView* before, const k8s::PodView* after) {
-        if (type == k8s::WatchType::kDeleted || !after) return;
-        for (const auto& f : detector_.evaluate(before, *after)) {
-          Detection d{*after, f, events_.for_pod(interner_.view(after->ns), after->name)};
-          if (on_detection_) on_detection_(d);
+        if (type == k8s::WatchType::kDeleted) {
+          tracker_.pod_gone(std::string(interner_.view(before->ns)), before->name);
+          return;
         }
+        tracker_.observe(*after, detector_.current(*after), interner_, pods_.received_at);
       });
 }
 
-void Pipeline::start() {
+Result<Ok> Pipeline::start() {
+  if (auto r = state_.prepare(); !r.ok()) return r;
+  tracker_.load();
   watcher_->start(ioc_.get_executor());
+  net::co_spawn(ioc_, run_ticks(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);  // a bug: fail loudly
+  });
+  return Ok{};
 }
 
-std::string describe(const Detection& d, const Interner& in) {
-  const auto& p = d.pod;
-  const auto& f = d.finding;
-  std::string s = "[" + std::string(in.view(p.ns)) + "] " + f.reason + " " + p.name + "/" +
-                  std::string(in.view(f.container));
-  if (p.owner_kind != 0)
-    s += " (" + std::string(in.view(p.owner_kind)) + " " + std::string(in.view(p.owner_name)) + ")";
-  if (f.exit_code != 0) s += " exit " + std::to_string(f.exit_code);
-  s += ", " + std::to_string(f.restarts) + " restarts";
-  for (const auto& c : p.containers) {
-    if (c.name != f.container || c.init != f.init) continue;
-    if (f.reason == "OOMKilled" && c.mem_limit != 0)
-      s += ", memory limit " + std::string(in.view(c.mem_limit));
-    if (f.reason == "ImagePullBackOff") s += ", image " + std::string(in.view(c.image));
+net::awaitable<void> Pipeline::run_ticks() {
+  auto ex = co_await net::this_coro::executor;
+  net::steady_timer timer(ex);
+  for (;;) {
+    timer.expires_after(options_.tick);
+    auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec) co_return;
+    if (!reconciled_ && watcher_->synced()) {
+      // Incidents restored from state whose pods vanished while podmedic was down.
+      reconciled_ = true;
+      tracker_.reconcile([this](const std::string& ns, const std::string& pod) {
+        return pods_.find(ns, pod) != nullptr;
+      });
+    }
+    tracker_.tick();
   }
-  if (!d.events.empty()) {
-    const auto* e = d.events.front();
-    s += " | " + std::string(in.view(e->reason)) + ": " + e->message.substr(0, 160);
+}
+
+std::string exit_code_meaning(int code) {
+  switch (code) {
+    case 0:
+      return "exited normally";
+    case 1:
+      return "application error";
+    case 2:
+      return "application error (often a misused command or panic)";
+    case 126:
+      return "command not executable";
+    case 127:
+      return "command not found";
+    case 128:
+      return "invalid exit or start error";
+    case 137:
+      return "SIGKILL: out of memory or killed";
+    case 139:
+      return "SIGSEGV: segmentation fault";
+    case 143:
+      return "SIGTERM: asked to stop";
+    default:
+      return code > 128 ? "killed by signal " + std::to_string(code - 128) : "application error";
+  }
+}
+
+std::string Pipeline::describe(const incidents::Incident& inc) const {
+  std::string s = "[" + inc.ns + "] " + inc.reason + " " + inc.workload.kind + "/" +
+                  inc.workload.name + " container " + inc.container + ": " +
+                  std::to_string(inc.all_pods.size()) +
+                  (inc.all_pods.size() == 1 ? " pod" : " pods");
+  if (inc.exit_code != 0)
+    s += ", exit " + std::to_string(inc.exit_code) + " (" + exit_code_meaning(inc.exit_code) + ")";
+  s += ", " + std::to_string(inc.restarts) + " restarts";
+  // Container facts from any current pod of the incident.
+  for (const auto& name : inc.all_pods) {
+    const auto* pod = pods_.find(inc.ns, name);
+    if (!pod) continue;
+    for (const auto& c : pod->containers) {
+      if (interner_.view(c.name) != inc.container) continue;
+      if (inc.reason == "OOMKilled") {
+        s += ", memory limit " +
+             (c.mem_limit ? std::string(interner_.view(c.mem_limit)) : std::string("none"));
+      }
+      if (inc.reason == "ImagePullBackOff") s += ", image " + std::string(interner_.view(c.image));
+    }
+    auto evs = events_.for_pod(inc.ns, name);
+    if (!evs.empty())
+      s += " | " + std::string(interner_.view(evs.front()->reason)) + ": " +
+           evs.front()->message.substr(0, 160);
+    break;
   }
   return s;
 }

@@ -1,53 +1,67 @@
 #pragma once
 // The composition root: the only place that names concrete classes. Wires the Kubernetes client,
-// the stores, the watcher and the detector on one io_context, and reports detections through
-// a callback (console/logs now; incidents and notifiers hang off the same point).
-#include <functional>
+// the stores, the watcher, the detector and the incident tracker on one io_context; incident
+// events go to the sink given by the caller (console for the demo, logs for `run`; notifiers
+// hang off the same point).
 #include <memory>
 
 #include <prometheus/registry.h>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "app/config.h"
+#include "core/clock.h"
+#include "incidents/tracker.h"
 #include "k8s/client.h"
 #include "rules/detect.h"
 #include "watcher/watcher.h"
 
 namespace podmedic::app {
 
-struct Detection {
-  const k8s::PodView& pod;
-  const rules::Finding& finding;
-  std::vector<const k8s::EventView*> events;  // the pod's recent warnings, newest first
+struct PipelineOptions {
+  std::chrono::milliseconds tick{1000};  // resolve/remind/digest cadence
 };
 
 class Pipeline {
  public:
-  Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection);
-  void on_detection(std::function<void(const Detection&)> f) { on_detection_ = std::move(f); }
-  void start();
+  Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
+           incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options = {});
+  // Prepares state.dir (a clear error if unusable), restores incidents, starts watching.
+  Result<Ok> start();
   bool synced() const { return watcher_->synced(); }
 
   Interner& interner() { return interner_; }
   watcher::PodStore& pods() { return pods_; }
   watcher::EventStore& events() { return events_; }
+  incidents::IncidentTracker& tracker() { return tracker_; }
   k8s::KubeClient& client() { return *client_; }
   prometheus::Registry& registry() { return *registry_; }
 
+  // One line of rules-based facts for an incident, e.g. "[shop] OOMKilled Deployment/cart
+  // container app: 3 pods, exit 137 (SIGKILL: out of memory), 4 restarts, memory limit 256Mi".
+  std::string describe(const incidents::Incident& inc) const;
+
  private:
+  boost::asio::awaitable<void> run_ticks();
+
   boost::asio::io_context& ioc_;
+  PipelineOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
   watcher::WatchMetrics metrics_;
+  incidents::IncidentMetrics incident_metrics_;
   Interner interner_;
   watcher::PodStore pods_;
   watcher::EventStore events_;
   std::unique_ptr<k8s::KubeClient> client_;
   std::unique_ptr<watcher::Watcher> watcher_;
   rules::Detector detector_;
-  std::function<void(const Detection&)> on_detection_;
+  incidents::StateFile state_;
+  incidents::IncidentTracker tracker_;
+  bool reconciled_ = false;
 };
 
-// One human line for a detection: "[shop] OOMKilled cart-7d9f-x2x9q/app exit 137 ...".
-std::string describe(const Detection& d, const Interner& in);
+incidents::IncidentSettings incident_settings(const Config& c);
+// What an exit code usually means ("SIGKILL: out of memory or killed", "SIGTERM", ...).
+std::string exit_code_meaning(int code);
 
 }  // namespace podmedic::app

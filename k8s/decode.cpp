@@ -31,7 +31,7 @@ const char* to_string(WatchType t) {
 }
 
 void PodView::clear() {
-  ns = phase = reason = node = restart_policy = owner_kind = owner_name = 0;
+  ns = phase = reason = node = restart_policy = owner_kind = owner_name = template_hash = 0;
   name.clear();
   uid.clear();
   resource_version.clear();
@@ -238,6 +238,14 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
       return get_time(val, p.created);
     } else if (key == "deletionTimestamp") {
       return get_time(val, p.deleting_since);
+    } else if (key == "labels") {
+      return each_field(val, [&](od::raw_json_string k, od::value a) {
+        if (!(k == "pod-template-hash")) return true;
+        std::string_view hash;
+        if (!get_str(a, hash)) return false;
+        p.template_hash = in.intern(hash);
+        return true;
+      });
     } else if (key == "annotations") {
       return each_field(val, [&](od::raw_json_string k, od::value a) {
         if (!(k == "podmedic.io/ignore")) return true;

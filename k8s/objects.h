@@ -46,6 +46,7 @@ struct PodView {
   Sym restart_policy = 0;
   Sym owner_kind = 0;  // controller ownerReference kind (ReplicaSet, StatefulSet, Job, ...)
   Sym owner_name = 0;
+  Sym template_hash = 0;  // label pod-template-hash (ReplicaSet <deployment>-<hash>)
   std::int64_t created = 0;
   std::int64_t deleting_since = 0;        // metadata.deletionTimestamp, 0 if not being deleted
   bool opted_out = false;                 // annotation podmedic.io/ignore: "true"

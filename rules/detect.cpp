@@ -28,7 +28,9 @@ Detector::Detector(Interner& interner, const DetectSettings& settings)
       oom_(interner.intern("OOMKilled")),
       err_image_pull_(interner.intern("ErrImagePull")),
       image_pull_backoff_(interner.intern("ImagePullBackOff")),
-      crashloop_(interner.intern("CrashLoopBackOff")) {}
+      crashloop_(interner.intern("CrashLoopBackOff")) {
+  for (const auto& name : settings.ignore_containers) ignored_.push_back(interner.intern(name));
+}
 
 bool Detector::wants(std::string_view reason) const {
   if (reason == "ErrImagePull") reason = "ImagePullBackOff";
@@ -39,6 +41,7 @@ void Detector::failing(const k8s::PodView& pod, std::vector<Finding>& out) const
   // A pod being deleted is going away on purpose; an opted-out pod is not ours to judge.
   if (pod.deleting_since != 0 || pod.opted_out) return;
   for (const auto& c : pod.containers) {
+    if (std::find(ignored_.begin(), ignored_.end(), c.name) != ignored_.end()) continue;
     Finding f;
     f.container = c.name;
     f.init = c.init;

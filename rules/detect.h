@@ -15,6 +15,7 @@ namespace podmedic::rules {
 
 struct DetectSettings {
   std::vector<std::string> reasons{"CrashLoopBackOff", "ImagePullBackOff", "OOMKilled"};
+  std::vector<std::string> ignore_containers;  // container names never reported (sidecars, ...)
 };
 
 // Reasons detection knows how to evaluate; others are configuration errors.
@@ -43,6 +44,7 @@ class Detector {
   void failing(const k8s::PodView& pod, std::vector<Finding>& out) const;
   Interner& in_;
   std::vector<std::string> reasons_;
+  std::vector<Sym> ignored_;
   Sym oom_, err_image_pull_, image_pull_backoff_, crashloop_;
 };
 

@@ -102,6 +102,7 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
     }
     if (r->status != 200) co_return http_failure("list", *r);
     r->body.reserve(r->body.size() + k8s::kJsonPadding);
+    sink_.received_at = std::chrono::steady_clock::now();
     auto meta = sink_.apply_list_page(r->body, r->body.capacity());
     if (!meta.ok()) {
       metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}})
@@ -155,6 +156,7 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
     }
     buf.append(data);
     buf.reserve(buf.size() + k8s::kJsonPadding);  // simdjson reads past the end of each line
+    sink_.received_at = std::chrono::steady_clock::now();
     std::size_t pos = 0;
     for (;;) {
       auto nl = buf.find('\n', pos);

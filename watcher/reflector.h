@@ -25,6 +25,9 @@ namespace net = boost::asio;
 class ReflectorSink {
  public:
   virtual ~ReflectorSink() = default;
+  // When the bytes being applied arrived (set by the reflector before each apply call), so
+  // listeners can measure detection latency from the wire.
+  std::chrono::steady_clock::time_point received_at{};
   virtual void begin_list() = 0;
   // `body` has k8s::kJsonPadding spare capacity.
   virtual Result<k8s::ListMeta> apply_list_page(std::string_view body, std::size_t capacity) = 0;

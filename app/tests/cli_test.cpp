@@ -72,14 +72,26 @@ TEST_CASE("run with a missing kubeconfig fails with a clear message") {
   std::filesystem::remove(cfg);
 }
 
-TEST_CASE("demo detects OOMKilled CrashLoopBackOff and ImagePullBackOff and exits") {
-  auto r = run("demo --duration 6s --step 200ms");
+TEST_CASE("demo: one incident per broken workload opened once and resolved") {
+  auto r = run("demo --duration 7s --step 200ms");
+  INFO(r.out);
   CHECK(r.code == 0);
   CHECK(r.out.find("synced: watching 10 pods") != std::string::npos);
-  CHECK(r.out.find("[shop] OOMKilled cart-") != std::string::npos);
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto p = r.out.find(needle); p != std::string::npos; p = r.out.find(needle, p + 1)) ++n;
+    return n;
+  };
+  // Three replicas crash three times each: still one OOMKilled incident, announced once.
+  CHECK(count("OPENED   [shop] OOMKilled Deployment/cart container app") == 1);
   CHECK(r.out.find("memory limit 256Mi") != std::string::npos);
-  CHECK(r.out.find("[payments] CrashLoopBackOff api-") != std::string::npos);
-  CHECK(r.out.find("[web] ImagePullBackOff frontend-") != std::string::npos);
+  CHECK(count("OPENED   [payments] CrashLoopBackOff Deployment/api container app") == 1);
+  CHECK(count("OPENED   [web] ImagePullBackOff Deployment/frontend container app") == 1);
+  CHECK(r.out.find("image registry.example.com/web/frontend:4.0.3-typo") != std::string::npos);
+  CHECK(count("RESOLVED [shop] OOMKilled Deployment/cart") == 1);
+  CHECK(count("RESOLVED [payments] CrashLoopBackOff Deployment/api") == 1);
+  CHECK(count("RESOLVED [web] ImagePullBackOff Deployment/frontend") == 1);
+  CHECK(count("OPENED") == 3);
   // Not failures: the completed job and the rollout's SIGTERM.
   CHECK(r.out.find("nightly-report") == std::string::npos);
   CHECK(r.out.find("checkout") == std::string::npos);

@@ -24,6 +24,7 @@ TEST_CASE("a pod watch line decodes into the compact view") {
   CHECK(in.view(pod.phase) == "Running");
   CHECK(in.view(pod.owner_kind) == "ReplicaSet");
   CHECK(in.view(pod.owner_name) == "cart-7d9f8b6c5d");
+  CHECK(in.view(pod.template_hash) == "7d9f8b6c5d");
   CHECK(in.view(pod.node) == "worker-3");
   CHECK_FALSE(pod.ready);
   CHECK(pod.created == parse_rfc3339("2026-11-20T09:12:44Z"));

@@ -157,3 +157,18 @@ TEST_CASE("init containers count and other reasons can be enabled") {
   CHECK(f[0].exit_code == 2);
   CHECK(f[1].reason == "CreateContainerConfigError");
 }
+
+TEST_CASE("ignored containers are never reported") {
+  Interner in;
+  k8s::Decoder dec{in};
+  rules::DetectSettings s;
+  s.ignore_containers = {"app"};
+  rules::Detector det{in, s};
+  auto p = base();
+  sim::set_crashloop(p, "app", 1, "Error", 1'790'000'100);
+  test::Padded line(json{{"type", "ADDED"}, {"object", p}}.dump());
+  k8s::WatchHeader h;
+  k8s::PodView v;
+  REQUIRE(dec.watch_pod(line.view(), line.capacity(), h, v).ok());
+  CHECK(det.current(v).empty());
+}

@@ -1,0 +1,53 @@
+#pragma once
+// Incident: one broken workload (cluster + namespace + workload + container + reason), however
+// many of its pods fail and however often they restart. Plain data with a JSON form shared by
+// the state file, the webhook payload and /api/incidents.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "incidents/workload.h"
+
+namespace podmedic::incidents {
+
+struct PodRecord {
+  std::uint32_t restarts = 0;      // restartCount when last seen failing or restarting
+  std::int64_t healthy_since = 0;  // Unix seconds; 0 while failing or not yet healthy
+};
+
+struct Incident {
+  enum class State { kOpen, kResolved };
+  std::string id;           // stable: derived from the fingerprint and the opening time
+  std::string fingerprint;  // cluster/namespace/kind/name/container/reason
+  std::string cluster;
+  std::string ns;
+  std::string reason;
+  Workload workload;
+  std::string container;
+  std::map<std::string, PodRecord> pods;  // pods of this incident (joined, not yet gone)
+  std::vector<std::string> all_pods;      // every pod that was part of it, for the record (bounded)
+  std::uint32_t restarts = 0;             // highest restartCount seen
+  std::int32_t exit_code = 0;
+  std::int64_t first_seen = 0;
+  std::int64_t last_seen = 0;
+  std::int64_t resolved_at = 0;
+  std::int64_t last_notified = 0;  // when an opened/reminder message was last emitted; 0: never
+  std::uint32_t flaps = 0;         // reopened within the hold-down
+  std::string message;             // the container's state message, bounded
+  State state = State::kOpen;
+
+  bool open() const { return state == State::kOpen; }
+};
+
+std::string fingerprint(const std::string& cluster, const std::string& ns, const Workload& w,
+                        const std::string& container, const std::string& reason);
+std::string incident_id(const std::string& fingerprint, std::int64_t opened_at);
+
+nlohmann::json to_json(const Incident& i);
+// Tolerant: missing fields take defaults; returns false when required fields are absent.
+bool from_json(const nlohmann::json& j, Incident& out);
+
+}  // namespace podmedic::incidents

@@ -1,0 +1,345 @@
+// IncidentTracker on a fake clock, fed realistic pods (simulator JSON → decoder → detector)
+// exactly as the pipeline feeds it.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "incidents/tracker.h"
+#include "sim/objects.h"
+#include "tests/fake_clock.h"
+#include "tests/support.h"
+
+using namespace podmedic;
+using namespace podmedic::incidents;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Recorder final : IncidentSink {
+  std::vector<std::pair<EventType, std::vector<std::string>>> events;  // type, incident ids
+  void on_incident_event(const IncidentEvent& e) override {
+    std::vector<std::string> ids;
+    for (const auto* i : e.incidents) ids.push_back(i->id);
+    events.emplace_back(e.type, ids);
+  }
+  std::size_t count(EventType t) const {
+    return static_cast<std::size_t>(
+        std::count_if(events.begin(), events.end(), [&](auto& e) { return e.first == t; }));
+  }
+};
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/podmedic-state-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+// A small cluster of pods as JSON, observed through the real decoder and detector.
+struct World {
+  test::FakeClock clock;
+  Interner in;
+  k8s::Decoder dec{in};
+  rules::Detector det{in, rules::DetectSettings{}};
+  std::map<std::string, json> pods;
+
+  json& add(const std::string& deployment, int i, const std::string& ns = "shop") {
+    sim::PodTemplate t;
+    t.ns = ns;
+    t.deployment = deployment;
+    t.name = deployment + "-" + t.rs_hash + "-" + std::to_string(i);
+    return pods[ns + "/" + t.name] = sim::make_pod(t, clock.unix_seconds());
+  }
+  k8s::PodView view(const json& p) {
+    test::Padded line(json{{"type", "MODIFIED"}, {"object", p}}.dump());
+    k8s::WatchHeader h;
+    k8s::PodView v;
+    REQUIRE(dec.watch_pod(line.view(), line.capacity(), h, v).ok());
+    return v;
+  }
+  void feed(IncidentTracker& t, const json& p) {
+    auto v = view(p);
+    t.observe(v, det.current(v), in);
+  }
+  void crash(IncidentTracker& t, json& p, int code = 1, const char* reason = "Error") {
+    sim::set_crashloop(p, "app", code, reason, clock.unix_seconds());
+    feed(t, p);
+  }
+  void heal(IncidentTracker& t, json& p) {
+    sim::set_running(p, "app", clock.unix_seconds());
+    feed(t, p);
+  }
+};
+
+IncidentSettings settings() {
+  IncidentSettings s;
+  s.cluster = "prod-eu-1";
+  s.resolve_after = 300s;
+  s.renotify_after = 4h;
+  s.flap_hold_down = 600s;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("ten crashing replicas are one incident announced once") {
+  World w;
+  Recorder rec;
+  IncidentTracker t(settings(), w.clock, rec);
+  for (int i = 0; i < 10; ++i) w.crash(t, w.add("cart", i));
+  REQUIRE(rec.events.size() == 1);
+  CHECK(rec.events[0].first == EventType::kOpened);
+  auto incs = t.incidents();
+  REQUIRE(incs.size() == 1);
+  CHECK(incs[0]->pods.size() == 10);
+  CHECK(incs[0]->workload == Workload{"Deployment", "cart"});
+  CHECK(incs[0]->fingerprint == "prod-eu-1/shop/Deployment/cart/app/CrashLoopBackOff");
+  // Restarts climbing: no new message, the count follows.
+  for (int round = 0; round < 5; ++round) {
+    w.clock.advance(60s);
+    w.crash(t, w.pods.begin()->second);
+    t.tick();
+  }
+  CHECK(rec.events.size() == 1);
+  CHECK(t.incidents()[0]->restarts == 6);
+}
+
+TEST_CASE("different reasons and containers of one workload are separate incidents") {
+  World w;
+  Recorder rec;
+  IncidentTracker t(settings(), w.clock, rec);
+  w.crash(t, w.add("cart", 0), 137, "OOMKilled");
+  w.crash(t, w.add("cart", 1), 1, "Error");
+  CHECK(rec.count(EventType::kOpened) == 2);
+  CHECK(t.open_count() == 2);
+}
+
+TEST_CASE("a reminder after renotifyAfter carries the count") {
+  World w;
+  Recorder rec;
+  IncidentTracker t(settings(), w.clock, rec);
+  auto& p = w.add("cart", 0);
+  w.crash(t, p);
+  w.clock.advance(3h);
+  t.tick();
+  CHECK(rec.count(EventType::kReminder) == 0);
+  w.crash(t, p);
+  w.clock.advance(1h);
+  t.tick();
+  CHECK(rec.count(EventType::kReminder) == 1);
+  t.tick();
+  CHECK(rec.count(EventType::kReminder) == 1);
+  CHECK(t.incidents()[0]->restarts == 2);
+}
+
+TEST_CASE("resolved after resolveAfter of health and not before") {
+  World w;
+  Recorder rec;
+  IncidentTracker t(settings(), w.clock, rec);
+  auto& a = w.add("cart", 0);
+  auto& b = w.add("cart", 1);
+  w.crash(t, a);
+  w.crash(t, b);
+  w.clock.advance(10s);
+  w.heal(t, a);
+  w.clock.advance(200s);
+  w.heal(t, b);
+  w.clock.advance(200s);  // a healthy 400 s, b 200 s
+  t.tick();
+  CHECK(rec.count(EventType::kResolved) == 0);
+  w.clock.advance(100s);
+  t.tick();
+  CHECK(rec.count(EventType::kResolved) == 1);
+  CHECK(t.open_count() == 0);
+}
+
+TEST_CASE("a new restart while healthy restarts the resolve countdown") {
+  World w;
+  Recorder rec;
+  IncidentTracker t(settings(), w.clock, rec);
+  auto& a = w.add("cart", 0);
+  w.crash(t, a);
+  w.heal(t, a);
+  w.clock.advance(200s);
+  // It crashed and came back between two observations: restartCount moved on while running.
+  a["status"]["containerStatuses"][0]["restartCount"] = 2;
+  w.feed(t, a);
+  w.clock.advance(200s);
+  t.tick();
+  CHECK(rec.count(EventType::kResolved) == 0);
+  w.clock.advance(101s);
+  t.tick();
+  CHECK(rec.count(EventType::kResolved) == 1);
+}
+
+TEST_CASE("resolved when every pod is gone") {
+  World w;
+  Recorder rec;
+  IncidentTracker t(settings(), w.clock, rec);
+  w.crash(t, w.add("cart", 0));
+  w.crash(t, w.add("cart", 1));
+  t.pod_gone("shop", "cart-7d9f8b6c5d-0");
+  CHECK(t.open_count() == 1);
+  t.pod_gone("shop", "cart-7d9f8b6c5d-1");
+  CHECK(t.open_count() == 0);
+  CHECK(rec.count(EventType::kResolved) == 1);
+}
+
+TEST_CASE("flapping within the hold-down reopens silently and later opens a new incident") {
+  World w;
+  Recorder rec;
+  IncidentTracker t(settings(), w.clock, rec);
+  auto& a = w.add("cart", 0);
+  w.crash(t, a);
+  auto first_id = t.incidents()[0]->id;
+  w.heal(t, a);
+  w.clock.advance(301s);
+  t.tick();
+  REQUIRE(rec.count(EventType::kResolved) == 1);
+  w.clock.advance(60s);
+  w.crash(t, a);  // within the 10 min hold-down
+  CHECK(rec.count(EventType::kOpened) == 1);
+  REQUIRE(t.open_count() == 1);
+  CHECK(t.incidents()[0]->id == first_id);
+  CHECK(t.incidents()[0]->flaps == 1);
+  w.heal(t, a);
+  w.clock.advance(301s);
+  t.tick();
+  w.clock.advance(700s);  // past the hold-down
+  w.crash(t, a);
+  CHECK(rec.count(EventType::kOpened) == 2);
+  CHECK(t.incidents()[0]->id != first_id);
+}
+
+TEST_CASE("a storm becomes a digest") {
+  World w;
+  Recorder rec;
+  auto s = settings();
+  s.storm_threshold = 3;
+  s.digest_delay = 30s;
+  IncidentTracker t(s, w.clock, rec);
+  for (int d = 0; d < 10; ++d) w.crash(t, w.add("svc" + std::to_string(d), 0));
+  CHECK(rec.count(EventType::kOpened) == 3);
+  t.tick();
+  CHECK(rec.count(EventType::kDigest) == 0);
+  w.clock.advance(30s);
+  t.tick();
+  REQUIRE(rec.count(EventType::kDigest) == 1);
+  CHECK(rec.events.back().second.size() == 7);
+  CHECK(t.open_count() == 10);
+}
+
+TEST_CASE("a restart with persisted state neither repeats nor forgets") {
+  TempDir dir;
+  World w;
+  std::string id;
+  {
+    Recorder rec;
+    StateFile state(dir.path.string());
+    REQUIRE(state.prepare().ok());
+    IncidentTracker t(settings(), w.clock, rec, &state);
+    t.load();
+    w.crash(t, w.add("cart", 0));
+    w.crash(t, w.add("cart", 1));
+    REQUIRE(rec.count(EventType::kOpened) == 1);
+    id = t.incidents()[0]->id;
+  }  // podmedic stops (no explicit flush: state was saved when the incident was announced)
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  REQUIRE(t.open_count() == 1);
+  // The initial sync sees the same failures again: silence.
+  for (auto& [k, p] : w.pods) w.feed(t, p);
+  CHECK(rec.events.empty());
+  CHECK(t.incidents()[0]->id == id);
+  // The pods recover: the restored incident still resolves, and says so.
+  for (auto& [k, p] : w.pods) w.heal(t, p);
+  w.clock.advance(301s);
+  t.tick();
+  CHECK(rec.count(EventType::kResolved) == 1);
+}
+
+TEST_CASE("restored incidents whose pods vanished during the downtime resolve after sync") {
+  TempDir dir;
+  World w;
+  {
+    Recorder rec;
+    StateFile state(dir.path.string());
+    IncidentTracker t(settings(), w.clock, rec, &state);
+    w.crash(t, w.add("cart", 0));
+  }
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  t.reconcile([](const std::string&, const std::string&) { return false; });
+  CHECK(t.open_count() == 0);
+  CHECK(rec.count(EventType::kResolved) == 1);
+}
+
+TEST_CASE("first start with empty state announces existing failures once") {
+  TempDir dir;
+  World w;
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  auto& p = w.add("cart", 0);
+  sim::set_crashloop(p, "app", 1, "Error", w.clock.unix_seconds());
+  w.feed(t, p);  // from the initial list
+  w.feed(t, p);  // and again from a relist
+  CHECK(rec.count(EventType::kOpened) == 1);
+}
+
+TEST_CASE("a corrupt or truncated state file is set aside and never fatal") {
+  TempDir dir;
+  std::ofstream(dir.path / "incidents.json") << R"({"version":1,"open":[{"id":"abc","finger)";
+  World w;
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  CHECK(state.corrupt_note().find("corrupt or truncated") != std::string::npos);
+  bool moved = false;
+  for (auto& e : fs::directory_iterator(dir.path)) {
+    moved = moved || e.path().filename().string().rfind("incidents.json.corrupt-", 0) == 0;
+  }
+  CHECK(moved);
+  w.crash(t, w.add("cart", 0));
+  CHECK(rec.count(EventType::kOpened) == 1);
+  CHECK(fs::exists(dir.path / "incidents.json"));
+}
+
+TEST_CASE("an unwritable state dir is a clear startup error") {
+  StateFile state("/proc/podmedic-cannot-write-here");
+  auto r = state.prepare();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("state.dir /proc/podmedic-cannot-write-here") == 0);
+}
+
+TEST_CASE("metrics count incidents by reason and track open ones") {
+  World w;
+  Recorder rec;
+  prometheus::Registry reg;
+  IncidentMetrics m(reg);
+  IncidentTracker t(settings(), w.clock, rec, nullptr, &m);
+  auto v = w.view(w.add("cart", 0));
+  sim::set_crashloop(w.pods.begin()->second, "app", 137, "OOMKilled", w.clock.unix_seconds());
+  auto crashed = w.view(w.pods.begin()->second);
+  t.observe(crashed, w.det.current(crashed), w.in, std::chrono::steady_clock::now());
+  CHECK(m.total.Add({{"reason", "OOMKilled"}}).Value() == 1);
+  CHECK(m.open.Value() == 1);
+  (void)v;
+  std::size_t samples = 0;
+  for (auto& f : reg.Collect()) {
+    if (f.name == "podmedic_detection_latency_seconds")
+      samples = f.metric[0].histogram.sample_count;
+  }
+  CHECK(samples == 1);
+}

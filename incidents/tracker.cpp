@@ -1,0 +1,344 @@
+#include "incidents/tracker.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace podmedic::incidents {
+
+const char* to_string(EventType t) {
+  switch (t) {
+    case EventType::kOpened:
+      return "incident.opened";
+    case EventType::kReminder:
+      return "incident.reminder";
+    case EventType::kResolved:
+      return "incident.resolved";
+    case EventType::kDigest:
+      return "incident.digest";
+  }
+  return "";
+}
+
+IncidentMetrics::IncidentMetrics(prometheus::Registry& r)
+    : total(prometheus::BuildCounter()
+                .Name("podmedic_incidents_total")
+                .Help("Incidents opened, by reason")
+                .Register(r)),
+      open(prometheus::BuildGauge()
+               .Name("podmedic_incidents_open")
+               .Help("Incidents currently open")
+               .Register(r)
+               .Add({})),
+      detection_latency(prometheus::BuildHistogram()
+                            .Name("podmedic_detection_latency_seconds")
+                            .Help("Watch event received to incident opened")
+                            .Register(r)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{
+                                         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05, 0.1, 0.25, 0.5, 1})) {}
+
+IncidentTracker::IncidentTracker(IncidentSettings settings, const Clock& clock, IncidentSink& sink,
+                                 StateFile* state, IncidentMetrics* metrics)
+    : s_(std::move(settings)), clock_(clock), sink_(sink), state_(state), metrics_(metrics) {}
+
+namespace {
+std::string pod_key(const std::string& ns, const std::string& pod) {
+  return ns + "/" + pod;
+}
+constexpr std::size_t kMaxPodNames = 100;
+}  // namespace
+
+void IncidentTracker::update_gauge() {
+  if (metrics_) metrics_->open.Set(static_cast<double>(open_.size()));
+}
+
+void IncidentTracker::load() {
+  if (!state_) return;
+  auto j = state_->load();
+  if (!j) return;
+  std::size_t n = 0;
+  for (const char* list : {"open", "resolved"}) {
+    if (!j->contains(list) || !(*j)[list].is_array()) continue;
+    for (const auto& item : (*j)[list]) {
+      Incident inc;
+      if (!from_json(item, inc)) continue;
+      ++n;
+      if (inc.open()) {
+        for (const auto& [pod, rec] : inc.pods)
+          pod_index_[pod_key(inc.ns, pod)].insert(inc.fingerprint);
+        open_[inc.fingerprint] = std::move(inc);
+      } else {
+        resolved_[inc.fingerprint] = std::move(inc);
+      }
+    }
+  }
+  // Incidents opened during a storm but not yet sent in a digest: send them in the next one.
+  for (const auto& [fp, inc] : open_) {
+    if (inc.last_notified == 0) digest_.push_back(fp);
+  }
+  if (!digest_.empty()) digest_started_ = clock_.unix_seconds();
+  update_gauge();
+  log::info("incidents", "restored state", {{"incidents", n}, {"open", open_.size()}});
+}
+
+void IncidentTracker::join(Incident& inc, const k8s::PodView& pod, const rules::Finding& f,
+                           std::int64_t now) {
+  auto& rec = inc.pods[pod.name];
+  rec.restarts = std::max(rec.restarts, f.restarts);
+  rec.healthy_since = 0;
+  if (std::find(inc.all_pods.begin(), inc.all_pods.end(), pod.name) == inc.all_pods.end() &&
+      inc.all_pods.size() < kMaxPodNames) {
+    inc.all_pods.push_back(pod.name);
+    dirty_ = true;
+  }
+  if (f.restarts > inc.restarts) {
+    inc.restarts = f.restarts;
+    dirty_ = true;
+  }
+  if (f.exit_code != 0) inc.exit_code = f.exit_code;
+  inc.last_seen = now;
+  for (const auto& c : pod.containers) {
+    if (c.name == f.container && c.init == f.init && !c.message.empty()) inc.message = c.message;
+  }
+  pod_index_[pod_key(inc.ns, pod.name)].insert(inc.fingerprint);
+}
+
+void IncidentTracker::announce(Incident& inc, std::int64_t now) {
+  // Storm control: the first storm_threshold openings of a window go out one by one, the rest
+  // wait for one digest.
+  while (!recent_openings_.empty() && now - recent_openings_.front() >= s_.storm_window.count()) {
+    recent_openings_.pop_front();
+  }
+  if (recent_openings_.size() >= s_.storm_threshold) {
+    if (digest_.empty()) digest_started_ = now;
+    digest_.push_back(inc.fingerprint);
+    return;
+  }
+  recent_openings_.push_back(now);
+  inc.last_notified = now;
+  dirty_ = true;
+  persist();  // before the announcement: a restart must not announce it again
+  sink_.on_incident_event({EventType::kOpened, {&inc}});
+}
+
+void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::Finding>& current,
+                              const Interner& in, std::chrono::steady_clock::time_point received) {
+  const std::int64_t now = clock_.unix_seconds();
+  const std::string ns(in.view(pod.ns));
+  std::set<std::string> failing;
+  Workload workload;
+  bool have_workload = false;
+  for (const auto& f : current) {
+    if (!have_workload) {
+      workload = resolve_workload(pod, in);
+      have_workload = true;
+    }
+    const std::string container(in.view(f.container));
+    const std::string fp = fingerprint(s_.cluster, ns, workload, container, f.reason);
+    failing.insert(fp);
+    if (auto it = open_.find(fp); it != open_.end()) {
+      join(it->second, pod, f, now);  // a replica joins, or restarts climb: no message
+      continue;
+    }
+    if (auto r = resolved_.find(fp);
+        r != resolved_.end() && now - r->second.resolved_at < s_.flap_hold_down.count()) {
+      // Flapping: reopen the same incident without a new announcement.
+      Incident inc = std::move(r->second);
+      resolved_.erase(r);
+      inc.state = Incident::State::kOpen;
+      inc.resolved_at = 0;
+      ++inc.flaps;
+      auto& slot = open_[fp] = std::move(inc);
+      join(slot, pod, f, now);
+      dirty_ = true;
+      update_gauge();
+      log::info("incidents", "incident reopened within the flap hold-down",
+                {{"id", slot.id}, {"flaps", slot.flaps}});
+      continue;
+    }
+    Incident inc;
+    inc.fingerprint = fp;
+    inc.id = incident_id(fp, now);
+    inc.cluster = s_.cluster;
+    inc.ns = ns;
+    inc.reason = f.reason;
+    inc.workload = workload;
+    inc.container = container;
+    inc.first_seen = now;
+    auto& slot = open_[fp] = std::move(inc);
+    join(slot, pod, f, now);
+    update_gauge();
+    if (metrics_) {
+      metrics_->total.Add({{"reason", f.reason}}).Increment();
+      if (received != std::chrono::steady_clock::time_point{}) {
+        metrics_->detection_latency.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
+      }
+    }
+    announce(slot, now);
+  }
+  // Incidents this pod belongs to that it is not failing now: is it healthy?
+  auto idx = pod_index_.find(pod_key(ns, pod.name));
+  if (idx == pod_index_.end()) return;
+  for (const auto& fp : idx->second) {
+    if (failing.count(fp)) continue;
+    auto it = open_.find(fp);
+    if (it == open_.end()) continue;
+    auto& rec = it->second.pods[pod.name];
+    const k8s::ContainerView* c = nullptr;
+    for (const auto& cv : pod.containers) {
+      if (in.view(cv.name) == it->second.container) c = &cv;
+    }
+    bool running = c && c->state.kind == k8s::ContainerState::kRunning && (c->ready || c->init);
+    if (!running) {
+      rec.healthy_since = 0;
+    } else if (c->restart_count > rec.restarts) {
+      rec.restarts = c->restart_count;  // it restarted again: healthy only from now on
+      rec.healthy_since = now;
+    } else if (rec.healthy_since == 0) {
+      rec.healthy_since = now;
+    }
+  }
+}
+
+void IncidentTracker::pod_gone(const std::string& ns, const std::string& pod) {
+  auto idx = pod_index_.find(pod_key(ns, pod));
+  if (idx == pod_index_.end()) return;
+  auto fps = idx->second;
+  pod_index_.erase(idx);
+  const std::int64_t now = clock_.unix_seconds();
+  for (const auto& fp : fps) {
+    auto it = open_.find(fp);
+    if (it == open_.end()) continue;
+    it->second.pods.erase(pod);
+    dirty_ = true;
+    if (it->second.pods.empty()) resolve(fp, now);  // every pod of it is gone
+  }
+}
+
+void IncidentTracker::reconcile(
+    const std::function<bool(const std::string&, const std::string&)>& exists) {
+  std::vector<std::pair<std::string, std::string>> gone;
+  for (const auto& [key, fps] : pod_index_) {
+    auto slash = key.find('/');
+    std::string ns = key.substr(0, slash), pod = key.substr(slash + 1);
+    if (!exists(ns, pod)) gone.emplace_back(ns, pod);
+  }
+  for (const auto& [ns, pod] : gone) pod_gone(ns, pod);
+  flush();
+}
+
+void IncidentTracker::resolve(const std::string& fp, std::int64_t now) {
+  auto it = open_.find(fp);
+  if (it == open_.end()) return;
+  Incident inc = std::move(it->second);
+  open_.erase(it);
+  for (const auto& [pod, rec] : inc.pods) {
+    auto idx = pod_index_.find(pod_key(inc.ns, pod));
+    if (idx == pod_index_.end()) continue;
+    idx->second.erase(fp);
+    if (idx->second.empty()) pod_index_.erase(idx);
+  }
+  std::erase(digest_, fp);
+  inc.state = Incident::State::kResolved;
+  inc.resolved_at = now;
+  inc.pods.clear();
+  bool announced = inc.last_notified != 0;
+  auto& slot = resolved_[fp] = std::move(inc);
+  while (resolved_.size() > s_.max_resolved_kept) {
+    auto oldest = std::min_element(
+        resolved_.begin(), resolved_.end(),
+        [](const auto& a, const auto& b) { return a.second.resolved_at < b.second.resolved_at; });
+    resolved_.erase(oldest);
+  }
+  update_gauge();
+  dirty_ = true;
+  persist();
+  if (announced) sink_.on_incident_event({EventType::kResolved, {&slot}});
+}
+
+void IncidentTracker::tick() {
+  const std::int64_t now = clock_.unix_seconds();
+  std::vector<std::string> to_resolve;
+  for (auto& [fp, inc] : open_) {
+    bool all_healthy = !inc.pods.empty();
+    for (const auto& [pod, rec] : inc.pods) {
+      if (rec.healthy_since == 0 || now - rec.healthy_since < s_.resolve_after.count())
+        all_healthy = false;
+    }
+    if (all_healthy) to_resolve.push_back(fp);
+  }
+  for (const auto& fp : to_resolve) resolve(fp, now);
+
+  if (!digest_.empty() && now - digest_started_ >= s_.digest_delay.count()) {
+    IncidentEvent digest{EventType::kDigest, {}};
+    for (const auto& fp : digest_) {
+      if (auto it = open_.find(fp); it != open_.end()) {
+        it->second.last_notified = now;
+        digest.incidents.push_back(&it->second);
+      }
+    }
+    digest_.clear();
+    dirty_ = true;
+    persist();
+    if (!digest.incidents.empty()) sink_.on_incident_event(digest);
+  }
+
+  if (s_.renotify_after.count() > 0) {
+    for (auto& [fp, inc] : open_) {
+      if (inc.last_notified != 0 && now - inc.last_notified >= s_.renotify_after.count()) {
+        inc.last_notified = now;
+        dirty_ = true;
+        persist();
+        sink_.on_incident_event({EventType::kReminder, {&inc}});
+      }
+    }
+  }
+  flush();
+}
+
+void IncidentTracker::flush() {
+  if (dirty_) persist();
+}
+
+void IncidentTracker::persist() {
+  if (!state_) {
+    dirty_ = false;
+    return;
+  }
+  nlohmann::json open = nlohmann::json::array(), resolved = nlohmann::json::array();
+  for (const auto& [fp, inc] : open_) open.push_back(to_json(inc));
+  for (const auto& [fp, inc] : resolved_) resolved.push_back(to_json(inc));
+  nlohmann::json j = {{"version", 1},
+                      {"cluster", s_.cluster},
+                      {"savedAt", clock_.unix_seconds()},
+                      {"open", open},
+                      {"resolved", resolved}};
+  if (auto r = state_->save(j); !r.ok()) {
+    static log::RateLimited rl;
+    rl.write(log::Level::kError, "incidents", "save", "cannot persist incident state",
+             {{"error", r.error().message}});
+    return;
+  }
+  dirty_ = false;
+}
+
+std::vector<const Incident*> IncidentTracker::incidents() const {
+  std::vector<const Incident*> out;
+  for (const auto& [fp, inc] : open_) out.push_back(&inc);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->first_seen > b->first_seen; });
+  std::vector<const Incident*> res;
+  for (const auto& [fp, inc] : resolved_) res.push_back(&inc);
+  std::sort(res.begin(), res.end(),
+            [](auto* a, auto* b) { return a->resolved_at > b->resolved_at; });
+  out.insert(out.end(), res.begin(), res.end());
+  return out;
+}
+
+const Incident* IncidentTracker::find_open(const std::string& fp) const {
+  auto it = open_.find(fp);
+  return it == open_.end() ? nullptr : &it->second;
+}
+
+}  // namespace podmedic::incidents
