@@ -36,6 +36,7 @@ class Pipeline {
   incidents::IncidentTracker& tracker() { return tracker_; }
   k8s::KubeClient& client() { return *client_; }
   prometheus::Registry& registry() { return *registry_; }
+  incidents::IncidentMetrics& incident_metrics() { return incident_metrics_; }
 
   // One line of rules-based facts for an incident, e.g. "[shop] OOMKilled Deployment/cart
   // container app: 3 pods, exit 137 (SIGKILL: out of memory), 4 restarts, memory limit 256Mi".

@@ -35,8 +35,8 @@ IncidentMetrics::IncidentMetrics(prometheus::Registry& r)
                             .Help("Watch event received to incident opened")
                             .Register(r)
                             .Add({}, prometheus::Histogram::BucketBoundaries{
-                                         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                         0.05, 0.1, 0.25, 0.5, 1})) {}
+                                         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
+                                         0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1})) {}
 
 IncidentTracker::IncidentTracker(IncidentSettings settings, const Clock& clock, IncidentSink& sink,
                                  StateFile* state, IncidentMetrics* metrics)
@@ -172,8 +172,10 @@ void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::
     if (metrics_) {
       metrics_->total.Add({{"reason", f.reason}}).Increment();
       if (received != std::chrono::steady_clock::time_point{}) {
-        metrics_->detection_latency.Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+        metrics_->detection_latency.Observe(secs);
+        if (metrics_->latency_samples) metrics_->latency_samples(secs);
       }
     }
     announce(slot, now);

@@ -63,6 +63,7 @@ struct IncidentMetrics {
   prometheus::Family<prometheus::Counter>& total;  // podmedic_incidents_total{reason}
   prometheus::Gauge& open;                         // podmedic_incidents_open
   prometheus::Histogram& detection_latency;        // podmedic_detection_latency_seconds
+  std::function<void(double)> latency_samples;     // optional: raw samples (benchmarks)
 };
 
 class IncidentTracker {
