@@ -1,0 +1,241 @@
+#include "notifiers/dispatcher.h"
+
+#include <ctime>
+#include <random>
+
+#include "core/log.h"
+
+namespace podmedic::notifiers {
+
+using json = nlohmann::json;
+using Steady = std::chrono::steady_clock;
+
+NotifyMetrics::NotifyMetrics(prometheus::Registry& r)
+    : total(
+          prometheus::BuildCounter()
+              .Name("podmedic_notifications_total")
+              .Help(
+                  "Notification deliveries by notifier and outcome (sent, retry, failed, dropped)")
+              .Register(r)),
+      depth(prometheus::BuildGauge()
+                .Name("podmedic_notification_queue_depth")
+                .Help("Messages waiting for delivery, by notifier")
+                .Register(r)) {}
+
+namespace {
+std::string new_delivery_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 2; ++i) {
+    auto v = rng();
+    for (int b = 0; b < 16; ++b) id.push_back(hex[(v >> (b * 4)) & 15]);
+  }
+  return id;
+}
+}  // namespace
+
+struct Dispatcher::Worker {
+  struct Entry {
+    std::string id;
+    Payload payload;
+    int attempts = 0;
+    std::int64_t created = 0;
+  };
+
+  Worker(Notifier& n, const DispatcherSettings& s, NotifyMetrics* m)
+      : notifier(n),
+        settings(s),
+        outbox(s.state_dir, "outbox-" + n.name() + ".json"),
+        metrics(m),
+        backoff(s.backoff) {}
+
+  Notifier& notifier;
+  const DispatcherSettings& settings;
+  incidents::StateFile outbox;
+  NotifyMetrics* metrics;
+  Backoff backoff;
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Entry> queue;
+  bool stopping = false;
+  std::thread thread;
+  log::RateLimited logs;
+
+  void count(const char* outcome) {
+    if (metrics)
+      metrics->total.Add({{"notifier", notifier.name()}, {"outcome", outcome}}).Increment();
+  }
+  void gauge() {
+    if (metrics)
+      metrics->depth.Add({{"notifier", notifier.name()}}).Set(static_cast<double>(queue.size()));
+  }
+  // Caller holds mu.
+  void save() {
+    json msgs = json::array();
+    for (const auto& e : queue) {
+      msgs.push_back({{"id", e.id},
+                      {"event", e.payload.event},
+                      {"body", e.payload.body},
+                      {"attempts", e.attempts},
+                      {"created", e.created}});
+    }
+    if (auto r = outbox.save({{"version", 1}, {"notifier", notifier.name()}, {"messages", msgs}});
+        !r.ok()) {
+      logs.write(log::Level::kError, "notifiers", "outbox-save", "cannot persist the outbox",
+                 {{"notifier", notifier.name()}, {"error", r.error().message}});
+    }
+    gauge();
+  }
+
+  void restore() {
+    auto j = outbox.load();
+    if (!j || !j->contains("messages") || !(*j)["messages"].is_array()) return;
+    std::lock_guard lock(mu);
+    for (const auto& m : (*j)["messages"]) {
+      if (!m.is_object() || !m.contains("id") || !m.contains("body")) continue;
+      queue.push_back({m.value("id", ""),
+                       {m.value("event", ""), m.value("body", "")},
+                       m.value("attempts", 0),
+                       m.value("created", std::int64_t{0})});
+    }
+    gauge();
+    if (!queue.empty()) {
+      log::info("notifiers", "restored undelivered messages",
+                {{"notifier", notifier.name()}, {"messages", queue.size()}});
+    }
+  }
+
+  void enqueue(Payload p) {
+    std::lock_guard lock(mu);
+    if (queue.size() >= settings.max_queue) {
+      queue.pop_front();
+      count("dropped");
+      logs.write(log::Level::kWarn, "notifiers", notifier.name() + "full",
+                 "queue full: dropped the oldest message",
+                 {{"notifier", notifier.name()}, {"limit", settings.max_queue}});
+    }
+    queue.push_back(
+        {new_delivery_id(), std::move(p), 0, static_cast<std::int64_t>(std::time(nullptr))});
+    save();  // persisted before the pipeline moves on
+    cv.notify_one();
+  }
+
+  // Sleeps until `until` or stop; returns false when stopping.
+  bool wait_until(std::unique_lock<std::mutex>& lock, Steady::time_point until) {
+    cv.wait_until(lock, until, [&] { return stopping; });
+    return !stopping;
+  }
+
+  void run() {
+    Steady::time_point last_post{};
+    int consecutive_failures = 0;
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (stopping) return;
+      if (!wait_until(lock, last_post + notifier.min_interval())) return;
+      Entry e = queue.front();
+      if (std::time(nullptr) - e.created >
+          std::chrono::duration_cast<std::chrono::seconds>(settings.max_age).count()) {
+        queue.pop_front();
+        count("dropped");
+        save();
+        continue;
+      }
+      lock.unlock();
+      SendResult r = notifier.send(e.payload, e.id);  // blocking, without the lock
+      lock.lock();
+      last_post = Steady::now();
+      auto front_is = [&] { return !queue.empty() && queue.front().id == e.id; };
+      if (r.outcome == Outcome::kOk) {
+        if (front_is()) queue.pop_front();
+        count("sent");
+        consecutive_failures = 0;
+        backoff.reset();
+        save();
+        continue;
+      }
+      if (r.outcome == Outcome::kPermanent) {
+        if (front_is()) queue.pop_front();
+        count("failed");
+        save();
+        log::error("notifiers", "delivery failed permanently",
+                   {{"notifier", notifier.name()},
+                    {"status", r.status},
+                    {"error", r.detail},
+                    {"event", e.payload.event}});
+        continue;
+      }
+      count("retry");
+      if (front_is()) ++queue.front().attempts;
+      ++consecutive_failures;
+      auto delay = backoff.next(
+          Steady::now(), std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after));
+      if (consecutive_failures >= settings.breaker_threshold) {
+        delay =
+            std::max(delay, settings.breaker_cooldown);  // breaker open: leave the endpoint alone
+      }
+      logs.write(log::Level::kWarn, "notifiers", notifier.name() + "retry",
+                 "delivery will be retried",
+                 {{"notifier", notifier.name()},
+                  {"status", r.status},
+                  {"error", r.detail},
+                  {"delayMs", delay.count()},
+                  {"consecutiveFailures", consecutive_failures}});
+      if (!wait_until(lock, Steady::now() + delay)) return;
+    }
+  }
+};
+
+Dispatcher::Dispatcher(DispatcherSettings settings,
+                       std::vector<std::unique_ptr<Notifier>> notifiers, Facts facts,
+                       prometheus::Registry* registry)
+    : s_(std::move(settings)), facts_(std::move(facts)), notifiers_(std::move(notifiers)) {
+  if (registry) metrics_ = std::make_unique<NotifyMetrics>(*registry);
+  for (auto& n : notifiers_) workers_.push_back(std::make_unique<Worker>(*n, s_, metrics_.get()));
+}
+
+Dispatcher::~Dispatcher() {
+  stop();
+}
+
+Result<Ok> Dispatcher::start() {
+  for (auto& w : workers_) {
+    if (auto r = w->outbox.prepare(); !r.ok()) return r;
+    w->restore();
+    w->thread = std::thread([&w = *w] { w.run(); });
+  }
+  return Ok{};
+}
+
+void Dispatcher::on_incident_event(const incidents::IncidentEvent& e) {
+  Rendering r{e.type, e.incidents, facts_};
+  for (auto& w : workers_) {
+    for (auto& p : w->notifier.render(r)) w->enqueue(std::move(p));
+  }
+}
+
+void Dispatcher::stop() {
+  for (auto& w : workers_) {
+    {
+      std::lock_guard lock(w->mu);
+      w->stopping = true;
+    }
+    w->cv.notify_all();
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+std::size_t Dispatcher::pending() const {
+  std::size_t n = 0;
+  for (const auto& w : workers_) {
+    std::lock_guard lock(w->mu);
+    n += w->queue.size();
+  }
+  return n;
+}
+
+}  // namespace podmedic::notifiers

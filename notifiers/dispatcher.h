@@ -1,0 +1,66 @@
+#pragma once
+// Dispatcher: the incident sink that owns delivery. On the pipeline thread it routes and renders
+// each event and appends the payloads to the notifier's bounded queue, persisted as an outbox
+// under state.dir before it returns (so nothing announced is lost by a restart). One worker
+// thread per notifier delivers in order: at most one post per min_interval, retries with capped
+// jittered backoff honouring Retry-After, permanent failure on other 4xx (logged with the
+// server's error string), and a circuit breaker that pauses a notifier after repeated failures.
+// Thread-safe: on_incident_event from the pipeline thread; workers are internal.
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "core/backoff.h"
+#include "incidents/state_file.h"
+#include "notifiers/notifier.h"
+
+namespace podmedic::notifiers {
+
+struct DispatcherSettings {
+  std::string state_dir;
+  std::size_t max_queue = 1000;
+  BackoffPolicy backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(300'000),
+                        std::chrono::milliseconds(600'000), 1.0};
+  int breaker_threshold = 5;  // consecutive failures that open the breaker
+  std::chrono::milliseconds breaker_cooldown{60'000};
+  std::chrono::hours max_age{24};  // undelivered messages older than this are dropped
+};
+
+struct NotifyMetrics {
+  explicit NotifyMetrics(prometheus::Registry& r);
+  prometheus::Family<prometheus::Counter>& total;  // podmedic_notifications_total{notifier,outcome}
+  prometheus::Family<prometheus::Gauge>& depth;    // podmedic_notification_queue_depth{notifier}
+};
+
+class Dispatcher final : public incidents::IncidentSink {
+ public:
+  using Facts = std::function<std::string(const incidents::Incident&)>;
+  Dispatcher(DispatcherSettings settings, std::vector<std::unique_ptr<Notifier>> notifiers,
+             Facts facts, prometheus::Registry* registry = nullptr);
+  ~Dispatcher() override;
+
+  // Restores each notifier's outbox and starts the workers.
+  Result<Ok> start();
+  void on_incident_event(const incidents::IncidentEvent& e) override;
+  // Workers finish their current attempt and exit; what is pending stays in the outbox.
+  void stop();
+  std::size_t pending() const;
+  std::size_t notifiers() const { return workers_.size(); }
+
+ private:
+  struct Worker;
+  DispatcherSettings s_;
+  Facts facts_;
+  std::unique_ptr<NotifyMetrics> metrics_;
+  std::vector<std::unique_ptr<Notifier>> notifiers_;  // before workers_: outlives them
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace podmedic::notifiers

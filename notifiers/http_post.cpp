@@ -1,0 +1,93 @@
+#include "notifiers/http_post.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <mutex>
+
+namespace podmedic::notifiers {
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  size_t len = size * n;
+  if (out->size() < 4096) out->append(data, std::min(len, 4096 - out->size()));
+  return len;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  std::string line(data, size * n);
+  std::string lower = line;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  if (lower.rfind("retry-after:", 0) == 0) {
+    std::string v = line.substr(12);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.erase(v.begin());
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+    *out = v;
+  }
+  return size * n;
+}
+
+}  // namespace
+
+long parse_retry_after(const std::string& value, long now_unix) {
+  if (value.empty()) return -1;
+  if (std::all_of(value.begin(), value.end(), ::isdigit)) return std::stol(value);
+  time_t t = curl_getdate(value.c_str(), nullptr);
+  if (t < 0) return -1;
+  return std::max(0L, static_cast<long>(t) - now_unix);
+}
+
+PostResult http_post(const std::string& url, const std::vector<std::string>& headers,
+                     const std::string& body, std::chrono::milliseconds timeout) {
+  global_init();
+  PostResult r;
+  CURL* curl = curl_easy_init();
+  if (!curl) {
+    r.error = "curl_easy_init failed";
+    return r;
+  }
+  curl_slist* list = nullptr;
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  std::string retry_after;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   std::min(10000L, static_cast<long>(timeout.count())));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "podmedic/" PODMEDIC_VERSION);
+  CURLcode rc = curl_easy_perform(curl);
+  if (rc == CURLE_OK) {
+    long code = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    r.status = static_cast<int>(code);
+    r.retry_after_seconds = parse_retry_after(retry_after, static_cast<long>(std::time(nullptr)));
+  } else {
+    r.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  }
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+}  // namespace podmedic::notifiers

@@ -1,0 +1,23 @@
+#pragma once
+// A blocking HTTP POST with libcurl, for notifier worker threads (never the pipeline thread).
+// TLS verification stays on. Thread-safe: each call uses its own easy handle.
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace podmedic::notifiers {
+
+struct PostResult {
+  int status = 0;                 // 0: no HTTP response (transport error or timeout)
+  std::string body;               // bounded to 4 KiB
+  long retry_after_seconds = -1;  // Retry-After as seconds or HTTP-date, -1 if absent
+  std::string error;              // transport error text
+};
+
+PostResult http_post(const std::string& url, const std::vector<std::string>& headers,
+                     const std::string& body, std::chrono::milliseconds timeout);
+
+// Parses a Retry-After value: delta-seconds or an HTTP-date (RFC 9110); -1 if invalid.
+long parse_retry_after(const std::string& value, long now_unix);
+
+}  // namespace podmedic::notifiers

@@ -1,0 +1,56 @@
+#pragma once
+// Notifier: one destination (a Slack webhook, a generic webhook). render() turns an incident
+// event into payloads on the pipeline thread (cheap, no I/O); send() delivers one payload and
+// runs on that notifier's worker thread (blocking). Outcomes are values: OK, RETRY (429, 5xx,
+// timeouts; maybe with Retry-After) or PERMANENT (other 4xx, with the server's error string).
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "incidents/tracker.h"
+
+namespace podmedic::notifiers {
+
+struct Rendering {
+  incidents::EventType type;
+  std::vector<const incidents::Incident*> incidents;
+  std::function<std::string(const incidents::Incident&)> facts;  // rules-based summary
+};
+
+struct Payload {
+  std::string event;  // incident.opened | incident.resolved | ... (X-Podmedic-Event)
+  std::string body;   // the exact bytes to POST
+};
+
+enum class Outcome { kOk, kRetry, kPermanent };
+struct SendResult {
+  Outcome outcome = Outcome::kRetry;
+  int status = 0;
+  std::chrono::seconds retry_after{0};
+  std::string detail;  // the server's error string, or the transport error
+};
+
+// Which incidents a notifier takes: empty lists accept everything.
+struct Routing {
+  std::vector<std::string> namespaces;
+  std::vector<std::string> reasons;
+  bool accepts(const incidents::Incident& i) const;
+};
+
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual const std::string& name() const = 0;
+  virtual std::vector<Payload> render(const Rendering& r) const = 0;
+  virtual SendResult send(const Payload& p, const std::string& delivery_id) = 0;
+  // Minimum spacing between two posts (Slack incoming webhooks: about 1 per second).
+  virtual std::chrono::milliseconds min_interval() const { return std::chrono::milliseconds(0); }
+};
+
+// Shared classification of an HTTP outcome: 2xx OK; 429, 5xx and transport errors RETRY;
+// other statuses PERMANENT.
+struct PostResult;
+SendResult classify(const PostResult& r);
+
+}  // namespace podmedic::notifiers

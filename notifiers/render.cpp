@@ -1,0 +1,269 @@
+// Rendering of incident events for Slack and generic webhooks (pure; pipeline thread).
+#include <openssl/hmac.h>
+
+#include <algorithm>
+
+#include "core/units.h"
+#include "notifiers/http_post.h"
+#include "notifiers/slack.h"
+#include "notifiers/webhook.h"
+
+namespace podmedic::notifiers {
+
+using json = nlohmann::json;
+
+bool Routing::accepts(const incidents::Incident& i) const {
+  auto in = [](const std::vector<std::string>& list, const std::string& v) {
+    return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+  };
+  return in(namespaces, i.ns) && in(reasons, i.reason);
+}
+
+SendResult classify(const PostResult& r) {
+  SendResult s;
+  s.status = r.status;
+  s.detail = r.status == 0 ? r.error : r.body.substr(0, 200);
+  if (r.retry_after_seconds > 0)
+    s.retry_after = std::chrono::seconds(std::min(r.retry_after_seconds, 3600L));
+  if (r.status >= 200 && r.status < 300)
+    s.outcome = Outcome::kOk;
+  else if (r.status == 0 || r.status == 429 || r.status >= 500)
+    s.outcome = Outcome::kRetry;
+  else
+    s.outcome = Outcome::kPermanent;
+  return s;
+}
+
+std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(hex[mac[i] >> 4]);
+    out.push_back(hex[mac[i] & 15]);
+  }
+  return out;
+}
+
+json webhook_body(const std::string& type, const incidents::Incident& inc,
+                  const std::string& facts) {
+  return {{"type", type},
+          {"cluster", inc.cluster},
+          {"incident",
+           {{"id", inc.id},
+            {"fingerprint", inc.fingerprint},
+            {"namespace", inc.ns},
+            {"reason", inc.reason},
+            {"workload", {{"kind", inc.workload.kind}, {"name", inc.workload.name}}},
+            {"container", inc.container},
+            {"pods", inc.all_pods},
+            {"restarts", inc.restarts},
+            {"exitCode", inc.exit_code},
+            {"firstSeen", format_rfc3339(inc.first_seen)},
+            {"lastSeen", format_rfc3339(inc.last_seen)},
+            {"message", inc.message}}},
+          {"facts", facts},
+          {"diagnosis", {{"text", facts}, {"model", ""}, {"source", "rules"}}}};
+}
+
+std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
+  std::vector<Payload> out;
+  const char* type = nullptr;
+  switch (r.type) {
+    case incidents::EventType::kOpened:
+    case incidents::EventType::kDigest:
+      type = "incident.opened";
+      break;
+    case incidents::EventType::kResolved:
+      type = "incident.resolved";
+      break;
+    case incidents::EventType::kReminder:
+      return out;  // reminders are for humans
+  }
+  for (const auto* inc : r.incidents) {
+    if (!s_.routing.accepts(*inc)) continue;
+    std::string facts = r.facts ? r.facts(*inc) : "";
+    out.push_back(
+        {type,
+         webhook_body(type, *inc, facts).dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  return out;
+}
+
+SendResult WebhookNotifier::send(const Payload& p, const std::string& delivery_id) {
+  std::vector<std::string> headers = {"Content-Type: application/json",
+                                      "X-Podmedic-Event: " + p.event,
+                                      "X-Podmedic-Delivery: " + delivery_id};
+  if (!s_.secret.empty())
+    headers.push_back("X-Podmedic-Signature: sha256=" + hmac_sha256_hex(s_.secret, p.body));
+  return classify(http_post(s_.url, headers, p.body, s_.timeout));
+}
+
+std::string slack_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string truncate_utf8(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t n = max > 3 ? max - 3 : 0;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "\xE2\x80\xA6";  // …
+}
+
+std::vector<std::string> next_commands(const incidents::Incident& inc) {
+  std::string pod = inc.all_pods.empty() ? inc.workload.name : inc.all_pods.front();
+  std::string ns = "-n " + inc.ns + " ";
+  std::vector<std::string> cmds = {"kubectl " + ns + "describe pod " + pod};
+  if (inc.reason == "ImagePullBackOff") {
+    cmds.push_back("kubectl " + ns + "get pod " + pod +
+                   " -o jsonpath='{.spec.containers[*].image}'");
+  } else {
+    cmds.push_back("kubectl " + ns + "logs " + pod + " -c " + inc.container + " --previous");
+  }
+  cmds.push_back("kubectl " + ns + "get events --field-selector involvedObject.name=" + pod);
+  if (inc.reason == "OOMKilled") {
+    std::string kind = inc.workload.kind;
+    std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
+    cmds.push_back("kubectl " + ns + "get " + kind + " " + inc.workload.name +
+                   " -o jsonpath='{.spec.template.spec.containers[*].resources}'");
+  }
+  return cmds;
+}
+
+namespace {
+
+json text_section(const std::string& mrkdwn) {
+  return {{"type", "section"},
+          {"text", {{"type", "mrkdwn"}, {"text", truncate_utf8(mrkdwn, 3000)}}}};
+}
+
+std::string code_block(const std::string& text) {
+  std::string t = text;
+  for (auto p = t.find("```"); p != std::string::npos; p = t.find("```", p)) t.replace(p, 3, "'''");
+  return "```" + truncate_utf8(t, 2900) + "```";
+}
+
+json alert_blocks(const incidents::Incident& inc, const std::string& facts, const char* headline) {
+  json blocks = json::array();
+  blocks.push_back({{"type", "header"},
+                    {"text",
+                     {{"type", "plain_text"},
+                      {"text", truncate_utf8(std::string(headline) + inc.reason + ": " + inc.ns +
+                                                 "/" + inc.workload.name,
+                                             150)},
+                      {"emoji", true}}}});
+  auto field = [](const std::string& k, const std::string& v) {
+    return json{{"type", "mrkdwn"},
+                {"text", truncate_utf8("*" + k + "*\n" + slack_escape(v), 2000)}};
+  };
+  json fields = json::array({field("Cluster", inc.cluster), field("Namespace", inc.ns),
+                             field("Workload", inc.workload.kind + "/" + inc.workload.name),
+                             field("Container", inc.container),
+                             field("Pods", std::to_string(inc.all_pods.size())),
+                             field("Restarts", std::to_string(inc.restarts))});
+  if (inc.exit_code != 0) fields.push_back(field("Exit code", std::to_string(inc.exit_code)));
+  blocks.push_back({{"type", "section"}, {"fields", fields}});
+  blocks.push_back(text_section("*Likely cause (rules)*\n" + slack_escape(facts)));
+  std::string cmds;
+  for (const auto& c : next_commands(inc)) cmds += c + "\n";
+  blocks.push_back(text_section("*Next steps*\n" + code_block(slack_escape(cmds))));
+  if (!inc.message.empty())
+    blocks.push_back(
+        text_section("*Last state message*\n" + code_block(slack_escape(inc.message))));
+  blocks.push_back(
+      {{"type", "context"},
+       {"elements",
+        json::array({{{"type", "mrkdwn"},
+                      {"text", "incident `" + inc.id + "` · first seen " +
+                                   format_rfc3339(inc.first_seen) + " · podmedic"}}})}});
+  return blocks;
+}
+
+}  // namespace
+
+std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
+  std::vector<const incidents::Incident*> incs;
+  for (const auto* i : r.incidents) {
+    if (s_.routing.accepts(*i)) incs.push_back(i);
+  }
+  if (incs.empty()) return {};
+  std::vector<Payload> out;
+  auto emit = [&](const std::string& event, const std::string& text, json blocks) {
+    if (blocks.size() > 50) blocks.erase(blocks.begin() + 49, blocks.end());
+    json body = {{"text", truncate_utf8(text, 3900)}, {"blocks", blocks}, {"unfurl_links", false}};
+    out.push_back({event, body.dump(-1, ' ', false, json::error_handler_t::replace)});
+  };
+  switch (r.type) {
+    case incidents::EventType::kOpened:
+    case incidents::EventType::kReminder:
+      for (const auto* inc : incs) {
+        bool reminder = r.type == incidents::EventType::kReminder;
+        std::string facts = r.facts ? r.facts(*inc) : "";
+        std::string text = std::string(reminder ? "Still broken: " : "") + "[" +
+                           slack_escape(inc->cluster) + "] " + inc->reason + ": " +
+                           slack_escape(inc->ns + "/" + inc->workload.name) + " (" +
+                           std::to_string(inc->all_pods.size()) + " pods, " +
+                           std::to_string(inc->restarts) + " restarts)";
+        emit(reminder ? "incident.reminder" : "incident.opened", text,
+             alert_blocks(*inc, facts, reminder ? "Still failing, " : ""));
+      }
+      break;
+    case incidents::EventType::kResolved:
+      for (const auto* inc : incs) {
+        std::string text = "Resolved: [" + slack_escape(inc->cluster) + "] " + inc->reason + ": " +
+                           slack_escape(inc->ns + "/" + inc->workload.name) + " after " +
+                           std::to_string(inc->resolved_at - inc->first_seen) + "s";
+        emit(
+            "incident.resolved", text,
+            json::array({text_section(":white_check_mark: " + text),
+                         {{"type", "context"},
+                          {"elements", json::array({{{"type", "mrkdwn"},
+                                                     {"text", "incident `" + inc->id + "`"}}})}}}));
+      }
+      break;
+    case incidents::EventType::kDigest: {
+      std::string text = std::to_string(incs.size()) + " workloads started failing in [" +
+                         slack_escape(incs.front()->cluster) + "]";
+      json blocks =
+          json::array({{{"type", "header"},
+                        {"text", {{"type", "plain_text"}, {"text", truncate_utf8(text, 150)}}}}});
+      std::string lines;
+      std::size_t shown = 0;
+      for (const auto* inc : incs) {
+        std::string line = "• *" + inc->reason + "* " +
+                           slack_escape(inc->ns + "/" + inc->workload.name) + " (" +
+                           std::to_string(inc->all_pods.size()) + " pods) `" + inc->id + "`\n";
+        if (lines.size() + line.size() > 2900) break;
+        lines += line;
+        ++shown;
+      }
+      if (shown < incs.size()) lines += "… and " + std::to_string(incs.size() - shown) + " more";
+      blocks.push_back(text_section(lines));
+      emit("incident.opened", text, blocks);
+      break;
+    }
+  }
+  return out;
+}
+
+SendResult SlackNotifier::send(const Payload& p, const std::string&) {
+  return classify(
+      http_post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout));
+}
+
+}  // namespace podmedic::notifiers

@@ -1,0 +1,38 @@
+#pragma once
+// Slack incoming webhook: a `text` fallback plus Block Kit (header, fields, facts, next kubectl
+// commands, the container's last message, context with the incident id), within Slack's limits
+// (50 blocks, 3000 characters per section, 150 per header, text kept under 4000), with & < >
+// escaped in everything that came from the cluster so "<!channel>" in a log cannot ping anyone.
+// At most one post per second per webhook.
+#include "notifiers/notifier.h"
+
+namespace podmedic::notifiers {
+
+struct SlackSettings {
+  std::string name;
+  std::string webhook_url;
+  Routing routing;
+  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds min_interval{1000};
+};
+
+class SlackNotifier final : public Notifier {
+ public:
+  explicit SlackNotifier(SlackSettings s) : s_(std::move(s)) {}
+  const std::string& name() const override { return s_.name; }
+  std::vector<Payload> render(const Rendering& r) const override;
+  SendResult send(const Payload& p, const std::string& delivery_id) override;
+  std::chrono::milliseconds min_interval() const override { return s_.min_interval; }
+
+ private:
+  SlackSettings s_;
+};
+
+// Slack mrkdwn escaping: & first, then < and >; nothing else.
+std::string slack_escape(std::string_view s);
+// Cuts to at most `max` characters (UTF-8 aware), marking the cut with an ellipsis.
+std::string truncate_utf8(std::string_view s, std::size_t max);
+// The next kubectl commands a human would run for this incident.
+std::vector<std::string> next_commands(const incidents::Incident& inc);
+
+}  // namespace podmedic::notifiers
