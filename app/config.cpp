@@ -249,15 +249,18 @@ Schema slack_schema(SlackNotifierSettings& s) {
       str("name", &s.name, "notifier name, used in metrics and logs"),
       str("webhookUrl", &s.webhook_url, "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL})"),
       strlist("namespaces", &s.namespaces, "route only these namespaces here; empty: all",
-              check_namespace)};
+              check_namespace),
+      strlist("reasons", &s.reasons, "route only these reasons here; empty: all", check_reason)};
 }
 
 Schema webhook_schema(WebhookNotifierSettings& w) {
-  return {str("name", &w.name, "notifier name, used in metrics and logs"),
-          str("url", &w.url, "endpoint receiving the JSON payload"),
-          str("secret", &w.secret, "HMAC-SHA256 key for X-Podmedic-Signature; empty: unsigned"),
-          strlist("namespaces", &w.namespaces, "route only these namespaces here; empty: all",
-                  check_namespace)};
+  return {
+      str("name", &w.name, "notifier name, used in metrics and logs"),
+      str("url", &w.url, "endpoint receiving the JSON payload"),
+      str("secret", &w.secret, "HMAC-SHA256 key for X-Podmedic-Signature; empty: unsigned"),
+      strlist("namespaces", &w.namespaces, "route only these namespaces here; empty: all",
+              check_namespace),
+      strlist("reasons", &w.reasons, "route only these reasons here; empty: all", check_reason)};
 }
 
 Schema root_schema(Config& c) {

@@ -45,6 +45,7 @@ struct SlackNotifierSettings {
   std::string name;
   std::string webhook_url;
   std::vector<std::string> namespaces;
+  std::vector<std::string> reasons;
 };
 
 struct WebhookNotifierSettings {
@@ -52,6 +53,7 @@ struct WebhookNotifierSettings {
   std::string url;
   std::string secret;
   std::vector<std::string> namespaces;
+  std::vector<std::string> reasons;
 };
 
 struct NotifierSettings {

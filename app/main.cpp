@@ -22,6 +22,9 @@
 #include "core/log.h"
 #include "core/units.h"
 #include "incidents/tracker.h"
+#include "notifiers/dispatcher.h"
+#include "notifiers/slack.h"
+#include "notifiers/webhook.h"
 #include "sim/scenario.h"
 #include "sim/server.h"
 
@@ -139,6 +142,31 @@ class PrintSink final : public incidents::IncidentSink {
   const app::Pipeline* pipeline_ = nullptr;
 };
 
+// Hands each incident event to several sinks (logs, notifiers).
+class FanOut final : public incidents::IncidentSink {
+ public:
+  explicit FanOut(std::vector<incidents::IncidentSink*> sinks) : sinks_(std::move(sinks)) {}
+  void on_incident_event(const incidents::IncidentEvent& e) override {
+    for (auto* s : sinks_) s->on_incident_event(e);
+  }
+
+ private:
+  std::vector<incidents::IncidentSink*> sinks_;
+};
+
+std::vector<std::unique_ptr<notifiers::Notifier>> make_notifiers(const app::Config& c) {
+  std::vector<std::unique_ptr<notifiers::Notifier>> out;
+  for (const auto& s : c.notifiers.slack) {
+    out.push_back(std::make_unique<notifiers::SlackNotifier>(
+        notifiers::SlackSettings{s.name, s.webhook_url, {s.namespaces, s.reasons}}));
+  }
+  for (const auto& w : c.notifiers.webhooks) {
+    out.push_back(std::make_unique<notifiers::WebhookNotifier>(
+        notifiers::WebhookSettings{w.name, w.url, w.secret, {w.namespaces, w.reasons}}));
+  }
+  return out;
+}
+
 void stop_on_signals(net::io_context& ioc, net::signal_set& signals) {
   signals.async_wait([&ioc](const boost::system::error_code& ec, int sig) {
     if (ec) return;
@@ -191,17 +219,35 @@ int cmd_run(const Args& args) {
              {"context", conn->context_name}});
   net::io_context ioc;
   SystemClock clock;
-  PrintSink sink(PrintSink::Mode::kLog);
+  PrintSink logs(PrintSink::Mode::kLog);
+  // The dispatcher's facts come from the pipeline, which is built after it: bind late.
+  const app::Pipeline* facts_source = nullptr;
+  notifiers::DispatcherSettings ds;
+  ds.state_dir = config->state.dir;
+  notifiers::Dispatcher dispatcher(
+      ds, make_notifiers(*config), [&facts_source](const incidents::Incident& i) {
+        return facts_source ? facts_source->describe(i) : std::string();
+      });
+  FanOut sink({&logs, &dispatcher});
   app::Pipeline pipeline(ioc, *config, std::move(conn.value()), sink, clock);
-  sink.attach(&pipeline);
+  logs.attach(&pipeline);
+  facts_source = &pipeline;
   if (auto r = pipeline.start(); !r.ok()) {
     log::error("app", "cannot start", {{"error", r.error().message}});
     return 1;
   }
+  if (auto r = dispatcher.start(); !r.ok()) {
+    log::error("app", "cannot start the notifiers", {{"error", r.error().message}});
+    return 1;
+  }
+  log::info(
+      "app", "notifiers ready",
+      {{"slack", config->notifiers.slack.size()}, {"webhooks", config->notifiers.webhooks.size()}});
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   stop_on_signals(ioc, signals);
   ioc.run();
   pipeline.tracker().flush();
+  dispatcher.stop();  // what is still undelivered stays in the outbox for the next start
   return 0;
 }
 

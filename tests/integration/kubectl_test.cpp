@@ -22,6 +22,7 @@
 #include "sim/objects.h"
 #include "sim/scenario.h"
 #include "sim/server.h"
+#include "tests/process.h"
 #include "tests/support.h"
 
 namespace fs = std::filesystem;
@@ -36,45 +37,6 @@ std::string find_kubectl() {
   auto local = fs::path(test::source_dir()) / ".tools/bin/kubectl";
   return fs::exists(local) ? local.string() : "";
 }
-
-// The simulator on its own thread, as a separate server process would be.
-struct BackgroundSim {
-  net::io_context ioc;
-  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-  sim::ApiServer server;
-  std::int64_t now = 1'790'000'000;
-  sim::DemoCluster cluster{server, [this] { return now; }};
-  std::thread thread;
-  BackgroundSim() : server(ioc, options()) {
-    server.listen();
-    cluster.populate();
-    thread = std::thread([this] { ioc.run(); });
-  }
-  static sim::ServerOptions options() {
-    sim::ServerOptions o;
-    o.tls = true;
-    o.token = "kubectl-test-token";
-    return o;
-  }
-  template <class F>
-  auto call(F f) -> decltype(f()) {
-    std::promise<decltype(f())> p;
-    net::post(ioc, [&] {
-      if constexpr (std::is_void_v<decltype(f())>) {
-        f();
-        p.set_value();
-      } else {
-        p.set_value(f());
-      }
-    });
-    return p.get_future().get();
-  }
-  ~BackgroundSim() {
-    work.reset();
-    ioc.stop();
-    thread.join();
-  }
-};
 
 struct Kubectl {
   std::string bin, kubeconfig, home;
@@ -97,74 +59,12 @@ struct Kubectl {
   }
 };
 
-// A child process with its stdout+stderr collected on a thread.
-struct Child {
-  pid_t pid = -1;
-  int fd = -1;
-  std::mutex mu;
-  std::string out;
-  std::thread reader;
-  explicit Child(const std::vector<std::string>& argv, const std::string& home) {
-    int p[2];
-    REQUIRE(pipe(p) == 0);
-    pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      dup2(p[1], 1);
-      dup2(p[1], 2);
-      close(p[0]);
-      setenv("HOME", home.c_str(), 1);
-      std::vector<char*> args;
-      for (auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(p[1]);
-    fd = p[0];
-    reader = std::thread([this] {
-      char buf[4096];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) {
-        std::lock_guard l(mu);
-        out.append(buf, static_cast<std::size_t>(n));
-      }
-    });
-  }
-  std::string output() {
-    std::lock_guard l(mu);
-    return out;
-  }
-  int wait() {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    reader.join();
-    close(fd);
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  bool wait_for(const std::string& needle, std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (output().find(needle) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a child process
-    }
-    return false;
-  }
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGTERM);
-      wait();
-    }
-  }
-};
-
 struct Result {
   int code;
   std::string out;
 };
 Result kubectl(const Kubectl& k, const std::vector<std::string>& args) {
-  Child c(k.argv(args), k.home);
+  test::Child c(k.argv(args), k.home);
   int code = c.wait();
   return {code, c.out};
 }
@@ -178,7 +78,7 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
     WARN("kubectl not installed (scripts/setup.sh --tools); skipping the faithfulness test");
     return;
   }
-  BackgroundSim sim;
+  test::BackgroundSim sim;
   Kubectl k(bin, sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); }));
   auto version = kubectl(k, {"version", "--client", "-o", "json"});
   REQUIRE(version.code == 0);
@@ -204,7 +104,7 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
   }
 
   SECTION("watch sees a change") {
-    Child watch(k.argv({"get", "pods", "-n", "shop", "--watch", "-o", "name"}), k.home);
+    test::Child watch(k.argv({"get", "pods", "-n", "shop", "--watch", "-o", "name"}), k.home);
     REQUIRE(watch.wait_for("pod/checkout-", std::chrono::seconds(20)));
     // Wait until kubectl's watch is open on the server, then change something.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -1,0 +1,116 @@
+// End to end, as a user runs it: the podmedic binary (`podmedic run --config`) against a TLS
+// simulated cluster through a kubeconfig, with a fake Slack and a fake webhook receiver.
+// Replicas crash → exactly one alert per destination; SIGTERM; restart; no duplicate; the pods
+// heal → one incident.resolved.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "notifiers/webhook.h"
+#include "sim/objects.h"
+#include "tests/http_mock.h"
+#include "tests/process.h"
+
+using namespace podmedic;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds timeout = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!p()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);  // polling another process
+  }
+  return true;
+}
+
+std::vector<json> bodies(const test::HttpMock& m, const std::string& type) {
+  std::vector<json> out;
+  for (auto& r : m.requests()) {
+    auto j = json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.value("type", "") == type) out.push_back(j);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("podmedic run alerts once per broken workload across a restart and resolves") {
+  auto dir = fs::temp_directory_path() / ("podmedic-e2e-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  test::BackgroundSim sim;
+  test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
+  test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
+  std::ofstream(dir / "kubeconfig")
+      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
+  setenv("E2E_WEBHOOK_SECRET", "e2e-secret", 1);
+  std::ofstream(dir / "podmedic.yaml")
+      << "cluster:\n  name: e2e\n  kubeconfig: " << (dir / "kubeconfig").string()
+      << "\nwatch:\n  excludeNamespaces: [batch]\n"
+      << "detect:\n  resolveAfter: 2s\n"
+      << "notifiers:\n  slack:\n    - name: ops\n      webhookUrl: " << slack.url()
+      << "\n  webhooks:\n    - name: pager\n      url: " << webhook.url()
+      << "\n      secret: ${E2E_WEBHOOK_SECRET}\n"
+      << "state:\n  dir: " << (dir / "state").string() << "\n"
+      << "log:\n  format: json\n  level: info\n";
+  std::vector<std::string> argv = {PODMEDIC_BINARY, "run", "--config",
+                                   (dir / "podmedic.yaml").string()};
+  auto crash_cart = [&] {
+    sim.call([&] {
+      for (const auto& name : sim.cluster.pods_of("shop", "cart")) {
+        auto pod = *sim.server.store().get(sim::Res::kPods, "shop", name);
+        sim::set_crashloop(pod, "app", 137, "OOMKilled", ++sim.now);
+        sim.server.store().upsert(sim::Res::kPods, pod);
+      }
+    });
+  };
+  auto watching = [&] { return sim.call([&] { return sim.server.open_watches(); }) >= 2; };
+
+  {
+    test::Child podmedic(argv, dir.string());
+    REQUIRE(eventually(watching));
+    crash_cart();
+    REQUIRE(eventually(
+        [&] { return bodies(webhook, "incident.opened").size() == 1 && slack.count() == 1; }));
+    crash_cart();  // restarts climb: no new message
+    auto opened = bodies(webhook, "incident.opened")[0];
+    CHECK(opened["cluster"] == "e2e");
+    CHECK(opened["incident"]["reason"] == "OOMKilled");
+    CHECK(opened["incident"]["workload"] == json{{"kind", "Deployment"}, {"name", "cart"}});
+    CHECK(opened["incident"]["exitCode"] == 137);
+    CHECK(opened["facts"].get<std::string>().find("memory limit 256Mi") != std::string::npos);
+    auto req = webhook.requests()[0];
+    CHECK(req.headers["x-podmedic-signature"] ==
+          "sha256=" + notifiers::hmac_sha256_hex("e2e-secret", req.body));
+    auto s = json::parse(slack.requests()[0].body);
+    CHECK(s["text"].get<std::string>().find("OOMKilled") != std::string::npos);
+    CHECK(s["blocks"][0]["type"] == "header");
+    CHECK(podmedic.terminate() == 0);
+  }
+  CHECK(fs::exists(dir / "state" / "incidents.json"));
+
+  // Restart: the cluster is still broken; podmedic must not announce it again.
+  test::Child podmedic(argv, dir.string());
+  REQUIRE(eventually(watching));
+  crash_cart();
+  sim.call([&] {
+    for (const auto& name : sim.cluster.pods_of("shop", "cart")) {
+      auto pod = *sim.server.store().get(sim::Res::kPods, "shop", name);
+      sim::set_running(pod, "app", ++sim.now);
+      sim.server.store().upsert(sim::Res::kPods, pod);
+    }
+  });
+  REQUIRE(eventually([&] { return bodies(webhook, "incident.resolved").size() == 1; }));
+  CHECK(bodies(webhook, "incident.opened").size() == 1);
+  CHECK(bodies(webhook, "incident.resolved")[0]["incident"]["id"] ==
+        bodies(webhook, "incident.opened")[0]["incident"]["id"]);
+  CHECK(eventually([&] { return slack.count() == 2; }));  // the alert, then the resolution
+  CHECK(podmedic.terminate() == 0);
+  fs::remove_all(dir);
+}
