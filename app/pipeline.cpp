@@ -37,7 +37,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
       detector_(interner_, config.detect.rules),
       state_(config.state.dir),
-      tracker_(incident_settings(config), clock, sink, &state_, &incident_metrics_) {
+      tracker_(incident_settings(config), clock, sink, &state_, &incident_metrics_),
+      tasks_(ioc) {
   pods_.set_listener(
       [this](k8s::WatchType type, const k8s::PodView* before, const k8s::PodView* after) {
         if (type == k8s::WatchType::kDeleted) {
@@ -51,10 +52,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
 Result<Ok> Pipeline::start() {
   if (auto r = state_.prepare(); !r.ok()) return r;
   tracker_.load();
-  watcher_->start(ioc_.get_executor());
-  net::co_spawn(ioc_, run_ticks(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);  // a bug: fail loudly
-  });
+  watcher_->start(tasks_);
+  tasks_.spawn("incident ticks", run_ticks());
   return Ok{};
 }
 

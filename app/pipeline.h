@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "core/clock.h"
+#include "core/task_group.h"
 #include "incidents/tracker.h"
 #include "k8s/client.h"
 #include "rules/detect.h"
@@ -59,6 +60,7 @@ class Pipeline {
   incidents::StateFile state_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
+  TaskGroup tasks_;  // last: destroyed first, stopping the coroutines that use the members above
 };
 
 incidents::IncidentSettings incident_settings(const Config& c);

@@ -1,8 +1,5 @@
 #include "watcher/watcher.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <cstdlib>
-
 namespace podmedic::watcher {
 
 Watcher::Watcher(k8s::KubeClient& client, WatchSettings settings, PodStore& pods,
@@ -32,18 +29,8 @@ Watcher::Watcher(k8s::KubeClient& client, WatchSettings settings, PodStore& pods
   }
 }
 
-void Watcher::start(const net::any_io_executor& ex) {
-  for (auto& r : reflectors_) {
-    net::co_spawn(ex, r->run(), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::error("watcher", "reflector crashed (bug)", {{"error", ex.what()}});
-      }
-      std::abort();
-    });
-  }
+void Watcher::start(TaskGroup& tasks) {
+  for (auto& r : reflectors_) tasks.spawn("reflector", r->run());
 }
 
 bool Watcher::synced() const {

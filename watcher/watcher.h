@@ -9,6 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "core/task_group.h"
 #include "watcher/event_store.h"
 #include "watcher/pod_store.h"
 #include "watcher/reflector.h"
@@ -28,8 +29,8 @@ class Watcher {
   Watcher(k8s::KubeClient& client, WatchSettings settings, PodStore& pods, EventStore& events,
           WatchMetrics& metrics);
 
-  // Spawns the reflectors on `ex`. A reflector that throws is a bug: logged, then abort().
-  void start(const net::any_io_executor& ex);
+  // Spawns the reflectors into `tasks`, which cancels and drains them when it stops.
+  void start(TaskGroup& tasks);
   bool synced() const;
   const std::vector<std::unique_ptr<Reflector>>& reflectors() const { return reflectors_; }
 

@@ -345,7 +345,8 @@ TEST_CASE("the watcher scopes to listed namespaces and excludes others on the se
     s.namespaces = {"shop", "pay"};
     s.tuning = fast_options();
     watcher::Watcher w(*h.client, s, h.pods, h.events, h.metrics);
-    w.start(h.ioc.get_executor());
+    TaskGroup tasks(h.ioc);  // after w: stopped (and drained) before w goes away
+    w.start(tasks);
     REQUIRE(run_until(h.ioc, [&] { return w.synced() && h.pods.size() == 2; }));
     CHECK(w.reflectors().size() == 4);  // pods + events per namespace
     h.add_pod("other", "d");
@@ -358,7 +359,8 @@ TEST_CASE("the watcher scopes to listed namespaces and excludes others on the se
     s.exclude_namespaces = {"kube-system"};
     s.tuning = fast_options();
     watcher::Watcher w(*h.client, s, h.pods, h.events, h.metrics);
-    w.start(h.ioc.get_executor());
+    TaskGroup tasks(h.ioc);  // after w: stopped (and drained) before w goes away
+    w.start(tasks);
     REQUIRE(run_until(h.ioc, [&] { return w.synced() && h.pods.size() == 3; }));
     CHECK(h.pods.find("kube-system", "dns") == nullptr);
   }
