@@ -228,3 +228,86 @@ TEST_CASE("undelivered messages survive a restart and are delivered exactly once
   auto first_id = hook.requests()[0].headers["x-podmedic-delivery"];
   CHECK(delivered.begin()->first == first_id);  // the same idempotency key as before the restart
 }
+
+namespace {
+// A fake Slack incoming webhook that enforces what Slack enforces (protocols.md §6.1): valid
+// JSON with text, at most 50 blocks, header ≤ 150 chars, section text ≤ 3000, ≤ 10 fields of
+// ≤ 2000 (else 400 invalid_blocks / no_text), and 1 post per second (else 429, Retry-After: 1).
+struct FakeSlack {
+  std::mutex mu;
+  std::chrono::steady_clock::time_point last{};
+  int ok = 0, rate_limited = 0, invalid = 0;
+  test::MockResponse handle(const test::MockRequest& r) {
+    std::lock_guard l(mu);
+    auto now = std::chrono::steady_clock::now();
+    if (last != std::chrono::steady_clock::time_point{} && now - last < 1s) {
+      ++rate_limited;
+      return {429, "rate_limited", {{"Retry-After", "1"}}};
+    }
+    last = now;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object()) return {400, "invalid_payload", {}};
+    if (!j.contains("text") || j["text"].get<std::string>().empty()) return {400, "no_text", {}};
+    auto& blocks = j["blocks"];
+    bool bad = !blocks.is_array() || blocks.size() > 50;
+    for (auto& b : blocks) {
+      if (b["type"] == "header" && b["text"]["text"].get<std::string>().size() > 150) bad = true;
+      if (b.contains("text") && b["text"]["text"].get<std::string>().size() > 3000) bad = true;
+      if (b.contains("fields")) {
+        bad = bad || b["fields"].size() > 10;
+        for (auto& f : b["fields"]) bad = bad || f["text"].get<std::string>().size() > 2000;
+      }
+    }
+    if (bad) {
+      ++invalid;
+      return {400, "invalid_blocks", {}};
+    }
+    ++ok;
+    return {};
+  }
+};
+}  // namespace
+
+TEST_CASE(
+    "against a strict fake Slack: oversized incidents stay within limits and the pace avoids 429") {
+  Env env;
+  FakeSlack fake;
+  HttpMock slack([&](const MockRequest& r) { return fake.handle(r); });
+  Dispatcher d(
+      env.settings(), one(std::make_unique<SlackNotifier>(SlackSettings{"ops", slack.url(), {}})),
+      [](auto&) { return std::string(20000, 'f') + " <!channel>"; }, &env.registry);
+  REQUIRE(d.start().ok());
+  std::vector<incidents::Incident> incs;
+  for (int i = 0; i < 3; ++i) {
+    auto inc = incident(std::string(300, 'w') + std::to_string(i));
+    inc.message = std::string(50000, 'm');
+    for (int p = 0; p < 500; ++p) inc.all_pods.push_back("pod-" + std::to_string(p));
+    incs.push_back(inc);
+  }
+  for (auto& inc : incs) d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+  REQUIRE(eventually([&] { return d.pending() == 0; }));
+  std::lock_guard l(fake.mu);
+  CHECK(fake.ok == 3);
+  CHECK(fake.invalid == 0);
+  CHECK(fake.rate_limited == 0);
+}
+
+TEST_CASE("the circuit breaker leaves a failing endpoint alone for the cooldown") {
+  Env env;
+  HttpMock hook([](const MockRequest&) { return MockResponse{500, "boom", {}}; });
+  auto s = env.settings();
+  s.breaker_threshold = 2;
+  s.breaker_cooldown = 1000ms;
+  Dispatcher d(s,
+               one(std::make_unique<WebhookNotifier>(WebhookSettings{"pager", hook.url(), "", {}})),
+               nullptr, &env.registry);
+  REQUIRE(d.start().ok());
+  auto inc = incident();
+  d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+  REQUIRE(eventually([&] { return hook.count() >= 3; }));
+  auto reqs = hook.requests();
+  CHECK(reqs[1].at - reqs[0].at < 500ms);   // backoff only
+  CHECK(reqs[2].at - reqs[1].at >= 950ms);  // breaker open after two consecutive failures
+  d.stop();
+  CHECK(d.pending() == 1);  // still owed, in the outbox
+}
