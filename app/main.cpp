@@ -224,12 +224,17 @@ int cmd_run(const Args& args) {
   const app::Pipeline* facts_source = nullptr;
   notifiers::DispatcherSettings ds;
   ds.state_dir = config->state.dir;
+  auto registry = std::make_shared<prometheus::Registry>();
   notifiers::Dispatcher dispatcher(
-      ds, make_notifiers(*config), [&facts_source](const incidents::Incident& i) {
+      ds, make_notifiers(*config),
+      [&facts_source](const incidents::Incident& i) {
         return facts_source ? facts_source->describe(i) : std::string();
-      });
+      },
+      registry.get());
   FanOut sink({&logs, &dispatcher});
-  app::Pipeline pipeline(ioc, *config, std::move(conn.value()), sink, clock);
+  app::PipelineOptions popts;
+  popts.registry = registry;
+  app::Pipeline pipeline(ioc, *config, std::move(conn.value()), sink, clock, popts);
   logs.attach(&pipeline);
   facts_source = &pipeline;
   if (auto r = pipeline.start(); !r.ok()) {
@@ -305,6 +310,7 @@ int cmd_demo(const Args& args) {
   config.detect.resolve_after = step * 5;
   config.detect.flap_hold_down = step * 10;
   config.detect.renotify_after = std::chrono::milliseconds(0);
+  config.server.listen = args.get("--listen").value_or("127.0.0.1:8080");
   SystemClock clock;
   PrintSink sink(PrintSink::Mode::kConsole);
   app::PipelineOptions popts;
@@ -316,6 +322,9 @@ int cmd_demo(const Args& args) {
     std::fprintf(stderr, "podmedic demo: %s\n", r.error().message.c_str());
     return 1;
   }
+  std::printf("  metrics and API: http://127.0.0.1:%u/metrics  /api/incidents  /readyz\n\n",
+              static_cast<unsigned>(pipeline.http_port()));
+  std::fflush(stdout);
   auto on_done = [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   };

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.h"
+#include "server/api.h"
 
 namespace podmedic::app {
 
@@ -27,7 +28,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                    incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options)
     : ioc_(ioc),
       options_(options),
-      registry_(std::make_shared<prometheus::Registry>()),
+      registry_(options.registry ? options.registry : std::make_shared<prometheus::Registry>()),
       metrics_(*registry_),
       incident_metrics_(*registry_),
       pods_(interner_, &metrics_),
@@ -39,6 +40,26 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       state_(config.state.dir),
       tracker_(incident_settings(config), clock, sink, &state_, &incident_metrics_),
       tasks_(ioc) {
+  prometheus::BuildGauge()
+      .Name("podmedic_build_info")
+      .Help("podmedic build information (always 1)")
+      .Register(*registry_)
+      .Add({{"version", PODMEDIC_VERSION}})
+      .Set(1);
+  server::ApiSources api{[this] { return watcher_->synced(); },
+                         [this] {
+                           nlohmann::json list = nlohmann::json::array();
+                           for (const auto* inc : tracker_.incidents()) {
+                             auto j = incidents::to_json(*inc);
+                             j["facts"] = describe(*inc);
+                             list.push_back(std::move(j));
+                           }
+                           return list;
+                         },
+                         registry_};
+  http_ =
+      std::make_unique<server::HttpServer>(ioc, server::ServerSettings{config.server.listen},
+                                           server::make_api(std::move(api), config.server.token));
   pods_.set_listener(
       [this](k8s::WatchType type, const k8s::PodView* before, const k8s::PodView* after) {
         if (type == k8s::WatchType::kDeleted) {
@@ -52,6 +73,10 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
 Result<Ok> Pipeline::start() {
   if (auto r = state_.prepare(); !r.ok()) return r;
   tracker_.load();
+  auto port = http_->start(tasks_);
+  if (!port.ok()) return port.error();
+  http_port_ = port.value();
+  log::info("server", "http server listening", {{"port", http_port_}});
   watcher_->start(tasks_);
   tasks_.spawn("incident ticks", run_ticks());
   return Ok{};

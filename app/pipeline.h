@@ -15,20 +15,24 @@
 #include "incidents/tracker.h"
 #include "k8s/client.h"
 #include "rules/detect.h"
+#include "server/http_server.h"
 #include "watcher/watcher.h"
 
 namespace podmedic::app {
 
 struct PipelineOptions {
-  std::chrono::milliseconds tick{1000};  // resolve/remind/digest cadence
+  std::chrono::milliseconds tick{1000};            // resolve/remind/digest cadence
+  std::shared_ptr<prometheus::Registry> registry;  // shared with other components; null: own one
 };
 
 class Pipeline {
  public:
   Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
            incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options = {});
-  // Prepares state.dir (a clear error if unusable), restores incidents, starts watching.
+  // Prepares state.dir (a clear error if unusable), restores incidents, starts watching and
+  // the HTTP server on server.listen.
   Result<Ok> start();
+  unsigned short http_port() const { return http_port_; }
   bool synced() const { return watcher_->synced(); }
 
   Interner& interner() { return interner_; }
@@ -60,6 +64,8 @@ class Pipeline {
   incidents::StateFile state_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
+  std::unique_ptr<server::HttpServer> http_;
+  unsigned short http_port_ = 0;
   TaskGroup tasks_;  // last: destroyed first, stopping the coroutines that use the members above
 };
 

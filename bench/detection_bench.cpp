@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
   app::Config config;
   config.cluster.name = "bench";
   config.state.dir = dir.string();
+  config.server.listen = "127.0.0.1:0";
   k8s::ClusterConnection conn;
   if (!k8s::parse_server_url("http://127.0.0.1:" + std::to_string(port), conn).ok()) return 1;
   net::io_context ioc;

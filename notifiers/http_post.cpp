@@ -15,10 +15,16 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+struct BodySink {
+  std::string* out;
+  std::size_t max;
+};
+
 size_t on_body(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
+  auto* sink = static_cast<BodySink*>(user);
   size_t len = size * n;
-  if (out->size() < 4096) out->append(data, std::min(len, 4096 - out->size()));
+  if (sink->out->size() < sink->max)
+    sink->out->append(data, std::min(len, sink->max - sink->out->size()));
   return len;
 }
 
@@ -48,6 +54,12 @@ long parse_retry_after(const std::string& value, long now_unix) {
 
 PostResult http_post(const std::string& url, const std::vector<std::string>& headers,
                      const std::string& body, std::chrono::milliseconds timeout) {
+  return http_request("POST", url, headers, body, timeout);
+}
+
+PostResult http_request(const std::string& method, const std::string& url,
+                        const std::vector<std::string>& headers, const std::string& body,
+                        std::chrono::milliseconds timeout, std::size_t max_body) {
   global_init();
   PostResult r;
   CURL* curl = curl_easy_init();
@@ -60,9 +72,15 @@ PostResult http_post(const std::string& url, const std::vector<std::string>& hea
   std::string retry_after;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    if (method != "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  BodySink sink{&r.body, max_body};
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
@@ -71,7 +89,7 @@ PostResult http_post(const std::string& url, const std::vector<std::string>& hea
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
@@ -82,6 +100,9 @@ PostResult http_post(const std::string& url, const std::vector<std::string>& hea
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     r.status = static_cast<int>(code);
     r.retry_after_seconds = parse_retry_after(retry_after, static_cast<long>(std::time(nullptr)));
+    const char* ct = nullptr;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct) r.content_type = ct;
   } else {
     r.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   }

@@ -12,10 +12,15 @@ struct PostResult {
   std::string body;               // bounded to 4 KiB
   long retry_after_seconds = -1;  // Retry-After as seconds or HTTP-date, -1 if absent
   std::string error;              // transport error text
+  std::string content_type;
 };
 
 PostResult http_post(const std::string& url, const std::vector<std::string>& headers,
                      const std::string& body, std::chrono::milliseconds timeout);
+// Any method (GET sends no body). Same bounds and TLS rules as http_post.
+PostResult http_request(const std::string& method, const std::string& url,
+                        const std::vector<std::string>& headers, const std::string& body,
+                        std::chrono::milliseconds timeout, std::size_t max_body = 4096);
 
 // Parses a Retry-After value: delta-seconds or an HTTP-date (RFC 9110); -1 if invalid.
 long parse_retry_after(const std::string& value, long now_unix);

@@ -73,7 +73,7 @@ TEST_CASE("run with a missing kubeconfig fails with a clear message") {
 }
 
 TEST_CASE("demo: one incident per broken workload opened once and resolved") {
-  auto r = run("demo --duration 7s --step 200ms");
+  auto r = run("demo --duration 7s --step 200ms --listen 127.0.0.1:0");
   INFO(r.out);
   CHECK(r.code == 0);
   CHECK(r.out.find("synced: watching 10 pods") != std::string::npos);

@@ -6,9 +6,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "notifiers/http_post.h"
 #include "notifiers/webhook.h"
 #include "sim/objects.h"
 #include "tests/http_mock.h"
@@ -50,6 +52,7 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
   std::ofstream(dir / "kubeconfig")
       << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
   setenv("E2E_WEBHOOK_SECRET", "e2e-secret", 1);
+  setenv("E2E_API_TOKEN", "e2e-api-token", 1);
   std::ofstream(dir / "podmedic.yaml")
       << "cluster:\n  name: e2e\n  kubeconfig: " << (dir / "kubeconfig").string()
       << "\nwatch:\n  excludeNamespaces: [batch]\n"
@@ -58,6 +61,7 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
       << "\n  webhooks:\n    - name: pager\n      url: " << webhook.url()
       << "\n      secret: ${E2E_WEBHOOK_SECRET}\n"
       << "state:\n  dir: " << (dir / "state").string() << "\n"
+      << "server:\n  listen: 127.0.0.1:0\n  token: ${E2E_API_TOKEN}\n"
       << "log:\n  format: json\n  level: info\n";
   std::vector<std::string> argv = {PODMEDIC_BINARY, "run", "--config",
                                    (dir / "podmedic.yaml").string()};
@@ -88,6 +92,36 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
     auto req = webhook.requests()[0];
     CHECK(req.headers["x-podmedic-signature"] ==
           "sha256=" + notifiers::hmac_sha256_hex("e2e-secret", req.body));
+    // The HTTP side of the running binary: its port is in the JSON log.
+    unsigned port = 0;
+    REQUIRE(eventually([&] {
+      std::istringstream lines(podmedic.output());
+      for (std::string line; std::getline(lines, line);) {
+        auto j = json::parse(line, nullptr, false);
+        if (j.is_object() && j.value("msg", "") == "http server listening")
+          port = j["port"].get<unsigned>();
+      }
+      return port != 0;
+    }));
+    std::string base = "http://127.0.0.1:" + std::to_string(port);
+    CHECK(notifiers::http_request("GET", base + "/readyz", {}, "", 5s).status == 200);
+    auto metrics = notifiers::http_request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
+    CHECK(metrics.body.find("podmedic_incidents_total{reason=\"OOMKilled\"} 1") !=
+          std::string::npos);
+    CHECK(metrics.body.find("podmedic_incidents_open 1") != std::string::npos);
+    CHECK(
+        metrics.body.find("podmedic_notifications_total{notifier=\"pager\",outcome=\"sent\"} 1") !=
+        std::string::npos);
+    CHECK(metrics.body.find("podmedic_build_info{version=") != std::string::npos);
+    CHECK(metrics.body.find("podmedic_pods_tracked") != std::string::npos);
+    CHECK(notifiers::http_request("GET", base + "/api/incidents", {}, "", 5s).status == 401);
+    auto incs = notifiers::http_request("GET", base + "/api/incidents",
+                                        {"Authorization: Bearer e2e-api-token"}, "", 5s, 1 << 20);
+    REQUIRE(incs.status == 200);
+    auto list = json::parse(incs.body)["incidents"];
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["reason"] == "OOMKilled");
+    CHECK(list[0]["state"] == "open");
     auto s = json::parse(slack.requests()[0].body);
     CHECK(s["text"].get<std::string>().find("OOMKilled") != std::string::npos);
     CHECK(s["blocks"][0]["type"] == "header");

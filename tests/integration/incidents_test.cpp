@@ -26,6 +26,7 @@ app::Config config_for(const std::string& state_dir) {
   app::Config c;
   c.cluster.name = "sim";
   c.state.dir = state_dir;
+  c.server.listen = "127.0.0.1:0";
   c.watch.tuning = fast_options();
   return c;
 }
