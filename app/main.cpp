@@ -21,6 +21,8 @@
 #include "app/pipeline.h"
 #include "core/log.h"
 #include "core/units.h"
+#include "diagnosis/evidence.h"
+#include "diagnosis/redact.h"
 #include "incidents/tracker.h"
 #include "notifiers/dispatcher.h"
 #include "notifiers/slack.h"
@@ -37,8 +39,12 @@ constexpr const char* kUsage =
     "usage:\n"
     "  podmedic run [--config FILE]            watch the cluster (in-cluster, $KUBECONFIG or "
     "~/.kube/config)\n"
-    "  podmedic demo [--duration D] [--step D] an embedded simulated cluster with scripted "
+    "  podmedic demo [--duration D] [--step D] [--listen HOST:PORT]\n"
+    "                                          an embedded simulated cluster with scripted "
     "failures\n"
+    "  podmedic diagnose NAMESPACE[/POD] [--config FILE] [--question TEXT]\n"
+    "                                          evidence and rules-based facts, redacted, in the "
+    "terminal\n"
     "  podmedic check-config --config FILE     validate the config and print every problem\n"
     "  podmedic check-config --reference       print every config key with its default\n"
     "  podmedic version\n";
@@ -200,6 +206,84 @@ int cmd_check_config(const Args& args) {
                    ? "all namespaces"
                    : (std::to_string(c.watch.namespaces.size()) + " namespaces").c_str());
   return 0;
+}
+
+int cmd_diagnose(const Args& args) {
+  std::string target;
+  for (std::size_t i = 0; i < args.rest.size(); ++i) {
+    if (args.rest[i].rfind("--", 0) == 0) {
+      ++i;  // a flag and its value
+      continue;
+    }
+    target = args.rest[i];
+    break;
+  }
+  if (target.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  auto config = load(args);
+  if (!config) return 1;
+  log::init(log::Level::kError, log::Format::kText);
+  auto slash = target.find('/');
+  std::string ns = target.substr(0, slash);
+  std::string pod = slash == std::string::npos ? "" : target.substr(slash + 1);
+  auto conn = k8s::resolve_connection(config->cluster.kubeconfig, config->cluster.context);
+  if (!conn.ok()) {
+    std::fprintf(stderr, "podmedic diagnose: %s\n", conn.error().message.c_str());
+    return 1;
+  }
+  auto redactor = diagnosis::Redactor::create();
+  if (!redactor.ok()) {
+    std::fprintf(stderr, "podmedic diagnose: %s\n", redactor.error().message.c_str());
+    return 1;
+  }
+  net::io_context ioc;
+  k8s::KubeClient client(ioc.get_executor(), std::move(conn.value()));
+  Interner interner;
+  rules::Detector detector(interner, config->detect.rules);
+  diagnosis::LogBudget budget{config->diagnosis.fetch_bytes, config->diagnosis.max_bytes};
+  int rc = 0;
+  auto run = [&]() -> net::awaitable<void> {
+    std::vector<std::string> pods;
+    if (!pod.empty()) {
+      pods.push_back(pod);
+    } else {
+      auto failing = co_await diagnosis::failing_pods(client, interner, detector, ns, 3);
+      if (!failing.ok()) {
+        std::fprintf(stderr, "podmedic diagnose: namespace %s: %s\n", ns.c_str(),
+                     failing.error().message.c_str());
+        rc = 1;
+        co_return;
+      }
+      pods = failing.value();
+      if (pods.empty()) std::printf("No failing pods in namespace %s.\n", ns.c_str());
+    }
+    for (const auto& p : pods) {
+      auto ev = co_await diagnosis::gather_pod(client, interner, detector, ns, p, budget);
+      if (!ev.ok()) {
+        std::fprintf(stderr, "podmedic diagnose: %s/%s: %s\n", ns.c_str(), p.c_str(),
+                     ev.error().message.c_str());
+        rc = 1;
+        continue;
+      }
+      // Everything printed passes through the redactor: logs are untrusted and may hold secrets.
+      std::printf("%s\n", redactor->redact(ev->text()).c_str());
+      std::printf(
+          "== Answer (rules-based; the LLM explanation is not available in this build yet) ==\n");
+      if (auto q = args.get("--question"))
+        std::printf("Question: %s\n", redactor->redact(*q).c_str());
+      if (ev->findings_text.empty())
+        std::printf("No container of this pod is failing right now.\n");
+      for (const auto& f : ev->findings_text) std::printf("- %s\n", redactor->redact(f).c_str());
+      std::printf("\n");
+    }
+  };
+  net::co_spawn(ioc, run(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  ioc.run();
+  return rc;
 }
 
 int cmd_run(const Args& args) {
@@ -371,11 +455,7 @@ int main(int argc, char** argv) {
   if (args.command == "run") return cmd_run(args);
   if (args.command == "demo") return cmd_demo(args);
   if (args.command == "check-config") return cmd_check_config(args);
-  if (args.command == "diagnose") {
-    std::fprintf(stderr,
-                 "podmedic diagnose: not implemented yet (comes with the diagnosis module)\n");
-    return 2;
-  }
+  if (args.command == "diagnose") return cmd_diagnose(args);
   if (args.command == "help" || args.command == "--help" || args.command == "-h") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -100,38 +100,14 @@ net::awaitable<void> Pipeline::run_ticks() {
   }
 }
 
-std::string exit_code_meaning(int code) {
-  switch (code) {
-    case 0:
-      return "exited normally";
-    case 1:
-      return "application error";
-    case 2:
-      return "application error (often a misused command or panic)";
-    case 126:
-      return "command not executable";
-    case 127:
-      return "command not found";
-    case 128:
-      return "invalid exit or start error";
-    case 137:
-      return "SIGKILL: out of memory or killed";
-    case 139:
-      return "SIGSEGV: segmentation fault";
-    case 143:
-      return "SIGTERM: asked to stop";
-    default:
-      return code > 128 ? "killed by signal " + std::to_string(code - 128) : "application error";
-  }
-}
-
 std::string Pipeline::describe(const incidents::Incident& inc) const {
   std::string s = "[" + inc.ns + "] " + inc.reason + " " + inc.workload.kind + "/" +
                   inc.workload.name + " container " + inc.container + ": " +
                   std::to_string(inc.all_pods.size()) +
                   (inc.all_pods.size() == 1 ? " pod" : " pods");
   if (inc.exit_code != 0)
-    s += ", exit " + std::to_string(inc.exit_code) + " (" + exit_code_meaning(inc.exit_code) + ")";
+    s += ", exit " + std::to_string(inc.exit_code) + " (" +
+         rules::exit_code_meaning(inc.exit_code) + ")";
   s += ", " + std::to_string(inc.restarts) + " restarts";
   // Container facts from any current pod of the incident.
   for (const auto& name : inc.all_pods) {

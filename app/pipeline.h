@@ -70,7 +70,5 @@ class Pipeline {
 };
 
 incidents::IncidentSettings incident_settings(const Config& c);
-// What an exit code usually means ("SIGKILL: out of memory or killed", "SIGTERM", ...).
-std::string exit_code_meaning(int code);
 
 }  // namespace podmedic::app

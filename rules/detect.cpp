@@ -97,4 +97,29 @@ std::vector<Finding> Detector::evaluate(const k8s::PodView* before,
   return now;
 }
 
+std::string exit_code_meaning(int code) {
+  switch (code) {
+    case 0:
+      return "exited normally";
+    case 1:
+      return "application error";
+    case 2:
+      return "application error (often a misused command or panic)";
+    case 126:
+      return "command not executable";
+    case 127:
+      return "command not found";
+    case 128:
+      return "invalid exit or start error";
+    case 137:
+      return "SIGKILL: out of memory or killed";
+    case 139:
+      return "SIGSEGV: segmentation fault";
+    case 143:
+      return "SIGTERM: asked to stop";
+    default:
+      return code > 128 ? "killed by signal " + std::to_string(code - 128) : "application error";
+  }
+}
+
 }  // namespace podmedic::rules

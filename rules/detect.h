@@ -48,4 +48,8 @@ class Detector {
   Sym oom_, err_image_pull_, image_pull_backoff_, crashloop_;
 };
 
+// What an exit code usually means (137 SIGKILL/OOM, 139 segfault, 143 SIGTERM, 126/127 command
+// problems, 1/2 application errors).
+std::string exit_code_meaning(int code);
+
 }  // namespace podmedic::rules

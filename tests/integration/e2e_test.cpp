@@ -148,3 +148,48 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
   CHECK(podmedic.terminate() == 0);
   fs::remove_all(dir);
 }
+
+TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer") {
+  auto dir = fs::temp_directory_path() / ("podmedic-diag-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  test::BackgroundSim sim;
+  sim.call([&] {
+    for (int i = 0; i < 5; ++i)
+      sim.cluster.step();  // payments/api crashes, logging a DSN with a password
+  });
+  std::ofstream(dir / "kubeconfig")
+      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
+  std::ofstream(dir / "podmedic.yaml")
+      << "cluster:\n  kubeconfig: " << (dir / "kubeconfig").string() << "\n";
+  auto pods = sim.call([&] { return sim.cluster.pods_of("payments", "api"); });
+  REQUIRE(!pods.empty());
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {PODMEDIC_BINARY, "diagnose"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("--config");
+    argv.push_back((dir / "podmedic.yaml").string());
+    test::Child c(argv, dir.string());
+    int code = c.wait();
+    return std::make_pair(code, c.output());
+  };
+  auto [code, out] = run({"payments/" + pods[0], "--question", "why does it crash?"});
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("CrashLoopBackOff in container app: exit 2") != std::string::npos);
+  CHECK(out.find("== Logs: app (previous instance) ==") != std::string::npos);
+  CHECK(out.find("panic: database unavailable after 3 attempts") != std::string::npos);
+  CHECK(out.find("BackOff") != std::string::npos);
+  CHECK(out.find("memory 128Mi") != std::string::npos);
+  CHECK(out.find("hunter2") == std::string::npos);
+  CHECK(out.find("postgres://payments:[REDACTED]@") != std::string::npos);
+  CHECK(out.find("Question: why does it crash?") != std::string::npos);
+
+  auto [ns_code, ns_out] = run({"payments"});
+  CHECK(ns_code == 0);
+  CHECK(ns_out.find("== Pod ==") != std::string::npos);
+  auto [bad_code, bad_out] = run({"payments/ghost"});
+  CHECK(bad_code == 1);
+  CHECK(bad_out.find("pods \"ghost\" not found") != std::string::npos);
+  fs::remove_all(dir);
+}

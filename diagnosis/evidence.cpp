@@ -1,0 +1,231 @@
+#include "diagnosis/evidence.h"
+
+#include <re2/re2.h>
+
+#include <set>
+
+#include "core/units.h"
+#include "k8s/decode.h"
+
+namespace podmedic::diagnosis {
+
+namespace net = boost::asio;
+
+std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
+  static const RE2 errorish(
+      R"((?i)(error|exception|fatal|panic|traceback|\boom\b|out of memory|killed|failed|refused|denied|timed? ?out|segfault|sigsegv|sigkill|cannot|unable to|no such|not found))");
+  constexpr std::size_t kMaxLine = 400;
+  std::string clean = k8s::sanitize_utf8(raw);
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < clean.size()) {
+    auto nl = clean.find('\n', start);
+    if (nl == std::string::npos) nl = clean.size();
+    std::string line = clean.substr(start, nl - start);
+    if (line.size() > kMaxLine) {
+      std::size_t n = kMaxLine;
+      while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80) --n;
+      line = line.substr(0, n) + " …[line cut]";
+    }
+    lines.push_back(std::move(line));
+    start = nl + 1;
+  }
+  // The tail first (half the budget), then error-looking lines before it, newest first.
+  std::vector<bool> keep(lines.size(), false);
+  std::size_t used = 0, tail_budget = max_bytes / 2;
+  std::size_t i = lines.size();
+  while (i > 0 && used + lines[i - 1].size() + 1 <= tail_budget) {
+    --i;
+    keep[i] = true;
+    used += lines[i].size() + 1;
+  }
+  for (std::size_t j = i; j > 0; --j) {
+    const auto& l = lines[j - 1];
+    if (!RE2::PartialMatch(l, errorish)) continue;
+    if (used + l.size() + 1 > max_bytes) break;
+    keep[j - 1] = true;
+    used += l.size() + 1;
+  }
+  std::string out;
+  std::size_t skipped = 0;
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    if (!keep[k]) {
+      ++skipped;
+      continue;
+    }
+    if (skipped) out += "[… " + std::to_string(skipped) + " lines left out …]\n";
+    skipped = 0;
+    out += lines[k] + "\n";
+  }
+  if (skipped) out += "[… " + std::to_string(skipped) + " lines left out …]\n";
+  return out;
+}
+
+namespace {
+
+std::string state_text(const k8s::ContainerState& s, const Interner& in) {
+  switch (s.kind) {
+    case k8s::ContainerState::kNone:
+      return "none";
+    case k8s::ContainerState::kWaiting:
+      return "waiting: " + std::string(in.view(s.reason));
+    case k8s::ContainerState::kRunning:
+      return "running since " + format_rfc3339(s.started_at);
+    case k8s::ContainerState::kTerminated:
+      return "terminated: " + std::string(in.view(s.reason)) + ", exit " +
+             std::to_string(s.exit_code) + " (" + rules::exit_code_meaning(s.exit_code) + ")" +
+             (s.finished_at ? " at " + format_rfc3339(s.finished_at) : "");
+  }
+  return "";
+}
+
+std::string summarize(const k8s::PodView& p, const Interner& in) {
+  std::string s = "pod " + std::string(in.view(p.ns)) + "/" + p.name + ": phase " +
+                  std::string(in.view(p.phase));
+  if (p.reason) s += " (" + std::string(in.view(p.reason)) + ")";
+  s += ", ready " + std::string(p.ready ? "yes" : "no");
+  if (p.node) s += ", node " + std::string(in.view(p.node));
+  if (p.owner_kind)
+    s += ", owned by " + std::string(in.view(p.owner_kind)) + "/" +
+         std::string(in.view(p.owner_name));
+  if (p.deleting_since) s += ", being deleted";
+  s += "\n";
+  if (!p.status_message.empty()) s += "  status message: " + p.status_message + "\n";
+  for (const auto& c : p.containers) {
+    s += std::string(c.init ? "  init container " : "  container ") + std::string(in.view(c.name)) +
+         ": image " + std::string(in.view(c.image)) + ", restarts " +
+         std::to_string(c.restart_count) + ", ready " + (c.ready ? "yes" : "no") + "\n";
+    s += "    state: " + state_text(c.state, in) + (c.message.empty() ? "" : " — " + c.message) +
+         "\n";
+    if (c.last.kind != k8s::ContainerState::kNone)
+      s += "    last state: " + state_text(c.last, in) + "\n";
+    s += "    resources: requests cpu " +
+         std::string(c.cpu_request ? in.view(c.cpu_request) : "-") + " memory " +
+         std::string(c.mem_request ? in.view(c.mem_request) : "-") + "; limits cpu " +
+         std::string(c.cpu_limit ? in.view(c.cpu_limit) : "-") + " memory " +
+         std::string(c.mem_limit ? in.view(c.mem_limit) : "-") + "\n";
+  }
+  return s;
+}
+
+std::string finding_text(const k8s::PodView& p, const rules::Finding& f, const Interner& in) {
+  std::string s = f.reason + " in container " + std::string(in.view(f.container));
+  if (f.exit_code)
+    s += ": exit " + std::to_string(f.exit_code) + " (" + rules::exit_code_meaning(f.exit_code) +
+         ")";
+  s += ", " + std::to_string(f.restarts) + " restarts";
+  for (const auto& c : p.containers) {
+    if (c.name != f.container) continue;
+    if (f.reason == "OOMKilled") {
+      s += ", memory limit " +
+           (c.mem_limit ? std::string(in.view(c.mem_limit)) : std::string("none (unbounded)"));
+    }
+    if (f.reason == "ImagePullBackOff") s += ", image " + std::string(in.view(c.image));
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string Evidence::text() const {
+  std::string t = "== Pod ==\n" + summary;
+  t += "\n== Findings (rules) ==\n";
+  if (findings_text.empty()) t += "no failing container right now\n";
+  for (const auto& f : findings_text) t += "- " + f + "\n";
+  t += "\n== Events (this pod, newest first) ==\n";
+  if (events.empty()) t += "none\n";
+  for (const auto& e : events) t += e + "\n";
+  for (const auto& l : logs) {
+    if (!l.previous.empty())
+      t += "\n== Logs: " + l.container + " (previous instance) ==\n" + l.previous;
+    if (!l.current.empty()) t += "\n== Logs: " + l.container + " (current, tail) ==\n" + l.current;
+    if (!l.note.empty()) t += "\n== Logs: " + l.container + " ==\n" + l.note + "\n";
+  }
+  return t;
+}
+
+net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& interner,
+                                            const rules::Detector& detector, std::string ns,
+                                            std::string pod, LogBudget budget) {
+  using namespace std::chrono_literals;
+  std::string target =
+      "/api/v1/namespaces/" + k8s::url_encode(ns) + "/pods/" + k8s::url_encode(pod);
+  auto r = co_await client.get(std::move(target), 8u << 20, 30s);
+  if (!r.ok()) co_return r.error();
+  if (r->status != 200) co_return Error{k8s::describe(k8s::parse_status(r->status, r->body))};
+  // A GET returns the bare object: decode it as the object of a watch event.
+  std::string line = "{\"type\":\"ADDED\",\"object\":" + r->body + "}";
+  line.reserve(line.size() + k8s::kJsonPadding);
+  k8s::Decoder decoder(interner);
+  k8s::WatchHeader hdr;
+  k8s::PodView view;
+  if (auto d = decoder.watch_pod(line, line.capacity(), hdr, view); !d.ok()) co_return d.error();
+
+  Evidence ev;
+  ev.ns = ns;
+  ev.pod = pod;
+  ev.summary = summarize(view, interner);
+  ev.findings = detector.current(view);
+  for (const auto& f : ev.findings) ev.findings_text.push_back(finding_text(view, f, interner));
+  auto events = co_await k8s::fetch_pod_events(client, decoder, ns, pod, view.uid, 10);
+  if (events.ok()) {
+    for (const auto& e : *events) {
+      ev.events.push_back(format_rfc3339(e.last_seen) + " " + std::string(interner.view(e.type)) +
+                          " " + std::string(interner.view(e.reason)) + " (x" +
+                          std::to_string(e.count) + "): " + e.message);
+    }
+  } else {
+    ev.events.push_back("(events unavailable: " + events.error().message + ")");
+  }
+  for (const auto& c : view.containers) {
+    ContainerLogs cl;
+    cl.container = std::string(interner.view(c.name));
+    k8s::LogOptions o;
+    o.container = cl.container;
+    o.tail_lines = 2000;
+    o.limit_bytes = static_cast<long long>(budget.fetch_bytes);
+    if (c.restart_count > 0 || c.last.kind == k8s::ContainerState::kTerminated) {
+      o.previous = true;
+      auto prev = co_await k8s::fetch_logs(client, ns, pod, o);
+      if (prev.ok() && prev->available)
+        cl.previous = select_log_lines(prev->text, budget.max_bytes);
+      else if (prev.ok())
+        cl.note = prev->unavailable_reason;
+      else
+        cl.note = prev.error().message;
+    }
+    o.previous = false;
+    o.tail_lines = 200;
+    auto cur = co_await k8s::fetch_logs(client, ns, pod, o);
+    if (cur.ok() && cur->available)
+      cl.current = select_log_lines(cur->text, budget.max_bytes / 2);
+    else if (cur.ok() && cl.note.empty())
+      cl.note = cur->unavailable_reason;
+    ev.logs.push_back(std::move(cl));
+  }
+  co_return ev;
+}
+
+net::awaitable<Result<std::vector<std::string>>> failing_pods(k8s::KubeClient& client,
+                                                              Interner& interner,
+                                                              const rules::Detector& detector,
+                                                              std::string ns, std::size_t max) {
+  using namespace std::chrono_literals;
+  // Named first: GCC 12 mishandles temporaries bound to references inside co_await expressions.
+  const k8s::ListOptions all;
+  std::string target = k8s::list_target(k8s::Resource::kPods, ns, all);
+  auto r = co_await client.get(std::move(target), 256u << 20, 60s);
+  if (!r.ok()) co_return r.error();
+  if (r->status != 200) co_return Error{k8s::describe(k8s::parse_status(r->status, r->body))};
+  r->body.reserve(r->body.size() + k8s::kJsonPadding);
+  k8s::Decoder decoder(interner);
+  k8s::ListMeta meta;
+  std::vector<std::string> out;
+  auto d = decoder.pod_list(r->body, r->body.capacity(), meta, [&](k8s::PodView& p) {
+    if (out.size() < max && !detector.current(p).empty()) out.push_back(p.name);
+  });
+  if (!d.ok()) co_return d.error();
+  co_return out;
+}
+
+}  // namespace podmedic::diagnosis

@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include "diagnosis/evidence.h"
+#include "diagnosis/redact.h"
+#include "tests/integration/harness.h"
+
+using namespace podmedic;
+using namespace podmedic::diagnosis;
+using namespace podmedic::test;
+
+TEST_CASE("log selection keeps error lines and the tail within the budget") {
+  std::string log;
+  for (int i = 0; i < 1000; ++i) log += "INFO request " + std::to_string(i) + " served in 3ms\n";
+  log.insert(log.find("request 100 "), "ERROR connection refused to db:5432\n");
+  log += "FATAL out of memory while loading cache\n";
+  auto out = select_log_lines(log, 2000);
+  CHECK(out.size() <= 2000 + 200);  // plus the "left out" markers
+  CHECK(out.find("ERROR connection refused to db:5432") != std::string::npos);
+  CHECK(out.find("FATAL out of memory") != std::string::npos);
+  CHECK(out.find("request 999 served") != std::string::npos);
+  CHECK(out.find("lines left out") != std::string::npos);
+  CHECK(out.find("request 500 served") == std::string::npos);
+}
+
+TEST_CASE("log selection sanitizes bytes and cuts huge lines") {
+  std::string log = "bad bytes \xff\xfe here\n" + std::string(100000, 'x') + "\nlast line\n";
+  auto out = select_log_lines(log, 8000);
+  CHECK(out.find("\xEF\xBF\xBD") != std::string::npos);
+  CHECK(out.find("[line cut]") != std::string::npos);
+  CHECK(out.find("last line") != std::string::npos);
+  CHECK(out.size() < 2000);
+}
+
+TEST_CASE("evidence for an OOMKilled pod: previous logs its own events and limits") {
+  Harness h;
+  sim::PodTemplate t;
+  t.ns = "shop";
+  t.deployment = "cart";
+  t.name = "cart-7d9f8b6c5d-a";
+  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+  auto other = h.add_pod("shop", "noise");
+  h.crash("shop", "cart-7d9f8b6c5d-a", 137, "OOMKilled");
+  auto pod = *h.server.store().get(sim::Res::kPods, "shop", "cart-7d9f8b6c5d-a");
+  h.server.store().upsert(
+      sim::Res::kEvents, sim::make_pod_event(pod, "app", "Warning", "BackOff",
+                                             "Back-off restarting failed container app", 4, h.now));
+  h.server.store().upsert(
+      sim::Res::kEvents,
+      sim::make_pod_event(other, "app", "Warning", "Unhealthy", "other pod", 1, h.now));
+  h.server.set_logs("shop", "cart-7d9f8b6c5d-a", "app", "booting again\n",
+                    "loading\nconnecting with DB_PASSWORD=hunter2\njava.lang.OutOfMemoryError: "
+                    "Java heap space\n");
+  rules::Detector det(h.interner, {});
+  std::optional<Result<Evidence>> got;
+  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "cart-7d9f8b6c5d-a", {}),
+                [&](std::exception_ptr e, Result<Evidence> r) {
+                  if (e) std::rethrow_exception(e);
+                  got.emplace(std::move(r));
+                });
+  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
+  REQUIRE(got->ok());
+  auto text = (*got)->text();
+  CHECK(text.find("OOMKilled in container app: exit 137 (SIGKILL: out of memory or killed)") !=
+        std::string::npos);
+  CHECK(text.find("memory limit 256Mi") != std::string::npos);
+  CHECK(text.find("== Logs: app (previous instance) ==") != std::string::npos);
+  CHECK(text.find("java.lang.OutOfMemoryError") != std::string::npos);
+  CHECK(text.find("BackOff (x4)") != std::string::npos);
+  CHECK(text.find("other pod") == std::string::npos);  // only this pod's events
+  auto redactor = Redactor::create();
+  REQUIRE(redactor.ok());
+  auto safe = redactor->redact(text);
+  CHECK(safe.find("hunter2") == std::string::npos);
+  CHECK(safe.find("java.lang.OutOfMemoryError") != std::string::npos);
+
+  std::optional<Result<std::vector<std::string>>> failing;
+  net::co_spawn(h.ioc, failing_pods(*h.client, h.interner, det, "shop", 5),
+                [&](std::exception_ptr e, Result<std::vector<std::string>> r) {
+                  if (e) std::rethrow_exception(e);
+                  failing.emplace(std::move(r));
+                });
+  REQUIRE(run_until(h.ioc, [&] { return failing.has_value(); }));
+  REQUIRE(failing->ok());
+  CHECK(failing->value() == std::vector<std::string>{"cart-7d9f8b6c5d-a"});
+}
+
+TEST_CASE("evidence for a missing pod is a clear error") {
+  Harness h;
+  rules::Detector det(h.interner, {});
+  std::optional<Result<Evidence>> got;
+  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "ghost", {}),
+                [&](std::exception_ptr e, Result<Evidence> r) {
+                  if (e) std::rethrow_exception(e);
+                  got.emplace(std::move(r));
+                });
+  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
+  REQUIRE_FALSE(got->ok());
+  CHECK(got->error().message == "HTTP 404 NotFound: pods \"ghost\" not found");
+}
