@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -38,7 +39,15 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
       detector_(interner_, config.detect.rules),
       state_(config.state.dir),
-      tracker_(incident_settings(config), clock, sink, &state_, &incident_metrics_),
+      sink_(sink),
+      stage_(*this, sink),
+      redactor_(std::move(diagnosis::Redactor::create().value())),
+      budget_{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
+      hold_(config.diagnosis.enabled
+                ? std::min(std::chrono::milliseconds(config.diagnosis.wait_before_notify),
+                           std::chrono::milliseconds(5000))
+                : std::chrono::milliseconds(0)),
+      tracker_(incident_settings(config), clock, stage_, &state_, &incident_metrics_),
       tasks_(ioc) {
   prometheus::BuildGauge()
       .Name("podmedic_build_info")
@@ -98,6 +107,79 @@ net::awaitable<void> Pipeline::run_ticks() {
     }
     tracker_.tick();
   }
+}
+
+void EvidenceStage::on_incident_event(const incidents::IncidentEvent& e) {
+  if (e.type == incidents::EventType::kOpened && pipeline_.hold_.count() > 0 &&
+      e.incidents.size() == 1) {
+    // Copy: the tracker may move or resolve its record while we gather.
+    pending_.insert(e.incidents[0]->fingerprint);
+    pipeline_.tasks_.spawn("evidence", pipeline_.enrich_and_announce(*e.incidents[0]));
+    return;
+  }
+  if (e.type == incidents::EventType::kResolved) {
+    std::vector<const incidents::Incident*> now;
+    for (const auto* inc : e.incidents) {
+      if (pending_.count(inc->fingerprint)) {
+        held_resolved_[inc->fingerprint].push_back(*inc);  // goes out after its alert
+      } else {
+        now.push_back(inc);
+      }
+    }
+    if (!now.empty()) next_.on_incident_event({e.type, now});
+    return;
+  }
+  next_.on_incident_event(e);
+}
+
+void EvidenceStage::announced(const incidents::Incident& inc) {
+  next_.on_incident_event({incidents::EventType::kOpened, {&inc}});
+  pending_.erase(inc.fingerprint);
+  auto held = held_resolved_.find(inc.fingerprint);
+  if (held == held_resolved_.end()) return;
+  auto resolved = std::move(held->second);
+  held_resolved_.erase(held);
+  for (const auto& r : resolved) next_.on_incident_event({incidents::EventType::kResolved, {&r}});
+}
+
+std::string Pipeline::key_evidence(const diagnosis::Evidence& ev,
+                                   const std::string& container) const {
+  constexpr std::size_t kMax = 1800;
+  std::string logs;
+  for (const auto& l : ev.logs) {
+    if (l.container == container) logs = !l.previous.empty() ? l.previous : l.current;
+  }
+  if (logs.size() > kMax) {
+    // The end matters most (the crash): cut at a line start.
+    auto cut = logs.find('\n', logs.size() - kMax);
+    logs = "[…]\n" + logs.substr(cut == std::string::npos ? logs.size() - kMax : cut + 1);
+  }
+  std::string out = logs;
+  for (std::size_t i = 0; i < ev.events.size() && i < 3; ++i) {
+    out += (i == 0 ? "Events:\n" : "") + ev.events[i] + "\n";
+  }
+  return redactor_.redact(out);
+}
+
+boost::asio::awaitable<void> Pipeline::enrich_and_announce(incidents::Incident inc) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto ex = co_await net::this_coro::executor;
+  net::steady_timer timer(ex, hold_);
+  const std::string pod = inc.all_pods.empty() ? std::string() : inc.all_pods.front();
+  auto gather = diagnosis::gather_pod(*client_, interner_, detector_, inc.ns, pod, budget_);
+  auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
+  auto first = co_await (std::move(gather) || std::move(wait));
+  if (first.index() == 0) {
+    auto& ev = std::get<0>(first);
+    if (ev.ok()) {
+      inc.evidence = key_evidence(ev.value(), inc.container);
+      tracker_.set_evidence(inc.fingerprint, inc.evidence);
+    }
+  } else {
+    log::info("diagnosis", "evidence not ready in time; alerting without it",
+              {{"incident", inc.id}});
+  }
+  stage_.announced(inc);
 }
 
 std::string Pipeline::describe(const incidents::Incident& inc) const {

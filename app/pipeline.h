@@ -3,7 +3,9 @@
 // the stores, the watcher, the detector and the incident tracker on one io_context; incident
 // events go to the sink given by the caller (console for the demo, logs for `run`; notifiers
 // hang off the same point).
+#include <map>
 #include <memory>
+#include <set>
 
 #include <prometheus/registry.h>
 #include <boost/asio/awaitable.hpp>
@@ -12,6 +14,8 @@
 #include "app/config.h"
 #include "core/clock.h"
 #include "core/task_group.h"
+#include "diagnosis/evidence.h"
+#include "diagnosis/redact.h"
 #include "incidents/tracker.h"
 #include "k8s/client.h"
 #include "rules/detect.h"
@@ -23,6 +27,25 @@ namespace podmedic::app {
 struct PipelineOptions {
   std::chrono::milliseconds tick{1000};            // resolve/remind/digest cadence
   std::shared_ptr<prometheus::Registry> registry;  // shared with other components; null: own one
+};
+
+class Pipeline;
+
+// Between the tracker and the caller's sink: an opened incident is held while the evidence for
+// its first pod is gathered (at most `hold`), then announced with the redacted key log lines and
+// events attached. On timeout it goes out without them: alerts are never held hostage.
+class EvidenceStage final : public incidents::IncidentSink {
+ public:
+  EvidenceStage(Pipeline& pipeline, incidents::IncidentSink& next)
+      : pipeline_(pipeline), next_(next) {}
+  void on_incident_event(const incidents::IncidentEvent& e) override;
+  void announced(const incidents::Incident& inc);  // the held alert went out
+
+ private:
+  Pipeline& pipeline_;
+  incidents::IncidentSink& next_;
+  std::map<std::string, std::vector<incidents::Incident>> held_resolved_;  // by fingerprint
+  std::set<std::string> pending_;                                          // alerts being enriched
 };
 
 class Pipeline {
@@ -48,7 +71,10 @@ class Pipeline {
   std::string describe(const incidents::Incident& inc) const;
 
  private:
+  friend class EvidenceStage;
   boost::asio::awaitable<void> run_ticks();
+  boost::asio::awaitable<void> enrich_and_announce(incidents::Incident inc);
+  std::string key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   boost::asio::io_context& ioc_;
   PipelineOptions options_;
@@ -62,6 +88,11 @@ class Pipeline {
   std::unique_ptr<watcher::Watcher> watcher_;
   rules::Detector detector_;
   incidents::StateFile state_;
+  incidents::IncidentSink& sink_;
+  EvidenceStage stage_;
+  diagnosis::Redactor redactor_;
+  diagnosis::LogBudget budget_;
+  std::chrono::milliseconds hold_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
   std::unique_ptr<server::HttpServer> http_;

@@ -13,11 +13,16 @@ namespace podmedic {
 namespace net = boost::asio;
 
 void TaskGroup::spawn(std::string name, net::awaitable<void> task) {
+  // Forget tasks that finished since the last spawn (their handlers have returned by now).
+  for (auto done : finished_) signals_.erase(done);
+  finished_.clear();
   auto& signal = signals_.emplace_back();
+  auto it = std::prev(signals_.end());
   ++running_;
   net::co_spawn(ioc_, std::move(task),
-                net::bind_cancellation_slot(signal.slot(), [this, name](std::exception_ptr e) {
+                net::bind_cancellation_slot(signal.slot(), [this, name, it](std::exception_ptr e) {
                   --running_;
+                  finished_.push_back(it);
                   if (!e) return;
                   try {
                     std::rethrow_exception(e);

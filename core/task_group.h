@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <list>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -28,6 +29,7 @@ class TaskGroup {
  private:
   boost::asio::io_context& ioc_;
   std::list<boost::asio::cancellation_signal> signals_;
+  std::vector<std::list<boost::asio::cancellation_signal>::iterator> finished_;
   std::size_t running_ = 0;
   bool stopping_ = false;
 };

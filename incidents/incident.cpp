@@ -45,6 +45,7 @@ nlohmann::json to_json(const Incident& i) {
                       {"firstSeen", format_rfc3339(i.first_seen)},
                       {"lastSeen", format_rfc3339(i.last_seen)},
                       {"message", i.message},
+                      {"evidence", i.evidence},
                       {"state", i.open() ? "open" : "resolved"},
                       {"flaps", i.flaps},
                       {"podState", pod_state},
@@ -94,6 +95,7 @@ bool from_json(const nlohmann::json& j, Incident& out) {
   out.last_notified = num("lastNotified");
   out.flaps = static_cast<std::uint32_t>(num("flaps"));
   out.message = str("message");
+  out.evidence = str("evidence");
   out.state = str("state") == "resolved" ? Incident::State::kResolved : Incident::State::kOpen;
   return !out.id.empty() && !out.fingerprint.empty() && !out.reason.empty();
 }

@@ -37,6 +37,7 @@ struct Incident {
   std::int64_t last_notified = 0;  // when an opened/reminder message was last emitted; 0: never
   std::uint32_t flaps = 0;         // reopened within the hold-down
   std::string message;             // the container's state message, bounded
+  std::string evidence;            // redacted key log lines and events, bounded (may be empty)
   State state = State::kOpen;
 
   bool open() const { return state == State::kOpen; }

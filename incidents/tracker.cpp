@@ -338,6 +338,13 @@ std::vector<const Incident*> IncidentTracker::incidents() const {
   return out;
 }
 
+void IncidentTracker::set_evidence(const std::string& fp, std::string evidence) {
+  if (auto it = open_.find(fp); it != open_.end()) {
+    it->second.evidence = std::move(evidence);
+    dirty_ = true;
+  }
+}
+
 const Incident* IncidentTracker::find_open(const std::string& fp) const {
   auto it = open_.find(fp);
   return it == open_.end() ? nullptr : &it->second;

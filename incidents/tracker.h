@@ -84,6 +84,8 @@ class IncidentTracker {
   void tick();
   void flush();  // persist now if anything changed
 
+  // Attaches gathered (already redacted) evidence to an open incident.
+  void set_evidence(const std::string& fingerprint, std::string evidence);
   std::vector<const Incident*> incidents() const;  // open first (newest first), then resolved
   std::size_t open_count() const { return open_.size(); }
   const Incident* find_open(const std::string& fingerprint) const;

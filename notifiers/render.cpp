@@ -66,7 +66,10 @@ json webhook_body(const std::string& type, const incidents::Incident& inc,
             {"lastSeen", format_rfc3339(inc.last_seen)},
             {"message", inc.message}}},
           {"facts", facts},
-          {"diagnosis", {{"text", facts}, {"model", ""}, {"source", "rules"}}}};
+          {"diagnosis",
+           {{"text", inc.evidence.empty() ? facts : facts + "\n\nKey evidence:\n" + inc.evidence},
+            {"model", ""},
+            {"source", "rules"}}}};
 }
 
 std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
@@ -185,6 +188,10 @@ json alert_blocks(const incidents::Incident& inc, const std::string& facts, cons
   if (!inc.message.empty())
     blocks.push_back(
         text_section("*Last state message*\n" + code_block(slack_escape(inc.message))));
+  if (!inc.evidence.empty()) {
+    blocks.push_back(
+        text_section("*Key log lines and events*\n" + code_block(slack_escape(inc.evidence))));
+  }
   blocks.push_back(
       {{"type", "context"},
        {"elements",

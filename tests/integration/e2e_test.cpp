@@ -68,6 +68,9 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
   auto crash_cart = [&] {
     sim.call([&] {
       for (const auto& name : sim.cluster.pods_of("shop", "cart")) {
+        sim.server.set_logs("shop", name, "app", "",
+                            "loading catalogue\nusing "
+                            "DB_PASSWORD=hunter2\njava.lang.OutOfMemoryError: Java heap space\n");
         auto pod = *sim.server.store().get(sim::Res::kPods, "shop", name);
         sim::set_crashloop(pod, "app", 137, "OOMKilled", ++sim.now);
         sim.server.store().upsert(sim::Res::kPods, pod);
@@ -122,6 +125,13 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
     REQUIRE(list.size() == 1);
     CHECK(list[0]["reason"] == "OOMKilled");
     CHECK(list[0]["state"] == "open");
+    // The alert carries the key log lines of the previous container, redacted.
+    auto diag = opened["diagnosis"]["text"].get<std::string>();
+    CHECK(diag.find("java.lang.OutOfMemoryError: Java heap space") != std::string::npos);
+    CHECK(diag.find("DB_PASSWORD=[REDACTED]") != std::string::npos);
+    for (auto& r : webhook.requests()) CHECK(r.body.find("hunter2") == std::string::npos);
+    for (auto& r : slack.requests()) CHECK(r.body.find("hunter2") == std::string::npos);
+    CHECK(slack.requests()[0].body.find("Key log lines and events") != std::string::npos);
     auto s = json::parse(slack.requests()[0].body);
     CHECK(s["text"].get<std::string>().find("OOMKilled") != std::string::npos);
     CHECK(s["blocks"][0]["type"] == "header");

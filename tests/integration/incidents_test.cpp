@@ -65,6 +65,7 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
     for (int i = 0; i < 3; ++i)
       h.crash("shop", "cart-7d9f8b6c5d-" + std::to_string(i), 137, "OOMKilled");
     REQUIRE(run_until(h.ioc, [&] { return p.tracker().incidents()[0]->restarts == 2; }));
+    REQUIRE(run_until(h.ioc, [&] { return !rec.lines.empty(); }));  // after evidence gathering
     CHECK(rec.lines ==
           std::vector<std::string>{"incident.opened sim/shop/Deployment/cart/app/OOMKilled"});
     double total = 0;
