@@ -90,3 +90,32 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
         std::vector<std::string>{"incident.resolved sim/shop/Deployment/cart/app/OOMKilled"});
   fs::remove_all(dir);
 }
+
+TEST_CASE("when evidence is not ready in time the alert goes out without it") {
+  auto dir = fs::temp_directory_path() / ("podmedic-hold-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Harness h;
+  test::FakeClock clock;
+  sim::PodTemplate t;
+  t.ns = "shop";
+  t.deployment = "cart";
+  t.name = "cart-7d9f8b6c5d-0";
+  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+  auto config = config_for(dir.string());
+  config.diagnosis.wait_before_notify = std::chrono::milliseconds(1);
+  // The API server answers log requests slowly: 429 with Retry-After 1 s, twice.
+  h.server.inject(sim::Fault{"/api/v1/namespaces/shop/pods/cart-7d9f8b6c5d-0", sim::Fault::kAny,
+                             429, 2, 1, true});
+  app::PipelineOptions fast;
+  fast.tick = std::chrono::milliseconds(10);
+  Recorder rec;
+  app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
+  REQUIRE(p.start().ok());
+  REQUIRE(run_until(h.ioc, [&] { return p.synced(); }));
+  h.crash("shop", "cart-7d9f8b6c5d-0", 137, "OOMKilled");
+  REQUIRE(run_until(h.ioc, [&] { return !rec.lines.empty(); }));
+  CHECK(rec.lines ==
+        std::vector<std::string>{"incident.opened sim/shop/Deployment/cart/app/OOMKilled"});
+  CHECK(p.tracker().incidents()[0]->evidence.empty());
+  fs::remove_all(dir);
+}
