@@ -10,6 +10,10 @@
 
 #include "incidents/tracker.h"
 
+namespace podmedic::http {
+struct PostResult;
+}
+
 namespace podmedic::notifiers {
 
 struct Rendering {
@@ -50,7 +54,6 @@ class Notifier {
 
 // Shared classification of an HTTP outcome: 2xx OK; 429, 5xx and transport errors RETRY;
 // other statuses PERMANENT.
-struct PostResult;
-SendResult classify(const PostResult& r);
+SendResult classify(const http::PostResult& r);
 
 }  // namespace podmedic::notifiers

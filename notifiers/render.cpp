@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
+#include "core/http.h"
 #include "core/units.h"
-#include "notifiers/http_post.h"
 #include "notifiers/slack.h"
 #include "notifiers/webhook.h"
 
@@ -19,7 +19,7 @@ bool Routing::accepts(const incidents::Incident& i) const {
   return in(namespaces, i.ns) && in(reasons, i.reason);
 }
 
-SendResult classify(const PostResult& r) {
+SendResult classify(const http::PostResult& r) {
   SendResult s;
   s.status = r.status;
   s.detail = r.status == 0 ? r.error : r.body.substr(0, 200);
@@ -102,7 +102,7 @@ SendResult WebhookNotifier::send(const Payload& p, const std::string& delivery_i
                                       "X-Podmedic-Delivery: " + delivery_id};
   if (!s_.secret.empty())
     headers.push_back("X-Podmedic-Signature: sha256=" + hmac_sha256_hex(s_.secret, p.body));
-  return classify(http_post(s_.url, headers, p.body, s_.timeout));
+  return classify(http::post(s_.url, headers, p.body, s_.timeout));
 }
 
 std::string slack_escape(std::string_view s) {
@@ -270,7 +270,7 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
 
 SendResult SlackNotifier::send(const Payload& p, const std::string&) {
   return classify(
-      http_post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout));
+      http::post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout));
 }
 
 }  // namespace podmedic::notifiers

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "notifiers/http_post.h"
+#include "core/http.h"
 #include "notifiers/slack.h"
 #include "notifiers/webhook.h"
 
@@ -126,8 +126,8 @@ TEST_CASE("Slack digest and resolved messages") {
 }
 
 TEST_CASE("Retry-After as seconds or an HTTP date") {
-  CHECK(parse_retry_after("7", 1000) == 7);
-  CHECK(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111767) == 10);
-  CHECK(parse_retry_after("soon", 0) == -1);
-  CHECK(parse_retry_after("", 0) == -1);
+  CHECK(http::parse_retry_after("7", 1000) == 7);
+  CHECK(http::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111767) == 10);
+  CHECK(http::parse_retry_after("soon", 0) == -1);
+  CHECK(http::parse_retry_after("", 0) == -1);
 }

@@ -8,7 +8,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 
-#include "notifiers/http_post.h"
+#include "core/http.h"
 #include "server/api.h"
 
 using namespace podmedic;
@@ -125,12 +125,12 @@ TEST_CASE("over the socket: keep-alive routes and 413 for a large body") {
   auto port = server.start(tasks);
   REQUIRE(port.ok());
   std::string base = "http://127.0.0.1:" + std::to_string(port.value());
-  notifiers::PostResult metrics, big, missing;
+  http::PostResult metrics, big, missing;
   std::thread client([&] {
-    metrics = notifiers::http_request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
-    big = notifiers::http_request("POST", base + "/ask", {"Content-Type: application/json"},
-                                  std::string(70 * 1024, 'x'), 5s);
-    missing = notifiers::http_request("GET", base + "/missing", {}, "", 5s);
+    metrics = http::request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
+    big = http::request("POST", base + "/ask", {"Content-Type: application/json"},
+                        std::string(70 * 1024, 'x'), 5s);
+    missing = http::request("GET", base + "/missing", {}, "", 5s);
   });
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (missing.status == 0 && missing.error.empty() &&

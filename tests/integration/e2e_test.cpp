@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "notifiers/http_post.h"
+#include "core/http.h"
 #include "notifiers/webhook.h"
 #include "sim/objects.h"
 #include "tests/http_mock.h"
@@ -107,8 +107,8 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
       return port != 0;
     }));
     std::string base = "http://127.0.0.1:" + std::to_string(port);
-    CHECK(notifiers::http_request("GET", base + "/readyz", {}, "", 5s).status == 200);
-    auto metrics = notifiers::http_request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
+    CHECK(http::request("GET", base + "/readyz", {}, "", 5s).status == 200);
+    auto metrics = http::request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
     CHECK(metrics.body.find("podmedic_incidents_total{reason=\"OOMKilled\"} 1") !=
           std::string::npos);
     CHECK(metrics.body.find("podmedic_incidents_open 1") != std::string::npos);
@@ -117,9 +117,9 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
         std::string::npos);
     CHECK(metrics.body.find("podmedic_build_info{version=") != std::string::npos);
     CHECK(metrics.body.find("podmedic_pods_tracked") != std::string::npos);
-    CHECK(notifiers::http_request("GET", base + "/api/incidents", {}, "", 5s).status == 401);
-    auto incs = notifiers::http_request("GET", base + "/api/incidents",
-                                        {"Authorization: Bearer e2e-api-token"}, "", 5s, 1 << 20);
+    CHECK(http::request("GET", base + "/api/incidents", {}, "", 5s).status == 401);
+    auto incs = http::request("GET", base + "/api/incidents",
+                              {"Authorization: Bearer e2e-api-token"}, "", 5s, 1 << 20);
     REQUIRE(incs.status == 200);
     auto list = json::parse(incs.body)["incidents"];
     REQUIRE(list.size() == 1);

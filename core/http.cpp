@@ -1,4 +1,4 @@
-#include "notifiers/http_post.h"
+#include "core/http.h"
 
 #include <curl/curl.h>
 
@@ -7,7 +7,7 @@
 #include <ctime>
 #include <mutex>
 
-namespace podmedic::notifiers {
+namespace podmedic::http {
 namespace {
 
 void global_init() {
@@ -52,14 +52,14 @@ long parse_retry_after(const std::string& value, long now_unix) {
   return std::max(0L, static_cast<long>(t) - now_unix);
 }
 
-PostResult http_post(const std::string& url, const std::vector<std::string>& headers,
-                     const std::string& body, std::chrono::milliseconds timeout) {
-  return http_request("POST", url, headers, body, timeout);
+PostResult post(const std::string& url, const std::vector<std::string>& headers,
+                const std::string& body, std::chrono::milliseconds timeout) {
+  return request("POST", url, headers, body, timeout);
 }
 
-PostResult http_request(const std::string& method, const std::string& url,
-                        const std::vector<std::string>& headers, const std::string& body,
-                        std::chrono::milliseconds timeout, std::size_t max_body) {
+PostResult request(const std::string& method, const std::string& url,
+                   const std::vector<std::string>& headers, const std::string& body,
+                   std::chrono::milliseconds timeout, std::size_t max_body) {
   global_init();
   PostResult r;
   CURL* curl = curl_easy_init();
@@ -111,4 +111,4 @@ PostResult http_request(const std::string& method, const std::string& url,
   return r;
 }
 
-}  // namespace podmedic::notifiers
+}  // namespace podmedic::http

@@ -1,0 +1,114 @@
+// The LLM client against a fake Ollama / OpenAI-compatible server that follows protocols.md §7:
+// what the request contains, answers, 404 model not found, error bodies, a down server, the
+// circuit breaker and truncation.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "diagnosis/llm.h"
+#include "tests/http_mock.h"
+
+using namespace podmedic;
+using namespace podmedic::diagnosis;
+using json = nlohmann::json;
+
+namespace {
+test::MockResponse ollama(const test::MockRequest& r) {
+  if (r.target == "/api/tags") {
+    return {200,
+            R"({"models":[{"name":"mistral:latest","model":"mistral:latest","size":4109865159}]})",
+            {}};
+  }
+  auto j = json::parse(r.body);
+  if (j["model"] != "mistral")
+    return {404, R"({"error":"model ')" + j["model"].get<std::string>() + R"(' not found"})", {}};
+  bool small = j["options"]["num_predict"] == 8;
+  return {
+      200,
+      json{{"model", "mistral"},
+           {"created_at", "2026-11-24T10:00:00Z"},
+           {"message",
+            {{"role", "assistant"}, {"content", "The container ran out of memory (exit 137)."}}},
+           {"done", true},
+           {"done_reason", small ? "length" : "stop"},
+           {"eval_count", 12}}
+          .dump(),
+      {{"Content-Type", "application/json"}}};
+}
+}  // namespace
+
+TEST_CASE("Ollama chat: request shape and answer") {
+  test::HttpMock server(ollama);
+  LlmSettings s;
+  s.url = server.url("");
+  HttpLlmClient llm(s);
+  auto a = llm.chat(kDiagnoseSystemPrompt, diagnose_user_prompt("", "java.lang.OutOfMemoryError"));
+  REQUIRE(a.ok());
+  CHECK(a->text == "The container ran out of memory (exit 137).");
+  CHECK(a->model == "mistral");
+  CHECK_FALSE(a->truncated);
+  auto req = json::parse(server.requests()[0].body);
+  CHECK(server.requests()[0].target == "/api/chat");
+  CHECK(req["stream"] == false);
+  CHECK(req["options"]["num_ctx"] == 8192);
+  CHECK(req["options"]["num_predict"] == 512);
+  CHECK(req["options"]["temperature"].get<double>() < 0.3);
+  CHECK(req["messages"][0]["role"] == "system");
+  auto user = req["messages"][1]["content"].get<std::string>();
+  CHECK(user.find("BEGIN EVIDENCE\njava.lang.OutOfMemoryError\nEND EVIDENCE") != std::string::npos);
+  auto models = llm.models();
+  REQUIRE(models.ok());
+  CHECK(models.value() == std::vector<std::string>{"mistral:latest"});
+}
+
+TEST_CASE("Ollama errors: model not found and truncation") {
+  test::HttpMock server(ollama);
+  LlmSettings s;
+  s.url = server.url("");
+  s.model = "llama3:8b";
+  HttpLlmClient missing(s);
+  auto r = missing.chat("sys", "user");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "LLM server: HTTP 404: model 'llama3:8b' not found");
+  s.model = "mistral";
+  s.num_predict = 8;
+  HttpLlmClient small(s);
+  auto t = small.chat("sys", "user");
+  REQUIRE(t.ok());
+  CHECK(t->truncated);
+}
+
+TEST_CASE("a down server fails clearly and the circuit opens") {
+  LlmSettings s;
+  s.url = "http://127.0.0.1:1";  // nothing listens there
+  s.timeout = std::chrono::milliseconds(2000);
+  HttpLlmClient llm(s);
+  for (int i = 0; i < 3; ++i) {
+    auto r = llm.chat("sys", "user");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("LLM server unreachable at http://127.0.0.1:1") == 0);
+  }
+  auto r = llm.chat("sys", "user");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("circuit open") != std::string::npos);
+}
+
+TEST_CASE("OpenAI-compatible chat completions") {
+  test::HttpMock server([](const test::MockRequest& r) -> test::MockResponse {
+    if (r.target != "/v1/chat/completions")
+      return {404, R"({"error":{"message":"not found","type":"not_found_error"}})", {}};
+    auto j = json::parse(r.body);
+    CHECK(j["max_tokens"] == 512);
+    return {
+        200,
+        R"({"id":"chatcmpl-1","object":"chat.completion","model":"mistral","choices":[{"index":0,"message":{"role":"assistant","content":"unclear"},"finish_reason":"stop"}]})",
+        {}};
+  });
+  LlmSettings s;
+  s.url = server.url("");
+  s.openai_compatible = true;
+  HttpLlmClient llm(s);
+  auto a = llm.chat("sys", "user");
+  REQUIRE(a.ok());
+  CHECK(a->text == "unclear");
+}
