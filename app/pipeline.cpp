@@ -65,7 +65,27 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                            }
                            return list;
                          },
-                         registry_};
+                         registry_,
+                         [this](std::string q) { return ask(std::move(q)); },
+                         [this](std::string q, std::string ns, std::string pod) {
+                           return diagnose(std::move(q), std::move(ns), std::move(pod));
+                         },
+                         [this] { return models(); }};
+  diagnosis::LlmSettings llm;
+  llm.url = config.ollama.url;
+  llm.model = config.ollama.model;
+  llm.timeout = config.ollama.timeout;
+  llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm);
+  diagnoses_ = &prometheus::BuildCounter()
+                    .Name("podmedic_diagnoses_total")
+                    .Help("Diagnoses requested, by outcome (ok, llm_error, not_found, busy)")
+                    .Register(*registry_);
+  llm_duration_ = &prometheus::BuildHistogram()
+                       .Name("podmedic_llm_request_duration_seconds")
+                       .Help("LLM request duration")
+                       .Register(*registry_)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{0.5, 1, 2, 5, 10, 20, 30,
+                                                                        60, 120, 300});
   http_ =
       std::make_unique<server::HttpServer>(ioc, server::ServerSettings{config.server.listen},
                                            server::make_api(std::move(api), config.server.token));
@@ -180,6 +200,118 @@ boost::asio::awaitable<void> Pipeline::enrich_and_announce(incidents::Incident i
               {{"incident", inc.id}});
   }
   stage_.announced(inc);
+}
+
+namespace {
+constexpr int kMaxLlmInflight = 2;
+
+// Runs blocking `f` on `pool`; the awaiting coroutine resumes on its own executor.
+template <class F>
+net::awaitable<std::invoke_result_t<F>> on_pool(net::thread_pool& pool, F f) {
+  // Every lambda and awaitable is named before it is awaited: GCC 12 miscompiles temporaries
+  // with destructors inside co_await expressions.
+  auto task = [f = std::move(f)]() -> net::awaitable<std::invoke_result_t<F>> { co_return f(); };
+  auto op = net::co_spawn(pool.get_executor(), task(), net::use_awaitable);
+  co_return co_await std::move(op);
+}
+
+server::Response json_ok(const nlohmann::json& j) {
+  return {200,
+          "application/json",
+          j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          {}};
+}
+
+server::Response busy() {
+  auto r = server::json_error(429, "too many LLM requests in flight; retry later");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+}  // namespace
+
+net::awaitable<server::Response> Pipeline::ask(std::string question) {
+  if (llm_inflight_ >= kMaxLlmInflight) {
+    diagnoses_->Add({{"outcome", "busy"}}).Increment();
+    co_return busy();
+  }
+  ++llm_inflight_;
+  auto llm = llm_;
+  std::string q = redactor_.redact(question);  // nothing leaves unredacted, questions included
+  auto t0 = std::chrono::steady_clock::now();
+  auto call = [llm, q] { return llm->chat(diagnosis::kAskSystemPrompt, q); };
+  auto answer = co_await on_pool(llm_pool_, std::move(call));
+  --llm_inflight_;
+  llm_duration_->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (!answer.ok()) {
+    diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
+    co_return server::json_error(503, answer.error().message);
+  }
+  diagnoses_->Add({{"outcome", "ok"}}).Increment();
+  co_return json_ok({{"answer", redactor_.redact(answer->text)}, {"model", answer->model}});
+}
+
+net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::string ns,
+                                                    std::string pod) {
+  if (llm_inflight_ >= kMaxLlmInflight) {
+    diagnoses_->Add({{"outcome", "busy"}}).Increment();
+    co_return busy();
+  }
+  std::vector<std::string> pods;
+  if (!pod.empty()) {
+    pods.push_back(pod);
+  } else {
+    auto failing = co_await diagnosis::failing_pods(*client_, interner_, detector_, ns, 2);
+    if (!failing.ok())
+      co_return server::json_error(502, "cannot list pods: " + failing.error().message);
+    pods = failing.value();
+  }
+  std::string context;
+  nlohmann::json facts = nlohmann::json::array();
+  for (const auto& p : pods) {
+    auto ev = co_await diagnosis::gather_pod(*client_, interner_, detector_, ns, p, budget_);
+    if (!ev.ok()) {
+      diagnoses_->Add({{"outcome", "not_found"}}).Increment();
+      co_return server::json_error(ev.error().message.find("404") != std::string::npos ? 404 : 502,
+                                   ev.error().message);
+    }
+    context += ev->text() + "\n";
+    for (const auto& f : ev->findings_text) facts.push_back(redactor_.redact(p + ": " + f));
+  }
+  if (pods.empty()) context = "No pod in namespace " + ns + " is failing right now.\n";
+  context = redactor_.redact(context);
+  ++llm_inflight_;
+  auto llm = llm_;
+  std::string user = diagnosis::diagnose_user_prompt(redactor_.redact(question), context);
+  auto t0 = std::chrono::steady_clock::now();
+  auto call = [llm, user] { return llm->chat(diagnosis::kDiagnoseSystemPrompt, user); };
+  auto answer = co_await on_pool(llm_pool_, std::move(call));
+  --llm_inflight_;
+  llm_duration_->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (!answer.ok()) {
+    // The LLM is down or slow: still give the evidence and the rules-based facts.
+    diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
+    auto r = server::json_error(503, answer.error().message);
+    auto j = nlohmann::json::parse(r.body);
+    j["context"] = context;
+    j["facts"] = facts;
+    co_return server::Response{503,
+                               "application/json",
+                               j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                               {}};
+  }
+  diagnoses_->Add({{"outcome", "ok"}}).Increment();
+  co_return json_ok(
+      {{"answer", redactor_.redact(answer->text)}, {"model", answer->model}, {"context", context}});
+}
+
+net::awaitable<server::Response> Pipeline::models() {
+  auto llm = llm_;
+  auto call = [llm] { return llm->models(); };
+  auto list = co_await on_pool(llm_pool_, std::move(call));
+  if (!list.ok()) co_return server::json_error(503, list.error().message);
+  co_return json_ok({{"models", list.value()}});
 }
 
 std::string Pipeline::describe(const incidents::Incident& inc) const {

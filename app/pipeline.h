@@ -10,11 +10,13 @@
 #include <prometheus/registry.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "app/config.h"
 #include "core/clock.h"
 #include "core/task_group.h"
 #include "diagnosis/evidence.h"
+#include "diagnosis/llm.h"
 #include "diagnosis/redact.h"
 #include "incidents/tracker.h"
 #include "k8s/client.h"
@@ -74,6 +76,11 @@ class Pipeline {
   friend class EvidenceStage;
   boost::asio::awaitable<void> run_ticks();
   boost::asio::awaitable<void> enrich_and_announce(incidents::Incident inc);
+  // The LLM routes of the HTTP API.
+  boost::asio::awaitable<server::Response> ask(std::string question);
+  boost::asio::awaitable<server::Response> diagnose(std::string question, std::string ns,
+                                                    std::string pod);
+  boost::asio::awaitable<server::Response> models();
   std::string key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   boost::asio::io_context& ioc_;
@@ -95,6 +102,13 @@ class Pipeline {
   std::chrono::milliseconds hold_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
+  std::shared_ptr<diagnosis::LlmClient> llm_;
+  boost::asio::thread_pool llm_pool_{
+      2};  // blocking LLM calls; results resume on the pipeline thread
+  int llm_inflight_ = 0;
+  prometheus::Family<prometheus::Counter>* diagnoses_ =
+      nullptr;                                     // podmedic_diagnoses_total{outcome}
+  prometheus::Histogram* llm_duration_ = nullptr;  // podmedic_llm_request_duration_seconds
   std::unique_ptr<server::HttpServer> http_;
   unsigned short http_port_ = 0;
   TaskGroup tasks_;  // last: destroyed first, stopping the coroutines that use the members above

@@ -5,49 +5,115 @@
 
 namespace podmedic::server {
 
+using json = nlohmann::json;
+
 bool token_matches(const std::string& presented, const std::string& expected) {
   if (presented.size() != expected.size()) return false;
   return CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
 }
 
+namespace {
+
+// Synchronous routes; nullopt for the LLM routes handled by the coroutine.
+std::optional<Response> simple_route(const ApiSources& src, const std::string& token,
+                                     const Request& req, const std::string& path) {
+  bool guarded =
+      path.rfind("/api/", 0) == 0 || path == "/ask" || path == "/diagnose" || path == "/models";
+  if (guarded && !token.empty()) {
+    const std::string prefix = "Bearer ";
+    if (req.authorization.rfind(prefix, 0) != 0 ||
+        !token_matches(req.authorization.substr(prefix.size()), token)) {
+      return json_error(401, "missing or wrong bearer token");
+    }
+  }
+  auto only = [&](const char* method) { return req.method == method; };
+  if (path == "/healthz") {
+    if (!only("GET")) return json_error(405, "use GET");
+    return Response{200, "application/json", R"({"status":"ok"})", {}};
+  }
+  if (path == "/readyz") {
+    if (!only("GET")) return json_error(405, "use GET");
+    bool ready = src.ready && src.ready();
+    return Response{ready ? 200 : 503,
+                    "application/json",
+                    ready ? R"({"status":"ready"})" : R"({"status":"syncing"})",
+                    {}};
+  }
+  if (path == "/metrics") {
+    if (!only("GET")) return json_error(405, "use GET");
+    prometheus::TextSerializer text;
+    return Response{200,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    text.Serialize(src.registry->Collect()),
+                    {}};
+  }
+  if (path == "/api/incidents") {
+    if (!only("GET")) return json_error(405, "use GET");
+    json j = {{"incidents", src.incidents ? src.incidents() : json::array()}};
+    return Response{
+        200, "application/json", j.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+  }
+  if (path == "/models") {
+    if (!only("GET")) return json_error(405, "use GET");
+    return std::nullopt;
+  }
+  if (path == "/ask" || path == "/diagnose") {
+    if (!only("POST")) return json_error(405, "use POST");
+    return std::nullopt;
+  }
+  return json_error(404, "no route " + path);
+}
+
+// Reads a required non-empty string field; on failure `error` names it.
+bool string_field(const json& j, const char* key, bool required, std::string& out,
+                  std::string& error) {
+  if (!j.contains(key) || j[key].is_null()) {
+    if (required) error = "\"" + std::string(key) + "\" is required";
+    return !required;
+  }
+  if (!j[key].is_string()) {
+    error = "\"" + std::string(key) + "\" must be a string";
+    return false;
+  }
+  out = j[key].get<std::string>();
+  if (required && out.empty()) {
+    error = "\"" + std::string(key) + "\" must not be empty";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Handler make_api(ApiSources src, std::string token) {
-  return [src = std::move(src), token = std::move(token)](const Request& req) -> Response {
-    std::string path = req.target.substr(0, req.target.find('?'));
-    bool guarded = path.rfind("/api/", 0) == 0 || path == "/ask" || path == "/diagnose";
-    if (guarded && !token.empty()) {
-      const std::string prefix = "Bearer ";
-      if (req.authorization.rfind(prefix, 0) != 0 ||
-          !token_matches(req.authorization.substr(prefix.size()), token)) {
-        return json_error(401, "missing or wrong bearer token");
-      }
+  auto shared = std::make_shared<const ApiSources>(std::move(src));
+  return [shared, token](Request req) -> boost::asio::awaitable<Response> {
+    const ApiSources& s = *shared;
+    const std::string path = req.target.substr(0, req.target.find('?'));
+    if (auto r = simple_route(s, token, req, path)) co_return *r;
+    if (path == "/models") {
+      if (!s.models) co_return json_error(503, "LLM not configured");
+      auto op = s.models();  // named: see the GCC 12 note in http_server.cpp
+      co_return co_await std::move(op);
     }
-    auto only = [&](const char* method) { return req.method == method; };
-    if (path == "/healthz") {
-      if (!only("GET")) return json_error(405, "use GET");
-      return {200, "application/json", R"({"status":"ok"})"};
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      co_return json_error(400, "body must be a JSON object");
+    std::string question, ns, pod, error;
+    bool ask = path == "/ask";
+    if (!string_field(body, "question", ask, question, error) ||
+        (!ask && (!string_field(body, "namespace", true, ns, error) ||
+                  !string_field(body, "pod", false, pod, error)))) {
+      co_return json_error(400, error);
     }
-    if (path == "/readyz") {
-      if (!only("GET")) return json_error(405, "use GET");
-      bool ready = src.ready && src.ready();
-      return {ready ? 200 : 503, "application/json",
-              ready ? R"({"status":"ready"})" : R"({"status":"syncing"})"};
+    if (ask) {
+      if (!s.ask) co_return json_error(503, "LLM not configured");
+      auto op = s.ask(question);
+      co_return co_await std::move(op);
     }
-    if (path == "/metrics") {
-      if (!only("GET")) return json_error(405, "use GET");
-      prometheus::TextSerializer text;
-      return {200, "text/plain; version=0.0.4; charset=utf-8",
-              text.Serialize(src.registry->Collect())};
-    }
-    if (path == "/api/incidents") {
-      if (!only("GET")) return json_error(405, "use GET");
-      nlohmann::json j = {{"incidents", src.incidents ? src.incidents() : nlohmann::json::array()}};
-      return {200, "application/json",
-              j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
-    }
-    if (path == "/ask" || path == "/diagnose" || path == "/models") {
-      return json_error(501, "not available yet: LLM diagnosis arrives with the diagnosis module");
-    }
-    return json_error(404, "no route " + path);
+    if (!s.diagnose) co_return json_error(503, "LLM not configured");
+    auto op = s.diagnose(question, ns, pod);
+    co_return co_await std::move(op);
   };
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// The HTTP API as a pure function of the request: /healthz, /readyz, /metrics, /api/incidents,
-// and JSON errors (400/401/404/405/413/501). Bearer-token auth (constant-time compare) guards
-// /api/*, /ask and /diagnose when a token is configured. Reads pipeline state through the
-// callbacks, on the pipeline's thread.
+// The HTTP API: /healthz, /readyz, /metrics, /api/incidents, and the LLM routes POST /ask,
+// POST /diagnose and GET /models (shapes of local-k8s-ai-agent), with JSON errors
+// (400 bad JSON or fields, 401, 404, 405, 413, 429, 503). Bearer-token auth (constant-time
+// compare) guards /api/*, /ask, /diagnose and /models when a token is configured. Routing and
+// validation are here; the work is done by the callbacks, on the pipeline's thread.
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +19,12 @@ struct ApiSources {
   std::function<bool()> ready;                // initial sync complete
   std::function<nlohmann::json()> incidents;  // open and recent incidents
   std::shared_ptr<prometheus::Registry> registry;
+  // LLM routes; null: 503.
+  std::function<boost::asio::awaitable<Response>(std::string question)> ask;
+  std::function<boost::asio::awaitable<Response>(std::string question, std::string ns,
+                                                 std::string pod)>
+      diagnose;
+  std::function<boost::asio::awaitable<Response>()> models;
 };
 
 Handler make_api(ApiSources sources, std::string token);

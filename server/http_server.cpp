@@ -70,12 +70,17 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
       version = req.version();
       Request in{std::string(req.method_string()), std::string(req.target()),
                  std::string(req[http::field::authorization]), std::move(req.body())};
-      r = s->handler(in);
+      // Named handler and awaitable: GCC 12 miscompiles temporaries with destructors inside
+      // co_await expressions.
+      auto handle = s->handler;
+      auto op = handle(std::move(in));
+      r = co_await std::move(op);
     }
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "podmedic");
     res.set(http::field::content_type, r.content_type);
     res.set(http::field::cache_control, "no-store");
+    for (const auto& [k, v] : r.headers) res.set(k, v);
     res.body() = std::move(r.body);
     res.keep_alive(keep_alive);
     res.prepare_payload();

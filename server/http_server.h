@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "core/result.h"
@@ -27,9 +29,11 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
-using Handler = std::function<Response(const Request&)>;
+// A coroutine on the server's io_context: slow work (an LLM call) is awaited, never blocking.
+using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 
 struct ServerSettings {
   std::string listen = "0.0.0.0:8080";

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 
@@ -17,6 +19,21 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
+// Runs the coroutine handler to completion on a private io_context.
+struct Sync {
+  Handler h;
+  Response operator()(Request r) {
+    boost::asio::io_context ioc;
+    std::optional<Response> out;
+    boost::asio::co_spawn(ioc, h(std::move(r)), [&](std::exception_ptr e, Response v) {
+      if (e) std::rethrow_exception(e);
+      out = std::move(v);
+    });
+    ioc.run();
+    return *out;
+  }
+};
+
 ApiSources sources(bool* ready) {
   auto reg = std::make_shared<prometheus::Registry>();
   auto& c = prometheus::BuildCounter()
@@ -84,7 +101,7 @@ void check_exposition(const std::string& text) {
 
 TEST_CASE("routes health readiness metrics incidents and errors") {
   bool ready = false;
-  auto api = make_api(sources(&ready), "");
+  Sync api{make_api(sources(&ready), "")};
   CHECK(api({"GET", "/healthz", "", ""}).status == 200);
   CHECK(api({"GET", "/readyz", "", ""}).status == 503);
   ready = true;
@@ -100,12 +117,17 @@ TEST_CASE("routes health readiness metrics incidents and errors") {
   CHECK(nf.status == 404);
   CHECK(json::parse(nf.body).contains("error"));
   CHECK(api({"POST", "/metrics", "", ""}).status == 405);
-  CHECK(api({"POST", "/ask", "", R"({"question":"x"})"}).status == 501);
+  CHECK(api({"POST", "/ask", "", R"({"question":"x"})"}).status == 503);  // no LLM configured
+  CHECK(api({"POST", "/ask", "", "not json"}).status == 400);
+  CHECK(api({"POST", "/ask", "", R"({"question":""})"}).status == 400);
+  CHECK(api({"POST", "/diagnose", "", R"({"question":"why"})"}).status ==
+        400);  // namespace missing
+  CHECK(api({"GET", "/ask", "", ""}).status == 405);
 }
 
 TEST_CASE("a configured token guards api ask and diagnose but not health or metrics") {
   bool ready = true;
-  auto api = make_api(sources(&ready), "t0ken");
+  Sync api{make_api(sources(&ready), "t0ken")};
   CHECK(api({"GET", "/api/incidents", "", ""}).status == 401);
   CHECK(api({"GET", "/api/incidents", "Bearer wrong", ""}).status == 401);
   CHECK(api({"GET", "/api/incidents", "Bearer t0ken", ""}).status == 200);
