@@ -229,34 +229,38 @@ server::Response busy() {
 }
 }  // namespace
 
-net::awaitable<server::Response> Pipeline::ask(std::string question) {
-  if (llm_inflight_ >= kMaxLlmInflight) {
-    diagnoses_->Add({{"outcome", "busy"}}).Increment();
-    co_return busy();
-  }
+net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(const char* system,
+                                                                std::string user) {
   ++llm_inflight_;
   auto llm = llm_;
-  std::string q = redactor_.redact(question);  // nothing leaves unredacted, questions included
   auto t0 = std::chrono::steady_clock::now();
-  auto call = [llm, q] { return llm->chat(diagnosis::kAskSystemPrompt, q); };
+  auto call = [llm, system, user] { return llm->chat(system, user); };
   auto answer = co_await on_pool(llm_pool_, std::move(call));
   --llm_inflight_;
   llm_duration_->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  if (!answer.ok()) {
-    diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
-    co_return server::json_error(503, answer.error().message);
-  }
+  if (!answer.ok()) diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
+  co_return answer;
+}
+
+bool Pipeline::llm_busy() {
+  if (llm_inflight_ < kMaxLlmInflight) return false;
+  diagnoses_->Add({{"outcome", "busy"}}).Increment();
+  return true;
+}
+
+net::awaitable<server::Response> Pipeline::ask(std::string question) {
+  if (llm_busy()) co_return busy();
+  // Nothing leaves unredacted, questions included.
+  auto answer = co_await llm_chat(diagnosis::kAskSystemPrompt, redactor_.redact(question));
+  if (!answer.ok()) co_return server::json_error(503, answer.error().message);
   diagnoses_->Add({{"outcome", "ok"}}).Increment();
   co_return json_ok({{"answer", redactor_.redact(answer->text)}, {"model", answer->model}});
 }
 
 net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::string ns,
                                                     std::string pod) {
-  if (llm_inflight_ >= kMaxLlmInflight) {
-    diagnoses_->Add({{"outcome", "busy"}}).Increment();
-    co_return busy();
-  }
+  if (llm_busy()) co_return busy();
   std::vector<std::string> pods;
   if (!pod.empty()) {
     pods.push_back(pod);
@@ -280,18 +284,10 @@ net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::s
   }
   if (pods.empty()) context = "No pod in namespace " + ns + " is failing right now.\n";
   context = redactor_.redact(context);
-  ++llm_inflight_;
-  auto llm = llm_;
   std::string user = diagnosis::diagnose_user_prompt(redactor_.redact(question), context);
-  auto t0 = std::chrono::steady_clock::now();
-  auto call = [llm, user] { return llm->chat(diagnosis::kDiagnoseSystemPrompt, user); };
-  auto answer = co_await on_pool(llm_pool_, std::move(call));
-  --llm_inflight_;
-  llm_duration_->Observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  auto answer = co_await llm_chat(diagnosis::kDiagnoseSystemPrompt, std::move(user));
   if (!answer.ok()) {
     // The LLM is down or slow: still give the evidence and the rules-based facts.
-    diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
     auto r = server::json_error(503, answer.error().message);
     auto j = nlohmann::json::parse(r.body);
     j["context"] = context;

@@ -81,6 +81,10 @@ class Pipeline {
   boost::asio::awaitable<server::Response> diagnose(std::string question, std::string ns,
                                                     std::string pod);
   boost::asio::awaitable<server::Response> models();
+  // One LLM chat on the pool, timed; counts llm_error outcomes. llm_busy() counts "busy".
+  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> llm_chat(const char* system,
+                                                                std::string user);
+  bool llm_busy();
   std::string key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   boost::asio::io_context& ioc_;

@@ -32,6 +32,18 @@ bool eventually(Pred p, std::chrono::milliseconds timeout = 20s) {
   return true;
 }
 
+// The HTTP port a running podmedic logged ("http server listening"), or 0 while not yet.
+unsigned http_port_of(test::Child& podmedic) {
+  std::istringstream lines(podmedic.output());
+  unsigned port = 0;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("msg", "") == "http server listening")
+      port = j["port"].get<unsigned>();
+  }
+  return port;
+}
+
 std::vector<json> bodies(const test::HttpMock& m, const std::string& type) {
   std::vector<json> out;
   for (auto& r : m.requests()) {
@@ -97,15 +109,7 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
           "sha256=" + notifiers::hmac_sha256_hex("e2e-secret", req.body));
     // The HTTP side of the running binary: its port is in the JSON log.
     unsigned port = 0;
-    REQUIRE(eventually([&] {
-      std::istringstream lines(podmedic.output());
-      for (std::string line; std::getline(lines, line);) {
-        auto j = json::parse(line, nullptr, false);
-        if (j.is_object() && j.value("msg", "") == "http server listening")
-          port = j["port"].get<unsigned>();
-      }
-      return port != 0;
-    }));
+    REQUIRE(eventually([&] { return (port = http_port_of(podmedic)) != 0; }));
     std::string base = "http://127.0.0.1:" + std::to_string(port);
     CHECK(http::request("GET", base + "/readyz", {}, "", 5s).status == 200);
     auto metrics = http::request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
@@ -232,15 +236,7 @@ TEST_CASE("ask models and diagnose through the binary with a fake Ollama") {
   test::Child podmedic({PODMEDIC_BINARY, "run", "--config", (dir / "podmedic.yaml").string()},
                        dir.string());
   unsigned port = 0;
-  REQUIRE(eventually([&] {
-    std::istringstream lines(podmedic.output());
-    for (std::string line; std::getline(lines, line);) {
-      auto j = json::parse(line, nullptr, false);
-      if (j.is_object() && j.value("msg", "") == "http server listening")
-        port = j["port"].get<unsigned>();
-    }
-    return port != 0;
-  }));
+  REQUIRE(eventually([&] { return (port = http_port_of(podmedic)) != 0; }));
   std::string base = "http://127.0.0.1:" + std::to_string(port);
   const std::vector<std::string> json_ct = {"Content-Type: application/json"};
 
