@@ -324,12 +324,8 @@ std::string Pipeline::describe(const incidents::Incident& inc) const {
     const auto* pod = pods_.find(inc.ns, name);
     if (!pod) continue;
     for (const auto& c : pod->containers) {
-      if (interner_.view(c.name) != inc.container) continue;
-      if (inc.reason == "OOMKilled") {
-        s += ", memory limit " +
-             (c.mem_limit ? std::string(interner_.view(c.mem_limit)) : std::string("none"));
-      }
-      if (inc.reason == "ImagePullBackOff") s += ", image " + std::string(interner_.view(c.image));
+      if (interner_.view(c.name) == inc.container)
+        s += rules::container_facts(inc.reason, c, interner_);
     }
     auto evs = events_.for_pod(inc.ns, name);
     if (!evs.empty())

@@ -115,12 +115,7 @@ std::string finding_text(const k8s::PodView& p, const rules::Finding& f, const I
          ")";
   s += ", " + std::to_string(f.restarts) + " restarts";
   for (const auto& c : p.containers) {
-    if (c.name != f.container) continue;
-    if (f.reason == "OOMKilled") {
-      s += ", memory limit " +
-           (c.mem_limit ? std::string(in.view(c.mem_limit)) : std::string("none (unbounded)"));
-    }
-    if (f.reason == "ImagePullBackOff") s += ", image " + std::string(in.view(c.image));
+    if (c.name == f.container) s += rules::container_facts(f.reason, c, in);
   }
   return s;
 }

@@ -122,4 +122,14 @@ std::string exit_code_meaning(int code) {
   }
 }
 
+std::string container_facts(const std::string& reason, const k8s::ContainerView& c,
+                            const Interner& in) {
+  if (reason == "OOMKilled") {
+    return ", memory limit " +
+           (c.mem_limit ? std::string(in.view(c.mem_limit)) : std::string("none (unbounded)"));
+  }
+  if (reason == "ImagePullBackOff") return ", image " + std::string(in.view(c.image));
+  return "";
+}
+
 }  // namespace podmedic::rules

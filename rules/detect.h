@@ -52,4 +52,9 @@ class Detector {
 // problems, 1/2 application errors).
 std::string exit_code_meaning(int code);
 
+// The container facts that matter for a reason: ", memory limit 256Mi" for OOMKilled,
+// ", image repo/app:1.2" for ImagePullBackOff, else empty.
+std::string container_facts(const std::string& reason, const k8s::ContainerView& c,
+                            const Interner& in);
+
 }  // namespace podmedic::rules

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 
@@ -44,6 +45,17 @@ bool run_until(boost::asio::io_context& ioc, Pred done,
     if (std::chrono::steady_clock::now() > deadline) return false;
     if (ioc.stopped()) ioc.restart();
     ioc.run_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+// Polls `done()` (progress made by other threads or processes) until it holds or the deadline.
+template <class Pred>
+bool eventually(Pred done, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
 }

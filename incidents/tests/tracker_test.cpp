@@ -329,13 +329,12 @@ TEST_CASE("metrics count incidents by reason and track open ones") {
   prometheus::Registry reg;
   IncidentMetrics m(reg);
   IncidentTracker t(settings(), w.clock, rec, nullptr, &m);
-  auto v = w.view(w.add("cart", 0));
+  w.add("cart", 0);
   sim::set_crashloop(w.pods.begin()->second, "app", 137, "OOMKilled", w.clock.unix_seconds());
   auto crashed = w.view(w.pods.begin()->second);
   t.observe(crashed, w.det.current(crashed), w.in, std::chrono::steady_clock::now());
   CHECK(m.total.Add({{"reason", "OOMKilled"}}).Value() == 1);
   CHECK(m.open.Value() == 1);
-  (void)v;
   std::size_t samples = 0;
   for (auto& f : reg.Collect()) {
     if (f.name == "podmedic_detection_latency_seconds")

@@ -18,6 +18,7 @@ using test::HttpMock;
 using test::MockRequest;
 using test::MockResponse;
 namespace fs = std::filesystem;
+using test::eventually;
 
 namespace {
 incidents::Incident incident(const std::string& name = "cart") {
@@ -62,16 +63,6 @@ struct Env {
     return 0;
   }
 };
-
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!p()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);  // polling other threads' progress
-  }
-  return true;
-}
 
 std::vector<std::unique_ptr<Notifier>> one(std::unique_ptr<Notifier> n) {
   std::vector<std::unique_ptr<Notifier>> v;

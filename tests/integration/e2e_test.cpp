@@ -15,22 +15,15 @@
 #include "sim/objects.h"
 #include "tests/http_mock.h"
 #include "tests/process.h"
+#include "tests/support.h"
 
 using namespace podmedic;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
+using test::eventually;
 
 namespace {
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!p()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);  // polling another process
-  }
-  return true;
-}
 
 // The HTTP port a running podmedic logged ("http server listening"), or 0 while not yet.
 unsigned http_port_of(test::Child& podmedic) {
