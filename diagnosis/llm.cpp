@@ -59,7 +59,7 @@ Result<LlmAnswer> HttpLlmClient::call(const std::string& system, const std::stri
     path = "/api/chat";
     body = {{"model", s_.model},
             {"messages", messages},
-            {"stream", false},
+            {"stream", s_.stream},
             {"options",
              {{"temperature", s_.temperature},
               {"num_ctx", s_.num_ctx},
@@ -80,23 +80,51 @@ Result<LlmAnswer> HttpLlmClient::call(const std::string& system, const std::stri
   };
   if (r.status != 200)
     return Error{"LLM server: HTTP " + std::to_string(r.status) + ": " + error_text()};
+  if (!s_.openai_compatible) return parse_ollama_chat(r.body, s_.model);
   if (!j.is_object()) return Error{"LLM server: malformed response"};
   if (j.contains("error")) return Error{"LLM server: " + error_text()};
   LlmAnswer a;
   a.model = j.value("model", s_.model);
-  if (s_.openai_compatible) {
-    if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) {
-      return Error{"LLM server: response has no choices"};
-    }
-    const auto& c = j["choices"][0];
-    a.text = c.contains("message") ? c["message"].value("content", "") : "";
-    a.truncated = c.value("finish_reason", "") == "length";
-  } else {
-    if (!j.contains("message") || !j["message"].is_object())
-      return Error{"LLM server: response has no message"};
-    a.text = j["message"].value("content", "");
-    a.truncated = j.value("done_reason", "") == "length";
+  if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) {
+    return Error{"LLM server: response has no choices"};
   }
+  const auto& c = j["choices"][0];
+  a.text = c.contains("message") && c["message"].is_object() ? c["message"].value("content", "") : "";
+  a.truncated = c.value("finish_reason", "") == "length";
+  return a;
+}
+
+Result<LlmAnswer> parse_ollama_chat(std::string_view body, const std::string& default_model) {
+  LlmAnswer a;
+  a.model = default_model;
+  bool any = false, done = false;
+  std::size_t lines = 0;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    auto nl = body.find('\n', pos);
+    auto line = body.substr(pos, nl == std::string_view::npos ? body.size() - pos : nl - pos);
+    pos = nl == std::string_view::npos ? body.size() : nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_object()) return Error{"LLM server: malformed response line"};
+    if (j.contains("error")) {
+      std::string e = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
+      return Error{"LLM server: " + e + (any ? " (after the answer had begun)" : "")};
+    }
+    any = true;
+    ++lines;
+    if (j.contains("model") && j["model"].is_string()) a.model = j["model"].get<std::string>();
+    if (j.contains("message") && j["message"].is_object() && j["message"].contains("content") &&
+        j["message"]["content"].is_string()) {
+      a.text += j["message"]["content"].get<std::string>();
+    }
+    if (j.value("done", false)) {
+      done = true;
+      a.truncated = j.value("done_reason", "") == "length";
+    }
+  }
+  if (!any) return Error{"LLM server: empty response"};
+  if (!done && lines > 1) return Error{"LLM server: the answer ended before done (connection cut?)"};
   return a;
 }
 

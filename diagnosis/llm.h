@@ -20,6 +20,7 @@ struct LlmSettings {
   int num_predict = 512;
   double temperature = 0.1;
   bool openai_compatible = false;  // /v1/chat/completions instead of /api/chat
+  bool stream = true;              // Ollama: NDJSON chunks (stream:true) or one object
 };
 
 struct LlmAnswer {
@@ -51,6 +52,11 @@ class HttpLlmClient final : public LlmClient {
   int failures_ = 0;
   std::chrono::steady_clock::time_point open_until_{};
 };
+
+// Parses an Ollama /api/chat response body: one JSON object (stream:false) or NDJSON chunks
+// (stream:true) whose message.content pieces are concatenated; an {"error":…} line, even after
+// output began with HTTP 200, is an error; done_reason "length" marks truncation.
+Result<LlmAnswer> parse_ollama_chat(std::string_view body, const std::string& default_model);
 
 // System prompts. Evidence is data between markers, never instructions.
 extern const char* const kAskSystemPrompt;

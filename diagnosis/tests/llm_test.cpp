@@ -23,17 +23,49 @@ test::MockResponse ollama(const test::MockRequest& r) {
   if (j["model"] != "mistral")
     return {404, R"({"error":"model ')" + j["model"].get<std::string>() + R"(' not found"})", {}};
   bool small = j["options"]["num_predict"] == 8;
-  return {
-      200,
-      json{{"model", "mistral"},
-           {"created_at", "2026-11-24T10:00:00Z"},
-           {"message",
-            {{"role", "assistant"}, {"content", "The container ran out of memory (exit 137)."}}},
-           {"done", true},
-           {"done_reason", small ? "length" : "stop"},
-           {"eval_count", 12}}
-          .dump(),
-      {{"Content-Type", "application/json"}}};
+  std::string user = j["messages"][1]["content"];
+  const std::string answer = "The container ran out of memory (exit 137).";
+  if (!j.value("stream", true)) {
+    return {200,
+            json{{"model", "mistral"},
+                 {"created_at", "2026-11-24T10:00:00Z"},
+                 {"message", {{"role", "assistant"}, {"content", answer}}},
+                 {"done", true},
+                 {"done_reason", small ? "length" : "stop"},
+                 {"eval_count", 12}}
+                .dump(),
+            {{"Content-Type", "application/json"}}};
+  }
+  // Streaming (Ollama's default): one chunk per word, then the final done line, or an error
+  // line after output began when the prompt asks for it.
+  std::string body;
+  std::size_t start = 0;
+  while (start < answer.size()) {
+    auto sp = answer.find(' ', start);
+    auto piece = answer.substr(start, sp == std::string::npos ? std::string::npos : sp + 1 - start);
+    start = sp == std::string::npos ? answer.size() : sp + 1;
+    body += json{{"model", "mistral"},
+                 {"created_at", "2026-11-24T10:00:00Z"},
+                 {"message", {{"role", "assistant"}, {"content", piece}}},
+                 {"done", false}}
+                .dump() +
+            "\n";
+  }
+  if (user.find("FAIL_MIDSTREAM") != std::string::npos) {
+    body += R"({"error":"an error was encountered while running the model: unexpected EOF"})"
+            "\n";
+  } else {
+    body += json{{"model", "mistral"},
+                 {"created_at", "2026-11-24T10:00:01Z"},
+                 {"message", {{"role", "assistant"}, {"content", ""}}},
+                 {"done", true},
+                 {"done_reason", small ? "length" : "stop"},
+                 {"total_duration", 1200000000},
+                 {"eval_count", 12}}
+                .dump() +
+            "\n";
+  }
+  return {200, body, {{"Content-Type", "application/x-ndjson"}}};
 }
 }  // namespace
 
@@ -49,7 +81,7 @@ TEST_CASE("Ollama chat: request shape and answer") {
   CHECK_FALSE(a->truncated);
   auto req = json::parse(server.requests()[0].body);
   CHECK(server.requests()[0].target == "/api/chat");
-  CHECK(req["stream"] == false);
+  CHECK(req["stream"] == true);
   CHECK(req["options"]["num_ctx"] == 8192);
   CHECK(req["options"]["num_predict"] == 512);
   CHECK(req["options"]["temperature"].get<double>() < 0.3);
@@ -59,6 +91,48 @@ TEST_CASE("Ollama chat: request shape and answer") {
   auto models = llm.models();
   REQUIRE(models.ok());
   CHECK(models.value() == std::vector<std::string>{"mistral:latest"});
+}
+
+TEST_CASE("Ollama chat without streaming") {
+  test::HttpMock server(ollama);
+  LlmSettings s;
+  s.url = server.url("");
+  s.stream = false;
+  HttpLlmClient llm(s);
+  auto a = llm.chat("sys", "user");
+  REQUIRE(a.ok());
+  CHECK(a->text == "The container ran out of memory (exit 137).");
+  CHECK(json::parse(server.requests()[0].body)["stream"] == false);
+}
+
+TEST_CASE("Ollama streaming: an error line after output began is an error") {
+  test::HttpMock server(ollama);
+  LlmSettings s;
+  s.url = server.url("");
+  HttpLlmClient llm(s);
+  auto r = llm.chat("sys", "FAIL_MIDSTREAM please");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message ==
+        "LLM server: an error was encountered while running the model: unexpected EOF (after the "
+        "answer had begun)");
+}
+
+TEST_CASE("Ollama NDJSON parsing edge cases") {
+  CHECK_FALSE(parse_ollama_chat("", "m").ok());
+  CHECK_FALSE(parse_ollama_chat("not json\n", "m").ok());
+  // Cut before the done line.
+  auto cut = parse_ollama_chat(
+      "{\"message\":{\"content\":\"a\"},\"done\":false}\n{\"message\":{\"content\":\"b\"},\"done\":false}\n",
+      "m");
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error().message.find("ended before done") != std::string::npos);
+  auto ok = parse_ollama_chat(
+      "{\"model\":\"x\",\"message\":{\"content\":\"a\"},\"done\":false}\r\n\n{\"message\":{\"content\":\"b\"},\"done\":true,\"done_reason\":\"length\"}",
+      "m");
+  REQUIRE(ok.ok());
+  CHECK(ok->text == "ab");
+  CHECK(ok->model == "x");
+  CHECK(ok->truncated);
 }
 
 TEST_CASE("Ollama errors: model not found and truncation") {
