@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/units.h"
+#include "diagnosis/redact.h"
 
 namespace podmedic::app {
 
@@ -153,6 +154,26 @@ Key duration(std::string name, milliseconds* out, std::string doc, bool allow_ze
           {}};
 }
 
+Key integer(std::string name, int* out, std::string doc, int min, int max) {
+  return {name,
+          "integer",
+          std::to_string(*out),
+          doc,
+          [out, min, max](const YAML::Node& n, const std::string& p, Ctx& c) {
+            std::string s;
+            if (!scalar(n, p, c, s)) return;
+            char* end = nullptr;
+            long v = std::strtol(s.c_str(), &end, 10);
+            if (s.empty() || *end != '\0')
+              return c.error(p, "expected an integer, got \"" + s + "\"" + where(n));
+            if (v < min || v > max)
+              return c.error(p, "must be between " + std::to_string(min) + " and " +
+                                    std::to_string(max));
+            *out = static_cast<int>(v);
+          },
+          {}};
+}
+
 Key size(std::string name, std::uint64_t* out, std::string doc, std::uint64_t min) {
   return {name,
           "size",
@@ -236,6 +257,11 @@ std::string check_namespace(const std::string& s) {
   return "";
 }
 
+std::string check_re2(const std::string& s) {
+  auto r = diagnosis::Redactor::create({s});
+  return r.ok() ? "" : r.error().message;
+}
+
 std::string check_reason(const std::string& s) {
   const auto& known = rules::known_reasons();
   if (std::find(known.begin(), known.end(), s) != known.end()) return "";
@@ -247,7 +273,12 @@ std::string check_reason(const std::string& s) {
 Schema slack_schema(SlackNotifierSettings& s) {
   return {
       str("name", &s.name, "notifier name, used in metrics and logs"),
-      str("webhookUrl", &s.webhook_url, "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL})"),
+      str("webhookUrl", &s.webhook_url,
+          "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL}); or botToken + channel"),
+      str("botToken", &s.bot_token,
+          "bot mode: xoxb- token for chat.postMessage; follow-ups thread under the alert"),
+      str("channel", &s.channel, "bot mode: channel id (C…) or name"),
+      str("apiUrl", &s.api_url, "bot mode: Slack Web API base URL"),
       strlist("namespaces", &s.namespaces, "route only these namespaces here; empty: all",
               check_namespace),
       strlist("reasons", &s.reasons, "route only these reasons here; empty: all", check_reason)};
@@ -304,6 +335,21 @@ Schema root_schema(Config& c) {
                     boolean("enabled", &c.diagnosis.enabled, "ask the LLM to explain incidents"),
                     duration("waitBeforeNotify", &c.diagnosis.wait_before_notify,
                              "hold the alert this long for the diagnosis", true),
+                    integer("concurrency", &c.diagnosis.concurrency,
+                            "LLM calls at a time for incidents", 1, 16),
+                    integer("queueSize", &c.diagnosis.queue_size,
+                            "diagnosis requests waiting at most (newest first; oldest dropped)",
+                            1, 100000),
+                    section("redact", "what is removed before anything leaves the process",
+                            [&c] {
+                              return Schema{
+                                  strlist("patterns", &c.diagnosis.redact_patterns,
+                                          "extra RE2 patterns replaced with [REDACTED]",
+                                          check_re2),
+                                  boolean("maskNames", &c.diagnosis.mask_names,
+                                          "replace namespace, workload, pod and node names "
+                                          "with placeholders in LLM prompts")};
+                            }),
                     section("logs", "container log evidence", [&c] {
                       return Schema{size("fetchBytes", &c.diagnosis.fetch_bytes,
                                          "limitBytes of each log request", 1024),
@@ -316,6 +362,14 @@ Schema root_schema(Config& c) {
                 return Schema{
                     str("url", &c.ollama.url, "Ollama base URL"),
                     str("model", &c.ollama.model, "model name"),
+                    str("api", &c.ollama.api,
+                        "ollama (/api/chat) | openai (/v1/chat/completions of other local "
+                        "servers)"),
+                    boolean("stream", &c.ollama.stream, "Ollama: stream the answer as NDJSON"),
+                    integer("numCtx", &c.ollama.num_ctx, "context window (options.num_ctx)", 512,
+                            1 << 20),
+                    integer("numPredict", &c.ollama.num_predict,
+                            "answer length bound (options.num_predict / max_tokens)", 16, 1 << 16),
                     duration("timeout", &c.ollama.timeout,
                              "per-request timeout (first call includes model load)", false)};
               }),
@@ -356,6 +410,8 @@ void validate(Config& c, Ctx& ctx) {
   if (c.detect.rules.reasons.empty()) ctx.error("detect.reasons", "must list at least one reason");
   if (!is_http_url(c.ollama.url)) ctx.error("ollama.url", "must start with http:// or https://");
   if (c.ollama.model.empty()) ctx.error("ollama.model", "must not be empty");
+  if (c.ollama.api != "ollama" && c.ollama.api != "openai")
+    ctx.error("ollama.api", "expected ollama or openai, got \"" + c.ollama.api + "\"");
   std::set<std::string> names;
   auto check_name = [&](const std::string& path, const std::string& name) {
     if (name.empty())
@@ -367,10 +423,18 @@ void validate(Config& c, Ctx& ctx) {
     std::string p = "notifiers.slack[" + std::to_string(i) + "]";
     const auto& s = c.notifiers.slack[i];
     check_name(p, s.name);
-    if (s.webhook_url.empty())
+    if (!s.bot_token.empty() || !s.channel.empty()) {
+      if (!s.webhook_url.empty())
+        ctx.error(p, "set either webhookUrl or botToken + channel, not both");
+      if (s.bot_token.empty())
+        ctx.error(p + ".botToken", "required with channel (empty after expanding environment variables?)");
+      if (s.channel.empty()) ctx.error(p + ".channel", "required with botToken");
+      if (!is_http_url(s.api_url)) ctx.error(p + ".apiUrl", "must be an http(s) URL");
+    } else if (s.webhook_url.empty()) {
       ctx.error(p + ".webhookUrl", "required (empty after expanding environment variables?)");
-    else if (!is_http_url(s.webhook_url))
+    } else if (!is_http_url(s.webhook_url)) {
       ctx.error(p + ".webhookUrl", "must be an http(s) URL");
+    }
   }
   for (std::size_t i = 0; i < c.notifiers.webhooks.size(); ++i) {
     std::string p = "notifiers.webhooks[" + std::to_string(i) + "]";

@@ -33,17 +33,28 @@ struct DiagnosisSettings {
   milliseconds wait_before_notify{std::chrono::seconds(10)};
   std::uint64_t fetch_bytes = 2 * 1024 * 1024;
   std::uint64_t max_bytes = 8000;
+  int concurrency = 1;
+  int queue_size = 256;
+  std::vector<std::string> redact_patterns;
+  bool mask_names = false;
 };
 
 struct OllamaSettings {
   std::string url = "http://127.0.0.1:11434";
   std::string model = "mistral";
   milliseconds timeout{std::chrono::seconds(120)};
+  std::string api = "ollama";  // ollama | openai
+  bool stream = true;
+  int num_ctx = 8192;
+  int num_predict = 512;
 };
 
 struct SlackNotifierSettings {
   std::string name;
   std::string webhook_url;
+  std::string bot_token;  // bot mode (chat.postMessage) instead of webhook_url
+  std::string channel;
+  std::string api_url = "https://slack.com/api";
   std::vector<std::string> namespaces;
   std::vector<std::string> reasons;
 };

@@ -51,6 +51,9 @@ nlohmann::json to_json(const Incident& i) {
                       {"podState", pod_state},
                       {"lastNotified", i.last_notified}};
   if (!i.open()) j["resolvedAt"] = format_rfc3339(i.resolved_at);
+  if (!i.diagnosis.empty())
+    j["diagnosis"] = {{"text", i.diagnosis}, {"model", i.diagnosis_model}, {"source", "llm"}};
+  if (i.pending_alert) j["pendingAlert"] = true;
   return j;
 }
 
@@ -96,6 +99,11 @@ bool from_json(const nlohmann::json& j, Incident& out) {
   out.flaps = static_cast<std::uint32_t>(num("flaps"));
   out.message = str("message");
   out.evidence = str("evidence");
+  if (j.contains("diagnosis") && j["diagnosis"].is_object()) {
+    out.diagnosis = j["diagnosis"].value("text", "");
+    out.diagnosis_model = j["diagnosis"].value("model", "");
+  }
+  out.pending_alert = j.value("pendingAlert", false);
   out.state = str("state") == "resolved" ? Incident::State::kResolved : Incident::State::kOpen;
   return !out.id.empty() && !out.fingerprint.empty() && !out.reason.empty();
 }

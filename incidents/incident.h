@@ -38,6 +38,9 @@ struct Incident {
   std::uint32_t flaps = 0;         // reopened within the hold-down
   std::string message;             // the container's state message, bounded
   std::string evidence;            // redacted key log lines and events, bounded (may be empty)
+  std::string diagnosis;           // the LLM's explanation (redacted); empty: rules only
+  std::string diagnosis_model;
+  bool pending_alert = false;      // announced by the tracker, not yet handed to the notifiers
   State state = State::kOpen;
 
   bool open() const { return state == State::kOpen; }

@@ -16,6 +16,8 @@ const char* to_string(EventType t) {
       return "incident.resolved";
     case EventType::kDigest:
       return "incident.digest";
+    case EventType::kDiagnosed:
+      return "incident.diagnosed";
   }
   return "";
 }
@@ -76,14 +78,16 @@ void IncidentTracker::load() {
   // Incidents opened during a storm but not yet sent in a digest: send them in the next one.
   for (const auto& [fp, inc] : open_) {
     if (inc.last_notified == 0) digest_.push_back(fp);
+    if (inc.last_notified != 0 && inc.pending_alert) unsent_.push_back(fp);
   }
   if (!digest_.empty()) digest_started_ = clock_.unix_seconds();
   update_gauge();
   log::info("incidents", "restored state", {{"incidents", n}, {"open", open_.size()}});
 }
 
-void IncidentTracker::join(Incident& inc, const k8s::PodView& pod, const rules::Finding& f,
+bool IncidentTracker::join(Incident& inc, const k8s::PodView& pod, const rules::Finding& f,
                            std::int64_t now) {
+  const bool is_new = inc.pods.find(pod.name) == inc.pods.end();
   auto& rec = inc.pods[pod.name];
   rec.restarts = std::max(rec.restarts, f.restarts);
   rec.healthy_since = 0;
@@ -102,6 +106,7 @@ void IncidentTracker::join(Incident& inc, const k8s::PodView& pod, const rules::
     if (c.name == f.container && c.init == f.init && !c.message.empty()) inc.message = c.message;
   }
   pod_index_[pod_key(inc.ns, pod.name)].insert(inc.fingerprint);
+  return is_new;
 }
 
 void IncidentTracker::announce(Incident& inc, std::int64_t now) {
@@ -117,6 +122,7 @@ void IncidentTracker::announce(Incident& inc, std::int64_t now) {
   }
   recent_openings_.push_back(now);
   inc.last_notified = now;
+  inc.pending_alert = s_.sink_confirms_alerts;
   dirty_ = true;
   persist();  // before the announcement: a restart must not announce it again
   sink_.on_incident_event({EventType::kOpened, {&inc}});
@@ -138,7 +144,9 @@ void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::
     const std::string fp = fingerprint(s_.cluster, ns, workload, container, f.reason);
     failing.insert(fp);
     if (auto it = open_.find(fp); it != open_.end()) {
-      join(it->second, pod, f, now);  // a replica joins, or restarts climb: no message
+      // A replica joins, or restarts climb: no message.
+      if (join(it->second, pod, f, now) && it->second.last_notified != 0)
+        sink_.on_pod_joined(it->second, pod.name);
       continue;
     }
     if (auto r = resolved_.find(fp);
@@ -262,6 +270,18 @@ void IncidentTracker::resolve(const std::string& fp, std::int64_t now) {
 
 void IncidentTracker::tick() {
   const std::int64_t now = clock_.unix_seconds();
+  if (!unsent_.empty()) {
+    // Announced before a restart but never handed to the notifiers: announce them now.
+    auto unsent = std::move(unsent_);
+    unsent_.clear();
+    for (const auto& fp : unsent) {
+      auto it = open_.find(fp);
+      if (it == open_.end() || !it->second.pending_alert) continue;
+      log::info("incidents", "announcing an alert that was held when podmedic stopped",
+                {{"id", it->second.id}});
+      sink_.on_incident_event({EventType::kOpened, {&it->second}});
+    }
+  }
   std::vector<std::string> to_resolve;
   for (auto& [fp, inc] : open_) {
     bool all_healthy = !inc.pods.empty();
@@ -341,6 +361,24 @@ std::vector<const Incident*> IncidentTracker::incidents() const {
 void IncidentTracker::set_evidence(const std::string& fp, std::string evidence) {
   if (auto it = open_.find(fp); it != open_.end()) {
     it->second.evidence = std::move(evidence);
+    dirty_ = true;
+  }
+}
+
+const Incident* IncidentTracker::set_diagnosis(const std::string& fp, std::string text,
+                                               std::string model) {
+  auto it = open_.find(fp);
+  if (it == open_.end() || !it->second.diagnosis.empty() || text.empty()) return nullptr;
+  it->second.diagnosis = std::move(text);
+  it->second.diagnosis_model = std::move(model);
+  dirty_ = true;
+  persist();
+  return &it->second;
+}
+
+void IncidentTracker::mark_alerted(const std::string& fp) {
+  if (auto it = open_.find(fp); it != open_.end() && it->second.pending_alert) {
+    it->second.pending_alert = false;
     dirty_ = true;
   }
 }

@@ -41,9 +41,12 @@ struct IncidentSettings {
   std::chrono::seconds storm_window{60};
   std::chrono::seconds digest_delay{30};  // how long a storm's digest collects before it is sent
   std::size_t max_resolved_kept = 500;
+  // The sink holds opened alerts (for the diagnosis) and confirms them with mark_alerted();
+  // until confirmed, a restart announces them again.
+  bool sink_confirms_alerts = false;
 };
 
-enum class EventType { kOpened, kReminder, kResolved, kDigest };
+enum class EventType { kOpened, kReminder, kResolved, kDigest, kDiagnosed };
 const char* to_string(EventType t);
 
 struct IncidentEvent {
@@ -56,6 +59,8 @@ class IncidentSink {
  public:
   virtual ~IncidentSink() = default;
   virtual void on_incident_event(const IncidentEvent& e) = 0;
+  // Another pod joined an open incident (silent for humans; the diagnoser may look at it).
+  virtual void on_pod_joined(const Incident&, const std::string& /*pod*/) {}
 };
 
 struct IncidentMetrics {
@@ -86,12 +91,20 @@ class IncidentTracker {
 
   // Attaches gathered (already redacted) evidence to an open incident.
   void set_evidence(const std::string& fingerprint, std::string evidence);
+  // Attaches the LLM's explanation to an open incident that has none yet; persisted. Returns
+  // the incident when it was attached.
+  const Incident* set_diagnosis(const std::string& fingerprint, std::string text,
+                                std::string model);
+  // The opened alert of this incident has been handed to the notifiers (their outbox). Until
+  // then a restart announces it again (pending_alert), so an alert held for its diagnosis is
+  // never lost.
+  void mark_alerted(const std::string& fingerprint);
   std::vector<const Incident*> incidents() const;  // open first (newest first), then resolved
   std::size_t open_count() const { return open_.size(); }
   const Incident* find_open(const std::string& fingerprint) const;
 
  private:
-  void join(Incident& inc, const k8s::PodView& pod, const rules::Finding& f, std::int64_t now);
+  bool join(Incident& inc, const k8s::PodView& pod, const rules::Finding& f, std::int64_t now);
   void announce(Incident& inc, std::int64_t now);
   void resolve(const std::string& fp, std::int64_t now);
   void persist();
@@ -110,6 +123,7 @@ class IncidentTracker {
   std::deque<std::int64_t> recent_openings_;  // announcement times, for storms
   std::vector<std::string> digest_;           // fingerprints waiting for the digest
   std::int64_t digest_started_ = 0;
+  std::vector<std::string> unsent_;  // restored with pending_alert: announced again on tick
   bool dirty_ = false;
 };
 

@@ -25,6 +25,8 @@ struct Recorder final : IncidentSink {
     for (const auto* i : e.incidents) ids.push_back(i->id);
     events.emplace_back(e.type, ids);
   }
+  std::vector<std::string> joined;  // pods reported by on_pod_joined
+  void on_pod_joined(const Incident&, const std::string& pod) override { joined.push_back(pod); }
   std::size_t count(EventType t) const {
     return static_cast<std::size_t>(
         std::count_if(events.begin(), events.end(), [&](auto& e) { return e.first == t; }));
@@ -263,6 +265,70 @@ TEST_CASE("a restart with persisted state neither repeats nor forgets") {
   w.clock.advance(301s);
   t.tick();
   CHECK(rec.count(EventType::kResolved) == 1);
+}
+
+TEST_CASE("an alert held by the sink when podmedic stopped is announced after the restart") {
+  TempDir dir;
+  World w;
+  auto s = settings();
+  s.sink_confirms_alerts = true;
+  std::string held, confirmed;
+  {
+    Recorder rec;
+    StateFile state(dir.path.string());
+    REQUIRE(state.prepare().ok());
+    IncidentTracker t(s, w.clock, rec, &state);
+    t.load();
+    w.crash(t, w.add("cart", 0));
+    w.crash(t, w.add("api", 0));
+    REQUIRE(rec.count(EventType::kOpened) == 2);
+    auto incs = t.incidents();
+    held = incs[0]->id;
+    confirmed = incs[1]->id;
+    t.mark_alerted(incs[1]->fingerprint);  // handed to the notifiers
+    t.flush();
+    // The other was still held (waiting for its diagnosis) when podmedic died.
+  }
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(s, w.clock, rec, &state);
+  t.load();
+  for (auto& [k, p] : w.pods) w.feed(t, p);
+  CHECK(rec.events.empty());
+  t.tick();
+  REQUIRE(rec.events.size() == 1);
+  CHECK(rec.events[0].first == EventType::kOpened);
+  CHECK(rec.events[0].second == std::vector<std::string>{held});
+  t.tick();
+  CHECK(rec.events.size() == 1);
+}
+
+TEST_CASE("pods joining are reported and the diagnosis is attached once and persisted") {
+  TempDir dir;
+  World w;
+  Recorder rec;
+  StateFile state(dir.path.string());
+  REQUIRE(state.prepare().ok());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  auto& p0 = w.add("cart", 0);
+  w.crash(t, p0);
+  w.crash(t, w.add("cart", 1));
+  w.crash(t, w.add("cart", 2));
+  w.clock.advance(60s);
+  w.crash(t, p0);  // a restart of a pod already in: not a join
+  CHECK(rec.joined.size() == 2);
+  const auto fp = t.incidents()[0]->fingerprint;
+  REQUIRE(t.set_diagnosis(fp, "The app dereferences a nil config.", "mistral") != nullptr);
+  CHECK(t.set_diagnosis(fp, "another answer", "mistral") == nullptr);  // first answer stays
+  CHECK(t.set_diagnosis("no/such/fp", "x", "m") == nullptr);
+  Recorder rec2;
+  IncidentTracker restored(settings(), w.clock, rec2, &state);
+  restored.load();
+  REQUIRE(restored.open_count() == 1);
+  CHECK(restored.incidents()[0]->diagnosis == "The app dereferences a nil config.");
+  CHECK(restored.incidents()[0]->diagnosis_model == "mistral");
+  auto j = to_json(*restored.incidents()[0]);
+  CHECK(j["diagnosis"]["source"] == "llm");
 }
 
 TEST_CASE("restored incidents whose pods vanished during the downtime resolve after sync") {
