@@ -134,6 +134,7 @@ net::awaitable<void> Diagnoser::process(DiagnosisRequest r) {
   std::snprintf(hex, sizeof hex, "%016llx",
                 static_cast<unsigned long long>(evidence_hash(ev->text, ev->volatile_names)));
   std::string key = r.fingerprint + "\n" + model_ + "\n" + hex;
+  if (on_evidence_) on_evidence_(r, ev.value());
   if (evidence_.size() >= s_.cache_entries) evidence_.clear();
   evidence_[r.fingerprint] = ev->text;
   if (const auto* hit = cache_get(key)) {
@@ -145,12 +146,12 @@ net::awaitable<void> Diagnoser::process(DiagnosisRequest r) {
     w->second.push_back({std::move(r), ev->text});
   } else {
     waiting_[key].push_back({std::move(r), ev->text});
-    call_queue_.emplace_back(key, ev->text);
+    call_queue_.emplace_back(key, std::move(ev.value()));
   }
   pump();
 }
 
-net::awaitable<void> Diagnoser::call(std::string key, std::string evidence) {
+net::awaitable<void> Diagnoser::call(std::string key, GatheredEvidence evidence) {
   auto op = ask_(std::move(evidence));
   auto answer = co_await std::move(op);
   --calling_;

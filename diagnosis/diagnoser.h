@@ -47,8 +47,11 @@ struct DiagnosisOutcome {
 };
 
 struct GatheredEvidence {
-  std::string text;                  // redacted
+  std::string text;                         // redacted: what the LLM reads
   std::vector<std::string> volatile_names;  // pod and node names: ignored by the cache key
+  std::string excerpt;                      // redacted key log lines and events, for alerts
+  // Names replaced with placeholders in the prompt and restored in the answer (maskNames).
+  std::vector<std::pair<std::string, std::string>> masks;
 };
 
 struct DiagnoserSettings {
@@ -71,14 +74,17 @@ class Diagnoser {
  public:
   using Gather = std::function<boost::asio::awaitable<Result<GatheredEvidence>>(
       const std::string& ns, const std::string& pod)>;
-  using Ask = std::function<boost::asio::awaitable<Result<LlmAnswer>>(std::string evidence)>;
+  using Ask = std::function<boost::asio::awaitable<Result<LlmAnswer>>(GatheredEvidence evidence)>;
   using Deliver = std::function<void(const DiagnosisOutcome&)>;
+  using OnEvidence = std::function<void(const DiagnosisRequest&, const GatheredEvidence&)>;
 
   Diagnoser(TaskGroup& tasks, std::string model, DiagnoserSettings s, Gather gather, Ask ask,
             Deliver deliver);
 
   // Queues a request; returns false if it was dropped (the queue was full of newer ones).
   bool submit(DiagnosisRequest r);
+  // Called as soon as a request's evidence is gathered, before any LLM call.
+  void on_evidence(OnEvidence f) { on_evidence_ = std::move(f); }
   const DiagnoserStats& stats() const { return stats_; }
   std::size_t queued() const { return queue_.size(); }
   bool idle() const { return queue_.empty() && gathering_ == 0 && waiting_.empty(); }
@@ -92,7 +98,7 @@ class Diagnoser {
   };
   void pump();
   boost::asio::awaitable<void> process(DiagnosisRequest r);
-  boost::asio::awaitable<void> call(std::string key, std::string evidence);
+  boost::asio::awaitable<void> call(std::string key, GatheredEvidence evidence);
   void finish(const std::string& key, const Result<LlmAnswer>& answer);
   void cache_put(const std::string& key, const LlmAnswer& a);
   const LlmAnswer* cache_get(const std::string& key);
@@ -103,10 +109,11 @@ class Diagnoser {
   Gather gather_;
   Ask ask_;
   Deliver deliver_;
+  OnEvidence on_evidence_;
   std::deque<DiagnosisRequest> queue_;  // front: next to run
   std::size_t gathering_ = 0;
   std::size_t calling_ = 0;
-  std::deque<std::pair<std::string, std::string>> call_queue_;  // key, evidence: waiting for a slot
+  std::deque<std::pair<std::string, GatheredEvidence>> call_queue_;  // waiting for an LLM slot
   std::map<std::string, std::vector<Waiter>> waiting_;  // key → requests waiting for that answer
   std::list<std::pair<std::string, LlmAnswer>> lru_;    // front: most recent
   std::unordered_map<std::string, std::list<std::pair<std::string, LlmAnswer>>::iterator> cache_;

@@ -2,6 +2,9 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace podmedic::diagnosis {
 
 struct Redactor::Rule {
@@ -50,6 +53,57 @@ std::string Redactor::redact(std::string_view text) const {
   std::string out(text);
   for (const auto& rule : rules_) RE2::GlobalReplace(&out, *rule->re, rule->rewrite);
   return out;
+}
+
+std::string replace_all_longest_first(std::string_view text,
+                                      std::vector<std::pair<std::string, std::string>> pairs) {
+  std::erase_if(pairs, [](const auto& p) { return p.first.empty(); });
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  // Whole names only: "app" is not masked inside "application" or "app-v2".
+  auto name_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  };
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    bool hit = false;
+    const bool starts = i == 0 || !name_char(text[i - 1]);
+    for (const auto& [from, to] : pairs) {
+      if (!starts) break;
+      const std::size_t end = i + from.size();
+      if (text.compare(i, from.size(), from) == 0 && (end >= text.size() || !name_char(text[end]))) {
+        out += to;
+        i += from.size();
+        hit = true;
+        break;
+      }
+    }
+    if (!hit) out += text[i++];
+  }
+  return out;
+}
+
+std::string NameMasker::add(const std::string& name, const std::string& kind) {
+  if (name.empty()) return name;
+  std::size_t n = 1;
+  for (const auto& [existing, placeholder] : pairs_) {
+    if (existing == name) return placeholder;
+    if (placeholder.rfind(kind + "-", 0) == 0) ++n;
+  }
+  pairs_.emplace_back(name, kind + "-" + std::to_string(n));
+  return pairs_.back().second;
+}
+
+std::string NameMasker::mask(std::string_view text) const {
+  return replace_all_longest_first(text, pairs_);
+}
+
+std::string NameMasker::unmask(std::string_view text) const {
+  std::vector<std::pair<std::string, std::string>> back;
+  for (const auto& [name, placeholder] : pairs_) back.emplace_back(placeholder, name);
+  return replace_all_longest_first(text, back);
 }
 
 }  // namespace podmedic::diagnosis

@@ -28,4 +28,23 @@ class Redactor {
   std::vector<std::unique_ptr<Rule>> rules_;
 };
 
+// Masks names from the cluster (namespace, workload, pod, node…) with neutral placeholders such
+// as "pod-1" before a prompt leaves, and restores them in the answer. Longest names first, so a
+// pod name is not half-masked by its workload's prefix.
+class NameMasker {
+ public:
+  // Returns the placeholder for `name` ("<kind>-<n>"), adding it if new. Empty names are ignored.
+  std::string add(const std::string& name, const std::string& kind);
+  std::string mask(std::string_view text) const;
+  std::string unmask(std::string_view text) const;
+  const std::vector<std::pair<std::string, std::string>>& pairs() const { return pairs_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> pairs_;  // name → placeholder
+};
+
+// Replaces every occurrence of each pair's first with its second, longest first.
+std::string replace_all_longest_first(std::string_view text,
+                                      std::vector<std::pair<std::string, std::string>> pairs);
+
 }  // namespace podmedic::diagnosis

@@ -38,9 +38,10 @@ struct Harness {
                                          ", started 2026-11-24T10:0" + std::to_string(pod.size() % 10) +
                                          ":00Z, container id 9f8e7d6c5b4a" + std::to_string(pod.size()) +
                                          "\n== Logs ==\n" + crash_line + "\n",
-                                     {pod, node}};
+                                     {pod, node}, "", {}};
         },
-        [this](std::string evidence) -> net::awaitable<Result<LlmAnswer>> {
+        [this](GatheredEvidence ev) -> net::awaitable<Result<LlmAnswer>> {
+          const std::string evidence = ev.text;
           ++calls;
           net::steady_timer t(co_await net::this_coro::executor, llm_delay);
           auto op = t.async_wait(net::as_tuple(net::use_awaitable));

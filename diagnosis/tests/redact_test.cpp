@@ -85,3 +85,23 @@ TEST_CASE("hostile input is handled in linear time") {
   auto out = r->redact(evil);
   CHECK(out.size() > 100000);
 }
+
+TEST_CASE("name masking hides cluster names from the prompt and restores them in the answer") {
+  NameMasker m;
+  CHECK(m.add("shop", "namespace") == "namespace-1");
+  CHECK(m.add("cart", "workload") == "workload-1");
+  CHECK(m.add("cart-7d9f-abcde", "pod") == "pod-1");
+  CHECK(m.add("cart-7d9f-zzzzz", "pod") == "pod-2");
+  CHECK(m.add("cart", "workload") == "workload-1");
+  CHECK(m.add("", "node").empty());
+  std::string prompt = m.mask("pod shop/cart-7d9f-abcde of cart crashed; cart-7d9f-zzzzz too");
+  CHECK(prompt == "pod namespace-1/pod-1 of workload-1 crashed; pod-2 too");
+  CHECK(prompt.find("cart") == std::string::npos);
+  CHECK(m.unmask("Check pod-1 in namespace-1 (workload-1).") ==
+        "Check cart-7d9f-abcde in shop (cart).");
+  CHECK(m.mask("shopping cart-service") == "shopping cart-service");
+  // Placeholders that share a prefix are restored whole.
+  NameMasker many;
+  for (int i = 1; i <= 11; ++i) many.add("p" + std::to_string(i) + "x", "pod");
+  CHECK(many.unmask("pod-11 and pod-1") == "p11x and p1x");
+}
