@@ -42,9 +42,9 @@ constexpr const char* kUsage =
     "  podmedic demo [--duration D] [--step D] [--listen HOST:PORT]\n"
     "                                          an embedded simulated cluster with scripted "
     "failures\n"
-    "  podmedic diagnose NAMESPACE[/POD] [--config FILE] [--question TEXT]\n"
-    "                                          evidence and rules-based facts, redacted, in the "
-    "terminal\n"
+    "  podmedic diagnose NAMESPACE[/POD] [--config FILE] [--question TEXT] [--no-llm]\n"
+    "                                          redacted evidence, the LLM's answer and the "
+    "rules-based facts\n"
     "  podmedic check-config --config FILE     validate the config and print every problem\n"
     "  podmedic check-config --reference       print every config key with its default\n"
     "  podmedic version\n";
@@ -120,11 +120,18 @@ class PrintSink final : public incidents::IncidentSink {
                 " restarts)";
       }
       if (mode_ == Mode::kConsole) {
-        const char* tag = e.type == incidents::EventType::kOpened     ? "OPENED  "
-                          : e.type == incidents::EventType::kResolved ? "RESOLVED"
-                          : e.type == incidents::EventType::kReminder ? "REMINDER"
-                                                                      : "DIGEST  ";
+        const char* tag = e.type == incidents::EventType::kOpened      ? "OPENED  "
+                          : e.type == incidents::EventType::kResolved  ? "RESOLVED"
+                          : e.type == incidents::EventType::kReminder  ? "REMINDER"
+                          : e.type == incidents::EventType::kDiagnosed ? "DIAGNOSIS"
+                                                                       : "DIGEST  ";
         std::printf("%s %s  (incident %s)\n", tag, facts.c_str(), inc->id.c_str());
+        bool show = !inc->diagnosis.empty() && (e.type == incidents::EventType::kOpened ||
+                                                e.type == incidents::EventType::kDiagnosed);
+        if (show) {
+          std::printf("         likely cause (%s): %s\n", inc->diagnosis_model.c_str(),
+                      inc->diagnosis.c_str());
+        }
         std::fflush(stdout);
       } else {
         auto level =
@@ -138,7 +145,8 @@ class PrintSink final : public incidents::IncidentSink {
                     {"container", inc->container},
                     {"pods", inc->all_pods.size()},
                     {"restarts", inc->restarts},
-                    {"facts", facts}});
+                    {"facts", facts},
+                    {"diagnosis", inc->diagnosis}});
       }
     }
   }
@@ -155,6 +163,9 @@ class FanOut final : public incidents::IncidentSink {
   void on_incident_event(const incidents::IncidentEvent& e) override {
     for (auto* s : sinks_) s->on_incident_event(e);
   }
+  void on_pod_joined(const incidents::Incident& inc, const std::string& pod) override {
+    for (auto* s : sinks_) s->on_pod_joined(inc, pod);
+  }
 
  private:
   std::vector<incidents::IncidentSink*> sinks_;
@@ -163,8 +174,15 @@ class FanOut final : public incidents::IncidentSink {
 std::vector<std::unique_ptr<notifiers::Notifier>> make_notifiers(const app::Config& c) {
   std::vector<std::unique_ptr<notifiers::Notifier>> out;
   for (const auto& s : c.notifiers.slack) {
-    out.push_back(std::make_unique<notifiers::SlackNotifier>(
-        notifiers::SlackSettings{s.name, s.webhook_url, {s.namespaces, s.reasons}}));
+    notifiers::SlackSettings ss;
+    ss.name = s.name;
+    ss.webhook_url = s.webhook_url;
+    ss.routing = {s.namespaces, s.reasons};
+    ss.bot_token = s.bot_token;
+    ss.channel = s.channel;
+    ss.api_url = s.api_url;
+    ss.state_dir = c.state.dir;
+    out.push_back(std::make_unique<notifiers::SlackNotifier>(std::move(ss)));
   }
   for (const auto& w : c.notifiers.webhooks) {
     out.push_back(std::make_unique<notifiers::WebhookNotifier>(
@@ -211,8 +229,9 @@ int cmd_check_config(const Args& args) {
 int cmd_diagnose(const Args& args) {
   std::string target;
   for (std::size_t i = 0; i < args.rest.size(); ++i) {
+    if (args.rest[i] == "--no-llm") continue;
     if (args.rest[i].rfind("--", 0) == 0) {
-      ++i;  // a flag and its value
+      if (args.rest[i].find('=') == std::string::npos) ++i;  // a flag and its value
       continue;
     }
     target = args.rest[i];
@@ -233,11 +252,13 @@ int cmd_diagnose(const Args& args) {
     std::fprintf(stderr, "podmedic diagnose: %s\n", conn.error().message.c_str());
     return 1;
   }
-  auto redactor = diagnosis::Redactor::create();
+  auto redactor = diagnosis::Redactor::create(config->diagnosis.redact_patterns);
   if (!redactor.ok()) {
     std::fprintf(stderr, "podmedic diagnose: %s\n", redactor.error().message.c_str());
     return 1;
   }
+  const bool use_llm = config->diagnosis.enabled && !args.has("--no-llm");
+  diagnosis::HttpLlmClient llm(app::llm_settings(*config));
   net::io_context ioc;
   k8s::KubeClient client(ioc.get_executor(), std::move(conn.value()));
   Interner interner;
@@ -268,11 +289,30 @@ int cmd_diagnose(const Args& args) {
         continue;
       }
       // Everything printed passes through the redactor: logs are untrusted and may hold secrets.
-      std::printf("%s\n", redactor->redact(ev->text()).c_str());
-      std::printf(
-          "== Answer (rules-based; the LLM explanation is not available in this build yet) ==\n");
-      if (auto q = args.get("--question"))
-        std::printf("Question: %s\n", redactor->redact(*q).c_str());
+      const std::string evidence = redactor->redact(ev->text());
+      std::printf("%s\n", evidence.c_str());
+      const std::string question = redactor->redact(args.get("--question").value_or(""));
+      if (use_llm) {
+        std::fprintf(stderr, "asking %s at %s…\n", llm.model().c_str(),
+                     config->ollama.url.c_str());
+        // A one-shot command: blocking here is fine.
+        auto answer = llm.chat(diagnosis::kDiagnoseSystemPrompt,
+                               diagnosis::diagnose_user_prompt(question, evidence));
+        if (answer.ok()) {
+          std::printf("== Answer (%s) ==\n", answer->model.c_str());
+          if (!question.empty()) std::printf("Question: %s\n", question.c_str());
+          std::printf("%s\n%s\n== Facts (rules) ==\n", redactor->redact(answer->text).c_str(),
+                      answer->truncated ? "[answer cut at ollama.numPredict]" : "");
+          for (const auto& f : ev->findings_text) std::printf("- %s\n", redactor->redact(f).c_str());
+          std::printf("\n");
+          continue;
+        }
+        std::printf("== Answer (rules-based; LLM unavailable: %s) ==\n",
+                    answer.error().message.c_str());
+      } else {
+        std::printf("== Answer (rules-based) ==\n");
+      }
+      if (!question.empty()) std::printf("Question: %s\n", question.c_str());
       if (ev->findings_text.empty())
         std::printf("No container of this pod is failing right now.\n");
       for (const auto& f : ev->findings_text) std::printf("- %s\n", redactor->redact(f).c_str());

@@ -16,13 +16,52 @@ namespace net = boost::asio;
 using std::chrono::duration_cast;
 using std::chrono::seconds;
 
+namespace {
+
+// Runs blocking `f` on `pool`; the awaiting coroutine resumes on its own executor.
+template <class F>
+net::awaitable<std::invoke_result_t<F>> on_pool(net::thread_pool& pool, F f) {
+  // Every lambda and awaitable is named before it is awaited: GCC 12 miscompiles temporaries
+  // with destructors inside co_await expressions.
+  auto task = [f = std::move(f)]() -> net::awaitable<std::invoke_result_t<F>> { co_return f(); };
+  auto op = net::co_spawn(pool.get_executor(), task(), net::use_awaitable);
+  co_return co_await std::move(op);
+}
+
+server::Response json_ok(const nlohmann::json& j) {
+  return {200,
+          "application/json",
+          j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          {}};
+}
+
+server::Response busy() {
+  auto r = server::json_error(429, "too many LLM requests in flight; retry later");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+}  // namespace
+
 incidents::IncidentSettings incident_settings(const Config& c) {
   incidents::IncidentSettings s;
   s.cluster = c.cluster.name;
   s.resolve_after = duration_cast<seconds>(c.detect.resolve_after);
   s.renotify_after = duration_cast<seconds>(c.detect.renotify_after);
   s.flap_hold_down = duration_cast<seconds>(c.detect.flap_hold_down);
+  s.sink_confirms_alerts = true;  // the AlertStage holds alerts for the diagnosis
   return s;
+}
+
+diagnosis::LlmSettings llm_settings(const Config& c) {
+  diagnosis::LlmSettings llm;
+  llm.url = c.ollama.url;
+  llm.model = c.ollama.model;
+  llm.timeout = c.ollama.timeout;
+  llm.openai_compatible = c.ollama.api == "openai";
+  llm.stream = c.ollama.stream;
+  llm.num_ctx = c.ollama.num_ctx;
+  llm.num_predict = c.ollama.num_predict;
+  return llm;
 }
 
 Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
@@ -41,12 +80,15 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       state_(config.state.dir),
       sink_(sink),
       stage_(*this, sink),
-      redactor_(std::move(diagnosis::Redactor::create().value())),
+      redactor_(std::move(diagnosis::Redactor::create(config.diagnosis.redact_patterns).value())),
+      llm_enabled_(config.diagnosis.enabled),
+      mask_names_(config.diagnosis.mask_names),
       budget_{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
+      // Without the LLM, the alert still waits a little for its key log lines.
       hold_(config.diagnosis.enabled
-                ? std::min(std::chrono::milliseconds(config.diagnosis.wait_before_notify),
-                           std::chrono::milliseconds(5000))
-                : std::chrono::milliseconds(0)),
+                ? std::chrono::milliseconds(config.diagnosis.wait_before_notify)
+                : std::min(std::chrono::milliseconds(config.diagnosis.wait_before_notify),
+                           std::chrono::milliseconds(5000))),
       tracker_(incident_settings(config), clock, stage_, &state_, &incident_metrics_),
       tasks_(ioc) {
   prometheus::BuildGauge()
@@ -71,14 +113,25 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                            return diagnose(std::move(q), std::move(ns), std::move(pod));
                          },
                          [this] { return models(); }};
-  diagnosis::LlmSettings llm;
-  llm.url = config.ollama.url;
-  llm.model = config.ollama.model;
-  llm.timeout = config.ollama.timeout;
-  llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm);
+  llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config));
+  llm_pool_ = std::make_unique<net::thread_pool>(
+      static_cast<std::size_t>(kMaxHttpLlm + config.diagnosis.concurrency));
+  diagnosis::DiagnoserSettings ds;
+  ds.llm_concurrency = static_cast<std::size_t>(config.diagnosis.concurrency);
+  ds.queue_capacity = static_cast<std::size_t>(config.diagnosis.queue_size);
+  diagnoser_ = std::make_unique<diagnosis::Diagnoser>(
+      tasks_, config.ollama.model, ds,
+      [this](const std::string& ns, const std::string& pod) { return gather(ns, pod); },
+      [this](diagnosis::GatheredEvidence ev) { return explain(std::move(ev)); },
+      [this](const diagnosis::DiagnosisOutcome& o) { diagnosed(o); });
+  diagnoser_->on_evidence(
+      [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
+        stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt);
+      });
   diagnoses_ = &prometheus::BuildCounter()
                     .Name("podmedic_diagnoses_total")
-                    .Help("Diagnoses requested, by outcome (ok, llm_error, not_found, busy)")
+                    .Help("Diagnoses, by outcome: ok, cached (an identical one answered), "
+                          "llm_error, no_evidence, dropped (queue full), not_found, busy")
                     .Register(*registry_);
   llm_duration_ = &prometheus::BuildHistogram()
                        .Name("podmedic_llm_request_duration_seconds")
@@ -108,7 +161,31 @@ Result<Ok> Pipeline::start() {
   log::info("server", "http server listening", {{"port", http_port_}});
   watcher_->start(tasks_);
   tasks_.spawn("incident ticks", run_ticks());
+  if (llm_enabled_) tasks_.spawn("model check", check_model());
   return Ok{};
+}
+
+net::awaitable<void> Pipeline::check_model() {
+  auto llm = llm_;
+  auto call = [llm] { return llm->models(); };
+  auto list = co_await on_pool(*llm_pool_, std::move(call));
+  const std::string& want = llm_->model();
+  if (!list.ok()) {
+    log::warn("diagnosis", "LLM server not reachable; alerts go out with rules-based facts only",
+              {{"error", list.error().message}});
+    co_return;
+  }
+  // Ollama names carry a tag ("mistral:latest"); the configured name may omit it.
+  for (const auto& m : list.value()) {
+    if (m == want || m == want + ":latest") {
+      log::info("diagnosis", "LLM model available", {{"model", want}});
+      co_return;
+    }
+  }
+  log::warn("diagnosis",
+            "LLM model not found on the server; run `ollama pull " + want +
+                "` (alerts go out with rules-based facts until then)",
+            {{"model", want}, {"available", list->size()}});
 }
 
 net::awaitable<void> Pipeline::run_ticks() {
@@ -129,37 +206,190 @@ net::awaitable<void> Pipeline::run_ticks() {
   }
 }
 
-void EvidenceStage::on_incident_event(const incidents::IncidentEvent& e) {
-  if (e.type == incidents::EventType::kOpened && pipeline_.hold_.count() > 0 &&
-      e.incidents.size() == 1) {
-    // Copy: the tracker may move or resolve its record while we gather.
-    pending_.insert(e.incidents[0]->fingerprint);
-    pipeline_.tasks_.spawn("evidence", pipeline_.enrich_and_announce(*e.incidents[0]));
-    return;
-  }
-  if (e.type == incidents::EventType::kResolved) {
-    std::vector<const incidents::Incident*> now;
-    for (const auto* inc : e.incidents) {
-      if (pending_.count(inc->fingerprint)) {
-        held_resolved_[inc->fingerprint].push_back(*inc);  // goes out after its alert
-      } else {
-        now.push_back(inc);
+void AlertStage::on_incident_event(const incidents::IncidentEvent& e) {
+  auto& p = pipeline_;
+  switch (e.type) {
+    case incidents::EventType::kOpened: {
+      for (const auto* inc : e.incidents) {
+        if (held_.count(inc->fingerprint)) continue;
+        const std::string pod = inc->all_pods.empty() ? std::string() : inc->all_pods.front();
+        if (p.hold_.count() == 0 || pod.empty()) {
+          // Nothing to wait for.
+          next_.on_incident_event({e.type, {inc}});
+          p.tracker_.mark_alerted(inc->fingerprint);
+          if (inc->diagnosis.empty()) followup_.insert(inc->fingerprint);
+          continue;
+        }
+        // Copy: the tracker may move or resolve its record while we wait.
+        Held h{*inc, pod, std::make_unique<net::steady_timer>(p.ioc_, p.hold_)};
+        held_.emplace(inc->fingerprint, std::move(h));
+        p.tasks_.spawn("alert hold", hold(inc->fingerprint));
+        p.diagnoser_->submit({inc->fingerprint, inc->ns, pod, true});
       }
+      return;
     }
-    if (!now.empty()) next_.on_incident_event({e.type, now});
-    return;
+    case incidents::EventType::kDigest:
+      // A storm: one message now; the diagnoses land on the incidents, without follow-ups.
+      next_.on_incident_event(e);
+      for (const auto* inc : e.incidents) {
+        p.tracker_.mark_alerted(inc->fingerprint);
+        if (!inc->all_pods.empty())
+          p.diagnoser_->submit({inc->fingerprint, inc->ns, inc->all_pods.front(), true});
+      }
+      return;
+    case incidents::EventType::kResolved: {
+      std::vector<const incidents::Incident*> now;
+      for (const auto* inc : e.incidents) {
+        followup_.erase(inc->fingerprint);
+        if (held_.count(inc->fingerprint)) {
+          held_resolved_[inc->fingerprint].push_back(*inc);  // goes out after its alert
+        } else {
+          now.push_back(inc);
+        }
+      }
+      if (!now.empty()) next_.on_incident_event({e.type, now});
+      return;
+    }
+    case incidents::EventType::kReminder:
+    case incidents::EventType::kDiagnosed:
+      next_.on_incident_event(e);
+      return;
   }
-  next_.on_incident_event(e);
 }
 
-void EvidenceStage::announced(const incidents::Incident& inc) {
-  next_.on_incident_event({incidents::EventType::kOpened, {&inc}});
-  pending_.erase(inc.fingerprint);
-  auto held = held_resolved_.find(inc.fingerprint);
+void AlertStage::on_pod_joined(const incidents::Incident& inc, const std::string& pod) {
+  pipeline_.diagnoser_->submit({inc.fingerprint, inc.ns, pod, false});
+}
+
+net::awaitable<void> AlertStage::hold(std::string fingerprint) {
+  auto it = held_.find(fingerprint);
+  if (it == held_.end()) co_return;
+  auto* timer = it->second.timer.get();
+  auto wait = timer->async_wait(net::as_tuple(net::use_awaitable));
+  auto [ec] = co_await std::move(wait);
+  if (ec && ec != net::error::operation_aborted) co_return;
+  if (ec == net::error::operation_aborted && !held_.count(fingerprint)) co_return;
+  auto h = held_.find(fingerprint);
+  if (h == held_.end()) co_return;
+  if (!h->second.answered) {
+    log::info("diagnosis", "diagnosis not ready in time; alerting with the rules-based facts",
+              {{"incident", h->second.inc.id}, {"evidence", h->second.evidence}});
+  }
+  release(fingerprint);
+}
+
+void AlertStage::release(const std::string& fingerprint) {
+  auto it = held_.find(fingerprint);
+  if (it == held_.end()) return;
+  Held h = std::move(it->second);
+  held_.erase(it);
+  next_.on_incident_event({incidents::EventType::kOpened, {&h.inc}});
+  pipeline_.tracker_.mark_alerted(fingerprint);
+  if (h.inc.diagnosis.empty()) followup_.insert(fingerprint);
+  auto held = held_resolved_.find(fingerprint);
   if (held == held_resolved_.end()) return;
   auto resolved = std::move(held->second);
   held_resolved_.erase(held);
-  for (const auto& r : resolved) next_.on_incident_event({incidents::EventType::kResolved, {&r}});
+  for (const auto& r : resolved) {
+    followup_.erase(fingerprint);
+    next_.on_incident_event({incidents::EventType::kResolved, {&r}});
+  }
+}
+
+void AlertStage::evidence_ready(const std::string& fingerprint, const std::string& pod,
+                                const std::string& excerpt) {
+  auto it = held_.find(fingerprint);
+  if (it != held_.end() && it->second.pod == pod) {
+    it->second.evidence = true;
+    it->second.inc.evidence = excerpt;
+    if (!pipeline_.llm_enabled_) it->second.timer->cancel();  // nothing more to wait for
+  }
+  if (const auto* inc = pipeline_.tracker_.find_open(fingerprint);
+      inc && inc->evidence.empty() && !excerpt.empty()) {
+    pipeline_.tracker_.set_evidence(fingerprint, excerpt);
+  }
+}
+
+void AlertStage::diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
+                                 const std::string& text, const std::string& model) {
+  auto it = held_.find(fingerprint);
+  if (it != held_.end()) {
+    if (ok && it->second.inc.diagnosis.empty()) {
+      it->second.inc.diagnosis = text;
+      it->second.inc.diagnosis_model = model;
+    }
+    if (it->second.pod == pod || ok) {
+      it->second.answered = true;
+      it->second.timer->cancel();  // the alert goes out now, with what there is
+    }
+  }
+  if (!ok) return;
+  const auto* inc = pipeline_.tracker_.set_diagnosis(fingerprint, text, model);
+  if (inc && followup_.erase(fingerprint)) {
+    // The alert went out without it: the explanation follows as its own message.
+    next_.on_incident_event({incidents::EventType::kDiagnosed, {inc}});
+  }
+}
+
+net::awaitable<Result<diagnosis::GatheredEvidence>> Pipeline::gather(std::string ns,
+                                                                     std::string pod) {
+  auto op = diagnosis::gather_pod(*client_, interner_, detector_, ns, pod, budget_);
+  auto ev = co_await std::move(op);
+  if (!ev.ok()) co_return ev.error();
+  diagnosis::GatheredEvidence g;
+  g.text = redactor_.redact(ev->text());
+  g.volatile_names.push_back(pod);
+  std::string container;
+  if (!ev->findings.empty()) container = std::string(interner_.view(ev->findings.front().container));
+  g.excerpt = key_evidence(ev.value(), container);
+  const auto* view = pods_.find(ns, pod);
+  if (view && view->node) g.volatile_names.emplace_back(interner_.view(view->node));
+  if (mask_names_) {
+    diagnosis::NameMasker m;
+    m.add(pod, "pod");
+    m.add(ns, "namespace");
+    if (view) {
+      auto w = incidents::resolve_workload(*view, interner_);
+      m.add(w.name, "workload");
+      if (view->node) m.add(std::string(interner_.view(view->node)), "node");
+    }
+    g.masks = m.pairs();
+  }
+  co_return g;
+}
+
+net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::explain(diagnosis::GatheredEvidence ev) {
+  if (!llm_enabled_) co_return Error{"diagnosis disabled"};
+  std::string evidence = diagnosis::replace_all_longest_first(ev.text, ev.masks);
+  auto op = llm_chat(diagnosis::kDiagnoseSystemPrompt, diagnosis::diagnose_user_prompt("", evidence));
+  auto answer = co_await std::move(op);
+  if (answer.ok() && !ev.masks.empty()) {
+    std::vector<std::pair<std::string, std::string>> back;
+    for (const auto& [name, placeholder] : ev.masks) back.emplace_back(placeholder, name);
+    answer->text = diagnosis::replace_all_longest_first(answer->text, back);
+  }
+  co_return answer;
+}
+
+void Pipeline::diagnosed(const diagnosis::DiagnosisOutcome& o) {
+  const char* outcome = "ok";
+  if (!o.answer.ok()) {
+    const auto& msg = o.answer.error().message;
+    if (msg == "diagnosis disabled") {
+      outcome = nullptr;
+    } else if (o.evidence.empty()) {
+      outcome = msg.find("queue full") != std::string::npos ? "dropped" : "no_evidence";
+    } else {
+      outcome = nullptr;  // llm_chat counted llm_error
+    }
+    log::debug("diagnosis", "no diagnosis", {{"pod", o.pod}, {"error", msg}});
+  } else if (o.cached) {
+    outcome = "cached";
+  }
+  if (outcome) diagnoses_->Add({{"outcome", outcome}}).Increment();
+  std::string text = o.answer.ok() ? redactor_.redact(o.answer->text) : std::string();
+  std::string model = o.answer.ok() ? o.answer->model : std::string();
+  stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);
 }
 
 std::string Pipeline::key_evidence(const diagnosis::Evidence& ev,
@@ -181,62 +411,13 @@ std::string Pipeline::key_evidence(const diagnosis::Evidence& ev,
   return redactor_.redact(out);
 }
 
-boost::asio::awaitable<void> Pipeline::enrich_and_announce(incidents::Incident inc) {
-  using namespace boost::asio::experimental::awaitable_operators;
-  auto ex = co_await net::this_coro::executor;
-  net::steady_timer timer(ex, hold_);
-  const std::string pod = inc.all_pods.empty() ? std::string() : inc.all_pods.front();
-  auto gather = diagnosis::gather_pod(*client_, interner_, detector_, inc.ns, pod, budget_);
-  auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
-  auto first = co_await (std::move(gather) || std::move(wait));
-  if (first.index() == 0) {
-    auto& ev = std::get<0>(first);
-    if (ev.ok()) {
-      inc.evidence = key_evidence(ev.value(), inc.container);
-      tracker_.set_evidence(inc.fingerprint, inc.evidence);
-    }
-  } else {
-    log::info("diagnosis", "evidence not ready in time; alerting without it",
-              {{"incident", inc.id}});
-  }
-  stage_.announced(inc);
-}
-
-namespace {
-constexpr int kMaxLlmInflight = 2;
-
-// Runs blocking `f` on `pool`; the awaiting coroutine resumes on its own executor.
-template <class F>
-net::awaitable<std::invoke_result_t<F>> on_pool(net::thread_pool& pool, F f) {
-  // Every lambda and awaitable is named before it is awaited: GCC 12 miscompiles temporaries
-  // with destructors inside co_await expressions.
-  auto task = [f = std::move(f)]() -> net::awaitable<std::invoke_result_t<F>> { co_return f(); };
-  auto op = net::co_spawn(pool.get_executor(), task(), net::use_awaitable);
-  co_return co_await std::move(op);
-}
-
-server::Response json_ok(const nlohmann::json& j) {
-  return {200,
-          "application/json",
-          j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          {}};
-}
-
-server::Response busy() {
-  auto r = server::json_error(429, "too many LLM requests in flight; retry later");
-  r.headers.emplace_back("Retry-After", "5");
-  return r;
-}
-}  // namespace
 
 net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(const char* system,
                                                                 std::string user) {
-  ++llm_inflight_;
   auto llm = llm_;
   auto t0 = std::chrono::steady_clock::now();
   auto call = [llm, system, user] { return llm->chat(system, user); };
-  auto answer = co_await on_pool(llm_pool_, std::move(call));
-  --llm_inflight_;
+  auto answer = co_await on_pool(*llm_pool_, std::move(call));
   llm_duration_->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (!answer.ok()) diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
@@ -244,13 +425,22 @@ net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(const char* syst
 }
 
 bool Pipeline::llm_busy() {
-  if (llm_inflight_ < kMaxLlmInflight) return false;
+  if (http_llm_inflight_ < kMaxHttpLlm) return false;
   diagnoses_->Add({{"outcome", "busy"}}).Increment();
   return true;
 }
 
+namespace {
+struct Counted {
+  int& n;
+  explicit Counted(int& c) : n(c) { ++n; }
+  ~Counted() { --n; }
+};
+}  // namespace
+
 net::awaitable<server::Response> Pipeline::ask(std::string question) {
   if (llm_busy()) co_return busy();
+  Counted inflight(http_llm_inflight_);
   // Nothing leaves unredacted, questions included.
   auto answer = co_await llm_chat(diagnosis::kAskSystemPrompt, redactor_.redact(question));
   if (!answer.ok()) co_return server::json_error(503, answer.error().message);
@@ -261,6 +451,7 @@ net::awaitable<server::Response> Pipeline::ask(std::string question) {
 net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::string ns,
                                                     std::string pod) {
   if (llm_busy()) co_return busy();
+  Counted inflight(http_llm_inflight_);
   std::vector<std::string> pods;
   if (!pod.empty()) {
     pods.push_back(pod);
@@ -305,7 +496,7 @@ net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::s
 net::awaitable<server::Response> Pipeline::models() {
   auto llm = llm_;
   auto call = [llm] { return llm->models(); };
-  auto list = co_await on_pool(llm_pool_, std::move(call));
+  auto list = co_await on_pool(*llm_pool_, std::move(call));
   if (!list.ok()) co_return server::json_error(503, list.error().message);
   co_return json_ok({{"models", list.value()}});
 }

@@ -10,11 +10,13 @@
 #include <prometheus/registry.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "app/config.h"
 #include "core/clock.h"
 #include "core/task_group.h"
+#include "diagnosis/diagnoser.h"
 #include "diagnosis/evidence.h"
 #include "diagnosis/llm.h"
 #include "diagnosis/redact.h"
@@ -33,21 +35,39 @@ struct PipelineOptions {
 
 class Pipeline;
 
-// Between the tracker and the caller's sink: an opened incident is held while the evidence for
-// its first pod is gathered (at most `hold`), then announced with the redacted key log lines and
-// events attached. On timeout it goes out without them: alerts are never held hostage.
-class EvidenceStage final : public incidents::IncidentSink {
+// Between the tracker and the caller's sink. An opened incident is held (at most
+// diagnosis.waitBeforeNotify) while its first pod's evidence is gathered and the LLM explains
+// it; it is announced as soon as both are in, or when the hold ends with what is there (the
+// rules-based facts always). A diagnosis that arrives after the alert follows as kDiagnosed.
+// Held alerts are confirmed to the tracker when handed on, so a restart re-announces them.
+class AlertStage final : public incidents::IncidentSink {
  public:
-  EvidenceStage(Pipeline& pipeline, incidents::IncidentSink& next)
+  AlertStage(Pipeline& pipeline, incidents::IncidentSink& next)
       : pipeline_(pipeline), next_(next) {}
   void on_incident_event(const incidents::IncidentEvent& e) override;
-  void announced(const incidents::Incident& inc);  // the held alert went out
+  void on_pod_joined(const incidents::Incident& inc, const std::string& pod) override;
+  // From the diagnoser.
+  void evidence_ready(const std::string& fingerprint, const std::string& pod,
+                      const std::string& excerpt);
+  void diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
+                       const std::string& text, const std::string& model);
 
  private:
+  friend class Pipeline;
+  struct Held {
+    incidents::Incident inc;
+    std::string pod;  // whose evidence and diagnosis the alert waits for
+    std::unique_ptr<boost::asio::steady_timer> timer;
+    bool evidence = false, answered = false;
+  };
+  boost::asio::awaitable<void> hold(std::string fingerprint);
+  void release(const std::string& fingerprint);
+
   Pipeline& pipeline_;
   incidents::IncidentSink& next_;
+  std::map<std::string, Held> held_;                                       // by fingerprint
   std::map<std::string, std::vector<incidents::Incident>> held_resolved_;  // by fingerprint
-  std::set<std::string> pending_;                                          // alerts being enriched
+  std::set<std::string> followup_;  // announced alone without a diagnosis: a late one follows
 };
 
 class Pipeline {
@@ -66,6 +86,7 @@ class Pipeline {
   incidents::IncidentTracker& tracker() { return tracker_; }
   k8s::KubeClient& client() { return *client_; }
   prometheus::Registry& registry() { return *registry_; }
+  const diagnosis::Diagnoser& diagnoser() const { return *diagnoser_; }
   incidents::IncidentMetrics& incident_metrics() { return incident_metrics_; }
 
   // One line of rules-based facts for an incident, e.g. "[shop] OOMKilled Deployment/cart
@@ -73,9 +94,14 @@ class Pipeline {
   std::string describe(const incidents::Incident& inc) const;
 
  private:
-  friend class EvidenceStage;
+  friend class AlertStage;
   boost::asio::awaitable<void> run_ticks();
-  boost::asio::awaitable<void> enrich_and_announce(incidents::Incident inc);
+  boost::asio::awaitable<void> check_model();
+  // The diagnoser's evidence and LLM call for one pod.
+  boost::asio::awaitable<Result<diagnosis::GatheredEvidence>> gather(std::string ns,
+                                                                     std::string pod);
+  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> explain(diagnosis::GatheredEvidence ev);
+  void diagnosed(const diagnosis::DiagnosisOutcome& o);
   // The LLM routes of the HTTP API.
   boost::asio::awaitable<server::Response> ask(std::string question);
   boost::asio::awaitable<server::Response> diagnose(std::string question, std::string ns,
@@ -84,6 +110,8 @@ class Pipeline {
   // One LLM chat on the pool, timed; counts llm_error outcomes. llm_busy() counts "busy".
   boost::asio::awaitable<Result<diagnosis::LlmAnswer>> llm_chat(const char* system,
                                                                 std::string user);
+  // HTTP API requests to the LLM: at most kMaxHttpLlm in flight, beyond that 429.
+  static constexpr int kMaxHttpLlm = 2;
   bool llm_busy();
   std::string key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
@@ -100,16 +128,19 @@ class Pipeline {
   rules::Detector detector_;
   incidents::StateFile state_;
   incidents::IncidentSink& sink_;
-  EvidenceStage stage_;
+  AlertStage stage_;
   diagnosis::Redactor redactor_;
+  bool llm_enabled_;
+  bool mask_names_;
   diagnosis::LogBudget budget_;
   std::chrono::milliseconds hold_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
   std::shared_ptr<diagnosis::LlmClient> llm_;
-  boost::asio::thread_pool llm_pool_{
-      2};  // blocking LLM calls; results resume on the pipeline thread
-  int llm_inflight_ = 0;
+  std::unique_ptr<boost::asio::thread_pool>
+      llm_pool_;  // blocking LLM calls; results resume on the pipeline thread
+  int http_llm_inflight_ = 0;
+  std::unique_ptr<diagnosis::Diagnoser> diagnoser_;
   prometheus::Family<prometheus::Counter>* diagnoses_ =
       nullptr;                                     // podmedic_diagnoses_total{outcome}
   prometheus::Histogram* llm_duration_ = nullptr;  // podmedic_llm_request_duration_seconds
@@ -119,5 +150,6 @@ class Pipeline {
 };
 
 incidents::IncidentSettings incident_settings(const Config& c);
+diagnosis::LlmSettings llm_settings(const Config& c);
 
 }  // namespace podmedic::app

@@ -77,6 +77,8 @@ struct Dispatcher::Worker {
       msgs.push_back({{"id", e.id},
                       {"event", e.payload.event},
                       {"body", e.payload.body},
+                      {"thread", e.payload.thread},
+                      {"root", e.payload.root},
                       {"attempts", e.attempts},
                       {"created", e.created}});
     }
@@ -95,7 +97,8 @@ struct Dispatcher::Worker {
     for (const auto& m : (*j)["messages"]) {
       if (!m.is_object() || !m.contains("id") || !m.contains("body")) continue;
       queue.push_back({m.value("id", ""),
-                       {m.value("event", ""), m.value("body", "")},
+                       {m.value("event", ""), m.value("body", ""), m.value("thread", ""),
+                        m.value("root", false)},
                        m.value("attempts", 0),
                        m.value("created", std::int64_t{0})});
     }

@@ -23,8 +23,10 @@ struct Rendering {
 };
 
 struct Payload {
-  std::string event;  // incident.opened | incident.resolved | ... (X-Podmedic-Event)
-  std::string body;   // the exact bytes to POST
+  std::string event;   // incident.opened | incident.resolved | ... (X-Podmedic-Event)
+  std::string body;    // the exact bytes to POST
+  std::string thread;  // the incident id, for notifiers that thread follow-ups (Slack bot)
+  bool root = false;   // the incident's first message: follow-ups thread under it
 };
 
 enum class Outcome { kOk, kRetry, kPermanent };

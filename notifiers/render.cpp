@@ -67,9 +67,12 @@ json webhook_body(const std::string& type, const incidents::Incident& inc,
             {"message", inc.message}}},
           {"facts", facts},
           {"diagnosis",
-           {{"text", inc.evidence.empty() ? facts : facts + "\n\nKey evidence:\n" + inc.evidence},
-            {"model", ""},
-            {"source", "rules"}}}};
+           inc.diagnosis.empty()
+               ? json{{"text", inc.evidence.empty() ? facts
+                                                    : facts + "\n\nKey evidence:\n" + inc.evidence},
+                      {"model", ""},
+                      {"source", "rules"}}
+               : json{{"text", inc.diagnosis}, {"model", inc.diagnosis_model}, {"source", "llm"}}}};
 }
 
 std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
@@ -82,6 +85,9 @@ std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
       break;
     case incidents::EventType::kResolved:
       type = "incident.resolved";
+      break;
+    case incidents::EventType::kDiagnosed:
+      type = "incident.diagnosed";
       break;
     case incidents::EventType::kReminder:
       return out;  // reminders are for humans
@@ -155,6 +161,41 @@ json text_section(const std::string& mrkdwn) {
           {"text", {{"type", "mrkdwn"}, {"text", truncate_utf8(mrkdwn, 3000)}}}};
 }
 
+// Long text as several sections of at most ~2900 characters, cut at line ends.
+void long_text(json& blocks, const std::string& title, const std::string& text,
+               std::size_t max_sections = 4) {
+  std::string rest = text;
+  bool first = true;
+  for (std::size_t n = 0; n < max_sections && !rest.empty(); ++n) {
+    std::size_t budget = 2900 - (first ? title.size() + 1 : 0);
+    std::string part;
+    if (rest.size() <= budget) {
+      part = rest;
+      rest.clear();
+    } else {
+      auto cut = rest.rfind('\n', budget);
+      if (cut == std::string::npos || cut < budget / 2) {
+        cut = budget;  // no line end nearby: cut at a UTF-8 character boundary
+        while (cut > 0 && (static_cast<unsigned char>(rest[cut]) & 0xC0) == 0x80) --cut;
+      }
+      part = rest.substr(0, cut);
+      rest = rest.substr(cut);
+      if (n + 1 == max_sections) part += "\n…";
+    }
+    blocks.push_back(text_section((first ? title + "\n" : "") + part));
+    first = false;
+  }
+}
+
+json diagnosis_blocks(const incidents::Incident& inc) {
+  json blocks = json::array();
+  long_text(blocks,
+            "*Likely cause (" + slack_escape(inc.diagnosis_model.empty() ? "LLM" : inc.diagnosis_model) +
+                ")*",
+            slack_escape(inc.diagnosis));
+  return blocks;
+}
+
 std::string code_block(const std::string& text) {
   std::string t = text;
   for (auto p = t.find("```"); p != std::string::npos; p = t.find("```", p)) t.replace(p, 3, "'''");
@@ -181,7 +222,12 @@ json alert_blocks(const incidents::Incident& inc, const std::string& facts, cons
                              field("Restarts", std::to_string(inc.restarts))});
   if (inc.exit_code != 0) fields.push_back(field("Exit code", std::to_string(inc.exit_code)));
   blocks.push_back({{"type", "section"}, {"fields", fields}});
-  blocks.push_back(text_section("*Likely cause (rules)*\n" + slack_escape(facts)));
+  if (!inc.diagnosis.empty()) {
+    for (auto& b : diagnosis_blocks(inc)) blocks.push_back(std::move(b));
+    blocks.push_back(text_section("*Facts (rules)*\n" + slack_escape(facts)));
+  } else {
+    blocks.push_back(text_section("*Likely cause (rules)*\n" + slack_escape(facts)));
+  }
   std::string cmds;
   for (const auto& c : next_commands(inc)) cmds += c + "\n";
   blocks.push_back(text_section("*Next steps*\n" + code_block(slack_escape(cmds))));
@@ -210,10 +256,12 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
   }
   if (incs.empty()) return {};
   std::vector<Payload> out;
-  auto emit = [&](const std::string& event, const std::string& text, json blocks) {
+  auto emit = [&](const std::string& event, const std::string& text, json blocks,
+                  const std::string& thread = "", bool root = false) {
     if (blocks.size() > 50) blocks.erase(blocks.begin() + 49, blocks.end());
     json body = {{"text", truncate_utf8(text, 3900)}, {"blocks", blocks}, {"unfurl_links", false}};
-    out.push_back({event, body.dump(-1, ' ', false, json::error_handler_t::replace)});
+    out.push_back(
+        {event, body.dump(-1, ' ', false, json::error_handler_t::replace), thread, root});
   };
   switch (r.type) {
     case incidents::EventType::kOpened:
@@ -227,7 +275,20 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
                            std::to_string(inc->all_pods.size()) + " pods, " +
                            std::to_string(inc->restarts) + " restarts)";
         emit(reminder ? "incident.reminder" : "incident.opened", text,
-             alert_blocks(*inc, facts, reminder ? "Still failing, " : ""));
+             alert_blocks(*inc, facts, reminder ? "Still failing, " : ""), inc->id, !reminder);
+      }
+      break;
+    case incidents::EventType::kDiagnosed:
+      for (const auto* inc : incs) {
+        std::string text = "Diagnosis: [" + slack_escape(inc->cluster) + "] " + inc->reason + ": " +
+                           slack_escape(inc->ns + "/" + inc->workload.name);
+        json blocks = diagnosis_blocks(*inc);
+        blocks.insert(blocks.begin(), text_section(":mag: " + text));
+        blocks.push_back(
+            {{"type", "context"},
+             {"elements", json::array({{{"type", "mrkdwn"},
+                                        {"text", "incident `" + inc->id + "` · follows the alert"}}})}});
+        emit("incident.diagnosed", text, blocks, inc->id);
       }
       break;
     case incidents::EventType::kResolved:
@@ -240,7 +301,8 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
             json::array({text_section(":white_check_mark: " + text),
                          {{"type", "context"},
                           {"elements", json::array({{{"type", "mrkdwn"},
-                                                     {"text", "incident `" + inc->id + "`"}}})}}}));
+                                                     {"text", "incident `" + inc->id + "`"}}})}}}),
+            inc->id);
       }
       break;
     case incidents::EventType::kDigest: {
@@ -268,9 +330,65 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
   return out;
 }
 
+SlackNotifier::SlackNotifier(SlackSettings s) : s_(std::move(s)) {
+  if (s_.bot_token.empty() || s_.state_dir.empty()) return;
+  threads_file_ =
+      std::make_unique<incidents::StateFile>(s_.state_dir, "slack-threads-" + s_.name + ".json");
+  if (auto j = threads_file_->load(); j && j->contains("threads") && (*j)["threads"].is_array()) {
+    for (const auto& t : (*j)["threads"]) {
+      if (!t.is_object() || !t.contains("incident") || !t.contains("ts")) continue;
+      threads_[t["incident"].get<std::string>()] = t["ts"].get<std::string>();
+      thread_order_.push_back(t["incident"].get<std::string>());
+    }
+  }
+}
+
 SendResult SlackNotifier::send(const Payload& p, const std::string&) {
+  if (!s_.bot_token.empty()) return post_message(p);
   return classify(
       http::post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout));
+}
+
+SendResult SlackNotifier::post_message(const Payload& p) {
+  json body = json::parse(p.body, nullptr, false);
+  if (!body.is_object()) return {Outcome::kPermanent, 0, std::chrono::seconds(0), "bad payload"};
+  body["channel"] = s_.channel;
+  if (!p.root && !p.thread.empty()) {
+    std::lock_guard lock(mu_);
+    if (auto it = threads_.find(p.thread); it != threads_.end()) body["thread_ts"] = it->second;
+  }
+  auto r = http::post(s_.api_url + "/chat.postMessage",
+                      {"Content-Type: application/json; charset=utf-8",
+                       "Authorization: Bearer " + s_.bot_token},
+                      body.dump(-1, ' ', false, json::error_handler_t::replace), s_.timeout);
+  SendResult res = classify(r);
+  if (res.outcome != Outcome::kOk) return res;
+  // Web API errors come as HTTP 200 with ok:false.
+  auto j = json::parse(r.body, nullptr, false);
+  if (!j.is_object()) return {Outcome::kRetry, r.status, std::chrono::seconds(0), "malformed response"};
+  if (!j.value("ok", false)) {
+    std::string error = j.value("error", "unknown_error");
+    static const std::vector<std::string> transient = {"ratelimited", "internal_error",
+                                                       "fatal_error", "service_unavailable",
+                                                       "request_timeout"};
+    bool retry = std::find(transient.begin(), transient.end(), error) != transient.end();
+    return {retry ? Outcome::kRetry : Outcome::kPermanent, r.status, res.retry_after, error};
+  }
+  if (p.root && !p.thread.empty() && j.contains("ts") && j["ts"].is_string()) {
+    std::lock_guard lock(mu_);
+    if (!threads_.count(p.thread)) thread_order_.push_back(p.thread);
+    threads_[p.thread] = j["ts"].get<std::string>();  // exact string, never a number
+    while (thread_order_.size() > 5000) {
+      threads_.erase(thread_order_.front());
+      thread_order_.erase(thread_order_.begin());
+    }
+    if (threads_file_) {
+      json list = json::array();
+      for (const auto& id : thread_order_) list.push_back({{"incident", id}, {"ts", threads_[id]}});
+      (void)threads_file_->save({{"version", 1}, {"threads", list}});
+    }
+  }
+  return res;
 }
 
 }  // namespace podmedic::notifiers

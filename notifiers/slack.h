@@ -4,6 +4,12 @@
 // (50 blocks, 3000 characters per section, 150 per header, text kept under 4000), with & < >
 // escaped in everything that came from the cluster so "<!channel>" in a log cannot ping anyone.
 // At most one post per second per webhook.
+// Bot mode (bot_token + channel): chat.postMessage, the alert's `ts` kept per incident (and
+// persisted under state.dir) so the diagnosis, reminders and the resolution thread under it.
+#include <map>
+#include <mutex>
+
+#include "incidents/state_file.h"
 #include "notifiers/notifier.h"
 
 namespace podmedic::notifiers {
@@ -14,18 +20,28 @@ struct SlackSettings {
   Routing routing;
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds min_interval{1000};
+  // Bot mode.
+  std::string bot_token;
+  std::string channel;
+  std::string api_url = "https://slack.com/api";
+  std::string state_dir;  // where the thread timestamps are kept; empty: memory only
 };
 
 class SlackNotifier final : public Notifier {
  public:
-  explicit SlackNotifier(SlackSettings s) : s_(std::move(s)) {}
+  explicit SlackNotifier(SlackSettings s);
   const std::string& name() const override { return s_.name; }
   std::vector<Payload> render(const Rendering& r) const override;
   SendResult send(const Payload& p, const std::string& delivery_id) override;
   std::chrono::milliseconds min_interval() const override { return s_.min_interval; }
 
  private:
+  SendResult post_message(const Payload& p);
   SlackSettings s_;
+  std::mutex mu_;
+  std::map<std::string, std::string> threads_;  // incident id → the alert's ts (exact string)
+  std::vector<std::string> thread_order_;      // oldest first, bounded
+  std::unique_ptr<incidents::StateFile> threads_file_;
 };
 
 // Slack mrkdwn escaping: & first, then < and >; nothing else.

@@ -3,6 +3,7 @@
 // a hung receiver, and exactly-once delivery across a restart with the outbox.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 
 #include "notifiers/dispatcher.h"
@@ -301,4 +302,73 @@ TEST_CASE("the circuit breaker leaves a failing endpoint alone for the cooldown"
   CHECK(reqs[2].at - reqs[1].at >= 950ms);  // breaker open after two consecutive failures
   d.stop();
   CHECK(d.pending() == 1);  // still owed, in the outbox
+}
+
+TEST_CASE("Slack bot mode threads the diagnosis and the resolution under the alert") {
+  Env env;
+  std::atomic<int> n{0};
+  HttpMock api([&](const MockRequest& r) -> MockResponse {
+    if (r.target != "/api/chat.postMessage") return {404, "", {}};
+    if (r.headers.at("authorization") != "Bearer xoxb-test") {
+      return {200, R"({"ok":false,"error":"invalid_auth"})", {}};
+    }
+    auto j = nlohmann::json::parse(r.body);
+    if (j["channel"] == "C-missing") return {200, R"({"ok":false,"error":"channel_not_found"})", {}};
+    if (n++ == 1) {
+      return {429, R"({"ok":false,"error":"ratelimited"})", {{"Retry-After", "1"}}};
+    }
+    // A ts that a double would not survive: it must come back as the exact string.
+    return {200,
+            R"({"ok":true,"channel":"C1","ts":"1503435956.000250","message":{"text":"x"}})",
+            {}};
+  });
+  SlackSettings s;
+  s.name = "bot";
+  s.bot_token = "xoxb-test";
+  s.channel = "C1";
+  s.api_url = api.url("/api");
+  s.state_dir = env.dir.string();
+  s.min_interval = 0ms;
+  {
+    Dispatcher d(env.settings(), one(std::make_unique<SlackNotifier>(s)), nullptr, &env.registry);
+    REQUIRE(d.start().ok());
+    auto inc = incident();
+    d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+    inc.diagnosis = "The heap outgrew the limit.";
+    inc.diagnosis_model = "mistral";
+    d.on_incident_event({incidents::EventType::kDiagnosed, {&inc}});
+    REQUIRE(eventually([&] { return env.counter("bot", "sent") == 2; }));
+    CHECK(env.counter("bot", "retry") == 1);  // the 429 in between
+  }
+  auto reqs = api.requests();
+  REQUIRE(reqs.size() == 3);
+  auto alert = nlohmann::json::parse(reqs[0].body);
+  CHECK(alert["channel"] == "C1");
+  CHECK_FALSE(alert.contains("thread_ts"));
+  auto follow = nlohmann::json::parse(reqs[2].body);
+  CHECK(follow["thread_ts"] == "1503435956.000250");
+  CHECK(follow["text"].get<std::string>().find("Diagnosis") != std::string::npos);
+  CHECK(reqs[2].body.find("The heap outgrew the limit.") != std::string::npos);
+  CHECK(reqs[0].headers.at("content-type") == "application/json; charset=utf-8");
+
+  // A restart: the thread is remembered under state.dir, the resolution threads under it.
+  {
+    Dispatcher d(env.settings(), one(std::make_unique<SlackNotifier>(s)), nullptr, &env.registry);
+    REQUIRE(d.start().ok());
+    auto inc = incident();
+    inc.state = incidents::Incident::State::kResolved;
+    inc.resolved_at = inc.first_seen + 60;
+    d.on_incident_event({incidents::EventType::kResolved, {&inc}});
+    REQUIRE(eventually([&] { return env.counter("bot", "sent") == 3; }));
+  }
+  auto resolved = nlohmann::json::parse(api.requests().back().body);
+  CHECK(resolved["thread_ts"] == "1503435956.000250");
+
+  // Web API errors arrive as HTTP 200 with ok:false: permanent, with Slack's error string.
+  s.channel = "C-missing";
+  Dispatcher d(env.settings(), one(std::make_unique<SlackNotifier>(s)), nullptr, &env.registry);
+  REQUIRE(d.start().ok());
+  auto inc = incident("api");
+  d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+  REQUIRE(eventually([&] { return env.counter("bot", "failed") == 1; }));
 }

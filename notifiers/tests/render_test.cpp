@@ -131,3 +131,44 @@ TEST_CASE("Retry-After as seconds or an HTTP date") {
   CHECK(http::parse_retry_after("soon", 0) == -1);
   CHECK(http::parse_retry_after("", 0) == -1);
 }
+
+TEST_CASE("an LLM diagnosis rides on the alert or follows as incident.diagnosed") {
+  auto inc = incident();
+  inc.diagnosis = "The JVM heap (-Xmx512m) is larger than the 256Mi limit. <!channel> & co\n" +
+                  std::string(7000, 'x');
+  inc.diagnosis_model = "mistral";
+  WebhookNotifier w({"pager", "http://127.0.0.1:1/hook", "", {}});
+  auto opened = w.render({incidents::EventType::kOpened, {&inc}, [](auto&) { return "facts"; }});
+  auto j = json::parse(opened[0].body);
+  CHECK(j["diagnosis"]["source"] == "llm");
+  CHECK(j["diagnosis"]["model"] == "mistral");
+  CHECK(j["diagnosis"]["text"] == inc.diagnosis);
+  CHECK(j["facts"] == "facts");  // always present
+  auto diagnosed = w.render({incidents::EventType::kDiagnosed, {&inc}, [](auto&) { return "f"; }});
+  REQUIRE(diagnosed.size() == 1);
+  CHECK(diagnosed[0].event == "incident.diagnosed");
+  CHECK(json::parse(diagnosed[0].body)["type"] == "incident.diagnosed");
+
+  SlackNotifier s({"ops", "http://127.0.0.1:1/slack", {}});
+  for (auto type : {incidents::EventType::kOpened, incidents::EventType::kDiagnosed}) {
+    auto p = s.render({type, {&inc}, [](auto&) { return "facts"; }});
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].thread == inc.id);
+    CHECK(p[0].root == (type == incidents::EventType::kOpened));
+    auto body = json::parse(p[0].body);
+    CHECK(body["blocks"].size() <= 50);
+    bool cause = false;
+    for (const auto& b : body["blocks"]) {
+      if (b.contains("text") && b["text"].contains("text")) {
+        auto t = b["text"]["text"].get<std::string>();
+        CHECK(t.size() <= 3000);
+        CHECK(t.find("<!channel>") == std::string::npos);
+        if (t.find("*Likely cause (mistral)*") == 0) {
+          cause = true;
+          CHECK(t.find("&lt;!channel&gt; &amp; co") != std::string::npos);
+        }
+      }
+    }
+    CHECK(cause);
+  }
+}

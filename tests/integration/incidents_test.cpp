@@ -3,10 +3,13 @@
 // "restarts" (a new pipeline on the same state dir) and must not announce again.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "app/pipeline.h"
 #include "tests/fake_clock.h"
+#include "tests/http_mock.h"
 #include "tests/integration/harness.h"
 
 using namespace podmedic;
@@ -117,5 +120,103 @@ TEST_CASE("when evidence is not ready in time the alert goes out without it") {
   CHECK(rec.lines ==
         std::vector<std::string>{"incident.opened sim/shop/Deployment/cart/app/OOMKilled"});
   CHECK(p.tracker().incidents()[0]->evidence.empty());
+  fs::remove_all(dir);
+}
+
+namespace {
+// Records what the notifiers would get: event type, fingerprint, and the diagnosis source.
+struct DiagnosisRecorder final : incidents::IncidentSink {
+  struct Line {
+    std::string type, fingerprint, diagnosis, evidence;
+  };
+  std::vector<Line> lines;
+  void on_incident_event(const incidents::IncidentEvent& e) override {
+    for (const auto* i : e.incidents)
+      lines.push_back({incidents::to_string(e.type), i->fingerprint, i->diagnosis, i->evidence});
+  }
+};
+
+// A fake Ollama answering /api/chat after `delay`; counts chat calls.
+struct FakeOllama {
+  std::atomic<int> chats{0};
+  std::atomic<int> delay_ms{0};
+  test::HttpMock mock{[this](const test::MockRequest& r) -> test::MockResponse {
+    if (r.target == "/api/tags") return {200, R"({"models":[{"name":"mistral:latest"}]})", {}};
+    ++chats;
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+    return {200,
+            R"({"model":"mistral","message":{"role":"assistant","content":"The JVM heap is larger than the 256Mi limit."},"done":true,"done_reason":"stop"})",
+            {{"Content-Type", "application/json"}}};
+  }};
+};
+
+void add_cart_pods(Harness& h, int n) {
+  for (int i = 0; i < n; ++i) {
+    sim::PodTemplate t;
+    t.ns = "shop";
+    t.deployment = "cart";
+    t.name = "cart-7d9f8b6c5d-" + std::to_string(i);
+    h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+    h.server.set_logs("shop", t.name, "app", "",
+                      "starting pod " + t.name + " at 10:0" + std::to_string(i) +
+                          ":00\njava.lang.OutOfMemoryError: Java heap space\n");
+  }
+}
+}  // namespace
+
+TEST_CASE("a quick diagnosis rides on the alert and replicas cost no extra LLM call") {
+  auto dir = fs::temp_directory_path() / ("podmedic-diag-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Harness h;
+  test::FakeClock clock;
+  FakeOllama ollama;
+  add_cart_pods(h, 3);
+  auto config = config_for(dir.string());
+  config.ollama.url = ollama.mock.url("");
+  config.diagnosis.wait_before_notify = std::chrono::seconds(10);
+  app::PipelineOptions fast;
+  fast.tick = std::chrono::milliseconds(10);
+  DiagnosisRecorder rec;
+  app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
+  REQUIRE(p.start().ok());
+  REQUIRE(run_until(h.ioc, [&] { return p.synced(); }));
+  for (int i = 0; i < 3; ++i) h.crash("shop", "cart-7d9f8b6c5d-" + std::to_string(i), 137, "OOMKilled");
+  REQUIRE(run_until(h.ioc, [&] { return !rec.lines.empty() && p.diagnoser().idle(); }));
+  REQUIRE(rec.lines.size() == 1);
+  CHECK(rec.lines[0].type == "incident.opened");
+  CHECK(rec.lines[0].diagnosis == "The JVM heap is larger than the 256Mi limit.");
+  CHECK(rec.lines[0].evidence.find("OutOfMemoryError") != std::string::npos);
+  CHECK(ollama.chats == 1);
+  CHECK(p.diagnoser().stats().requests == 3);  // the opening and two replicas joining
+  CHECK(p.diagnoser().stats().cache_hits + p.diagnoser().stats().coalesced == 2);
+  CHECK(p.tracker().incidents()[0]->diagnosis == rec.lines[0].diagnosis);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a slow diagnosis follows the alert as incident.diagnosed") {
+  auto dir = fs::temp_directory_path() / ("podmedic-slowdiag-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Harness h;
+  test::FakeClock clock;
+  FakeOllama ollama;
+  ollama.delay_ms = 600;
+  add_cart_pods(h, 1);
+  auto config = config_for(dir.string());
+  config.ollama.url = ollama.mock.url("");
+  config.diagnosis.wait_before_notify = std::chrono::milliseconds(100);
+  app::PipelineOptions fast;
+  fast.tick = std::chrono::milliseconds(10);
+  DiagnosisRecorder rec;
+  app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
+  REQUIRE(p.start().ok());
+  REQUIRE(run_until(h.ioc, [&] { return p.synced(); }));
+  h.crash("shop", "cart-7d9f8b6c5d-0", 137, "OOMKilled");
+  REQUIRE(run_until(h.ioc, [&] { return rec.lines.size() == 2; }));
+  CHECK(rec.lines[0].type == "incident.opened");
+  CHECK(rec.lines[0].diagnosis.empty());  // rules-based facts only
+  CHECK(rec.lines[0].evidence.find("OutOfMemoryError") != std::string::npos);
+  CHECK(rec.lines[1].type == "incident.diagnosed");
+  CHECK(rec.lines[1].fingerprint == rec.lines[0].fingerprint);
+  CHECK(rec.lines[1].diagnosis == "The JVM heap is larger than the 256Mi limit.");
   fs::remove_all(dir);
 }
