@@ -15,9 +15,28 @@ std::uint64_t fnv1a(std::uint64_t h, char c) {
   h ^= static_cast<unsigned char>(c);
   return h * 1099511628211ULL;
 }
+// Length of a UUID (8-4-4-4-12 hex digits) starting at i, or 0.
+std::size_t uuid_at(std::string_view s, std::size_t i) {
+  static constexpr int kGroups[] = {8, 4, 4, 4, 12};
+  std::size_t j = i;
+  for (int g = 0; g < 5; ++g) {
+    if (g > 0) {
+      if (j >= s.size() || s[j] != '-') return 0;
+      ++j;
+    }
+    for (int k = 0; k < kGroups[g]; ++k, ++j) {
+      if (j >= s.size() || !is_hex(s[j])) return 0;
+    }
+  }
+  return j - i;
+}
 }  // namespace
 
 std::uint64_t evidence_hash(std::string_view evidence, const std::vector<std::string>& names) {
+  // Words are maximal runs of letters and digits. A word with a digit in it (a count, a time,
+  // an IP, a version, an id) or a hex run of 8+ characters (a uid group, a trace id) hashes
+  // as '#'; the given names as '*'; everything else as itself.
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   std::uint64_t h = 14695981039346656037ULL;
   std::size_t i = 0;
   while (i < evidence.size()) {
@@ -31,30 +50,28 @@ std::uint64_t evidence_hash(std::string_view evidence, const std::vector<std::st
       }
     }
     if (replaced) continue;
-    char c = evidence[i];
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      // A run of digits (and hex digits mixed in: ids, hashes, timestamps) is one '#'.
-      while (i < evidence.size() && (is_hex(evidence[i]) || evidence[i] == '.' ||
-                                     evidence[i] == ':' || evidence[i] == '-')) {
-        ++i;
-      }
-      h = fnv1a(h, '#');
+    if (!alnum(evidence[i])) {
+      h = fnv1a(h, evidence[i++]);
       continue;
     }
-    if (is_hex(c)) {
-      // A letter-led hex token of 8+ characters (a container id, a trace id) is one '#'.
-      std::size_t j = i;
-      while (j < evidence.size() && is_hex(evidence[j])) ++j;
-      bool word_start = i == 0 || !std::isalnum(static_cast<unsigned char>(evidence[i - 1]));
-      bool word_end = j == evidence.size() || !std::isalnum(static_cast<unsigned char>(evidence[j]));
-      if (j - i >= 8 && word_start && word_end) {
-        h = fnv1a(h, '#');
-        i = j;
-        continue;
-      }
+    if (auto n = uuid_at(evidence, i); n > 0) {
+      h = fnv1a(h, '#');
+      i += n;
+      continue;
     }
-    h = fnv1a(h, c);
-    ++i;
+    std::size_t j = i;
+    bool digit = false, hex = true;
+    while (j < evidence.size() && alnum(evidence[j])) {
+      digit = digit || std::isdigit(static_cast<unsigned char>(evidence[j]));
+      hex = hex && is_hex(evidence[j]);
+      ++j;
+    }
+    if (digit || (hex && j - i >= 8)) {
+      h = fnv1a(h, '#');
+    } else {
+      for (std::size_t k = i; k < j; ++k) h = fnv1a(h, evidence[k]);
+    }
+    i = j;
   }
   return h;
 }

@@ -74,6 +74,9 @@ TEST_CASE("evidence hash ignores pod and node names digits and ids") {
   CHECK(a != c);
   // Words made of hex letters survive: "added" and "decade" are not ids.
   CHECK(evidence_hash("cache added", {}) != evidence_hash("cache decade", {}));
+  // Uids of pods differ in every group.
+  CHECK(evidence_hash("pod uid a3f2b1c4-beef-4d6e-9f00-123456789abc", {}) ==
+        evidence_hash("pod uid 0c1d2e3f-cafe-41aa-8b9c-abcdef012345", {}));
 }
 
 TEST_CASE("a storm of identical crashes costs one LLM call") {
