@@ -39,7 +39,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  podmedic run [--config FILE]            watch the cluster (in-cluster, $KUBECONFIG or "
     "~/.kube/config)\n"
-    "  podmedic demo [--duration D] [--step D] [--listen HOST:PORT]\n"
+    "  podmedic demo [--duration D] [--step D] [--listen HOST:PORT] [--config FILE]\n"
     "                                          an embedded simulated cluster with scripted "
     "failures\n"
     "  podmedic diagnose NAMESPACE[/POD] [--config FILE] [--question TEXT] [--no-llm]\n"
@@ -427,14 +427,24 @@ int cmd_demo(const Args& args) {
     std::fprintf(stderr, "podmedic demo: %s\n", conn.error().message.c_str());
     return 1;
   }
-  app::Config config;
+  // --config is optional here: its ollama, diagnosis and server sections apply; the
+  // cluster, state and timings are the demo's own.
+  auto loaded = load(args);
+  if (!loaded) return 2;
+  app::Config config = *loaded;
+  config.cluster = app::ClusterSettings{};
   config.cluster.name = "demo";
+  config.watch = watcher::WatchSettings{};
   config.state.dir = (dir / "state").string();
   // Demo time runs fast: resolve after five steps of health, hold flaps down for ten.
   config.detect.resolve_after = step * 5;
   config.detect.flap_hold_down = step * 10;
   config.detect.renotify_after = std::chrono::milliseconds(0);
-  config.server.listen = args.get("--listen").value_or("127.0.0.1:8080");
+  if (auto listen = args.get("--listen")) {
+    config.server.listen = *listen;
+  } else if (!args.get("--config")) {
+    config.server.listen = "127.0.0.1:8080";
+  }
   SystemClock clock;
   PrintSink sink(PrintSink::Mode::kConsole);
   app::PipelineOptions popts;
@@ -446,6 +456,7 @@ int cmd_demo(const Args& args) {
     std::fprintf(stderr, "podmedic demo: %s\n", r.error().message.c_str());
     return 1;
   }
+  std::printf("  web page: http://127.0.0.1:%u/\n", static_cast<unsigned>(pipeline.http_port()));
   std::printf("  metrics and API: http://127.0.0.1:%u/metrics  /api/incidents  /readyz\n\n",
               static_cast<unsigned>(pipeline.http_port()));
   std::fflush(stdout);

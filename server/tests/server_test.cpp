@@ -139,6 +139,30 @@ TEST_CASE("a configured token guards api ask and diagnose but not health or metr
   CHECK_FALSE(token_matches("ab", "abc"));
 }
 
+TEST_CASE("the embedded web page and its files are served with a strict CSP") {
+  bool ready = true;
+  Sync api{make_api(sources(&ready), "t0ken")};  // the page itself needs no token
+  auto page = api({"GET", "/", "", ""});
+  CHECK(page.status == 200);
+  CHECK(page.content_type == "text/html; charset=utf-8");
+  CHECK(page.body.find("<title>podmedic</title>") != std::string::npos);
+  CHECK(page.body.find("src=\"/static/app.js\"") != std::string::npos);
+  CHECK(page.body.find("http") == std::string::npos);  // no external origin, no CDN
+  bool csp = false;
+  for (const auto& [k, v] : page.headers) {
+    if (k == "Content-Security-Policy") csp = v.find("default-src 'self'") == 0;
+  }
+  CHECK(csp);
+  auto js = api({"GET", "/static/app.js", "", ""});
+  CHECK(js.status == 200);
+  CHECK(js.content_type == "text/javascript; charset=utf-8");
+  CHECK(js.body.find("/api/incidents") != std::string::npos);
+  CHECK(js.body.find("innerHTML") == std::string::npos);  // cluster text is never parsed as HTML
+  CHECK(api({"GET", "/static/style.css", "", ""}).content_type == "text/css; charset=utf-8");
+  CHECK(api({"GET", "/static/nope.js", "", ""}).status == 404);
+  CHECK(api({"POST", "/", "", ""}).status == 405);
+}
+
 TEST_CASE("over the socket: keep-alive routes and 413 for a large body") {
   boost::asio::io_context ioc;
   TaskGroup tasks(ioc);
