@@ -7,6 +7,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "core/log.h"
 #include "server/api.h"
 
@@ -97,22 +100,23 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       .Register(*registry_)
       .Add({{"version", PODMEDIC_VERSION}})
       .Set(1);
-  server::ApiSources api{[this] { return watcher_->synced(); },
+  // These run on the HTTP thread: only atomics, the snapshot under its mutex, the (thread-safe)
+  // registry, and hops onto the pipeline's io_context.
+  auto on_pipeline = [this](net::awaitable<server::Response> op) -> net::awaitable<server::Response> {
+    auto hop = net::co_spawn(ioc_, std::move(op), net::use_awaitable);
+    co_return co_await std::move(hop);
+  };
+  server::ApiSources api{[this] { return synced_flag_.load(); },
                          [this] {
-                           nlohmann::json list = nlohmann::json::array();
-                           for (const auto* inc : tracker_.incidents()) {
-                             auto j = incidents::to_json(*inc);
-                             j["facts"] = describe(*inc);
-                             list.push_back(std::move(j));
-                           }
-                           return list;
+                           std::lock_guard lock(snapshot_mu_);
+                           return snapshot_;
                          },
                          registry_,
-                         [this](std::string q) { return ask(std::move(q)); },
-                         [this](std::string q, std::string ns, std::string pod) {
-                           return diagnose(std::move(q), std::move(ns), std::move(pod));
+                         [this, on_pipeline](std::string q) { return on_pipeline(ask(std::move(q))); },
+                         [this, on_pipeline](std::string q, std::string ns, std::string pod) {
+                           return on_pipeline(diagnose(std::move(q), std::move(ns), std::move(pod)));
                          },
-                         [this] { return models(); }};
+                         [this, on_pipeline] { return on_pipeline(models()); }};
   llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config));
   llm_pool_ = std::make_unique<net::thread_pool>(
       static_cast<std::size_t>(kMaxHttpLlm + config.diagnosis.concurrency));
@@ -140,7 +144,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                        .Add({}, prometheus::Histogram::BucketBoundaries{0.5, 1, 2, 5, 10, 20, 30,
                                                                         60, 120, 300});
   http_ =
-      std::make_unique<server::HttpServer>(ioc, server::ServerSettings{config.server.listen},
+      std::make_unique<server::HttpServer>(http_ioc_, server::ServerSettings{config.server.listen},
                                            server::make_api(std::move(api), config.server.token));
   pods_.set_listener(
       [this](k8s::WatchType type, const k8s::PodView* before, const k8s::PodView* after) {
@@ -152,12 +156,43 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       });
 }
 
+Pipeline::~Pipeline() {
+  // The HTTP thread first; its coroutines are drained after the pipeline's (http_tasks_ is
+  // destroyed after tasks_), so an LLM route waiting on the pipeline completes or is cancelled.
+  http_ioc_.stop();
+  if (http_thread_.joinable()) http_thread_.join();
+  tasks_.stop();
+}
+
+void Pipeline::refresh_snapshot() {
+  // Open incidents, then the 100 most recently resolved.
+  nlohmann::json list = nlohmann::json::array();
+  std::size_t resolved = 0;
+  for (const auto* inc : tracker_.incidents()) {
+    if (!inc->open() && ++resolved > 100) break;
+    auto j = incidents::to_json(*inc);
+    j["facts"] = describe(*inc);
+    list.push_back(std::move(j));
+  }
+  auto body = std::make_shared<const std::string>(
+      list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::lock_guard lock(snapshot_mu_);
+  snapshot_ = std::move(body);
+}
+
 Result<Ok> Pipeline::start() {
   if (auto r = state_.prepare(); !r.ok()) return r;
   tracker_.load();
-  auto port = http_->start(tasks_);
+  auto port = http_->start(http_tasks_);
   if (!port.ok()) return port.error();
   http_port_ = port.value();
+  refresh_snapshot();
+  http_thread_ = std::thread([this] {
+    // Below the watch path: under a flood of clients the kernel runs the pipeline first.
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+    auto guard = net::make_work_guard(http_ioc_);
+    http_ioc_.run();
+  });
   log::info("server", "http server listening", {{"port", http_port_}});
   watcher_->start(tasks_);
   tasks_.spawn("incident ticks", run_ticks());
@@ -192,8 +227,11 @@ net::awaitable<void> Pipeline::run_ticks() {
   auto ex = co_await net::this_coro::executor;
   net::steady_timer timer(ex);
   for (;;) {
-    timer.expires_after(options_.tick);
-    auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    // Until the first sync, look often: /readyz should turn 200 promptly.
+    timer.expires_after(synced_flag_ ? options_.tick
+                                     : std::min(options_.tick, std::chrono::milliseconds(20)));
+    auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
+    auto [ec] = co_await std::move(wait);
     if (ec) co_return;
     if (!reconciled_ && watcher_->synced()) {
       // Incidents restored from state whose pods vanished while podmedic was down.
@@ -203,11 +241,14 @@ net::awaitable<void> Pipeline::run_ticks() {
       });
     }
     tracker_.tick();
+    synced_flag_ = watcher_->synced();
+    refresh_snapshot();
   }
 }
 
 void AlertStage::on_incident_event(const incidents::IncidentEvent& e) {
   auto& p = pipeline_;
+  p.refresh_snapshot();  // the API shows what the notifiers are told
   switch (e.type) {
     case incidents::EventType::kOpened: {
       for (const auto* inc : e.incidents) {
@@ -325,6 +366,7 @@ void AlertStage::diagnosis_ready(const std::string& fingerprint, const std::stri
   }
   if (!ok) return;
   const auto* inc = pipeline_.tracker_.set_diagnosis(fingerprint, text, model);
+  if (inc) pipeline_.refresh_snapshot();
   if (inc && followup_.erase(fingerprint)) {
     // The alert went out without it: the explanation follows as its own message.
     next_.on_incident_event({incidents::EventType::kDiagnosed, {inc}});

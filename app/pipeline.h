@@ -3,9 +3,12 @@
 // the stores, the watcher, the detector and the incident tracker on one io_context; incident
 // events go to the sink given by the caller (console for the demo, logs for `run`; notifiers
 // hang off the same point).
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <prometheus/registry.h>
 #include <boost/asio/awaitable.hpp>
@@ -77,6 +80,9 @@ class Pipeline {
   // Prepares state.dir (a clear error if unusable), restores incidents, starts watching and
   // the HTTP server on server.listen.
   Result<Ok> start();
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
   unsigned short http_port() const { return http_port_; }
   bool synced() const { return watcher_->synced(); }
 
@@ -113,6 +119,9 @@ class Pipeline {
   // HTTP API requests to the LLM: at most kMaxHttpLlm in flight, beyond that 429.
   static constexpr int kMaxHttpLlm = 2;
   bool llm_busy();
+  // The /api/incidents body, rebuilt on the pipeline thread whenever incidents change (and each
+  // tick) and served from the HTTP thread.
+  void refresh_snapshot();
   std::string key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   boost::asio::io_context& ioc_;
@@ -144,7 +153,15 @@ class Pipeline {
   prometheus::Family<prometheus::Counter>* diagnoses_ =
       nullptr;                                     // podmedic_diagnoses_total{outcome}
   prometheus::Histogram* llm_duration_ = nullptr;  // podmedic_llm_request_duration_seconds
+  // The HTTP server runs on its own thread and io_context (at a lower CPU priority), so no
+  // number of clients can starve the watch path; LLM routes hop onto the pipeline's thread.
+  std::atomic<bool> synced_flag_{false};
+  std::mutex snapshot_mu_;
+  std::shared_ptr<const std::string> snapshot_;  // the JSON array of /api/incidents
+  boost::asio::io_context http_ioc_;
   std::unique_ptr<server::HttpServer> http_;
+  TaskGroup http_tasks_{http_ioc_};
+  std::thread http_thread_;
   unsigned short http_port_ = 0;
   TaskGroup tasks_;  // last: destroyed first, stopping the coroutines that use the members above
 };

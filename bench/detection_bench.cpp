@@ -6,6 +6,11 @@
 // rate actually ingested.
 //
 //   build/release/bench/detection_bench [--seconds 20] [--load 1000] [--crashes-per-s 20]
+//                                       [--http-clients 200]
+// With --http-clients N, two more phases of the same length follow the measured one, with wrk
+// (Debian's) holding N keep-alive connections on /metrics, then on /api/incidents: their p99
+// latency and throughput, and the ingest rate left, against the first phase as the baseline.
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +18,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -123,6 +133,37 @@ pid_t start_sim(int load_per_s, int crashes_per_s, int seconds, unsigned short& 
   _exit(0);
 }
 
+// wrk against `url` for `seconds` with `clients` keep-alive connections, output to `out`.
+pid_t start_wrk(const std::string& url, int clients, int seconds, const std::string& out) {
+  std::string c = std::to_string(clients), d = std::to_string(seconds) + "s";
+  std::vector<std::string> args = {"wrk", "-t2", "-c" + c, "-d" + d, "--latency", "--timeout", "10s", url};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, "wrk", &fa, nullptr, argv.data(), environ) != 0) pid = 0;
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+// "  99%   12.34ms" and "Requests/sec: 1234.5" from wrk's report.
+std::pair<std::string, std::string> wrk_figures(const std::string& path) {
+  std::ifstream f(path);
+  std::string line, p99 = "?", rps = "?";
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string a, b;
+    in >> a >> b;
+    if (a == "99%") p99 = b;
+    if (a == "Requests/sec:") rps = b;
+  }
+  return {p99, rps};
+}
+
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -132,11 +173,12 @@ double percentile(std::vector<double> v, double q) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int seconds = 20, load = 1000, crashes = 20;
+  int seconds = 20, load = 1000, crashes = 20, http_clients = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--load")) load = std::stoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--crashes-per-s")) crashes = std::stoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--http-clients")) http_clients = std::stoi(argv[i + 1]);
   }
   sigset_t set;
   sigemptyset(&set);
@@ -144,7 +186,7 @@ int main(int argc, char** argv) {
   sigprocmask(SIG_BLOCK, &set, nullptr);  // inherited by the child before its thread waits
   log::init(log::Level::kError, log::Format::kJson);
   unsigned short port = 0;
-  pid_t child = start_sim(load, crashes, seconds, port);
+  pid_t child = start_sim(load, crashes, http_clients > 0 ? 3 * seconds : seconds, port);
 
   auto dir =
       std::filesystem::temp_directory_path() / ("podmedic-bench-" + std::to_string(::getpid()));
@@ -178,10 +220,32 @@ int main(int argc, char** argv) {
   double secs = std::chrono::duration<double>(Steady::now() - t0).count();
   double ingested = (events_before() - e0) / secs;
   std::size_t open = pipeline.tracker().open_count();
+  struct HttpPhase {
+    std::string route, p99, rps;
+    double ingested = 0;
+  };
+  std::vector<HttpPhase> http_phases;
+  for (const char* route : {"/metrics", "/api/incidents"}) {
+    if (http_clients <= 0) break;
+    std::string out = (dir / "wrk.txt").string();
+    std::string url = "http://127.0.0.1:" + std::to_string(pipeline.http_port()) + route;
+    double before = events_before();
+    auto start = Steady::now();
+    pid_t wrk = start_wrk(url, http_clients, seconds, out);
+    if (wrk == 0) {
+      std::fprintf(stderr, "cannot run wrk (apt-get install wrk)\n");
+      break;
+    }
+    // Keep serving until wrk is done.
+    int status = 0;
+    while (waitpid(wrk, &status, WNOHANG) == 0) ioc.run_for(std::chrono::milliseconds(20));
+    double s = std::chrono::duration<double>(Steady::now() - start).count();
+    auto [p99, rps] = wrk_figures(out);
+    http_phases.push_back({route, p99, rps, (events_before() - before) / s});
+  }
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   std::filesystem::remove_all(dir);
-
   std::printf(
       "podmedic detection-latency benchmark: %d s, background %d events/s requested, %d "
       "crashes/s\n",
@@ -196,5 +260,12 @@ int main(int argc, char** argv) {
       "<= 2 ms)\n",
       percentile(samples, 0.50) * 1e3, percentile(samples, 0.99) * 1e3,
       percentile(samples, 1.0) * 1e3);
+  for (const auto& h : http_phases) {
+    std::printf(
+        "  %d keep-alive clients on %s (wrk): p99 %s, %s requests/s; ingest %.0f events/s = "
+        "%.2fx the baseline phase\n",
+        http_clients, h.route.c_str(), h.p99.c_str(), h.rps.c_str(), h.ingested,
+        ingested > 0 ? h.ingested / ingested : 0.0);
+  }
   return 0;
 }

@@ -65,9 +65,11 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
   }
   if (path == "/api/incidents") {
     if (!only("GET")) return json_error(405, "use GET");
-    json j = {{"incidents", src.incidents ? src.incidents() : json::array()}};
-    return Response{
-        200, "application/json", j.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+    auto list = src.incidents ? src.incidents() : nullptr;
+    std::string body = "{\"incidents\":";
+    body += list ? *list : std::string("[]");
+    body += "}";
+    return Response{200, "application/json", std::move(body), {}};
   }
   if (path == "/models") {
     if (!only("GET")) return json_error(405, "use GET");

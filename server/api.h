@@ -17,7 +17,9 @@ namespace podmedic::server {
 
 struct ApiSources {
   std::function<bool()> ready;                // initial sync complete
-  std::function<nlohmann::json()> incidents;  // open and recent incidents
+  // Open and recent incidents: the serialized JSON array, prepared by the pipeline (serving a
+  // ready string keeps /api/incidents cheap under many clients).
+  std::function<std::shared_ptr<const std::string>()> incidents;
   std::shared_ptr<prometheus::Registry> registry;
   // LLM routes; null: 503.
   std::function<boost::asio::awaitable<Response>(std::string question)> ask;

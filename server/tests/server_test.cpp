@@ -50,7 +50,8 @@ ApiSources sources(bool* ready) {
   for (double v : {0.0005, 0.002, 0.05, 3.0}) hist.Observe(v);
   return {[ready] { return *ready; },
           [] {
-            return json::array({{{"id", "abc"}, {"reason", "OOMKilled"}}});
+            return std::make_shared<const std::string>(
+                json::array({{{"id", "abc"}, {"reason", "OOMKilled"}}}).dump());
           },
           reg};
 }
