@@ -15,7 +15,6 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPODMEDIC_PORTABLE=${PORTABLE} \
-     \
     && cmake --build /build --target podmedic \
     && strip /build/app/podmedic
 
