@@ -164,59 +164,60 @@ void add_cart_pods(Harness& h, int n) {
 }
 }  // namespace
 
-TEST_CASE("a quick diagnosis rides on the alert and replicas cost no extra LLM call") {
-  auto dir = fs::temp_directory_path() / ("podmedic-diag-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+// The pipeline against the sim with a fake Ollama answering after `delay_ms`.
+struct DiagnosisWorld {
+  fs::path dir;
   Harness h;
   test::FakeClock clock;
   FakeOllama ollama;
-  add_cart_pods(h, 3);
-  auto config = config_for(dir.string());
-  config.ollama.url = ollama.mock.url("");
-  config.diagnosis.wait_before_notify = std::chrono::seconds(10);
-  app::PipelineOptions fast;
-  fast.tick = std::chrono::milliseconds(10);
   DiagnosisRecorder rec;
-  app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
-  REQUIRE(p.start().ok());
-  REQUIRE(run_until(h.ioc, [&] { return p.synced(); }));
-  for (int i = 0; i < 3; ++i) h.crash("shop", "cart-7d9f8b6c5d-" + std::to_string(i), 137, "OOMKilled");
-  REQUIRE(run_until(h.ioc, [&] { return !rec.lines.empty() && p.diagnoser().idle(); }));
+  std::unique_ptr<app::Pipeline> p;
+  DiagnosisWorld(const std::string& tag, int pods, std::chrono::milliseconds wait, int delay_ms)
+      : dir(fs::temp_directory_path() / ("podmedic-" + tag + "-" + std::to_string(::getpid()))) {
+    fs::remove_all(dir);
+    ollama.delay_ms = delay_ms;
+    add_cart_pods(h, pods);
+    auto config = config_for(dir.string());
+    config.ollama.url = ollama.mock.url("");
+    config.diagnosis.wait_before_notify = wait;
+    app::PipelineOptions fast;
+    fast.tick = std::chrono::milliseconds(10);
+    p = std::make_unique<app::Pipeline>(h.ioc, config, connect(h.server), rec, clock, fast);
+    REQUIRE(p->start().ok());
+    REQUIRE(run_until(h.ioc, [&] { return p->synced(); }));
+  }
+  ~DiagnosisWorld() {
+    p.reset();
+    fs::remove_all(dir);
+  }
+};
+
+TEST_CASE("a quick diagnosis rides on the alert and replicas cost no extra LLM call") {
+  DiagnosisWorld w("diag", 3, std::chrono::seconds(10), 0);
+  auto& p = *w.p;
+  auto& rec = w.rec;
+  for (int i = 0; i < 3; ++i)
+    w.h.crash("shop", "cart-7d9f8b6c5d-" + std::to_string(i), 137, "OOMKilled");
+  REQUIRE(run_until(w.h.ioc, [&] { return !rec.lines.empty() && p.diagnoser().idle(); }));
   REQUIRE(rec.lines.size() == 1);
   CHECK(rec.lines[0].type == "incident.opened");
   CHECK(rec.lines[0].diagnosis == "The JVM heap is larger than the 256Mi limit.");
   CHECK(rec.lines[0].evidence.find("OutOfMemoryError") != std::string::npos);
-  CHECK(ollama.chats == 1);
+  CHECK(w.ollama.chats == 1);
   CHECK(p.diagnoser().stats().requests == 3);  // the opening and two replicas joining
   CHECK(p.diagnoser().stats().cache_hits + p.diagnoser().stats().coalesced == 2);
   CHECK(p.tracker().incidents()[0]->diagnosis == rec.lines[0].diagnosis);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a slow diagnosis follows the alert as incident.diagnosed") {
-  auto dir = fs::temp_directory_path() / ("podmedic-slowdiag-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  Harness h;
-  test::FakeClock clock;
-  FakeOllama ollama;
-  ollama.delay_ms = 600;
-  add_cart_pods(h, 1);
-  auto config = config_for(dir.string());
-  config.ollama.url = ollama.mock.url("");
-  config.diagnosis.wait_before_notify = std::chrono::milliseconds(100);
-  app::PipelineOptions fast;
-  fast.tick = std::chrono::milliseconds(10);
-  DiagnosisRecorder rec;
-  app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
-  REQUIRE(p.start().ok());
-  REQUIRE(run_until(h.ioc, [&] { return p.synced(); }));
-  h.crash("shop", "cart-7d9f8b6c5d-0", 137, "OOMKilled");
-  REQUIRE(run_until(h.ioc, [&] { return rec.lines.size() == 2; }));
+  DiagnosisWorld w("slowdiag", 1, std::chrono::milliseconds(100), 600);
+  auto& rec = w.rec;
+  w.h.crash("shop", "cart-7d9f8b6c5d-0", 137, "OOMKilled");
+  REQUIRE(run_until(w.h.ioc, [&] { return rec.lines.size() == 2; }));
   CHECK(rec.lines[0].type == "incident.opened");
   CHECK(rec.lines[0].diagnosis.empty());  // rules-based facts only
   CHECK(rec.lines[0].evidence.find("OutOfMemoryError") != std::string::npos);
   CHECK(rec.lines[1].type == "incident.diagnosed");
   CHECK(rec.lines[1].fingerprint == rec.lines[0].fingerprint);
   CHECK(rec.lines[1].diagnosis == "The JVM heap is larger than the 256Mi limit.");
-  fs::remove_all(dir);
 }
