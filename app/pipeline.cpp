@@ -309,6 +309,10 @@ net::awaitable<void> AlertStage::hold(std::string fingerprint) {
   auto wait = timer->async_wait(net::as_tuple(net::use_awaitable));
   auto [ec] = co_await std::move(wait);
   if (ec && ec != net::error::operation_aborted) co_return;
+  // Shutting down: keep the alert pending in the state file (the next start announces it),
+  // rather than handing it to notifiers that are stopping.
+  auto cs = co_await net::this_coro::cancellation_state;
+  if (cs.cancelled() != net::cancellation_type::none) co_return;
   if (ec == net::error::operation_aborted && !held_.count(fingerprint)) co_return;
   auto h = held_.find(fingerprint);
   if (h == held_.end()) co_return;
