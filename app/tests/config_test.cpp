@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "app/config.h"
 
@@ -157,5 +159,37 @@ TEST_CASE("the reference documents every section") {
         "fetchBytes:", "webhookUrl:", "listen: 0.0.0.0:8080", "dir: /var/lib/podmedic"}) {
     INFO(k);
     CHECK(ref.find(k) != std::string::npos);
+  }
+}
+
+TEST_CASE("the README configuration reference is valid against the schema") {
+  // The documented block must not drift from the code: unknown or misspelled keys fail here.
+  const char* dir = std::getenv("PODMEDIC_SOURCE_DIR");
+  std::ifstream f(std::string(dir ? dir : ".") + "/README.md");
+  REQUIRE(f);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string readme = ss.str();
+  auto section = readme.find("\n## Configuration");
+  REQUIRE(section != std::string::npos);
+  auto begin = readme.find("```yaml\n", section);
+  REQUIRE(begin != std::string::npos);
+  begin += 8;
+  auto end = readme.find("```", begin);
+  REQUIRE(end != std::string::npos);
+  setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x", 1);
+  setenv("SLACK_BOT_TOKEN", "xoxb-1", 1);
+  setenv("WEBHOOK_SECRET", "s", 1);
+  auto r = parse_config(readme.substr(begin, end - begin), "README.md");
+  std::string errors;
+  for (const auto& e : r.errors) errors += e + "\n";
+  INFO(errors);
+  CHECK(r.errors.empty());
+  CHECK(r.config.notifiers.slack.size() == 2);
+  CHECK(r.config.ollama.num_predict == 512);
+  // And every top-level section of the reference appears in the README block.
+  for (const char* key : {"cluster:", "watch:", "detect:", "diagnosis:", "ollama:", "notifiers:",
+                          "server:", "state:", "log:"}) {
+    CHECK(readme.find(std::string("\n") + key, begin - 1) < end);
   }
 }
