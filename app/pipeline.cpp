@@ -137,6 +137,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                     .Help("Diagnoses, by outcome: ok, cached (an identical one answered), "
                           "llm_error, no_evidence, dropped (queue full), not_found, busy")
                     .Register(*registry_);
+  for (const char* outcome : {"ok", "cached", "llm_error"}) diagnoses_->Add({{"outcome", outcome}});
+  for (const auto& reason : config.detect.rules.reasons)
+    incident_metrics_.total.Add({{"reason", reason}});
   llm_duration_ = &prometheus::BuildHistogram()
                        .Name("podmedic_llm_request_duration_seconds")
                        .Help("LLM request duration")

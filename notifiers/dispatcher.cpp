@@ -196,7 +196,14 @@ Dispatcher::Dispatcher(DispatcherSettings settings,
                        prometheus::Registry* registry)
     : s_(std::move(settings)), facts_(std::move(facts)), notifiers_(std::move(notifiers)) {
   if (registry) metrics_ = std::make_unique<NotifyMetrics>(*registry);
-  for (auto& n : notifiers_) workers_.push_back(std::make_unique<Worker>(*n, s_, metrics_.get()));
+  for (auto& n : notifiers_) {
+    workers_.push_back(std::make_unique<Worker>(*n, s_, metrics_.get()));
+    if (metrics_) {  // every notifier's series from the start, at zero
+      for (const char* outcome : {"sent", "retry", "failed"})
+        metrics_->total.Add({{"notifier", n->name()}, {"outcome", outcome}});
+      metrics_->depth.Add({{"notifier", n->name()}}).Set(0);
+    }
+  }
 }
 
 Dispatcher::~Dispatcher() {

@@ -28,6 +28,14 @@ WatchMetrics::WatchMetrics(prometheus::Registry& r)
                          .Name("podmedic_events_tracked")
                          .Help("Warning events kept for diagnosis")
                          .Register(r)
-                         .Add({})) {}
+                         .Add({})) {
+  // Series that exist from the start (at zero), so dashboards and alerts see them before the
+  // first event or failure.
+  for (const char* resource : {"pods", "events"}) {
+    for (const char* type : {"ADDED", "MODIFIED", "DELETED"}) event(resource, type);
+    for (const char* reason : {"timeout", "connection", "expired"}) restart(resource, reason);
+    relists.Add({{"resource", resource}});
+  }
+}
 
 }  // namespace podmedic::watcher

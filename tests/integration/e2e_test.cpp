@@ -240,20 +240,22 @@ TEST_CASE("ask models and diagnose through the binary with a fake Ollama") {
     auto j = json::parse(r.body, nullptr, false);
     if (!j.is_object() || !j.contains("incidents")) return false;
     for (const auto& i : j["incidents"]) {
-      if (i.contains("diagnosis")) incident = i;
+      if (i.contains("diagnosis") && i["namespace"] == "payments") incident = i;
     }
     return !incident.is_null();
   }));
   CHECK(incident["diagnosis"] ==
         json{{"text", "The database is unreachable."}, {"model", "mistral"}, {"source", "llm"}});
-  CHECK(incident["namespace"] == "payments");
-  REQUIRE(ollama->requests().size() >= 2);  // the model check, then the diagnosis
+  REQUIRE(ollama->requests().size() >= 2);  // the model check, then the diagnoses
   CHECK(ollama->requests()[0].target == "/api/tags");
-  auto incident_prompt = json::parse(ollama->requests()[1].body);
-  CHECK(incident_prompt["messages"][1]["content"].get<std::string>().find(
-            "panic: database unavailable") != std::string::npos);
-  CHECK(incident_prompt["messages"][1]["content"].get<std::string>().find("hunter2") ==
-        std::string::npos);
+  bool payments_prompt = false;
+  for (const auto& r : ollama->requests()) {
+    if (r.target != "/api/chat") continue;
+    auto content = json::parse(r.body)["messages"][1]["content"].get<std::string>();
+    CHECK(content.find("hunter2") == std::string::npos);
+    if (content.find("panic: database unavailable") != std::string::npos) payments_prompt = true;
+  }
+  CHECK(payments_prompt);
 
   auto ask = http::request("POST", base + "/ask", json_ct, R"({"question":"what is a pod?"})", 10s,
                            1 << 20);
