@@ -24,38 +24,20 @@
 
 #include "k8s/client.h"
 #include "rules/detect.h"
+#include "bench/proc_stats.h"
 #include "sim/objects.h"
 #include "sim/server.h"
 #include "watcher/pod_store.h"
 #include "watcher/reflector.h"
 
 using namespace podmedic;
+using podmedic::bench::hwm_kib;
+using podmedic::bench::reset_hwm;
+using podmedic::bench::rss_kib;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-long rss_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
-
-long hwm_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
-
-void reset_hwm() {
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
 
 std::size_t heap_bytes() {
   return mallinfo2().uordblks;

@@ -109,6 +109,11 @@ TEST_CASE("helm chart: lint and template for the default and the full values") {
   auto [lint_full, lint_full_out] = run({helm(), "lint", chart(), "-f", chart() + "/ci/full-values.yaml"});
   INFO(lint_full_out);
   CHECK(lint_full == 0);
+  for (const char* shard : {"shard-a.yaml", "shard-b.yaml"}) {
+    auto [code, out] = run({helm(), "lint", chart(), "-f", chart() + "/examples/" + shard});
+    INFO(out);
+    CHECK(code == 0);
+  }
   check_rendered(render({}), false);
   check_rendered(render({"-f", chart() + "/ci/full-values.yaml"}), true);
 }
