@@ -34,6 +34,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/pipeline.h"
+#include "bench/proc_stats.h"
 #include "core/log.h"
 #include "sim/objects.h"
 #include "sim/server.h"
@@ -53,17 +54,8 @@ struct Sink final : incidents::IncidentSink {
 };
 
 // The simulator with its background load, in a child process.
-pid_t start_sim(int load_per_s, int crashes_per_s, int seconds, unsigned short& port) {
-  int p[2];
-  if (pipe(p) != 0) std::abort();
-  pid_t pid = fork();
-  if (pid != 0) {
-    close(p[1]);
-    if (read(p[0], &port, sizeof port) != sizeof port) std::abort();
-    close(p[0]);
-    return pid;
-  }
-  close(p[0]);
+template <class Ready>
+void serve_sim(int load_per_s, int crashes_per_s, int seconds, Ready ready) {
   net::io_context ioc;
   sim::ServerOptions so;
   so.history_limit = 50000;
@@ -113,8 +105,7 @@ pid_t start_sim(int load_per_s, int crashes_per_s, int seconds, unsigned short& 
       }
     }
   };
-  if (write(p[1], &bound, sizeof bound) != sizeof bound) _exit(1);
-  close(p[1]);
+  ready(bound);
   // Start the load only once the client is watching (it sends SIGUSR1).
   sigset_t set;
   sigemptyset(&set);
@@ -130,7 +121,11 @@ pid_t start_sim(int load_per_s, int crashes_per_s, int seconds, unsigned short& 
     });
   }).detach();
   ioc.run();
-  _exit(0);
+}
+
+pid_t start_sim(int load_per_s, int crashes_per_s, int seconds, unsigned short& port) {
+  return bench::fork_simulator([&](auto ready) { serve_sim(load_per_s, crashes_per_s, seconds, ready); },
+                               port);
 }
 
 // wrk against `url` for `seconds` with `clients` keep-alive connections, output to `out`.
@@ -206,12 +201,7 @@ int main(int argc, char** argv) {
   while (!pipeline.synced()) ioc.run_for(std::chrono::milliseconds(5));
   ioc.run_for(std::chrono::milliseconds(200));  // watches open
   auto events_before = [&] {
-    double n = 0;
-    for (auto& f : pipeline.registry().Collect()) {
-      if (f.name != "podmedic_watch_events_total") continue;
-      for (auto& m : f.metric) n += m.counter.value;
-    }
-    return n;
+    return bench::family_total(pipeline.registry(), "podmedic_watch_events_total");
   };
   double e0 = events_before();
   kill(child, SIGUSR1);

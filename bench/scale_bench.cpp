@@ -51,22 +51,8 @@ std::string pod_ns(std::size_t i) { return "ns" + std::to_string(i / 1000); }
 
 // The simulator, in a child process. SIGUSR1: start `rate` pod updates per second;
 // SIGUSR2: expire every watch (the client relists). Writes its port to the pipe when ready.
-pid_t start_sim(std::size_t pods, std::size_t events, int rate, unsigned short& port) {
-  int p[2];
-  if (pipe(p) != 0) std::abort();
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGUSR1);
-  sigaddset(&set, SIGUSR2);
-  sigprocmask(SIG_BLOCK, &set, nullptr);  // inherited; the child waits for them on a thread
-  pid_t pid = fork();
-  if (pid != 0) {
-    close(p[1]);
-    if (read(p[0], &port, sizeof port) != sizeof port) std::abort();
-    close(p[0]);
-    return pid;
-  }
-  close(p[0]);
+template <class Ready>
+void serve_sim(std::size_t pods, std::size_t events, int rate, const sigset_t& set, Ready ready) {
   net::io_context ioc;
   sim::ServerOptions so;
   so.history_limit = 100000;
@@ -115,8 +101,7 @@ pid_t start_sim(std::size_t pods, std::size_t events, int rate, unsigned short& 
       }
     }
   };
-  if (write(p[1], &bound, sizeof bound) != sizeof bound) _exit(1);
-  close(p[1]);
+  ready(bound);
   std::thread([&] {
     for (;;) {
       int sig = 0;
@@ -133,7 +118,16 @@ pid_t start_sim(std::size_t pods, std::size_t events, int rate, unsigned short& 
     }
   }).detach();
   ioc.run();
-  _exit(0);
+}
+
+pid_t start_sim(std::size_t pods, std::size_t events, int rate, unsigned short& port) {
+  static sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &set, nullptr);  // inherited; the child waits for them on a thread
+  return bench::fork_simulator([&](auto ready) { serve_sim(pods, events, rate, set, ready); },
+                               port);
 }
 
 }  // namespace
@@ -196,12 +190,7 @@ int main(int argc, char** argv) {
 
   // Load: `rate` pod updates per second.
   auto counted = [&] {
-    double n = 0;
-    for (auto& f : pipeline.registry().Collect()) {
-      if (f.name != "podmedic_watch_events_total") continue;
-      for (auto& m : f.metric) n += m.counter.value;
-    }
-    return n;
+    return bench::family_total(pipeline.registry(), "podmedic_watch_events_total");
   };
   double e0 = counted();
   c0 = bench::cpu_seconds();
@@ -219,16 +208,8 @@ int main(int argc, char** argv) {
   malloc_trim(0);
   const long before_relist = bench::rss_kib();
   bench::reset_hwm();
-  double relists0 = 0;
-  auto relists = [&] {
-    double n = 0;
-    for (auto& f : pipeline.registry().Collect()) {
-      if (f.name != "podmedic_relists_total") continue;
-      for (auto& m : f.metric) n += m.counter.value;
-    }
-    return n;
-  };
-  relists0 = relists();
+  auto relists = [&] { return bench::family_total(pipeline.registry(), "podmedic_relists_total"); };
+  const double relists0 = relists();
   auto r0 = Steady::now();
   kill(child, SIGUSR2);
   while (relists() < relists0 + 2 && Steady::now() - r0 < std::chrono::seconds(120))
