@@ -392,6 +392,22 @@ Schema root_schema(Config& c) {
                 return Schema{
                     str("dir", &c.state.dir, "directory for incident state and the outbox")};
               }),
+      section("ha", "high availability: several replicas, one notifies (Lease election)",
+              [&c] {
+                return Schema{
+                    boolean("enabled", &c.ha.enabled,
+                            "elect a leader on a coordination.k8s.io Lease; state moves with it "
+                            "through the ConfigMap <leaseName>-state"),
+                    str("leaseName", &c.ha.lease_name, "name of the Lease (and prefix of the state ConfigMap)"),
+                    str("leaseNamespace", &c.ha.lease_namespace,
+                        "namespace of the Lease; empty: $POD_NAMESPACE, else default"),
+                    str("identity", &c.ha.identity, "this replica's identity; empty: $POD_NAME, else the host name"),
+                    duration("leaseDuration", &c.ha.lease_duration,
+                             "a leader silent this long is replaced", false),
+                    duration("renewDeadline", &c.ha.renew_deadline,
+                             "a leader that cannot renew this long steps down", false),
+                    duration("retryPeriod", &c.ha.retry_period, "how often to try and renew", false)};
+              }),
       section("log", "podmedic's own logs",
               [&c] {
                 return Schema{
@@ -452,6 +468,13 @@ void validate(Config& c, Ctx& ctx) {
                  std::stoul(c.server.listen.substr(colon + 1)) <= 65535;
   if (!port_ok) ctx.error("server.listen", "expected host:port, got \"" + c.server.listen + "\"");
   if (c.state.dir.empty()) ctx.error("state.dir", "must not be empty");
+  if (c.ha.enabled) {
+    if (c.ha.renew_deadline >= c.ha.lease_duration)
+      ctx.error("ha.renewDeadline", "must be shorter than ha.leaseDuration");
+    if (c.ha.retry_period >= c.ha.renew_deadline)
+      ctx.error("ha.retryPeriod", "must be shorter than ha.renewDeadline");
+    if (c.ha.lease_name.empty()) ctx.error("ha.leaseName", "must not be empty");
+  }
   static const std::set<std::string> levels = {"debug", "info", "warn", "error"};
   if (!levels.count(c.log.level)) ctx.error("log.level", "expected debug, info, warn or error");
   static const std::set<std::string> formats = {"auto", "json", "text"};

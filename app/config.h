@@ -81,6 +81,16 @@ struct StateSettings {
   std::string dir = "/var/lib/podmedic";
 };
 
+struct HaSettings {
+  bool enabled = false;       // two replicas, one voice: Lease-based leader election
+  std::string lease_name = "podmedic";
+  std::string lease_namespace;  // empty: $POD_NAMESPACE, else "default"
+  std::string identity;         // empty: $POD_NAME, else the host name
+  milliseconds lease_duration{std::chrono::seconds(15)};
+  milliseconds renew_deadline{std::chrono::seconds(10)};
+  milliseconds retry_period{std::chrono::seconds(2)};
+};
+
 struct LogSettings {
   std::string level = "info";   // debug | info | warn | error
   std::string format = "auto";  // auto (text on a TTY) | json | text
@@ -95,6 +105,7 @@ struct Config {
   NotifierSettings notifiers;
   ServerSettings server;
   StateSettings state;
+  HaSettings ha;
   LogSettings log;
 };
 

@@ -377,7 +377,8 @@ int cmd_run(const Args& args) {
   ioc.run();
   pipeline.tracker().flush();
   dispatcher.stop();  // what is still undelivered stays in the outbox for the next start
-  return 0;
+  // Lost the Lease: exit non-zero, Kubernetes restarts this replica as a follower.
+  return pipeline.lost_leadership() ? 1 : 0;
 }
 
 int cmd_demo(const Args& args) {

@@ -149,8 +149,44 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
   http_ =
       std::make_unique<server::HttpServer>(http_ioc_, server::ServerSettings{config.server.listen},
                                            server::make_api(std::move(api), config.server.token));
+  if (config.ha.enabled) {
+    leading_ = false;  // until elected; followers keep warm caches and serve the API
+    auto env = [](const char* name) {
+      const char* v = std::getenv(name);
+      return std::string(v ? v : "");
+    };
+    LeaderSettings ls;
+    ls.name = config.ha.lease_name;
+    ls.ns = !config.ha.lease_namespace.empty() ? config.ha.lease_namespace
+            : !env("POD_NAMESPACE").empty()    ? env("POD_NAMESPACE")
+                                               : "default";
+    ls.identity = config.ha.identity;
+    if (ls.identity.empty()) ls.identity = env("POD_NAME");
+    if (ls.identity.empty()) {
+      char host[256] = {};
+      gethostname(host, sizeof host - 1);
+      ls.identity = host;
+    }
+    ls.lease_duration = config.ha.lease_duration;
+    ls.renew_deadline = config.ha.renew_deadline;
+    ls.retry_period = config.ha.retry_period;
+    ha_namespace_ = ls.ns;
+    state_configmap_ = config.ha.lease_name + "-state";
+    elector_ = std::make_unique<LeaderElector>(
+        *client_, ls, [this] { tasks_.spawn("take over", take_over()); },
+        [this] {
+          leading_ = false;
+          lost_leadership_ = true;
+          if (options_.stop_on_lost_leadership) ioc_.stop();
+        });
+    tracker_.on_persist = [this](const nlohmann::json& j) {
+      mirror_text_ = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      mirror_dirty_ = true;
+    };
+  }
   pods_.set_listener(
       [this](k8s::WatchType type, const k8s::PodView* before, const k8s::PodView* after) {
+        if (!leading_) return;  // a follower: caches only
         if (type == k8s::WatchType::kDeleted) {
           tracker_.pod_gone(std::string(interner_.view(before->ns)), before->name);
           return;
@@ -165,6 +201,95 @@ Pipeline::~Pipeline() {
   http_ioc_.stop();
   if (http_thread_.joinable()) http_thread_.join();
   tasks_.stop();
+}
+
+std::string Pipeline::state_configmap_path(bool item) const {
+  std::string p = "/api/v1/namespaces/" + k8s::url_encode(ha_namespace_) + "/configmaps";
+  if (item) p += "/" + k8s::url_encode(state_configmap_);
+  return p;
+}
+
+net::awaitable<void> Pipeline::take_over() {
+  // The state the previous leader mirrored (if any) becomes ours before anything is announced.
+  auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
+  auto got = co_await std::move(get_op);
+  if (got.ok() && got->status == 200) {
+    auto cm = nlohmann::json::parse(got->body, nullptr, false);
+    std::string text;
+    if (cm.is_object() && cm.contains("data") && cm["data"].is_object())
+      text = cm["data"].value("incidents.json", "");
+    auto state = nlohmann::json::parse(text, nullptr, false);
+    if (state.is_object()) {
+      if (auto r = state_.save(state); !r.ok()) {
+        log::error("leader", "cannot write the inherited state", {{"error", r.error().message}});
+      }
+    }
+  } else if (!got.ok() || got->status != 404) {
+    log::warn("leader", "cannot read the state ConfigMap; continuing with the local state",
+              {{"error", got.ok() ? std::to_string(got->status) : got.error().message}});
+  }
+  tracker_.clear();
+  tracker_.load();
+  leading_ = true;
+  // The pods already cached: incidents the previous leader announced stay silent, new failures
+  // are announced now.
+  pods_.for_each([this](const k8s::PodView& pod) {
+    tracker_.observe(pod, detector_.current(pod), interner_);
+  });
+  if (watcher_->synced()) {
+    reconciled_ = true;
+    tracker_.reconcile([this](const std::string& ns, const std::string& pod) {
+      return pods_.find(ns, pod) != nullptr;
+    });
+  }
+  refresh_snapshot();
+  log::info("leader", "took over", {{"open", tracker_.open_count()}});
+}
+
+net::awaitable<void> Pipeline::mirror_state() {
+  auto ex = co_await net::this_coro::executor;
+  net::steady_timer timer(ex);
+  log::RateLimited too_big;
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
+    auto [ec] = co_await std::move(wait);
+    if (ec) co_return;
+    if (!leading_ || !mirror_dirty_) continue;
+    mirror_dirty_ = false;
+    std::string text = mirror_text_;
+    if (text.size() > 900 * 1024) {
+      too_big.write(log::Level::kError, "leader", "mirror",
+                    "incident state too large for a ConfigMap; a failover may repeat alerts",
+                    {{"bytes", text.size()}});
+      continue;
+    }
+    nlohmann::json cm = {{"apiVersion", "v1"},
+                         {"kind", "ConfigMap"},
+                         {"metadata", {{"name", state_configmap_}, {"namespace", ha_namespace_}}},
+                         {"data", {{"incidents.json", text}}}};
+    auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
+    auto got = co_await std::move(get_op);
+    Result<k8s::HttpResponse> put = Error{"not sent"};
+    if (got.ok() && got->status == 404) {
+      auto op = client_->send("POST", state_configmap_path(false), cm.dump(), 1 << 20,
+                              std::chrono::seconds(10));
+      put = co_await std::move(op);
+    } else if (got.ok() && got->status == 200) {
+      auto current = nlohmann::json::parse(got->body, nullptr, false);
+      if (current.is_object() && current.contains("metadata"))
+        cm["metadata"]["resourceVersion"] = current["metadata"].value("resourceVersion", "");
+      auto op = client_->send("PUT", state_configmap_path(true), cm.dump(), 1 << 20,
+                              std::chrono::seconds(10));
+      put = co_await std::move(op);
+    }
+    if (!put.ok() || (put->status != 200 && put->status != 201)) {
+      mirror_dirty_ = true;  // try again (a newer state may replace it meanwhile)
+      static log::RateLimited rl;
+      rl.write(log::Level::kWarn, "leader", "mirror-failed", "cannot mirror the incident state",
+               {{"error", put.ok() ? std::to_string(put->status) : put.error().message}});
+    }
+  }
 }
 
 void Pipeline::refresh_snapshot() {
@@ -185,7 +310,7 @@ void Pipeline::refresh_snapshot() {
 
 Result<Ok> Pipeline::start() {
   if (auto r = state_.prepare(); !r.ok()) return r;
-  tracker_.load();
+  if (!elector_) tracker_.load();  // with HA, the state comes with the leadership
   auto port = http_->start(http_tasks_);
   if (!port.ok()) return port.error();
   http_port_ = port.value();
@@ -199,6 +324,10 @@ Result<Ok> Pipeline::start() {
   log::info("server", "http server listening", {{"port", http_port_}});
   watcher_->start(tasks_);
   tasks_.spawn("incident ticks", run_ticks());
+  if (elector_) {
+    tasks_.spawn("leader election", elector_->run());
+    tasks_.spawn("state mirror", mirror_state());
+  }
   if (llm_enabled_) tasks_.spawn("model check", check_model());
   return Ok{};
 }
@@ -236,6 +365,10 @@ net::awaitable<void> Pipeline::run_ticks() {
     auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
     auto [ec] = co_await std::move(wait);
     if (ec) co_return;
+    if (!leading_) {
+      synced_flag_ = watcher_->synced();
+      continue;
+    }
     if (!reconciled_ && watcher_->synced()) {
       // Incidents restored from state whose pods vanished while podmedic was down.
       reconciled_ = true;

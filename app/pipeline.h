@@ -17,6 +17,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "app/config.h"
+#include "app/leader.h"
 #include "core/clock.h"
 #include "core/task_group.h"
 #include "diagnosis/diagnoser.h"
@@ -34,6 +35,7 @@ namespace podmedic::app {
 struct PipelineOptions {
   std::chrono::milliseconds tick{1000};            // resolve/remind/digest cadence
   std::shared_ptr<prometheus::Registry> registry;  // shared with other components; null: own one
+  bool stop_on_lost_leadership = true;  // ha: stop the io_context (the process exits, restarts)
 };
 
 class Pipeline;
@@ -85,6 +87,10 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
   unsigned short http_port() const { return http_port_; }
   bool synced() const { return watcher_->synced(); }
+  // ha.enabled: whether this replica is the leader (always true without HA), and whether it was
+  // and lost the Lease.
+  bool leading() const { return leading_; }
+  bool lost_leadership() const { return lost_leadership_; }
 
   Interner& interner() { return interner_; }
   watcher::PodStore& pods() { return pods_; }
@@ -103,6 +109,11 @@ class Pipeline {
   friend class AlertStage;
   boost::asio::awaitable<void> run_ticks();
   boost::asio::awaitable<void> check_model();
+  // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
+  boost::asio::awaitable<void> take_over();
+  // HA: the leader mirrors each saved state to the ConfigMap <leaseName>-state.
+  boost::asio::awaitable<void> mirror_state();
+  std::string state_configmap_path(bool item) const;
   // The diagnoser's evidence and LLM call for one pod.
   boost::asio::awaitable<Result<diagnosis::GatheredEvidence>> gather(std::string ns,
                                                                      std::string pod);
@@ -161,6 +172,13 @@ class Pipeline {
   boost::asio::io_context http_ioc_;
   std::unique_ptr<server::HttpServer> http_;
   TaskGroup http_tasks_{http_ioc_};
+  // HA (ha.enabled).
+  bool leading_ = true;
+  bool lost_leadership_ = false;
+  std::string ha_namespace_, state_configmap_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::string mirror_text_;
+  bool mirror_dirty_ = false;
   std::thread http_thread_;
   unsigned short http_port_ = 0;
   TaskGroup tasks_;  // last: destroyed first, stopping the coroutines that use the members above

@@ -55,6 +55,18 @@ void IncidentTracker::update_gauge() {
   if (metrics_) metrics_->open.Set(static_cast<double>(open_.size()));
 }
 
+void IncidentTracker::clear() {
+  open_.clear();
+  resolved_.clear();
+  pod_index_.clear();
+  recent_openings_.clear();
+  digest_.clear();
+  unsent_.clear();
+  digest_started_ = 0;
+  dirty_ = false;
+  update_gauge();
+}
+
 void IncidentTracker::load() {
   if (!state_) return;
   auto j = state_->load();
@@ -344,6 +356,7 @@ void IncidentTracker::persist() {
     return;
   }
   dirty_ = false;
+  if (on_persist) on_persist(j);
 }
 
 std::vector<const Incident*> IncidentTracker::incidents() const {

@@ -78,6 +78,10 @@ class IncidentTracker {
 
   // Restores persisted incidents (call once, before the first observe).
   void load();
+  // Forgets everything in memory (a new leader then load()s the state its predecessor left).
+  void clear();
+  // Called with the state after every successful save (HA mirrors it to a ConfigMap).
+  std::function<void(const nlohmann::json&)> on_persist;
   // A pod changed; `current` are all its failing containers now (Detector::current).
   // `received` is when the watch bytes arrived, for the detection-latency histogram.
   void observe(const k8s::PodView& pod, const std::vector<rules::Finding>& current,

@@ -80,20 +80,28 @@ net::awaitable<Result<HttpResponse>> KubeClient::stream(std::string target, Body
   co_return co_await request(std::move(target), 1 << 20, &sink, max_duration);
 }
 
+net::awaitable<Result<HttpResponse>> KubeClient::send(std::string method, std::string target,
+                                                      std::string json_body, std::size_t max_body,
+                                                      std::chrono::milliseconds timeout) {
+  const Write write{std::move(method), std::move(json_body)};
+  co_return co_await request(std::move(target), max_body, nullptr, timeout, &write);
+}
+
 net::awaitable<Result<HttpResponse>> KubeClient::request(std::string target, std::size_t max_body,
                                                          const BodySink* sink,
-                                                         std::chrono::milliseconds timeout) {
+                                                         std::chrono::milliseconds timeout,
+                                                         const Write* write) {
   // A 401 may mean the projected token rotated: re-read it and retry once.
-  auto first = co_await request_once(target, max_body, sink, timeout);
+  auto first = co_await request_once(target, max_body, sink, timeout, write);
   if (!first.ok() || first->status != 401 || !conn_.tokens) co_return first;
   conn_.tokens->invalidate();
-  co_return co_await request_once(std::move(target), max_body, sink, timeout);
+  co_return co_await request_once(std::move(target), max_body, sink, timeout, write);
 }
 
 namespace {
 
 template <class Stream>
-net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http::empty_body> req,
+net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http::string_body> req,
                                               std::size_t max_body, const BodySink* sink) {
   auto [wec, wn] = co_await http::async_write(stream, req, kUse);
   if (wec) co_return transport_error("write request", wec);
@@ -144,8 +152,15 @@ net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http
 net::awaitable<Result<HttpResponse>> KubeClient::request_once(std::string target,
                                                               std::size_t max_body,
                                                               const BodySink* sink,
-                                                              std::chrono::milliseconds timeout) {
-  http::request<http::empty_body> req{http::verb::get, conn_.base_path + target, 11};
+                                                              std::chrono::milliseconds timeout,
+                                                              const Write* write) {
+  http::request<http::string_body> req{http::verb::get, conn_.base_path + target, 11};
+  if (write) {
+    req.method_string(write->method);
+    req.set(http::field::content_type, "application/json");
+    req.body() = write->body;
+    req.prepare_payload();
+  }
   req.set(http::field::host, conn_.host);
   req.set(http::field::user_agent, "podmedic/" PODMEDIC_VERSION);
   req.set(http::field::accept, "application/json");

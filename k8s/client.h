@@ -49,16 +49,28 @@ class KubeClient {
   net::awaitable<Result<HttpResponse>> stream(std::string target, BodySink sink,
                                               std::chrono::milliseconds max_duration);
 
+  // One-shot POST/PUT of a JSON body (leader election's Lease and its state ConfigMap: the only
+  // writes podmedic makes, and only with ha.enabled).
+  net::awaitable<Result<HttpResponse>> send(std::string method, std::string target,
+                                            std::string json_body, std::size_t max_body,
+                                            std::chrono::milliseconds timeout);
+
   const ClusterConnection& connection() const { return conn_; }
 
  private:
   struct Tls;
+  struct Write {
+    std::string method;
+    std::string body;
+  };
   net::awaitable<Result<HttpResponse>> request(std::string target, std::size_t max_body,
                                                const BodySink* sink,
-                                               std::chrono::milliseconds timeout);
+                                               std::chrono::milliseconds timeout,
+                                               const Write* write = nullptr);
   net::awaitable<Result<HttpResponse>> request_once(std::string target, std::size_t max_body,
                                                     const BodySink* sink,
-                                                    std::chrono::milliseconds timeout);
+                                                    std::chrono::milliseconds timeout,
+                                                    const Write* write);
   net::any_io_executor ex_;
   ClusterConnection conn_;
   std::unique_ptr<Tls> tls_;

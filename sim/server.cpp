@@ -342,6 +342,58 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     return respond(req, http::status::ok, text, "text/plain");
   }
 
+  // POST (create) and PUT (update, optimistic concurrency on metadata.resourceVersion) of the
+  // objects leader election writes: Leases and ConfigMaps. Everything else stays read-only.
+  Response write(const Request& req, const std::string& path) {
+    auto parts = split(path, '/');
+    std::string gv;
+    std::size_t i = 0;
+    if (parts.size() >= 2 && parts[0] == "api") {
+      gv = parts[1];
+      i = 2;
+    } else if (parts.size() >= 3 && parts[0] == "apis") {
+      gv = parts[1] + "/" + parts[2];
+      i = 3;
+    }
+    std::optional<Res> res;
+    std::string ns;
+    if (i > 0 && parts.size() >= i + 3 && parts[i] == "namespaces") {
+      ns = parts[i + 1];
+      res = res_from_plural(gv, parts[i + 2]);
+      i += 2;
+    }
+    if (!res || (*res != Res::kLeases && *res != Res::kConfigMaps)) {
+      return error(req, ApiStatus{405, "MethodNotAllowed",
+                                  "the simulated API server writes only leases and configmaps"});
+    }
+    auto body = json::parse(req.body(), nullptr, false);
+    if (!body.is_object()) {
+      return error(req, ApiStatus{400, "BadRequest",
+                                  "the body of the request was in an unknown format"});
+    }
+    body["metadata"]["namespace"] = ns;
+    std::variant<ObjPtr, ApiStatus> r;
+    http::status ok = http::status::ok;
+    if (req.method() == http::verb::post && parts.size() == i + 1) {
+      r = store.create(*res, std::move(body));
+      ok = http::status::created;
+    } else if (req.method() == http::verb::put && parts.size() == i + 2) {
+      if (body["metadata"].value("name", "") != parts[i + 1]) {
+        return error(req, ApiStatus{400, "BadRequest",
+                                    "the name of the object (" +
+                                        body["metadata"].value("name", "") +
+                                        ") does not match the name on the URL (" + parts[i + 1] +
+                                        ")"});
+      }
+      r = store.update(*res, std::move(body));
+    } else {
+      return error(req, ApiStatus{405, "MethodNotAllowed", "use POST on the collection or PUT on an object"});
+    }
+    if (auto* st = std::get_if<ApiStatus>(&r)) return error(req, *st);
+    ++stats.writes;
+    return respond(req, ok, Store::with_kind(*res, *std::get<ObjPtr>(r)));
+  }
+
   // Non-watch requests: a pure function of the request and the store.
   Response handle(const Request& req, const std::string& path,
                   std::map<std::string, std::string>& q) {
@@ -605,6 +657,12 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
     }
     if (auto f = s->take_fault(path, is_watch)) {
       auto r = s->fault_response(req, *f);
+      auto [wec, wn] = co_await http::async_write(stream, r, kUse);
+      if (wec || !req.keep_alive()) break;
+      continue;
+    }
+    if (req.method() == http::verb::post || req.method() == http::verb::put) {
+      auto r = s->write(req, path);
       auto [wec, wn] = co_await http::async_write(stream, r, kUse);
       if (wec || !req.keep_alive()) break;
       continue;

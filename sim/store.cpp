@@ -16,12 +16,15 @@ const ResInfo& info(Res r) {
       {Res::kReplicaSets, "replicasets", "ReplicaSet", "apps/v1", true},
       {Res::kDeployments, "deployments", "Deployment", "apps/v1", true},
       {Res::kNamespaces, "namespaces", "Namespace", "v1", false},
+      {Res::kLeases, "leases", "Lease", "coordination.k8s.io/v1", true},
+      {Res::kConfigMaps, "configmaps", "ConfigMap", "v1", true},
   };
   return table[static_cast<int>(r)];
 }
 
 std::optional<Res> res_from_plural(std::string_view gv, std::string_view plural) {
-  for (Res r : {Res::kPods, Res::kEvents, Res::kReplicaSets, Res::kDeployments, Res::kNamespaces}) {
+  for (Res r : {Res::kPods, Res::kEvents, Res::kReplicaSets, Res::kDeployments, Res::kNamespaces,
+                Res::kLeases, Res::kConfigMaps}) {
     if (info(r).plural == plural && info(r).api_version == gv) return r;
   }
   return std::nullopt;
@@ -185,6 +188,9 @@ const std::vector<std::string>& field_labels(Res r) {
       return meta;
     case Res::kNamespaces:
       return ns;
+    case Res::kLeases:
+    case Res::kConfigMaps:
+      return meta;
   }
   return meta;
 }
@@ -307,6 +313,49 @@ ObjPtr Store::upsert(Res r, nlohmann::json obj) {
   bucket[key] = o;
   record(Change{rv_, r, prev ? ChangeType::kModified : ChangeType::kAdded, o, prev});
   return o;
+}
+
+namespace {
+// "leases.coordination.k8s.io", "configmaps": how the apiserver names a resource in messages.
+std::string qualified_plural(Res r) {
+  std::string gv = info(r).api_version;
+  auto slash = gv.find('/');
+  return std::string(info(r).plural) + (slash == std::string::npos ? "" : "." + gv.substr(0, slash));
+}
+}  // namespace
+
+std::variant<ObjPtr, ApiStatus> Store::create(Res r, nlohmann::json obj) {
+  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object() ||
+      obj["metadata"].value("name", "").empty()) {
+    return ApiStatus{422, "Invalid",
+                     "metadata.name: Required value: name or generateName is required"};
+  }
+  const std::string name = obj["metadata"].value("name", "");
+  if (get_ptr(r, obj["metadata"].value("namespace", ""), name)) {
+    return ApiStatus{409, "AlreadyExists", qualified_plural(r) + " \"" + name + "\" already exists"};
+  }
+  obj["metadata"].erase("resourceVersion");
+  return upsert(r, std::move(obj));
+}
+
+std::variant<ObjPtr, ApiStatus> Store::update(Res r, nlohmann::json obj) {
+  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) {
+    return ApiStatus{400, "BadRequest", "the body of the request was in an unknown format"};
+  }
+  const std::string name = obj["metadata"].value("name", "");
+  auto current = get_ptr(r, obj["metadata"].value("namespace", ""), name);
+  if (!current) {
+    return ApiStatus{404, "NotFound", qualified_plural(r) + " \"" + name + "\" not found"};
+  }
+  std::string rv = obj["metadata"].value("resourceVersion", "");
+  if (!rv.empty() && rv != std::to_string(current->rv)) {
+    return ApiStatus{409, "Conflict",
+                     "Operation cannot be fulfilled on " + qualified_plural(r) + " \"" + name +
+                         "\": the object has been modified; please apply your changes to the "
+                         "latest version and try again"};
+  }
+  obj["metadata"]["uid"] = nlohmann::json::parse(current->text)["metadata"].value("uid", "");
+  return upsert(r, std::move(obj));
 }
 
 bool Store::remove(Res r, const std::string& ns, const std::string& name) {

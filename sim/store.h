@@ -17,7 +17,7 @@
 
 namespace podmedic::sim {
 
-enum class Res { kPods, kEvents, kReplicaSets, kDeployments, kNamespaces };
+enum class Res { kPods, kEvents, kReplicaSets, kDeployments, kNamespaces, kLeases, kConfigMaps };
 
 struct ResInfo {
   Res res;
@@ -89,6 +89,11 @@ class Store {
 
   // Create or replace; assigns uid/creationTimestamp when missing and a fresh resourceVersion.
   ObjPtr upsert(Res r, nlohmann::json obj);
+  // The apiserver's write semantics for clients: create fails with 409 AlreadyExists when the
+  // object exists; update fails with 409 Conflict when metadata.resourceVersion is not the
+  // current one (optimistic concurrency), 404 when it does not exist.
+  std::variant<ObjPtr, ApiStatus> create(Res r, nlohmann::json obj);
+  std::variant<ObjPtr, ApiStatus> update(Res r, nlohmann::json obj);
   bool remove(Res r, const std::string& ns, const std::string& name);
   std::optional<nlohmann::json> get(Res r, const std::string& ns, const std::string& name) const;
   ObjPtr get_ptr(Res r, const std::string& ns, const std::string& name) const;

@@ -47,11 +47,22 @@ void check_rendered(const std::string& yaml, bool full) {
     kinds.insert(kind);
     if (kind == "ClusterRole" || kind == "Role") {
       ++roles;
+      const std::string name = d["metadata"]["name"].as<std::string>();
+      const bool leader = kind == "Role" && name == "podmedic-leader";
       for (const auto& rule : d["rules"]) {
         for (const auto& verb : rule["verbs"]) {
           auto v = verb.as<std::string>();
-          INFO(kind << " grants " << v);
-          CHECK((v == "get" || v == "list" || v == "watch"));
+          INFO(kind << " " << name << " grants " << v);
+          if (v == "get" || v == "list" || v == "watch") continue;
+          // The one write permission (ha.enabled): the Lease and the state ConfigMap, updates
+          // only by name; nothing else anywhere.
+          CHECK(leader);
+          CHECK((v == "create" || v == "update"));
+          for (const auto& res : rule["resources"]) {
+            auto r = res.as<std::string>();
+            CHECK((r == "leases" || r == "configmaps"));
+          }
+          if (v == "update") CHECK(rule["resourceNames"].size() == 1);
         }
       }
     }
@@ -87,10 +98,14 @@ void check_rendered(const std::string& yaml, bool full) {
         CHECK(parsed.config.diagnosis.mask_names);
         CHECK(parsed.config.ollama.url == "http://podmedic-ollama:11434");
         CHECK(parsed.config.server.token == "v");
+        CHECK(parsed.config.ha.enabled);
+        CHECK(parsed.config.ha.lease_name == "podmedic");
+        CHECK(parsed.config.ha.lease_namespace == "podmedic");
       }
     }
   }
-  CHECK(roles == (full ? 2 : 1));  // one Role per listed namespace, or one ClusterRole
+  // One Role per listed namespace (+ the leader's Role with ha), or one ClusterRole.
+  CHECK(roles == (full ? 3 : 1));
   for (const char* k : {"Deployment", "ServiceAccount", "ConfigMap", "Service"}) CHECK(kinds.count(k));
   if (full) {
     for (const char* k : {"ServiceMonitor", "PrometheusRule", "NetworkPolicy", "Secret",
@@ -122,6 +137,9 @@ TEST_CASE("helm chart: values.schema.json rejects bad values at install time") {
   auto [code, out] = run({helm(), "template", "x", chart(), "--set", "detect.resolveAfter=soon"});
   CHECK(code != 0);
   CHECK(out.find("resolveAfter") != std::string::npos);
+  auto [code1, out1] = run({helm(), "template", "x", chart(), "--set", "replicaCount=2"});
+  CHECK(code1 != 0);  // two replicas need ha.enabled
+  CHECK(out1.find("replicaCount") != std::string::npos);
   auto [code2, out2] = run({helm(), "template", "x", chart(), "--set", "notifiers.slak=1"});
   CHECK(code2 != 0);
   CHECK(out2.find("slak") != std::string::npos);
