@@ -334,3 +334,71 @@ TEST_CASE("ask models and diagnose through the binary with a fake Ollama") {
   CHECK(podmedic.terminate() == 0);
   fs::remove_all(dir);
 }
+
+TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and nothing repeats") {
+  auto dir = fs::temp_directory_path() / ("podmedic-ha-e2e-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  test::BackgroundSim sim;
+  test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
+  std::ofstream(dir / "kubeconfig")
+      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
+  auto config_for = [&](const std::string& id) {
+    auto path = dir / (id + ".yaml");
+    std::ofstream(path) << "cluster:\n  name: ha\n  kubeconfig: " << (dir / "kubeconfig").string()
+                        << "\ndiagnosis:\n  enabled: false\n  waitBeforeNotify: 0s\n"
+                        << "notifiers:\n  webhooks:\n    - name: pager\n      url: " << webhook.url()
+                        << "\nstate:\n  dir: " << (dir / id).string() << "\n"
+                        << "server:\n  listen: 127.0.0.1:0\n"
+                        << "ha:\n  enabled: true\n  leaseNamespace: podmedic\n  identity: " << id
+                        << "\n  leaseDuration: 2s\n  renewDeadline: 1500ms\n  retryPeriod: 200ms\n"
+                        << "log:\n  format: json\n";
+    return path.string();
+  };
+  auto holder = [&] {
+    return sim.call([&] {
+      auto l = sim.server.store().get(sim::Res::kLeases, "podmedic", "podmedic");
+      return l ? (*l)["spec"].value("holderIdentity", "") : std::string();
+    });
+  };
+  auto crash = [&](const std::string& ns, const std::string& deployment) {
+    sim.call([&] {
+      for (const auto& name : sim.cluster.pods_of(ns, deployment)) {
+        auto pod = *sim.server.store().get(sim::Res::kPods, ns, name);
+        sim::set_crashloop(pod, "app", 1, "Error", ++sim.now);
+        sim.server.store().upsert(sim::Res::kPods, pod);
+      }
+    });
+  };
+  auto opened = [&] {
+    std::map<std::string, int> n;
+    for (const auto& b : bodies(webhook, "incident.opened")) ++n[b["incident"]["fingerprint"].get<std::string>()];
+    return n;
+  };
+  test::Child a({PODMEDIC_BINARY, "run", "--config", config_for("a")}, dir.string());
+  REQUIRE(eventually([&] { return holder() == "a"; }));
+  test::Child b({PODMEDIC_BINARY, "run", "--config", config_for("b")}, dir.string());
+  REQUIRE(eventually([&] { return http_port_of(b) != 0; }));
+  crash("payments", "api");
+  REQUIRE(eventually([&] { return opened().size() == 1; }));
+  REQUIRE(eventually([&] {
+    return sim.call([&] {
+      auto cm = sim.server.store().get(sim::Res::kConfigMaps, "podmedic", "podmedic-state");
+      return cm && (*cm)["data"]["incidents.json"].get<std::string>().find("payments") !=
+                       std::string::npos;
+    });
+  }));
+  // The leader dies without a word; the storm goes on.
+  ::kill(a.pid, SIGKILL);
+  a.wait();
+  crash("payments", "api");
+  crash("shop", "cart");
+  REQUIRE(eventually([&] { return holder() == "b"; }));
+  REQUIRE(eventually([&] { return opened().size() == 2; }));
+  for (const auto& [fp, n] : opened()) {
+    INFO(fp);
+    CHECK(n == 1);
+  }
+  CHECK(b.terminate() == 0);
+  fs::remove_all(dir);
+}
