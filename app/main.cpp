@@ -358,6 +358,9 @@ int cmd_run(const Args& args) {
   FanOut sink({&logs, &dispatcher});
   app::PipelineOptions popts;
   popts.registry = registry;
+  // HA: the undelivered messages move with leadership too.
+  popts.outbox_snapshot = [&dispatcher] { return dispatcher.outbox_snapshot(); };
+  popts.adopt_outbox = [&dispatcher](const nlohmann::json& j) { return dispatcher.adopt(j); };
   app::Pipeline pipeline(ioc, *config, std::move(conn.value()), sink, clock, popts);
   logs.attach(&pipeline);
   facts_source = &pipeline;

@@ -223,6 +223,16 @@ net::awaitable<void> Pipeline::take_over() {
       if (auto r = state_.save(state); !r.ok()) {
         log::error("leader", "cannot write the inherited state", {{"error", r.error().message}});
       }
+      mirror_text_ = text;
+    }
+    // Messages the previous leader had not delivered yet: delivered by us, same delivery ids.
+    std::string outbox;
+    if (cm.is_object() && cm.contains("data") && cm["data"].is_object())
+      outbox = cm["data"].value("outbox.json", "");
+    auto pending = nlohmann::json::parse(outbox, nullptr, false);
+    if (pending.is_object() && options_.adopt_outbox) {
+      auto n = options_.adopt_outbox(pending);
+      if (n > 0) log::info("leader", "adopted undelivered messages", {{"messages", n}});
     }
   } else if (!got.ok() || got->status != 404) {
     log::warn("leader", "cannot read the state ConfigMap; continuing with the local state",
@@ -255,10 +265,16 @@ net::awaitable<void> Pipeline::mirror_state() {
     auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
     auto [ec] = co_await std::move(wait);
     if (ec) co_return;
-    if (!leading_ || !mirror_dirty_) continue;
+    if (!leading_) continue;
+    std::string outbox = options_.outbox_snapshot
+                             ? options_.outbox_snapshot().dump(-1, ' ', false,
+                                                               nlohmann::json::error_handler_t::replace)
+                             : std::string();
+    if (outbox != mirrored_outbox_) mirror_dirty_ = true;
+    if (!mirror_dirty_) continue;
     mirror_dirty_ = false;
     std::string text = mirror_text_;
-    if (text.size() > 900 * 1024) {
+    if (text.size() + outbox.size() > 900 * 1024) {
       too_big.write(log::Level::kError, "leader", "mirror",
                     "incident state too large for a ConfigMap; a failover may repeat alerts",
                     {{"bytes", text.size()}});
@@ -267,7 +283,9 @@ net::awaitable<void> Pipeline::mirror_state() {
     nlohmann::json cm = {{"apiVersion", "v1"},
                          {"kind", "ConfigMap"},
                          {"metadata", {{"name", state_configmap_}, {"namespace", ha_namespace_}}},
-                         {"data", {{"incidents.json", text}}}};
+                         {"data", nlohmann::json::object()}};
+    if (!text.empty()) cm["data"]["incidents.json"] = text;
+    if (!outbox.empty()) cm["data"]["outbox.json"] = outbox;
     auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
     auto got = co_await std::move(get_op);
     Result<k8s::HttpResponse> put = Error{"not sent"};
@@ -283,7 +301,9 @@ net::awaitable<void> Pipeline::mirror_state() {
                               std::chrono::seconds(10));
       put = co_await std::move(op);
     }
-    if (!put.ok() || (put->status != 200 && put->status != 201)) {
+    if (put.ok() && (put->status == 200 || put->status == 201)) {
+      mirrored_outbox_ = outbox;
+    } else {
       mirror_dirty_ = true;  // try again (a newer state may replace it meanwhile)
       static log::RateLimited rl;
       rl.write(log::Level::kWarn, "leader", "mirror-failed", "cannot mirror the incident state",

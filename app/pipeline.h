@@ -36,6 +36,9 @@ struct PipelineOptions {
   std::chrono::milliseconds tick{1000};            // resolve/remind/digest cadence
   std::shared_ptr<prometheus::Registry> registry;  // shared with other components; null: own one
   bool stop_on_lost_leadership = true;  // ha: stop the io_context (the process exits, restarts)
+  // ha: the notifiers' undelivered messages, mirrored with the state; adopted on take-over.
+  std::function<nlohmann::json()> outbox_snapshot;
+  std::function<std::size_t(const nlohmann::json&)> adopt_outbox;
 };
 
 class Pipeline;
@@ -178,6 +181,7 @@ class Pipeline {
   std::string ha_namespace_, state_configmap_;
   std::unique_ptr<LeaderElector> elector_;
   std::string mirror_text_;
+  std::string mirrored_outbox_;
   bool mirror_dirty_ = false;
   std::thread http_thread_;
   unsigned short http_port_ = 0;

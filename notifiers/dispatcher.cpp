@@ -71,7 +71,7 @@ struct Dispatcher::Worker {
       metrics->depth.Add({{"notifier", notifier.name()}}).Set(static_cast<double>(queue.size()));
   }
   // Caller holds mu.
-  void save() {
+  json messages() const {
     json msgs = json::array();
     for (const auto& e : queue) {
       msgs.push_back({{"id", e.id},
@@ -82,6 +82,29 @@ struct Dispatcher::Worker {
                       {"attempts", e.attempts},
                       {"created", e.created}});
     }
+    return msgs;
+  }
+  // Appends persisted messages whose delivery id is not queued yet; returns how many. Caller holds mu.
+  std::size_t add(const json& msgs) {
+    std::size_t n = 0;
+    for (const auto& m : msgs) {
+      if (!m.is_object() || !m.contains("id") || !m.contains("body")) continue;
+      const std::string id = m.value("id", "");
+      bool known = false;
+      for (const auto& e : queue) known = known || e.id == id;
+      if (known) continue;
+      queue.push_back({id,
+                       {m.value("event", ""), m.value("body", ""), m.value("thread", ""),
+                        m.value("root", false)},
+                       m.value("attempts", 0),
+                       m.value("created", std::int64_t{0})});
+      ++n;
+    }
+    return n;
+  }
+
+  void save() {
+    json msgs = messages();
     if (auto r = outbox.save({{"version", 1}, {"notifier", notifier.name()}, {"messages", msgs}});
         !r.ok()) {
       logs.write(log::Level::kError, "notifiers", "outbox-save", "cannot persist the outbox",
@@ -94,14 +117,7 @@ struct Dispatcher::Worker {
     auto j = outbox.load();
     if (!j || !j->contains("messages") || !(*j)["messages"].is_array()) return;
     std::lock_guard lock(mu);
-    for (const auto& m : (*j)["messages"]) {
-      if (!m.is_object() || !m.contains("id") || !m.contains("body")) continue;
-      queue.push_back({m.value("id", ""),
-                       {m.value("event", ""), m.value("body", ""), m.value("thread", ""),
-                        m.value("root", false)},
-                       m.value("attempts", 0),
-                       m.value("created", std::int64_t{0})});
-    }
+    add((*j)["messages"]);
     gauge();
     if (!queue.empty()) {
       log::info("notifiers", "restored undelivered messages",
@@ -237,6 +253,32 @@ void Dispatcher::stop() {
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
+}
+
+nlohmann::json Dispatcher::outbox_snapshot() const {
+  json out = json::object();
+  for (const auto& w : workers_) {
+    std::lock_guard lock(w->mu);
+    out[w->notifier.name()] = w->messages();
+  }
+  return out;
+}
+
+std::size_t Dispatcher::adopt(const nlohmann::json& snapshot) {
+  if (!snapshot.is_object()) return 0;
+  std::size_t n = 0;
+  for (auto& w : workers_) {
+    auto it = snapshot.find(w->notifier.name());
+    if (it == snapshot.end() || !it->is_array()) continue;
+    std::lock_guard lock(w->mu);
+    std::size_t added = w->add(*it);
+    if (added > 0) {
+      w->save();
+      w->cv.notify_one();
+      n += added;
+    }
+  }
+  return n;
 }
 
 std::size_t Dispatcher::pending() const {

@@ -52,6 +52,10 @@ class Dispatcher final : public incidents::IncidentSink {
   // Workers finish their current attempt and exit; what is pending stays in the outbox.
   void stop();
   std::size_t pending() const;
+  // HA: the undelivered messages of every notifier ({name: [messages]}), which the leader mirrors;
+  // and adopting a predecessor's, keeping delivery ids (messages already queued are skipped).
+  nlohmann::json outbox_snapshot() const;
+  std::size_t adopt(const nlohmann::json& snapshot);
   std::size_t notifiers() const { return workers_.size(); }
 
  private:

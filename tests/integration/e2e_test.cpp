@@ -4,7 +4,9 @@
 // heal → one incident.resolved.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 
@@ -340,7 +342,18 @@ TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and noth
   fs::remove_all(dir);
   fs::create_directories(dir);
   test::BackgroundSim sim;
-  test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
+  // The receiver is down at first: the leader's alert waits in its outbox when it dies.
+  std::atomic<bool> down{true};
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> delivered;  // fingerprint, delivery id
+  test::HttpMock webhook([&](const test::MockRequest& r) {
+    if (down) return test::MockResponse{503, "down for maintenance", {}};
+    auto j = json::parse(r.body, nullptr, false);
+    std::lock_guard lock(mu);
+    delivered.emplace_back(j["incident"]["fingerprint"].get<std::string>(),
+                           r.headers.at("x-podmedic-delivery"));
+    return test::MockResponse{};
+  });
   std::ofstream(dir / "kubeconfig")
       << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
   auto config_for = [&](const std::string& id) {
@@ -361,6 +374,13 @@ TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and noth
       return l ? (*l)["spec"].value("holderIdentity", "") : std::string();
     });
   };
+  auto mirrored = [&](const char* key, const char* needle) {
+    return sim.call([&] {
+      auto cm = sim.server.store().get(sim::Res::kConfigMaps, "podmedic", "podmedic-state");
+      return cm && (*cm)["data"].contains(key) &&
+             (*cm)["data"][key].get<std::string>().find(needle) != std::string::npos;
+    });
+  };
   auto crash = [&](const std::string& ns, const std::string& deployment) {
     sim.call([&] {
       for (const auto& name : sim.cluster.pods_of(ns, deployment)) {
@@ -370,35 +390,39 @@ TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and noth
       }
     });
   };
-  auto opened = [&] {
-    std::map<std::string, int> n;
-    for (const auto& b : bodies(webhook, "incident.opened")) ++n[b["incident"]["fingerprint"].get<std::string>()];
-    return n;
-  };
   test::Child a({PODMEDIC_BINARY, "run", "--config", config_for("a")}, dir.string());
   REQUIRE(eventually([&] { return holder() == "a"; }));
   test::Child b({PODMEDIC_BINARY, "run", "--config", config_for("b")}, dir.string());
   REQUIRE(eventually([&] { return http_port_of(b) != 0; }));
   crash("payments", "api");
-  REQUIRE(eventually([&] { return opened().size() == 1; }));
-  REQUIRE(eventually([&] {
-    return sim.call([&] {
-      auto cm = sim.server.store().get(sim::Res::kConfigMaps, "podmedic", "podmedic-state");
-      return cm && (*cm)["data"]["incidents.json"].get<std::string>().find("payments") !=
-                       std::string::npos;
-    });
-  }));
-  // The leader dies without a word; the storm goes on.
+  // Announced (state) and undelivered (outbox), both mirrored by the leader.
+  REQUIRE(eventually([&] { return mirrored("incidents.json", "payments"); }));
+  REQUIRE(eventually([&] { return mirrored("outbox.json", "payments"); }));
+  std::string first_attempt_id;
+  for (const auto& r : webhook.requests()) first_attempt_id = r.headers.at("x-podmedic-delivery");
+  // The leader dies without a word; the receiver comes back; the storm goes on.
   ::kill(a.pid, SIGKILL);
   a.wait();
+  down = false;
   crash("payments", "api");
   crash("shop", "cart");
   REQUIRE(eventually([&] { return holder() == "b"; }));
-  REQUIRE(eventually([&] { return opened().size() == 2; }));
-  for (const auto& [fp, n] : opened()) {
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(mu);
+    return delivered.size() >= 2;
+  }));
+  std::lock_guard lock(mu);
+  std::map<std::string, int> per_fingerprint;
+  for (const auto& [fp, id] : delivered) ++per_fingerprint[fp];
+  CHECK(per_fingerprint.size() == 2);
+  for (const auto& [fp, n] : per_fingerprint) {
     INFO(fp);
-    CHECK(n == 1);
+    CHECK(n == 1);  // neither lost nor repeated
   }
+  // The dead leader's message went out with its own delivery id.
+  bool same_id = false;
+  for (const auto& [fp, id] : delivered) same_id = same_id || id == first_attempt_id;
+  CHECK(same_id);
   CHECK(b.terminate() == 0);
   fs::remove_all(dir);
 }
