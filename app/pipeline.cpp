@@ -201,6 +201,7 @@ Pipeline::~Pipeline() {
   http_ioc_.stop();
   if (http_thread_.joinable()) http_thread_.join();
   tasks_.stop();
+  if (leading_) tracker_.flush();
 }
 
 std::string Pipeline::state_configmap_path(bool item) const {

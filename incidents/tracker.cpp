@@ -393,6 +393,7 @@ void IncidentTracker::mark_alerted(const std::string& fp) {
   if (auto it = open_.find(fp); it != open_.end() && it->second.pending_alert) {
     it->second.pending_alert = false;
     dirty_ = true;
+    persist();  // now: a restart must not announce it a second time
   }
 }
 

@@ -285,8 +285,7 @@ TEST_CASE("an alert held by the sink when podmedic stopped is announced after th
     auto incs = t.incidents();
     held = incs[0]->id;
     confirmed = incs[1]->id;
-    t.mark_alerted(incs[1]->fingerprint);  // handed to the notifiers
-    t.flush();
+    t.mark_alerted(incs[1]->fingerprint);  // handed to the notifiers: persisted at once
     // The other was still held (waiting for its diagnosis) when podmedic died.
   }
   Recorder rec;
