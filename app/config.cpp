@@ -167,8 +167,8 @@ Key integer(std::string name, int* out, std::string doc, int min, int max) {
             if (s.empty() || *end != '\0')
               return c.error(p, "expected an integer, got \"" + s + "\"" + where(n));
             if (v < min || v > max)
-              return c.error(p, "must be between " + std::to_string(min) + " and " +
-                                    std::to_string(max));
+              return c.error(
+                  p, "must be between " + std::to_string(min) + " and " + std::to_string(max));
             *out = static_cast<int>(v);
           },
           {}};
@@ -338,14 +338,13 @@ Schema root_schema(Config& c) {
                     integer("concurrency", &c.diagnosis.concurrency,
                             "LLM calls at a time for incidents", 1, 16),
                     integer("queueSize", &c.diagnosis.queue_size,
-                            "diagnosis requests waiting at most (newest first; oldest dropped)",
-                            1, 100000),
+                            "diagnosis requests waiting at most (newest first; oldest dropped)", 1,
+                            100000),
                     section("redact", "what is removed before anything leaves the process",
                             [&c] {
                               return Schema{
                                   strlist("patterns", &c.diagnosis.redact_patterns,
-                                          "extra RE2 patterns replaced with [REDACTED]",
-                                          check_re2),
+                                          "extra RE2 patterns replaced with [REDACTED]", check_re2),
                                   boolean("maskNames", &c.diagnosis.mask_names,
                                           "replace namespace, workload, pod and node names "
                                           "with placeholders in LLM prompts")};
@@ -398,15 +397,18 @@ Schema root_schema(Config& c) {
                     boolean("enabled", &c.ha.enabled,
                             "elect a leader on a coordination.k8s.io Lease; state moves with it "
                             "through the ConfigMap <leaseName>-state"),
-                    str("leaseName", &c.ha.lease_name, "name of the Lease (and prefix of the state ConfigMap)"),
+                    str("leaseName", &c.ha.lease_name,
+                        "name of the Lease (and prefix of the state ConfigMap)"),
                     str("leaseNamespace", &c.ha.lease_namespace,
                         "namespace of the Lease; empty: $POD_NAMESPACE, else default"),
-                    str("identity", &c.ha.identity, "this replica's identity; empty: $POD_NAME, else the host name"),
+                    str("identity", &c.ha.identity,
+                        "this replica's identity; empty: $POD_NAME, else the host name"),
                     duration("leaseDuration", &c.ha.lease_duration,
                              "a leader silent this long is replaced", false),
                     duration("renewDeadline", &c.ha.renew_deadline,
                              "a leader that cannot renew this long steps down", false),
-                    duration("retryPeriod", &c.ha.retry_period, "how often to try and renew", false)};
+                    duration("retryPeriod", &c.ha.retry_period, "how often to try and renew",
+                             false)};
               }),
       section("log", "podmedic's own logs",
               [&c] {
@@ -443,7 +445,8 @@ void validate(Config& c, Ctx& ctx) {
       if (!s.webhook_url.empty())
         ctx.error(p, "set either webhookUrl or botToken + channel, not both");
       if (s.bot_token.empty())
-        ctx.error(p + ".botToken", "required with channel (empty after expanding environment variables?)");
+        ctx.error(p + ".botToken",
+                  "required with channel (empty after expanding environment variables?)");
       if (s.channel.empty()) ctx.error(p + ".channel", "required with botToken");
       if (!is_http_url(s.api_url)) ctx.error(p + ".apiUrl", "must be an http(s) URL");
     } else if (s.webhook_url.empty()) {

@@ -82,7 +82,7 @@ struct StateSettings {
 };
 
 struct HaSettings {
-  bool enabled = false;       // two replicas, one voice: Lease-based leader election
+  bool enabled = false;  // two replicas, one voice: Lease-based leader election
   std::string lease_name = "podmedic";
   std::string lease_namespace;  // empty: $POD_NAMESPACE, else "default"
   std::string identity;         // empty: $POD_NAME, else the host name

@@ -36,8 +36,8 @@ std::string LeaderElector::path(bool item) const {
 net::awaitable<bool> LeaderElector::try_acquire_or_renew() {
   const auto timeout = std::max(s_.retry_period, std::chrono::milliseconds(1000));
   const std::string now = micro_time_now();
-  const int duration_s = static_cast<int>(
-      std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(s_.lease_duration).count()));
+  const int duration_s = static_cast<int>(std::max<long long>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(s_.lease_duration).count()));
   auto get_op = client_.get(path(true), 64 * 1024, timeout);
   auto got = co_await std::move(get_op);
   if (!got.ok()) co_return false;
@@ -104,7 +104,8 @@ net::awaitable<void> LeaderElector::run() {
   for (;;) {
     auto op = try_acquire_or_renew();
     if (co_await std::move(op)) break;
-    timer.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(s_.retry_period * jitter(rng)));
+    timer.expires_after(
+        std::chrono::duration_cast<std::chrono::milliseconds>(s_.retry_period * jitter(rng)));
     auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
     auto [ec] = co_await std::move(wait);
     if (ec) co_return;

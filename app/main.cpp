@@ -293,8 +293,7 @@ int cmd_diagnose(const Args& args) {
       std::printf("%s\n", evidence.c_str());
       const std::string question = redactor->redact(args.get("--question").value_or(""));
       if (use_llm) {
-        std::fprintf(stderr, "asking %s at %s…\n", llm.model().c_str(),
-                     config->ollama.url.c_str());
+        std::fprintf(stderr, "asking %s at %s…\n", llm.model().c_str(), config->ollama.url.c_str());
         // A one-shot command: blocking here is fine.
         auto answer = llm.chat(diagnosis::kDiagnoseSystemPrompt,
                                diagnosis::diagnose_user_prompt(question, evidence));
@@ -303,7 +302,8 @@ int cmd_diagnose(const Args& args) {
           if (!question.empty()) std::printf("Question: %s\n", question.c_str());
           std::printf("%s\n%s\n== Facts (rules) ==\n", redactor->redact(answer->text).c_str(),
                       answer->truncated ? "[answer cut at ollama.numPredict]" : "");
-          for (const auto& f : ev->findings_text) std::printf("- %s\n", redactor->redact(f).c_str());
+          for (const auto& f : ev->findings_text)
+            std::printf("- %s\n", redactor->redact(f).c_str());
           std::printf("\n");
           continue;
         }

@@ -102,21 +102,23 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       .Set(1);
   // These run on the HTTP thread: only atomics, the snapshot under its mutex, the (thread-safe)
   // registry, and hops onto the pipeline's io_context.
-  auto on_pipeline = [this](net::awaitable<server::Response> op) -> net::awaitable<server::Response> {
+  auto on_pipeline =
+      [this](net::awaitable<server::Response> op) -> net::awaitable<server::Response> {
     auto hop = net::co_spawn(ioc_, std::move(op), net::use_awaitable);
     co_return co_await std::move(hop);
   };
-  server::ApiSources api{[this] { return synced_flag_.load(); },
-                         [this] {
-                           std::lock_guard lock(snapshot_mu_);
-                           return snapshot_;
-                         },
-                         registry_,
-                         [this, on_pipeline](std::string q) { return on_pipeline(ask(std::move(q))); },
-                         [this, on_pipeline](std::string q, std::string ns, std::string pod) {
-                           return on_pipeline(diagnose(std::move(q), std::move(ns), std::move(pod)));
-                         },
-                         [this, on_pipeline] { return on_pipeline(models()); }};
+  server::ApiSources api{
+      [this] { return synced_flag_.load(); },
+      [this] {
+        std::lock_guard lock(snapshot_mu_);
+        return snapshot_;
+      },
+      registry_,
+      [this, on_pipeline](std::string q) { return on_pipeline(ask(std::move(q))); },
+      [this, on_pipeline](std::string q, std::string ns, std::string pod) {
+        return on_pipeline(diagnose(std::move(q), std::move(ns), std::move(pod)));
+      },
+      [this, on_pipeline] { return on_pipeline(models()); }};
   llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config));
   llm_pool_ = std::make_unique<net::thread_pool>(
       static_cast<std::size_t>(kMaxHttpLlm + config.diagnosis.concurrency));
@@ -134,8 +136,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       });
   diagnoses_ = &prometheus::BuildCounter()
                     .Name("podmedic_diagnoses_total")
-                    .Help("Diagnoses, by outcome: ok, cached (an identical one answered), "
-                          "llm_error, no_evidence, dropped (queue full), not_found, busy")
+                    .Help(
+                        "Diagnoses, by outcome: ok, cached (an identical one answered), "
+                        "llm_error, no_evidence, dropped (queue full), not_found, busy")
                     .Register(*registry_);
   for (const char* outcome : {"ok", "cached", "llm_error"}) diagnoses_->Add({{"outcome", outcome}});
   for (const auto& reason : config.detect.rules.reasons)
@@ -268,8 +271,8 @@ net::awaitable<void> Pipeline::mirror_state() {
     if (ec) co_return;
     if (!leading_) continue;
     std::string outbox = options_.outbox_snapshot
-                             ? options_.outbox_snapshot().dump(-1, ' ', false,
-                                                               nlohmann::json::error_handler_t::replace)
+                             ? options_.outbox_snapshot().dump(
+                                   -1, ' ', false, nlohmann::json::error_handler_t::replace)
                              : std::string();
     if (outbox != mirrored_outbox_) mirror_dirty_ = true;
     if (!mirror_dirty_) continue;
@@ -543,7 +546,8 @@ net::awaitable<Result<diagnosis::GatheredEvidence>> Pipeline::gather(std::string
   g.text = redactor_.redact(ev->text());
   g.volatile_names.push_back(pod);
   std::string container;
-  if (!ev->findings.empty()) container = std::string(interner_.view(ev->findings.front().container));
+  if (!ev->findings.empty())
+    container = std::string(interner_.view(ev->findings.front().container));
   g.excerpt = key_evidence(ev.value(), container);
   const auto* view = pods_.find(ns, pod);
   if (view && view->node) g.volatile_names.emplace_back(interner_.view(view->node));
@@ -564,7 +568,8 @@ net::awaitable<Result<diagnosis::GatheredEvidence>> Pipeline::gather(std::string
 net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::explain(diagnosis::GatheredEvidence ev) {
   if (!llm_enabled_) co_return Error{"diagnosis disabled"};
   std::string evidence = diagnosis::replace_all_longest_first(ev.text, ev.masks);
-  auto op = llm_chat(diagnosis::kDiagnoseSystemPrompt, diagnosis::diagnose_user_prompt("", evidence));
+  auto op =
+      llm_chat(diagnosis::kDiagnoseSystemPrompt, diagnosis::diagnose_user_prompt("", evidence));
   auto answer = co_await std::move(op);
   if (answer.ok() && !ev.masks.empty()) {
     std::vector<std::pair<std::string, std::string>> back;
@@ -613,7 +618,6 @@ std::string Pipeline::key_evidence(const diagnosis::Evidence& ev,
   }
   return redactor_.redact(out);
 }
-
 
 net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(const char* system,
                                                                 std::string user) {

@@ -14,11 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 
 #include <filesystem>
 #include <fstream>
@@ -124,14 +124,15 @@ void serve_sim(int load_per_s, int crashes_per_s, int seconds, Ready ready) {
 }
 
 pid_t start_sim(int load_per_s, int crashes_per_s, int seconds, unsigned short& port) {
-  return bench::fork_simulator([&](auto ready) { serve_sim(load_per_s, crashes_per_s, seconds, ready); },
-                               port);
+  return bench::fork_simulator(
+      [&](auto ready) { serve_sim(load_per_s, crashes_per_s, seconds, ready); }, port);
 }
 
 // wrk against `url` for `seconds` with `clients` keep-alive connections, output to `out`.
 pid_t start_wrk(const std::string& url, int clients, int seconds, const std::string& out) {
   std::string c = std::to_string(clients), d = std::to_string(seconds) + "s";
-  std::vector<std::string> args = {"wrk", "-t2", "-c" + c, "-d" + d, "--latency", "--timeout", "10s", url};
+  std::vector<std::string> args = {"wrk",       "-t2",       "-c" + c, "-d" + d,
+                                   "--latency", "--timeout", "10s",    url};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -45,9 +45,9 @@ struct Counter final : incidents::IncidentSink {
 
 struct PodPlan {
   std::string deployment, name;
-  int start_s;          // when it starts failing (simulated seconds)
-  int next_crash_s;     // next restart
-  int backoff_s = 10;   // kubelet back-off, doubling to 300
+  int start_s;         // when it starts failing (simulated seconds)
+  int next_crash_s;    // next restart
+  int backoff_s = 10;  // kubelet back-off, doubling to 300
   int restarts = 0;
   bool healthy = true;
 };
@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--minutes")) minutes = std::atoi(argv[i + 1]);
   }
   log::init(log::Level::kError, log::Format::kText);
-  auto dir = std::filesystem::temp_directory_path() / ("podmedic-diagbench-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("podmedic-diagbench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
 
   int chats = 0;
@@ -81,9 +82,10 @@ int main(int argc, char** argv) {
       ++chats;
     }
     std::this_thread::sleep_for(200ms);  // a (very) fast model
-    return {200,
-            R"({"model":"mistral","message":{"role":"assistant","content":"Likely cause: see the evidence."},"done":true,"done_reason":"stop"})",
-            {}};
+    return {
+        200,
+        R"({"model":"mistral","message":{"role":"assistant","content":"Likely cause: see the evidence."},"done":true,"done_reason":"stop"})",
+        {}};
   });
 
   net::io_context ioc;
@@ -133,10 +135,12 @@ int main(int argc, char** argv) {
     if (!pod) return;
     int d = p.deployment.back() - '0';
     char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(t * 2654435761ULL + p.restarts));
-    std::string logs = "2026-11-24T10:" + std::to_string(10 + t / 60) + ":" + std::to_string(10 + t % 50) +
-                       "Z starting " + p.name + " (attempt " + std::to_string(p.restarts + 1) +
-                       ")\nrequest_id=" + hex + " handling warmup\n" + kErrors[d] + "\n";
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  static_cast<unsigned long long>(t * 2654435761ULL + p.restarts));
+    std::string logs = "2026-11-24T10:" + std::to_string(10 + t / 60) + ":" +
+                       std::to_string(10 + t % 50) + "Z starting " + p.name + " (attempt " +
+                       std::to_string(p.restarts + 1) + ")\nrequest_id=" + hex +
+                       " handling warmup\n" + kErrors[d] + "\n";
     server.set_logs("storm", p.name, "app", "", logs);
     int code = d == 0 ? 137 : 1;
     sim::set_crashloop(*pod, "app", code, d == 0 ? "OOMKilled" : "Error", ++now);
@@ -189,7 +193,8 @@ int main(int argc, char** argv) {
       }
     }
     for (auto& p : plan) {
-      bool starts = p.restarts == 0 && t >= p.start_s && !(p.deployment == "svc4" && recovered && !relapsed);
+      bool starts =
+          p.restarts == 0 && t >= p.start_s && !(p.deployment == "svc4" && recovered && !relapsed);
       if (starts || t >= p.next_crash_s) crash(p, t);
     }
     clock.advance(10s);
@@ -197,7 +202,8 @@ int main(int argc, char** argv) {
   }
   // Let the last diagnoses finish.
   auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!pipeline.diagnoser().idle() && std::chrono::steady_clock::now() < deadline) ioc.run_for(5ms);
+  while (!pipeline.diagnoser().idle() && std::chrono::steady_clock::now() < deadline)
+    ioc.run_for(5ms);
   settle(200ms);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -211,18 +217,24 @@ int main(int argc, char** argv) {
   double hit_ratio = answered > 0 ? served / answered : 0;
   std::printf("diagnosis storm: %d pods in 5 Deployments, %d simulated minutes, %zu crashes\n",
               5 * per_deployment, minutes, restarts);
-  std::printf("  incidents: %zu (%zu distinct fingerprints), alerts %zu, follow-ups %zu, resolved %zu\n",
-              pipeline.tracker().incidents().size(), fingerprints.size(), sink.alerts, sink.followups,
-              sink.resolved);
-  std::printf("  diagnosis requests %llu: LLM calls %llu (fake Ollama saw %d), cache hits %llu, "
-              "joined in-flight calls %llu, dropped %llu, evidence errors %llu\n",
-              static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.llm_calls),
-              chats, static_cast<unsigned long long>(st.cache_hits),
-              static_cast<unsigned long long>(st.coalesced), static_cast<unsigned long long>(st.dropped),
-              static_cast<unsigned long long>(st.gather_errors));
-  std::printf("  LLM calls per distinct fingerprint: %.2f (goal 1.00); cache hit ratio %.1f%% (goal >= 95%%)\n",
-              fingerprints.empty() ? 0.0 : static_cast<double>(st.llm_calls) / static_cast<double>(fingerprints.size()),
-              100 * hit_ratio);
+  std::printf(
+      "  incidents: %zu (%zu distinct fingerprints), alerts %zu, follow-ups %zu, resolved %zu\n",
+      pipeline.tracker().incidents().size(), fingerprints.size(), sink.alerts, sink.followups,
+      sink.resolved);
+  std::printf(
+      "  diagnosis requests %llu: LLM calls %llu (fake Ollama saw %d), cache hits %llu, "
+      "joined in-flight calls %llu, dropped %llu, evidence errors %llu\n",
+      static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.llm_calls),
+      chats, static_cast<unsigned long long>(st.cache_hits),
+      static_cast<unsigned long long>(st.coalesced), static_cast<unsigned long long>(st.dropped),
+      static_cast<unsigned long long>(st.gather_errors));
+  std::printf(
+      "  LLM calls per distinct fingerprint: %.2f (goal 1.00); cache hit ratio %.1f%% (goal >= "
+      "95%%)\n",
+      fingerprints.empty()
+          ? 0.0
+          : static_cast<double>(st.llm_calls) / static_cast<double>(fingerprints.size()),
+      100 * hit_ratio);
   std::printf("  replayed in %.1f s of wall time\n", wall);
   std::filesystem::remove_all(dir);
   bool ok = st.llm_calls == fingerprints.size() && hit_ratio >= 0.95;

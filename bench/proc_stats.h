@@ -20,9 +20,15 @@ inline long status_kib(const char* field) {
   }
   return 0;
 }
-inline long rss_kib() { return status_kib("VmRSS:"); }
-inline long hwm_kib() { return status_kib("VmHWM:"); }
-inline void reset_hwm() { std::ofstream("/proc/self/clear_refs") << "5"; }
+inline long rss_kib() {
+  return status_kib("VmRSS:");
+}
+inline long hwm_kib() {
+  return status_kib("VmHWM:");
+}
+inline void reset_hwm() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
 
 // User + system CPU seconds of this process (all its threads).
 inline double cpu_seconds() {

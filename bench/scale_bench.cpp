@@ -47,7 +47,9 @@ struct NullSink final : incidents::IncidentSink {
 std::string pod_name(std::size_t i) {
   return "svc" + std::to_string(i / 100 % 10) + "-7d9f8b6c5d-" + std::to_string(i);
 }
-std::string pod_ns(std::size_t i) { return "ns" + std::to_string(i / 1000); }
+std::string pod_ns(std::size_t i) {
+  return "ns" + std::to_string(i / 1000);
+}
 
 // The simulator, in a child process. SIGUSR1: start `rate` pod updates per second;
 // SIGUSR2: expire every watch (the client relists). Writes its port to the pipe when ready.
@@ -146,11 +148,13 @@ int main(int argc, char** argv) {
   auto t_sim = Steady::now();
   unsigned short port = 0;
   pid_t child = start_sim(pods, events, rate, port);
-  std::printf("podmedic scale benchmark: %zu pods, %zu Event objects (5%% Warning)\n", pods, events);
+  std::printf("podmedic scale benchmark: %zu pods, %zu Event objects (5%% Warning)\n", pods,
+              events);
   std::printf("  simulator built in %.1f s (another process)\n",
               std::chrono::duration<double>(Steady::now() - t_sim).count());
 
-  auto dir = std::filesystem::temp_directory_path() / ("podmedic-scale-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("podmedic-scale-" + std::to_string(::getpid()));
   app::Config config;
   config.cluster.name = "scale";
   config.state.dir = dir.string();
@@ -175,10 +179,11 @@ int main(int argc, char** argv) {
   const long steady = bench::rss_kib();
   std::printf("  synced %zu pods and %zu Warning events in %.1f s\n", pipeline.pods().size(),
               pipeline.events().size(), sync_s);
-  std::printf("  RSS: %.1f MiB before, %.1f MiB steady (%.0f bytes/pod incl. events), peak during "
-              "the initial sync %.1f MiB\n",
-              rss_before / 1024.0, steady / 1024.0,
-              (steady - rss_before) * 1024.0 / static_cast<double>(pods), sync_peak / 1024.0);
+  std::printf(
+      "  RSS: %.1f MiB before, %.1f MiB steady (%.0f bytes/pod incl. events), peak during "
+      "the initial sync %.1f MiB\n",
+      rss_before / 1024.0, steady / 1024.0,
+      (steady - rss_before) * 1024.0 / static_cast<double>(pods), sync_peak / 1024.0);
 
   // Idle: nothing changes.
   double c0 = bench::cpu_seconds();
@@ -200,9 +205,10 @@ int main(int argc, char** argv) {
   double secs = std::chrono::duration<double>(Steady::now() - l0).count();
   double ingested = (counted() - e0) / secs;
   double load_mcores = (bench::cpu_seconds() - c0) / secs * 1000;
-  std::printf("  at %d pod updates/s requested: ingested %.0f events/s using %.1f millicores "
-              "(%.1f millicores per 1,000 events/s)\n",
-              rate, ingested, load_mcores, ingested > 0 ? load_mcores / ingested * 1000 : 0.0);
+  std::printf(
+      "  at %d pod updates/s requested: ingested %.0f events/s using %.1f millicores "
+      "(%.1f millicores per 1,000 events/s)\n",
+      rate, ingested, load_mcores, ingested > 0 ? load_mcores / ingested * 1000 : 0.0);
 
   // A full relist while the updates continue: every watch gets ERROR 410.
   malloc_trim(0);
@@ -219,10 +225,11 @@ int main(int argc, char** argv) {
   ioc.run_for(std::chrono::seconds(1));
   const double relist_s = std::chrono::duration<double>(Steady::now() - r0).count();
   const long relist_peak = bench::hwm_kib();
-  std::printf("  full relist after ERROR 410: %.1f s; RSS before %.1f MiB, peak %.1f MiB: peak - "
-              "steady = %.1f MiB (goal <= 32)\n",
-              relist_s, before_relist / 1024.0, relist_peak / 1024.0,
-              (relist_peak - before_relist) / 1024.0);
+  std::printf(
+      "  full relist after ERROR 410: %.1f s; RSS before %.1f MiB, peak %.1f MiB: peak - "
+      "steady = %.1f MiB (goal <= 32)\n",
+      relist_s, before_relist / 1024.0, relist_peak / 1024.0,
+      (relist_peak - before_relist) / 1024.0);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   std::filesystem::remove_all(dir);

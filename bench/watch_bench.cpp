@@ -22,9 +22,9 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/proc_stats.h"
 #include "k8s/client.h"
 #include "rules/detect.h"
-#include "bench/proc_stats.h"
 #include "sim/objects.h"
 #include "sim/server.h"
 #include "watcher/pod_store.h"

@@ -9,7 +9,9 @@ namespace podmedic::diagnosis {
 namespace net = boost::asio;
 
 namespace {
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_hex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
 
 std::uint64_t fnv1a(std::uint64_t h, char c) {
   h ^= static_cast<unsigned char>(c);

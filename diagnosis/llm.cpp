@@ -89,7 +89,8 @@ Result<LlmAnswer> HttpLlmClient::call(const std::string& system, const std::stri
     return Error{"LLM server: response has no choices"};
   }
   const auto& c = j["choices"][0];
-  a.text = c.contains("message") && c["message"].is_object() ? c["message"].value("content", "") : "";
+  a.text =
+      c.contains("message") && c["message"].is_object() ? c["message"].value("content", "") : "";
   a.truncated = c.value("finish_reason", "") == "length";
   return a;
 }
@@ -124,7 +125,8 @@ Result<LlmAnswer> parse_ollama_chat(std::string_view body, const std::string& de
     }
   }
   if (!any) return Error{"LLM server: empty response"};
-  if (!done && lines > 1) return Error{"LLM server: the answer ended before done (connection cut?)"};
+  if (!done && lines > 1)
+    return Error{"LLM server: the answer ended before done (connection cut?)"};
   return a;
 }
 

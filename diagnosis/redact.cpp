@@ -73,7 +73,8 @@ std::string replace_all_longest_first(std::string_view text,
     for (const auto& [from, to] : pairs) {
       if (!starts) break;
       const std::size_t end = i + from.size();
-      if (text.compare(i, from.size(), from) == 0 && (end >= text.size() || !name_char(text[end]))) {
+      if (text.compare(i, from.size(), from) == 0 &&
+          (end >= text.size() || !name_char(text[end]))) {
         out += to;
         i += from.size();
         hit = true;

@@ -40,7 +40,7 @@ struct Incident {
   std::string evidence;            // redacted key log lines and events, bounded (may be empty)
   std::string diagnosis;           // the LLM's explanation (redacted); empty: rules only
   std::string diagnosis_model;
-  bool pending_alert = false;      // announced by the tracker, not yet handed to the notifiers
+  bool pending_alert = false;  // announced by the tracker, not yet handed to the notifiers
   State state = State::kOpen;
 
   bool open() const { return state == State::kOpen; }

@@ -84,7 +84,8 @@ struct Dispatcher::Worker {
     }
     return msgs;
   }
-  // Appends persisted messages whose delivery id is not queued yet; returns how many. Caller holds mu.
+  // Appends persisted messages whose delivery id is not queued yet; returns how many. Caller holds
+  // mu.
   std::size_t add(const json& msgs) {
     std::size_t n = 0;
     for (const auto& m : msgs) {

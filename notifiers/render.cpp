@@ -68,8 +68,8 @@ json webhook_body(const std::string& type, const incidents::Incident& inc,
           {"facts", facts},
           {"diagnosis",
            inc.diagnosis.empty()
-               ? json{{"text", inc.evidence.empty() ? facts
-                                                    : facts + "\n\nKey evidence:\n" + inc.evidence},
+               ? json{{"text",
+                       inc.evidence.empty() ? facts : facts + "\n\nKey evidence:\n" + inc.evidence},
                       {"model", ""},
                       {"source", "rules"}}
                : json{{"text", inc.diagnosis}, {"model", inc.diagnosis_model}, {"source", "llm"}}}};
@@ -190,8 +190,8 @@ void long_text(json& blocks, const std::string& title, const std::string& text,
 json diagnosis_blocks(const incidents::Incident& inc) {
   json blocks = json::array();
   long_text(blocks,
-            "*Likely cause (" + slack_escape(inc.diagnosis_model.empty() ? "LLM" : inc.diagnosis_model) +
-                ")*",
+            "*Likely cause (" +
+                slack_escape(inc.diagnosis_model.empty() ? "LLM" : inc.diagnosis_model) + ")*",
             slack_escape(inc.diagnosis));
   return blocks;
 }
@@ -260,8 +260,7 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
                   const std::string& thread = "", bool root = false) {
     if (blocks.size() > 50) blocks.erase(blocks.begin() + 49, blocks.end());
     json body = {{"text", truncate_utf8(text, 3900)}, {"blocks", blocks}, {"unfurl_links", false}};
-    out.push_back(
-        {event, body.dump(-1, ' ', false, json::error_handler_t::replace), thread, root});
+    out.push_back({event, body.dump(-1, ' ', false, json::error_handler_t::replace), thread, root});
   };
   switch (r.type) {
     case incidents::EventType::kOpened:
@@ -286,8 +285,9 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
         blocks.insert(blocks.begin(), text_section(":mag: " + text));
         blocks.push_back(
             {{"type", "context"},
-             {"elements", json::array({{{"type", "mrkdwn"},
-                                        {"text", "incident `" + inc->id + "` · follows the alert"}}})}});
+             {"elements",
+              json::array({{{"type", "mrkdwn"},
+                            {"text", "incident `" + inc->id + "` · follows the alert"}}})}});
         emit("incident.diagnosed", text, blocks, inc->id);
       }
       break;
@@ -296,13 +296,12 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
         std::string text = "Resolved: [" + slack_escape(inc->cluster) + "] " + inc->reason + ": " +
                            slack_escape(inc->ns + "/" + inc->workload.name) + " after " +
                            std::to_string(inc->resolved_at - inc->first_seen) + "s";
-        emit(
-            "incident.resolved", text,
-            json::array({text_section(":white_check_mark: " + text),
-                         {{"type", "context"},
-                          {"elements", json::array({{{"type", "mrkdwn"},
-                                                     {"text", "incident `" + inc->id + "`"}}})}}}),
-            inc->id);
+        emit("incident.resolved", text,
+             json::array({text_section(":white_check_mark: " + text),
+                          {{"type", "context"},
+                           {"elements", json::array({{{"type", "mrkdwn"},
+                                                      {"text", "incident `" + inc->id + "`"}}})}}}),
+             inc->id);
       }
       break;
     case incidents::EventType::kDigest: {
@@ -357,20 +356,20 @@ SendResult SlackNotifier::post_message(const Payload& p) {
     std::lock_guard lock(mu_);
     if (auto it = threads_.find(p.thread); it != threads_.end()) body["thread_ts"] = it->second;
   }
-  auto r = http::post(s_.api_url + "/chat.postMessage",
-                      {"Content-Type: application/json; charset=utf-8",
-                       "Authorization: Bearer " + s_.bot_token},
-                      body.dump(-1, ' ', false, json::error_handler_t::replace), s_.timeout);
+  auto r = http::post(
+      s_.api_url + "/chat.postMessage",
+      {"Content-Type: application/json; charset=utf-8", "Authorization: Bearer " + s_.bot_token},
+      body.dump(-1, ' ', false, json::error_handler_t::replace), s_.timeout);
   SendResult res = classify(r);
   if (res.outcome != Outcome::kOk) return res;
   // Web API errors come as HTTP 200 with ok:false.
   auto j = json::parse(r.body, nullptr, false);
-  if (!j.is_object()) return {Outcome::kRetry, r.status, std::chrono::seconds(0), "malformed response"};
+  if (!j.is_object())
+    return {Outcome::kRetry, r.status, std::chrono::seconds(0), "malformed response"};
   if (!j.value("ok", false)) {
     std::string error = j.value("error", "unknown_error");
-    static const std::vector<std::string> transient = {"ratelimited", "internal_error",
-                                                       "fatal_error", "service_unavailable",
-                                                       "request_timeout"};
+    static const std::vector<std::string> transient = {
+        "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"};
     bool retry = std::find(transient.begin(), transient.end(), error) != transient.end();
     return {retry ? Outcome::kRetry : Outcome::kPermanent, r.status, res.retry_after, error};
   }

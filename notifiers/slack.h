@@ -40,7 +40,7 @@ class SlackNotifier final : public Notifier {
   SlackSettings s_;
   std::mutex mu_;
   std::map<std::string, std::string> threads_;  // incident id → the alert's ts (exact string)
-  std::vector<std::string> thread_order_;      // oldest first, bounded
+  std::vector<std::string> thread_order_;       // oldest first, bounded
   std::unique_ptr<incidents::StateFile> threads_file_;
 };
 

@@ -16,7 +16,7 @@
 namespace podmedic::server {
 
 struct ApiSources {
-  std::function<bool()> ready;                // initial sync complete
+  std::function<bool()> ready;  // initial sync complete
   // Open and recent incidents: the serialized JSON array, prepared by the pipeline (serving a
   // ready string keeps /api/incidents cheap under many clients).
   std::function<std::shared_ptr<const std::string>()> incidents;

@@ -368,8 +368,8 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     }
     auto body = json::parse(req.body(), nullptr, false);
     if (!body.is_object()) {
-      return error(req, ApiStatus{400, "BadRequest",
-                                  "the body of the request was in an unknown format"});
+      return error(
+          req, ApiStatus{400, "BadRequest", "the body of the request was in an unknown format"});
     }
     body["metadata"]["namespace"] = ns;
     std::variant<ObjPtr, ApiStatus> r;
@@ -379,15 +379,15 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       ok = http::status::created;
     } else if (req.method() == http::verb::put && parts.size() == i + 2) {
       if (body["metadata"].value("name", "") != parts[i + 1]) {
-        return error(req, ApiStatus{400, "BadRequest",
-                                    "the name of the object (" +
-                                        body["metadata"].value("name", "") +
-                                        ") does not match the name on the URL (" + parts[i + 1] +
-                                        ")"});
+        return error(req,
+                     ApiStatus{400, "BadRequest",
+                               "the name of the object (" + body["metadata"].value("name", "") +
+                                   ") does not match the name on the URL (" + parts[i + 1] + ")"});
       }
       r = store.update(*res, std::move(body));
     } else {
-      return error(req, ApiStatus{405, "MethodNotAllowed", "use POST on the collection or PUT on an object"});
+      return error(req, ApiStatus{405, "MethodNotAllowed",
+                                  "use POST on the collection or PUT on an object"});
     }
     if (auto* st = std::get_if<ApiStatus>(&r)) return error(req, *st);
     ++stats.writes;

@@ -36,7 +36,8 @@ struct Fault {
 };
 
 struct ServerStats {
-  std::uint64_t lists = 0, watches = 0, gets = 0, logs = 0, unauthorized = 0, faults = 0, writes = 0;
+  std::uint64_t lists = 0, watches = 0, gets = 0, logs = 0, unauthorized = 0, faults = 0,
+                writes = 0;
 };
 
 class ApiServer {

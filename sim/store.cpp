@@ -320,7 +320,8 @@ namespace {
 std::string qualified_plural(Res r) {
   std::string gv = info(r).api_version;
   auto slash = gv.find('/');
-  return std::string(info(r).plural) + (slash == std::string::npos ? "" : "." + gv.substr(0, slash));
+  return std::string(info(r).plural) +
+         (slash == std::string::npos ? "" : "." + gv.substr(0, slash));
 }
 }  // namespace
 
@@ -332,7 +333,8 @@ std::variant<ObjPtr, ApiStatus> Store::create(Res r, nlohmann::json obj) {
   }
   const std::string name = obj["metadata"].value("name", "");
   if (get_ptr(r, obj["metadata"].value("namespace", ""), name)) {
-    return ApiStatus{409, "AlreadyExists", qualified_plural(r) + " \"" + name + "\" already exists"};
+    return ApiStatus{409, "AlreadyExists",
+                     qualified_plural(r) + " \"" + name + "\" already exists"};
   }
   obj["metadata"].erase("resourceVersion");
   return upsert(r, std::move(obj));

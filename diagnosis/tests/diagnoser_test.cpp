@@ -30,15 +30,18 @@ struct Harness {
   explicit Harness(DiagnoserSettings s = {}) {
     d = std::make_unique<Diagnoser>(
         tasks, "mistral", s,
-        [this](const std::string& ns, const std::string& pod) -> net::awaitable<Result<GatheredEvidence>> {
+        [this](const std::string& ns,
+               const std::string& pod) -> net::awaitable<Result<GatheredEvidence>> {
           gathered.push_back(pod);
           if (pod == "gone") co_return Error{"pod not found (404)"};
           std::string node = "node-" + std::string(pod.size() % 2 ? "east" : "west");
-          co_return GatheredEvidence{"== Pod ==\n" + ns + "/" + pod + " on " + node +
-                                         ", started 2026-11-24T10:0" + std::to_string(pod.size() % 10) +
-                                         ":00Z, container id 9f8e7d6c5b4a" + std::to_string(pod.size()) +
-                                         "\n== Logs ==\n" + crash_line + "\n",
-                                     {pod, node}, "", {}};
+          co_return GatheredEvidence{
+              "== Pod ==\n" + ns + "/" + pod + " on " + node + ", started 2026-11-24T10:0" +
+                  std::to_string(pod.size() % 10) + ":00Z, container id 9f8e7d6c5b4a" +
+                  std::to_string(pod.size()) + "\n== Logs ==\n" + crash_line + "\n",
+              {pod, node},
+              "",
+              {}};
         },
         [this](GatheredEvidence ev) -> net::awaitable<Result<LlmAnswer>> {
           const std::string evidence = ev.text;
@@ -47,8 +50,8 @@ struct Harness {
           auto op = t.async_wait(net::as_tuple(net::use_awaitable));
           co_await std::move(op);
           if (llm_fails) co_return Error{"LLM server unreachable"};
-          co_return LlmAnswer{"cause: nil pointer in " + evidence.substr(evidence.size() - 20), "mistral",
-                              false};
+          co_return LlmAnswer{"cause: nil pointer in " + evidence.substr(evidence.size() - 20),
+                              "mistral", false};
         },
         [this](const DiagnosisOutcome& o) { delivered.push_back(o); });
   }
@@ -64,10 +67,12 @@ DiagnosisRequest req(std::string fp, std::string pod, bool opening = false) {
 }  // namespace
 
 TEST_CASE("evidence hash ignores pod and node names digits and ids") {
-  auto a = evidence_hash("shop/cart-7d9f-abcde on node-1 restarted 4 times at 10:00:01 id deadbeef99",
-                         {"cart-7d9f-abcde"});
-  auto b = evidence_hash("shop/cart-7d9f-xyz12 on node-7 restarted 12 times at 11:42:17 id cafebabe01",
-                         {"cart-7d9f-xyz12"});
+  auto a =
+      evidence_hash("shop/cart-7d9f-abcde on node-1 restarted 4 times at 10:00:01 id deadbeef99",
+                    {"cart-7d9f-abcde"});
+  auto b =
+      evidence_hash("shop/cart-7d9f-xyz12 on node-7 restarted 12 times at 11:42:17 id cafebabe01",
+                    {"cart-7d9f-xyz12"});
   CHECK(a == b);
   auto c = evidence_hash("shop/cart-7d9f-abcde on node-1 restarted 4 times: disk full",
                          {"cart-7d9f-abcde"});

@@ -122,12 +122,14 @@ TEST_CASE("Ollama NDJSON parsing edge cases") {
   CHECK_FALSE(parse_ollama_chat("not json\n", "m").ok());
   // Cut before the done line.
   auto cut = parse_ollama_chat(
-      "{\"message\":{\"content\":\"a\"},\"done\":false}\n{\"message\":{\"content\":\"b\"},\"done\":false}\n",
+      "{\"message\":{\"content\":\"a\"},\"done\":false}\n{\"message\":{\"content\":\"b\"},\"done\":"
+      "false}\n",
       "m");
   REQUIRE_FALSE(cut.ok());
   CHECK(cut.error().message.find("ended before done") != std::string::npos);
   auto ok = parse_ollama_chat(
-      "{\"model\":\"x\",\"message\":{\"content\":\"a\"},\"done\":false}\r\n\n{\"message\":{\"content\":\"b\"},\"done\":true,\"done_reason\":\"length\"}",
+      "{\"model\":\"x\",\"message\":{\"content\":\"a\"},\"done\":false}\r\n\n{\"message\":{"
+      "\"content\":\"b\"},\"done\":true,\"done_reason\":\"length\"}",
       "m");
   REQUIRE(ok.ok());
   CHECK(ok->text == "ab");

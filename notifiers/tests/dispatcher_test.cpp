@@ -313,14 +313,14 @@ TEST_CASE("Slack bot mode threads the diagnosis and the resolution under the ale
       return {200, R"({"ok":false,"error":"invalid_auth"})", {}};
     }
     auto j = nlohmann::json::parse(r.body);
-    if (j["channel"] == "C-missing") return {200, R"({"ok":false,"error":"channel_not_found"})", {}};
+    if (j["channel"] == "C-missing")
+      return {200, R"({"ok":false,"error":"channel_not_found"})", {}};
     if (n++ == 1) {
       return {429, R"({"ok":false,"error":"ratelimited"})", {{"Retry-After", "1"}}};
     }
     // A ts that a double would not survive: it must come back as the exact string.
-    return {200,
-            R"({"ok":true,"channel":"C1","ts":"1503435956.000250","message":{"text":"x"}})",
-            {}};
+    return {
+        200, R"({"ok":true,"channel":"C1","ts":"1503435956.000250","message":{"text":"x"}})", {}};
   });
   SlackSettings s;
   s.name = "bot";

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <mutex>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -360,8 +360,8 @@ TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and noth
     auto path = dir / (id + ".yaml");
     std::ofstream(path) << "cluster:\n  name: ha\n  kubeconfig: " << (dir / "kubeconfig").string()
                         << "\ndiagnosis:\n  enabled: false\n  waitBeforeNotify: 0s\n"
-                        << "notifiers:\n  webhooks:\n    - name: pager\n      url: " << webhook.url()
-                        << "\nstate:\n  dir: " << (dir / id).string() << "\n"
+                        << "notifiers:\n  webhooks:\n    - name: pager\n      url: "
+                        << webhook.url() << "\nstate:\n  dir: " << (dir / id).string() << "\n"
                         << "server:\n  listen: 127.0.0.1:0\n"
                         << "ha:\n  enabled: true\n  leaseNamespace: podmedic\n  identity: " << id
                         << "\n  leaseDuration: 2s\n  renewDeadline: 1500ms\n  retryPeriod: 200ms\n"

@@ -63,7 +63,8 @@ TEST_CASE("two replicas one voice: failover without duplicate or lost alerts") {
   REQUIRE(k8s::parse_server_url(h.server.url(), conn).ok());
 
   Recorder rec_a, rec_b;
-  auto a = std::make_unique<app::Pipeline>(h.ioc, replica(dir, "replica-a"), conn, rec_a, clock, opts);
+  auto a =
+      std::make_unique<app::Pipeline>(h.ioc, replica(dir, "replica-a"), conn, rec_a, clock, opts);
   REQUIRE(a->start().ok());
   REQUIRE(run_until(h.ioc, [&] { return a->leading() && a->synced(); }));
   app::Pipeline b(h.ioc, replica(dir, "replica-b"), conn, rec_b, clock, opts);
@@ -81,7 +82,8 @@ TEST_CASE("two replicas one voice: failover without duplicate or lost alerts") {
   // The leader's state reaches the ConfigMap.
   REQUIRE(run_until(h.ioc, [&] {
     auto cm = h.server.store().get(sim::Res::kConfigMaps, "podmedic", "podmedic-state");
-    return cm && (*cm)["data"]["incidents.json"].get<std::string>().find("api") != std::string::npos;
+    return cm &&
+           (*cm)["data"]["incidents.json"].get<std::string>().find("api") != std::string::npos;
   }));
   auto lease = h.server.store().get(sim::Res::kLeases, "podmedic", "podmedic");
   REQUIRE(lease);
@@ -92,15 +94,18 @@ TEST_CASE("two replicas one voice: failover without duplicate or lost alerts") {
   auto died = std::chrono::steady_clock::now();
   h.crash("shop", "web-7d9f8b6c5d-0", 1, "Error");
   h.crash("shop", "cart-7d9f8b6c5d-0", 137, "OOMKilled");  // a known incident keeps crashing
-  REQUIRE(run_until(h.ioc, [&] { return b.leading(); }, std::chrono::seconds(10)));
+  REQUIRE(run_until(
+      h.ioc, [&] { return b.leading(); }, std::chrono::seconds(10)));
   auto failover = std::chrono::steady_clock::now() - died;
-  CHECK(failover < std::chrono::milliseconds(1500 + 1000));  // within the lease duration (+ a retry)
+  CHECK(failover <
+        std::chrono::milliseconds(1500 + 1000));  // within the lease duration (+ a retry)
   REQUIRE(run_until(h.ioc, [&] { return rec_b.opened.size() == 1; }));
   h.crash("shop", "search-7d9f8b6c5d-0", 1, "Error");
   REQUIRE(run_until(h.ioc, [&] { return rec_b.opened.size() == 2; }));
   // Exactly the alerts the dead leader had not sent; none repeated.
-  CHECK(rec_b.opened == std::vector<std::string>{"sim/shop/Deployment/web/app/CrashLoopBackOff",
-                                                 "sim/shop/Deployment/search/app/CrashLoopBackOff"});
+  CHECK(rec_b.opened ==
+        std::vector<std::string>{"sim/shop/Deployment/web/app/CrashLoopBackOff",
+                                 "sim/shop/Deployment/search/app/CrashLoopBackOff"});
   CHECK(b.tracker().open_count() == 4);
   lease = h.server.store().get(sim::Res::kLeases, "podmedic", "podmedic");
   CHECK((*lease)["spec"]["holderIdentity"] == "replica-b");
@@ -114,7 +119,8 @@ TEST_CASE("the simulated API server enforces optimistic concurrency on Lease upd
   std::string lease =
       R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"l"},"spec":{"holderIdentity":"x"}})";
   const std::string coll = "/apis/coordination.k8s.io/v1/namespaces/podmedic/leases";
-  Result<k8s::HttpResponse> created = Error{""}, again = Error{""}, stale = Error{""}, fresh = Error{""};
+  Result<k8s::HttpResponse> created = Error{""}, again = Error{""}, stale = Error{""},
+                            fresh = Error{""};
   // Every awaitable is named before it is awaited (GCC 12 and temporaries in co_await).
   auto run = [&]() -> net::awaitable<void> {
     auto op1 = c.send("POST", coll, lease, 1 << 16, std::chrono::seconds(5));
@@ -142,5 +148,6 @@ TEST_CASE("the simulated API server enforces optimistic concurrency on Lease upd
   CHECK(fresh->status == 200);
   CHECK(stale->status == 409);
   CHECK(stale->body.find("the object has been modified") != std::string::npos);
-  CHECK((*h.server.store().get(sim::Res::kLeases, "podmedic", "l"))["spec"]["holderIdentity"] == "y");
+  CHECK((*h.server.store().get(sim::Res::kLeases, "podmedic", "l"))["spec"]["holderIdentity"] ==
+        "y");
 }

@@ -145,9 +145,10 @@ struct FakeOllama {
     if (r.target == "/api/tags") return {200, R"({"models":[{"name":"mistral:latest"}]})", {}};
     ++chats;
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
-    return {200,
-            R"({"model":"mistral","message":{"role":"assistant","content":"The JVM heap is larger than the 256Mi limit."},"done":true,"done_reason":"stop"})",
-            {{"Content-Type", "application/json"}}};
+    return {
+        200,
+        R"({"model":"mistral","message":{"role":"assistant","content":"The JVM heap is larger than the 256Mi limit."},"done":true,"done_reason":"stop"})",
+        {{"Content-Type", "application/json"}}};
   }};
 };
 

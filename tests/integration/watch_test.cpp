@@ -82,7 +82,8 @@ TEST_CASE("timeoutSeconds ends the stream cleanly and the client carries on") {
   h.add_pod("shop", "b");
   REQUIRE(h.run_until_converged());
   CHECK(h.pod_reflector->lists() == 1);
-  CHECK(h.counter("podmedic_watch_restarts_total", {{"resource", "pods"}, {"reason", "timeout"}}) >= 1);
+  CHECK(h.counter("podmedic_watch_restarts_total", {{"resource", "pods"}, {"reason", "timeout"}}) >=
+        1);
 }
 
 TEST_CASE("bookmarks advance the resourceVersion without touching the store") {
@@ -256,7 +257,8 @@ TEST_CASE("dropped connections resume from the last RV and replay what was misse
   h.add_pod("shop", "b");
   REQUIRE(h.run_until_converged());
   CHECK(h.pod_reflector->lists() == 1);
-  CHECK(h.counter("podmedic_watch_restarts_total", {{"resource", "pods"}, {"reason", "connection"}}) >= 1);
+  CHECK(h.counter("podmedic_watch_restarts_total",
+                  {{"resource", "pods"}, {"reason", "connection"}}) >= 1);
 }
 
 TEST_CASE("an API server restart with changes during the outage converges") {
