@@ -125,6 +125,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
   diagnosis::DiagnoserSettings ds;
   ds.llm_concurrency = static_cast<std::size_t>(config.diagnosis.concurrency);
   ds.queue_capacity = static_cast<std::size_t>(config.diagnosis.queue_size);
+  ds.ask_llm = config.diagnosis.enabled;
   diagnoser_ = std::make_unique<diagnosis::Diagnoser>(
       tasks_, config.ollama.model, ds,
       [this](const std::string& ns, const std::string& pod) { return gather(ns, pod); },
@@ -566,7 +567,6 @@ net::awaitable<Result<diagnosis::GatheredEvidence>> Pipeline::gather(std::string
 }
 
 net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::explain(diagnosis::GatheredEvidence ev) {
-  if (!llm_enabled_) co_return Error{"diagnosis disabled"};
   std::string evidence = diagnosis::replace_all_longest_first(ev.text, ev.masks);
   auto op =
       llm_chat(diagnosis::kDiagnoseSystemPrompt, diagnosis::diagnose_user_prompt("", evidence));
@@ -580,21 +580,14 @@ net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::explain(diagnosis::Gather
 }
 
 void Pipeline::diagnosed(const diagnosis::DiagnosisOutcome& o) {
-  const char* outcome = "ok";
+  // llm_error is counted by llm_chat (for the HTTP routes too); "disabled" is not a diagnosis.
+  const std::string_view outcome = o.outcome;
+  if (outcome != "llm_error" && outcome != "disabled")
+    diagnoses_->Add({{"outcome", o.outcome}}).Increment();
   if (!o.answer.ok()) {
-    const auto& msg = o.answer.error().message;
-    if (msg == "diagnosis disabled") {
-      outcome = nullptr;
-    } else if (o.evidence.empty()) {
-      outcome = msg.find("queue full") != std::string::npos ? "dropped" : "no_evidence";
-    } else {
-      outcome = nullptr;  // llm_chat counted llm_error
-    }
-    log::debug("diagnosis", "no diagnosis", {{"pod", o.pod}, {"error", msg}});
-  } else if (o.cached) {
-    outcome = "cached";
+    log::debug("diagnosis", "no diagnosis",
+               {{"pod", o.pod}, {"outcome", o.outcome}, {"error", o.answer.error().message}});
   }
-  if (outcome) diagnoses_->Add({{"outcome", outcome}}).Increment();
   std::string text = o.answer.ok() ? redactor_.redact(o.answer->text) : std::string();
   std::string model = o.answer.ok() ? o.answer->model : std::string();
   stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);

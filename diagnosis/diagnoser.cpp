@@ -109,6 +109,7 @@ bool Diagnoser::submit(DiagnosisRequest r) {
     out.fingerprint = dropped.fingerprint;
     out.pod = dropped.pod;
     out.answer = Error{"diagnosis queue full; request dropped"};
+    out.outcome = "dropped";
     deliver_(out);
   }
   pump();
@@ -130,11 +131,6 @@ void Diagnoser::pump() {
   }
 }
 
-const std::string* Diagnoser::evidence_for(const std::string& fingerprint) const {
-  auto it = evidence_.find(fingerprint);
-  return it == evidence_.end() ? nullptr : &it->second;
-}
-
 net::awaitable<void> Diagnoser::process(DiagnosisRequest r) {
   auto op = gather_(r.ns, r.pod);
   auto ev = co_await std::move(op);
@@ -154,11 +150,12 @@ net::awaitable<void> Diagnoser::process(DiagnosisRequest r) {
                 static_cast<unsigned long long>(evidence_hash(ev->text, ev->volatile_names)));
   std::string key = r.fingerprint + "\n" + model_ + "\n" + hex;
   if (on_evidence_) on_evidence_(r, ev.value());
-  if (evidence_.size() >= s_.cache_entries) evidence_.clear();
-  evidence_[r.fingerprint] = ev->text;
-  if (const auto* hit = cache_get(key)) {
+  if (!s_.ask_llm) {
+    DiagnosisOutcome out{r.fingerprint, r.pod, Error{"LLM disabled"}, ev->text, "disabled"};
+    deliver_(out);
+  } else if (const auto* hit = cache_get(key)) {
     ++stats_.cache_hits;
-    DiagnosisOutcome out{r.fingerprint, r.pod, *hit, ev->text, true};
+    DiagnosisOutcome out{r.fingerprint, r.pod, *hit, ev->text, "cached"};
     deliver_(out);
   } else if (auto w = waiting_.find(key); w != waiting_.end()) {
     ++stats_.coalesced;
@@ -189,11 +186,11 @@ void Diagnoser::finish(const std::string& key, const Result<LlmAnswer>& answer) 
   if (it == waiting_.end()) return;
   auto waiters = std::move(it->second);
   waiting_.erase(it);
-  bool first = true;
+  const char* fresh = answer.ok() ? "ok" : "llm_error";
   for (auto& w : waiters) {
     DiagnosisOutcome out{w.request.fingerprint, w.request.pod, answer, std::move(w.evidence),
-                         !first};
-    first = false;
+                         fresh};
+    if (answer.ok()) fresh = "cached";  // the others were served by that one call
     deliver_(out);
   }
 }

@@ -43,7 +43,10 @@ struct DiagnosisOutcome {
   std::string pod;
   Result<LlmAnswer> answer = Error{"not diagnosed"};
   std::string evidence;  // redacted, as sent to the LLM (empty if gathering failed)
-  bool cached = false;   // served from the cache or by joining an identical call
+  // ok (a fresh answer) | cached (from the cache or an identical call) | llm_error |
+  // no_evidence | dropped (queue full) | disabled (DiagnoserSettings::ask_llm false)
+  const char* outcome = "no_evidence";
+  bool cached() const { return std::string_view(outcome) == "cached"; }
 };
 
 struct GatheredEvidence {
@@ -59,6 +62,7 @@ struct DiagnoserSettings {
   std::size_t gather_concurrency = 4;
   std::size_t llm_concurrency = 1;
   std::size_t cache_entries = 1024;
+  bool ask_llm = true;  // false: gather evidence only (diagnosis.enabled: false)
 };
 
 struct DiagnoserStats {
@@ -88,8 +92,6 @@ class Diagnoser {
   const DiagnoserStats& stats() const { return stats_; }
   std::size_t queued() const { return queue_.size(); }
   bool idle() const { return queue_.empty() && gathering_ == 0 && waiting_.empty(); }
-  // Evidence gathered for a fingerprint's latest request (redacted), if any.
-  const std::string* evidence_for(const std::string& fingerprint) const;
 
  private:
   struct Waiter {
@@ -117,7 +119,6 @@ class Diagnoser {
   std::map<std::string, std::vector<Waiter>> waiting_;  // key → requests waiting for that answer
   std::list<std::pair<std::string, LlmAnswer>> lru_;    // front: most recent
   std::unordered_map<std::string, std::list<std::pair<std::string, LlmAnswer>>::iterator> cache_;
-  std::unordered_map<std::string, std::string> evidence_;  // fingerprint → last redacted evidence
   DiagnoserStats stats_;
 };
 

@@ -95,7 +95,7 @@ TEST_CASE("a storm of identical crashes costs one LLM call") {
   for (const auto& o : h.delivered) {
     REQUIRE(o.answer.ok());
     CHECK(o.answer->text == h.delivered.front().answer->text);
-    if (!o.cached) ++fresh;
+    if (!o.cached()) ++fresh;
   }
   CHECK(fresh == 1);
   CHECK(h.d->stats().cache_hits + h.d->stats().coalesced == 49);
@@ -104,7 +104,7 @@ TEST_CASE("a storm of identical crashes costs one LLM call") {
   h.d->submit(req("fp-cart", "cart-77", true));
   REQUIRE(h.settle());
   CHECK(h.calls == 1);
-  CHECK(h.delivered.back().cached);
+  CHECK(h.delivered.back().cached());
 }
 
 TEST_CASE("different evidence or another workload is another call") {
@@ -132,6 +132,7 @@ TEST_CASE("the queue runs openings first and newest first and drops the oldest")
   REQUIRE(h.d->stats().dropped == 1);
   REQUIRE(h.delivered.size() == 1);
   CHECK(h.delivered[0].pod == "join-old");
+  CHECK(std::string(h.delivered[0].outcome) == "dropped");
   CHECK_FALSE(h.delivered[0].answer.ok());
   REQUIRE(h.settle());
   REQUIRE(h.gathered.size() == 4);
@@ -161,4 +162,21 @@ TEST_CASE("failed LLM answers and failed gathering are delivered and not cached"
   CHECK_FALSE(h.delivered.back().answer.ok());
   CHECK(h.delivered.back().answer.error().message.find("404") != std::string::npos);
   CHECK(h.d->stats().gather_errors == 1);
+  CHECK(std::string(h.delivered.back().outcome) == "no_evidence");
+}
+
+TEST_CASE("with the LLM off only the evidence is gathered") {
+  DiagnoserSettings s;
+  s.ask_llm = false;
+  Harness h(s);
+  std::string evidence_seen;
+  h.d->on_evidence(
+      [&](const DiagnosisRequest&, const GatheredEvidence& ev) { evidence_seen = ev.text; });
+  h.d->submit(req("fp-cart", "cart-1", true));
+  REQUIRE(h.settle());
+  CHECK(h.calls == 0);
+  CHECK(evidence_seen.find("panic") != std::string::npos);
+  REQUIRE(h.delivered.size() == 1);
+  CHECK(std::string(h.delivered[0].outcome) == "disabled");
+  CHECK_FALSE(h.delivered[0].answer.ok());
 }
