@@ -107,13 +107,17 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
     REQUIRE(eventually([&] { return (port = http_port_of(podmedic)) != 0; }));
     std::string base = "http://127.0.0.1:" + std::to_string(port);
     CHECK(http::request("GET", base + "/readyz", {}, "", 5s).status == 200);
-    auto metrics = http::request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
+    // The receiver has the request before the worker has read the response and counted it.
+    http::PostResult metrics;
+    CHECK(eventually([&] {
+      metrics = http::request("GET", base + "/metrics", {}, "", 5s, 1 << 20);
+      return metrics.body.find(
+                 "podmedic_notifications_total{notifier=\"pager\",outcome=\"sent\"} 1") !=
+             std::string::npos;
+    }));
     CHECK(metrics.body.find("podmedic_incidents_total{reason=\"OOMKilled\"} 1") !=
           std::string::npos);
     CHECK(metrics.body.find("podmedic_incidents_open 1") != std::string::npos);
-    CHECK(
-        metrics.body.find("podmedic_notifications_total{notifier=\"pager\",outcome=\"sent\"} 1") !=
-        std::string::npos);
     CHECK(metrics.body.find("podmedic_build_info{version=") != std::string::npos);
     CHECK(metrics.body.find("podmedic_pods_tracked") != std::string::npos);
     CHECK(http::request("GET", base + "/api/incidents", {}, "", 5s).status == 401);
