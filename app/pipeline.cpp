@@ -317,6 +317,20 @@ net::awaitable<void> Pipeline::mirror_state() {
   }
 }
 
+void Pipeline::snapshot_soon() {
+  // Once per burst (a tick resolving a thousand incidents is a thousand events), right after the
+  // work at hand, not once per event.
+  if (snapshot_queued_) return;
+  snapshot_queued_ = true;
+  tasks_.spawn("snapshot", rebuild_snapshot());
+}
+
+net::awaitable<void> Pipeline::rebuild_snapshot() {
+  snapshot_queued_ = false;
+  refresh_snapshot();
+  co_return;
+}
+
 void Pipeline::refresh_snapshot() {
   // Open incidents, then the 100 most recently resolved.
   nlohmann::json list = nlohmann::json::array();
@@ -409,7 +423,7 @@ net::awaitable<void> Pipeline::run_ticks() {
 
 void AlertStage::on_incident_event(const incidents::IncidentEvent& e) {
   auto& p = pipeline_;
-  p.refresh_snapshot();  // the API shows what the notifiers are told
+  p.snapshot_soon();  // the API shows what the notifiers are told
   switch (e.type) {
     case incidents::EventType::kOpened: {
       for (const auto* inc : e.incidents) {
@@ -468,13 +482,12 @@ net::awaitable<void> AlertStage::hold(std::string fingerprint) {
   if (it == held_.end()) co_return;
   auto* timer = it->second.timer.get();
   auto wait = timer->async_wait(net::as_tuple(net::use_awaitable));
-  auto [ec] = co_await std::move(wait);
-  if (ec && ec != net::error::operation_aborted) co_return;
-  // Shutting down: keep the alert pending in the state file (the next start announces it),
-  // rather than handing it to notifiers that are stopping.
+  // The timer expires (the hold ends) or is cancelled early (all is in); either way the alert
+  // goes out now, unless we are shutting down: then it stays pending in the state file and
+  // the next start announces it, rather than handing it to notifiers that are stopping.
+  co_await std::move(wait);
   auto cs = co_await net::this_coro::cancellation_state;
   if (cs.cancelled() != net::cancellation_type::none) co_return;
-  if (ec == net::error::operation_aborted && !held_.count(fingerprint)) co_return;
   auto h = held_.find(fingerprint);
   if (h == held_.end()) co_return;
   if (!h->second.answered) {
@@ -531,7 +544,7 @@ void AlertStage::diagnosis_ready(const std::string& fingerprint, const std::stri
   }
   if (!ok) return;
   const auto* inc = pipeline_.tracker_.set_diagnosis(fingerprint, text, model);
-  if (inc) pipeline_.refresh_snapshot();
+  if (inc) pipeline_.snapshot_soon();
   if (inc && followup_.erase(fingerprint)) {
     // The alert went out without it: the explanation follows as its own message.
     next_.on_incident_event({incidents::EventType::kDiagnosed, {inc}});

@@ -136,6 +136,9 @@ class Pipeline {
   // The /api/incidents body, rebuilt on the pipeline thread whenever incidents change (and each
   // tick) and served from the HTTP thread.
   void refresh_snapshot();
+  void snapshot_soon();  // refresh_snapshot once, after the current burst of events
+  boost::asio::awaitable<void> rebuild_snapshot();
+  bool snapshot_queued_ = false;
   std::string key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   boost::asio::io_context& ioc_;
