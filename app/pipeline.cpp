@@ -291,20 +291,36 @@ net::awaitable<void> Pipeline::mirror_state() {
                          {"data", nlohmann::json::object()}};
     if (!text.empty()) cm["data"]["incidents.json"] = text;
     if (!outbox.empty()) cm["data"]["outbox.json"] = outbox;
-    auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
-    auto got = co_await std::move(get_op);
+    // The resourceVersion of our last write: no GET before each PUT. Unknown (first write, or
+    // after a conflict): read it first, or create the ConfigMap.
+    if (mirror_rv_.empty()) {
+      auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
+      auto got = co_await std::move(get_op);
+      if (got.ok() && got->status == 200) {
+        auto current = nlohmann::json::parse(got->body, nullptr, false);
+        if (current.is_object() && current.contains("metadata"))
+          mirror_rv_ = current["metadata"].value("resourceVersion", "");
+      } else if (!got.ok() || got->status != 404) {
+        mirror_dirty_ = true;
+        continue;
+      }
+    }
     Result<k8s::HttpResponse> put = Error{"not sent"};
-    if (got.ok() && got->status == 404) {
+    if (mirror_rv_.empty()) {
       auto op = client_->send("POST", state_configmap_path(false), cm.dump(), 1 << 20,
                               std::chrono::seconds(10));
       put = co_await std::move(op);
-    } else if (got.ok() && got->status == 200) {
-      auto current = nlohmann::json::parse(got->body, nullptr, false);
-      if (current.is_object() && current.contains("metadata"))
-        cm["metadata"]["resourceVersion"] = current["metadata"].value("resourceVersion", "");
+    } else {
+      cm["metadata"]["resourceVersion"] = mirror_rv_;
       auto op = client_->send("PUT", state_configmap_path(true), cm.dump(), 1 << 20,
                               std::chrono::seconds(10));
       put = co_await std::move(op);
+    }
+    mirror_rv_.clear();
+    if (put.ok() && (put->status == 200 || put->status == 201)) {
+      auto written = nlohmann::json::parse(put->body, nullptr, false);
+      if (written.is_object() && written.contains("metadata"))
+        mirror_rv_ = written["metadata"].value("resourceVersion", "");
     }
     if (put.ok() && (put->status == 200 || put->status == 201)) {
       mirrored_outbox_ = outbox;

@@ -185,6 +185,7 @@ class Pipeline {
   std::unique_ptr<LeaderElector> elector_;
   std::string mirror_text_;
   std::string mirrored_outbox_;
+  std::string mirror_rv_;  // resourceVersion of our last write of the state ConfigMap
   bool mirror_dirty_ = false;
   std::thread http_thread_;
   unsigned short http_port_ = 0;
