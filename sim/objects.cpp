@@ -293,46 +293,12 @@ json make_namespace(const std::string& name, std::int64_t now) {
           {"status", {{"phase", "Active"}}}};
 }
 
-json make_pod_event(const json& pod, const std::string& container, const std::string& type,
-                    const std::string& reason, const std::string& message, int count,
-                    std::int64_t now) {
+namespace {
+// What every event about a pod carries: its name (<pod>.<suffix>), the pod as involvedObject,
+// reason, message and type. Callers add the reporting fields of their source.
+json pod_event(const json& pod, const std::string& suffix, const std::string& type,
+               const std::string& reason, const std::string& message, std::int64_t now) {
   const auto& m = pod["metadata"];
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "%llx",
-                static_cast<unsigned long long>(
-                    std::hash<std::string>{}(reason + container + m.value("name", ""))));
-  return {{"kind", "Event"},
-          {"apiVersion", "v1"},
-          {"metadata",
-           {{"name", m.value("name", "") + "." + suffix},
-            {"namespace", m.value("namespace", "")},
-            {"creationTimestamp", format_rfc3339(now)}}},
-          {"involvedObject",
-           {{"kind", "Pod"},
-            {"namespace", m.value("namespace", "")},
-            {"name", m.value("name", "")},
-            {"uid", m.value("uid", "")},
-            {"apiVersion", "v1"},
-            {"resourceVersion", m.value("resourceVersion", "")},
-            {"fieldPath", "spec.containers{" + container + "}"}}},
-          {"reason", reason},
-          {"message", message},
-          {"type", type},
-          {"count", count},
-          {"firstTimestamp", format_rfc3339(now - 60 * (count - 1))},
-          {"lastTimestamp", format_rfc3339(now)},
-          {"eventTime", nullptr},
-          {"source", {{"component", "kubelet"}, {"host", pod["spec"].value("nodeName", "")}}},
-          {"reportingComponent", "kubelet"},
-          {"reportingInstance", pod["spec"].value("nodeName", "")}};
-}
-
-json make_scheduler_event(const json& pod, const std::string& type, const std::string& reason,
-                          const std::string& message, std::int64_t now) {
-  const auto& m = pod["metadata"];
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "%llx",
-                static_cast<unsigned long long>(now) * 1000000007ull);
   return {{"kind", "Event"},
           {"apiVersion", "v1"},
           {"metadata",
@@ -347,16 +313,48 @@ json make_scheduler_event(const json& pod, const std::string& type, const std::s
             {"apiVersion", "v1"}}},
           {"reason", reason},
           {"message", message},
-          {"type", type},
-          {"firstTimestamp", nullptr},
-          {"lastTimestamp", nullptr},
-          {"eventTime", format_rfc3339(now).substr(0, 19) + ".123456Z"},
-          {"series",
-           {{"count", 2}, {"lastObservedTime", format_rfc3339(now).substr(0, 19) + ".654321Z"}}},
-          {"action", "Scheduling"},
-          {"reportingComponent", "default-scheduler"},
-          {"reportingInstance", "default-scheduler-control-plane"},
-          {"source", json::object()}};
+          {"type", type}};
+}
+
+std::string hex(unsigned long long v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llx", v);
+  return buf;
+}
+}  // namespace
+
+json make_pod_event(const json& pod, const std::string& container, const std::string& type,
+                    const std::string& reason, const std::string& message, int count,
+                    std::int64_t now) {
+  const auto& m = pod["metadata"];
+  json ev = pod_event(pod, hex(std::hash<std::string>{}(reason + container + m.value("name", ""))),
+                      type, reason, message, now);
+  ev["involvedObject"]["resourceVersion"] = m.value("resourceVersion", "");
+  ev["involvedObject"]["fieldPath"] = "spec.containers{" + container + "}";
+  ev["count"] = count;
+  ev["firstTimestamp"] = format_rfc3339(now - 60 * (count - 1));
+  ev["lastTimestamp"] = format_rfc3339(now);
+  ev["eventTime"] = nullptr;
+  ev["source"] = {{"component", "kubelet"}, {"host", pod["spec"].value("nodeName", "")}};
+  ev["reportingComponent"] = "kubelet";
+  ev["reportingInstance"] = pod["spec"].value("nodeName", "");
+  return ev;
+}
+
+json make_scheduler_event(const json& pod, const std::string& type, const std::string& reason,
+                          const std::string& message, std::int64_t now) {
+  json ev = pod_event(pod, hex(static_cast<unsigned long long>(now) * 1000000007ull), type, reason,
+                      message, now);
+  ev["firstTimestamp"] = nullptr;
+  ev["lastTimestamp"] = nullptr;
+  ev["eventTime"] = format_rfc3339(now).substr(0, 19) + ".123456Z";
+  ev["series"] = {{"count", 2},
+                  {"lastObservedTime", format_rfc3339(now).substr(0, 19) + ".654321Z"}};
+  ev["action"] = "Scheduling";
+  ev["reportingComponent"] = "default-scheduler";
+  ev["reportingInstance"] = "default-scheduler-control-plane";
+  ev["source"] = json::object();
+  return ev;
 }
 
 void set_running(json& pod, const std::string& c, std::int64_t now) {
