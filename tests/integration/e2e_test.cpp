@@ -39,6 +39,25 @@ unsigned http_port_of(test::Child& podmedic) {
   return port;
 }
 
+// A scratch directory and a simulated cluster (TLS, bearer token) with its kubeconfig written
+// there, optionally `steps` demo steps in (payments/api then crashes, logging a DSN with a
+// password). The directory goes when the test ends.
+struct E2eCluster {
+  fs::path dir;
+  test::BackgroundSim sim;
+  explicit E2eCluster(const std::string& tag, int steps = 0)
+      : dir(fs::temp_directory_path() / ("podmedic-" + tag + "-" + std::to_string(::getpid()))) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    sim.call([&] {
+      for (int i = 0; i < steps; ++i) sim.cluster.step();
+    });
+    std::ofstream(dir / "kubeconfig")
+        << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
+  }
+  ~E2eCluster() { fs::remove_all(dir); }
+};
+
 std::vector<json> bodies(const test::HttpMock& m, const std::string& type) {
   std::vector<json> out;
   for (auto& r : m.requests()) {
@@ -50,14 +69,11 @@ std::vector<json> bodies(const test::HttpMock& m, const std::string& type) {
 }  // namespace
 
 TEST_CASE("podmedic run alerts once per broken workload across a restart and resolves") {
-  auto dir = fs::temp_directory_path() / ("podmedic-e2e-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  test::BackgroundSim sim;
+  E2eCluster env("e2e");
+  auto& dir = env.dir;
+  auto& sim = env.sim;
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
-  std::ofstream(dir / "kubeconfig")
-      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
   setenv("E2E_WEBHOOK_SECRET", "e2e-secret", 1);
   setenv("E2E_API_TOKEN", "e2e-api-token", 1);
   std::ofstream(dir / "podmedic.yaml")
@@ -159,20 +175,12 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
         bodies(webhook, "incident.opened")[0]["incident"]["id"]);
   CHECK(eventually([&] { return slack.count() == 2; }));  // the alert, then the resolution
   CHECK(podmedic.terminate() == 0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer") {
-  auto dir = fs::temp_directory_path() / ("podmedic-diag-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  test::BackgroundSim sim;
-  sim.call([&] {
-    for (int i = 0; i < 5; ++i)
-      sim.cluster.step();  // payments/api crashes, logging a DSN with a password
-  });
-  std::ofstream(dir / "kubeconfig")
-      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
+  E2eCluster env("diag", 5);
+  auto& dir = env.dir;
+  auto& sim = env.sim;
   std::ofstream(dir / "podmedic.yaml")
       << "cluster:\n  kubeconfig: " << (dir / "kubeconfig").string() << "\n";
   auto pods = sim.call([&] { return sim.cluster.pods_of("payments", "api"); });
@@ -204,18 +212,12 @@ TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer
   auto [bad_code, bad_out] = run({"payments/ghost"});
   CHECK(bad_code == 1);
   CHECK(bad_out.find("pods \"ghost\" not found") != std::string::npos);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("ask models and diagnose through the binary with a fake Ollama") {
-  auto dir = fs::temp_directory_path() / ("podmedic-llm-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  test::BackgroundSim sim;
-  sim.call([&] {
-    for (int i = 0; i < 5; ++i)
-      sim.cluster.step();  // payments/api crashes, logging a DSN with a password
-  });
+  E2eCluster env("llm", 5);
+  auto& dir = env.dir;
+  auto& sim = env.sim;
   auto ollama = std::make_unique<test::HttpMock>([](const test::MockRequest& r)
                                                      -> test::MockResponse {
     if (r.target == "/api/tags") return {200, R"({"models":[{"name":"mistral:latest"}]})", {}};
@@ -224,8 +226,6 @@ TEST_CASE("ask models and diagnose through the binary with a fake Ollama") {
         R"({"model":"mistral","message":{"role":"assistant","content":"The database is unreachable."},"done":true,"done_reason":"stop"})",
         {}};
   });
-  std::ofstream(dir / "kubeconfig")
-      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
   std::ofstream(dir / "podmedic.yaml")
       << "cluster:\n  kubeconfig: " << (dir / "kubeconfig").string() << "\n"
       << "ollama:\n  url: " << ollama->url("") << "\n"
@@ -338,14 +338,12 @@ TEST_CASE("ask models and diagnose through the binary with a fake Ollama") {
   CHECK(value("podmedic_diagnoses_total{outcome=\"llm_error\"}") == 1);
   CHECK(value("podmedic_llm_request_duration_seconds_count") == ok + 1);
   CHECK(podmedic.terminate() == 0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and nothing repeats") {
-  auto dir = fs::temp_directory_path() / ("podmedic-ha-e2e-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  test::BackgroundSim sim;
+  E2eCluster env("ha-e2e");
+  auto& dir = env.dir;
+  auto& sim = env.sim;
   // The receiver is down at first: the leader's alert waits in its outbox when it dies.
   std::atomic<bool> down{true};
   std::mutex mu;
@@ -358,8 +356,6 @@ TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and noth
                            r.headers.at("x-podmedic-delivery"));
     return test::MockResponse{};
   });
-  std::ofstream(dir / "kubeconfig")
-      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
   auto config_for = [&](const std::string& id) {
     auto path = dir / (id + ".yaml");
     std::ofstream(path) << "cluster:\n  name: ha\n  kubeconfig: " << (dir / "kubeconfig").string()
@@ -428,5 +424,4 @@ TEST_CASE("two podmedic processes with ha: SIGKILL the leader mid-storm and noth
   for (const auto& [fp, id] : delivered) same_id = same_id || id == first_attempt_id;
   CHECK(same_id);
   CHECK(b.terminate() == 0);
-  fs::remove_all(dir);
 }
