@@ -537,7 +537,6 @@ void AlertStage::evidence_ready(const std::string& fingerprint, const std::strin
   if (it != held_.end() && it->second.pod == pod) {
     it->second.evidence = true;
     it->second.inc.evidence = excerpt;
-    if (!pipeline_.llm_enabled_) it->second.timer->cancel();  // nothing more to wait for
   }
   if (const auto* inc = pipeline_.tracker_.find_open(fingerprint);
       inc && inc->evidence.empty() && !excerpt.empty()) {
