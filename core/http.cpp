@@ -1,5 +1,7 @@
 #include "core/http.h"
 
+#include "core/parse.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -46,9 +48,15 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 long parse_retry_after(const std::string& value, long now_unix) {
   if (value.empty()) return -1;
-  if (std::all_of(value.begin(), value.end(), ::isdigit)) return std::stol(value);
+  if (value.size() > 64) return -1;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    // Delta-seconds of any length: beyond a day (or beyond long) it is a day.
+    auto v = parse::integer<long>(value);
+    return v ? std::min(*v, kMaxRetryAfterSeconds) : kMaxRetryAfterSeconds;
+  }
   time_t t = curl_getdate(value.c_str(), nullptr);
   if (t < 0) return -1;
+  if (static_cast<long>(t) - now_unix > kMaxRetryAfterSeconds) return kMaxRetryAfterSeconds;
   return std::max(0L, static_cast<long>(t) - now_unix);
 }
 

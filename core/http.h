@@ -23,7 +23,9 @@ PostResult request(const std::string& method, const std::string& url,
                    const std::vector<std::string>& headers, const std::string& body,
                    std::chrono::milliseconds timeout, std::size_t max_body = 4096);
 
-// Parses a Retry-After value: delta-seconds or an HTTP-date (RFC 9110); -1 if invalid.
+// Parses a Retry-After value: delta-seconds or an HTTP-date (RFC 9110); -1 if invalid. Values
+// beyond kMaxRetryAfterSeconds (a 20-digit number, a date in the year 9999) are capped to it.
+constexpr long kMaxRetryAfterSeconds = 86400;
 long parse_retry_after(const std::string& value, long now_unix);
 
 }  // namespace podmedic::http

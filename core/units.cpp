@@ -5,6 +5,9 @@
 #include <ctime>
 
 namespace podmedic {
+namespace {
+constexpr double kMaxDurationMs = 100.0 * 365 * 86'400'000;
+}
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text == "0") return std::chrono::milliseconds(0);
@@ -40,6 +43,10 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     else
       return Error{"invalid duration \"" + std::string(text) + "\": unit must be ms, s, m, h or d"};
     total_ms += value * mult;
+    // 100 years is more than any timeout or hold-down needs; beyond it the int64 milliseconds
+    // (and every deadline computed from them) would overflow.
+    if (!(total_ms <= kMaxDurationMs))
+      return Error{"duration \"" + std::string(text) + "\" is too large (at most 100 years)"};
   }
   return std::chrono::milliseconds(static_cast<std::int64_t>(total_ms));
 }
@@ -70,7 +77,10 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   else
     return Error{"invalid size \"" + std::string(text) +
                  "\": unit must be B, KiB, MiB, GiB, KB, MB or GB"};
-  return value * mult;
+  std::uint64_t bytes = 0;
+  if (__builtin_mul_overflow(value, mult, &bytes))
+    return Error{"size \"" + std::string(text) + "\" is too large"};
+  return bytes;
 }
 
 std::string format_duration(std::chrono::milliseconds d) {
