@@ -111,6 +111,9 @@ PostResult request(const std::string& method, const std::string& url,
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     r.status = static_cast<int>(code);
     r.retry_after_seconds = parse_retry_after(retry_after, static_cast<long>(std::time(nullptr)));
+    r.retry_after_unusable =
+        !retry_after.empty() &&
+        (r.retry_after_seconds < 0 || r.retry_after_seconds >= kMaxRetryAfterSeconds);
     const char* ct = nullptr;
     curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
     if (ct) r.content_type = ct;

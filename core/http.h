@@ -12,7 +12,10 @@ struct PostResult {
   int status = 0;                 // 0: no HTTP response (transport error or timeout)
   std::string body;               // bounded to 4 KiB
   long retry_after_seconds = -1;  // Retry-After as seconds or HTTP-date, -1 if absent
-  std::string error;              // transport error text
+  // A Retry-After header was present but unusable: garbage (then retry_after_seconds is -1) or
+  // at/beyond kMaxRetryAfterSeconds (then it is capped). Callers count it as a bad header.
+  bool retry_after_unusable = false;
+  std::string error;  // transport error text
   std::string content_type;
 };
 
