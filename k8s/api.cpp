@@ -84,6 +84,16 @@ net::awaitable<Result<HttpResponse>> get_with_retry(KubeClient& client, std::str
   }
 }
 
+// Counts a non-2xx answer the caller did not expect: 5xx were counted by the client; a 4xx
+// here (and a Status body with wrong-typed fields) is the API server's fault too.
+void count_unexpected(KubeClient& client, const Status& st, int http_status) {
+  PeerErrors* errors = client.peer_errors();
+  if (!errors) return;
+  if (st.wrong_type) errors->count(Peer::kApiServer, PeerFault::kWrongType);
+  if (http_status >= 400 && http_status < 500 && http_status != 429)
+    errors->count(Peer::kApiServer, PeerFault::kStatus);
+}
+
 }  // namespace
 
 net::awaitable<Result<LogText>> fetch_logs(KubeClient& client, std::string ns, std::string pod,
@@ -105,6 +115,7 @@ net::awaitable<Result<LogText>> fetch_logs(KubeClient& client, std::string ns, s
     out.unavailable_reason = st.message;
     co_return out;
   }
+  count_unexpected(client, st, r->status);
   co_return Error{"logs of " + ns + "/" + pod + ": " + describe(st)};
 }
 
@@ -118,15 +129,20 @@ net::awaitable<Result<std::vector<EventView>>> fetch_pod_events(KubeClient& clie
   if (!uid.empty()) o.field_selector += ",involvedObject.uid=" + uid;
   auto r = co_await get_with_retry(client, list_target(Resource::kEvents, ns, o), 16 << 20);
   if (!r.ok()) co_return r.error();
-  if (r->status != 200)
-    co_return Error{"events of " + ns + "/" + pod + ": " +
-                    describe(parse_status(r->status, r->body))};
+  if (r->status != 200) {
+    Status st = parse_status(r->status, r->body);
+    count_unexpected(client, st, r->status);
+    co_return Error{"events of " + ns + "/" + pod + ": " + describe(st)};
+  }
   std::vector<EventView> events;
   ListMeta meta;
   r->body.reserve(r->body.size() + kJsonPadding);
   auto d = decoder.event_list(r->body, r->body.capacity(), meta,
                               [&](EventView& e) { events.push_back(e); });
-  if (!d.ok()) co_return Error{"events of " + ns + "/" + pod + ": " + d.error().message};
+  if (!d.ok()) {
+    if (auto* errors = client.peer_errors()) errors->count(Peer::kApiServer, PeerFault::kMalformed);
+    co_return Error{"events of " + ns + "/" + pod + ": " + d.error().message};
+  }
   std::sort(events.begin(), events.end(),
             [](const EventView& a, const EventView& b) { return a.last_seen > b.last_seen; });
   if (events.size() > max) events.resize(max);

@@ -1,7 +1,5 @@
 #include "k8s/client.h"
 
-#include <charconv>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -11,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "core/log.h"
+#include "core/parse.h"
 
 namespace podmedic::k8s {
 
@@ -29,18 +28,31 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-Error transport_error(std::string_view what, const boost::system::error_code& ec) {
-  if (ec == beast::error::timeout) return Error{std::string(what) + ": timeout"};
-  return Error{std::string(what) + ": " + ec.message()};
+// Counts the API server's fault (when counting is wired) and passes the error through.
+Error counted(PeerErrors* errors, PeerFault fault, Error e) {
+  if (errors) errors->count(Peer::kApiServer, fault);
+  return e;
 }
+
+Error transport_error(PeerErrors* errors, std::string_view what,
+                      const boost::system::error_code& ec) {
+  if (ec == beast::error::timeout)
+    return counted(errors, PeerFault::kTimeout, Error{std::string(what) + ": timeout"});
+  return counted(errors, PeerFault::kTransport, Error{std::string(what) + ": " + ec.message()});
+}
+
+// Longest Retry-After we take as given; beyond it the header is unusable (and the callers cap
+// their waits far lower anyway).
+constexpr int kMaxRetryAfterSeconds = 24 * 3600;
 }  // namespace
 
 struct KubeClient::Tls {
   ssl::context ctx{ssl::context::tls_client};
 };
 
-KubeClient::KubeClient(net::any_io_executor ex, ClusterConnection conn)
-    : ex_(std::move(ex)), conn_(std::move(conn)) {
+KubeClient::KubeClient(net::any_io_executor ex, ClusterConnection conn, PeerErrors* peer_errors)
+    : ex_(std::move(ex)), conn_(std::move(conn)), peer_errors_(peer_errors) {
+  if (conn_.tokens) conn_.tokens->set_peer_errors(peer_errors_);
   if (conn_.scheme != "https") return;
   tls_ = std::make_unique<Tls>();
   auto& ctx = tls_->ctx;
@@ -93,34 +105,45 @@ net::awaitable<Result<HttpResponse>> KubeClient::request(std::string target, std
                                                          const Write* write) {
   // A 401 may mean the projected token rotated: re-read it and retry once.
   auto first = co_await request_once(target, max_body, sink, timeout, write);
-  if (!first.ok() || first->status != 401 || !conn_.tokens) co_return first;
-  conn_.tokens->invalidate();
-  co_return co_await request_once(std::move(target), max_body, sink, timeout, write);
+  if (first.ok() && first->status == 401 && conn_.tokens) {
+    conn_.tokens->invalidate();
+    first = co_await request_once(std::move(target), max_body, sink, timeout, write);
+  }
+  // 5xx is the server's failure whatever was asked; 4xx may be expected (404 of a Lease, 410 of
+  // a watch), so callers count those they did not expect.
+  if (first.ok() && first->status >= 500 && peer_errors_)
+    peer_errors_->count(Peer::kApiServer, PeerFault::kStatus);
+  co_return first;
 }
 
 namespace {
 
 template <class Stream>
 net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http::string_body> req,
-                                              std::size_t max_body, const BodySink* sink) {
+                                              std::size_t max_body, const BodySink* sink,
+                                              PeerErrors* errors) {
   auto [wec, wn] = co_await http::async_write(stream, req, kUse);
-  if (wec) co_return transport_error("write request", wec);
+  if (wec) co_return transport_error(errors, "write request", wec);
 
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // bounded below, by us
   parser.header_limit(64 * 1024);
   auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUse);
-  if (hec) co_return transport_error("read response header", hec);
+  if (hec) co_return transport_error(errors, "read response header", hec);
 
   HttpResponse out;
   const auto& head = parser.get();
   out.status = static_cast<int>(head.result_int());
   out.content_type = std::string(head[http::field::content_type]);
   if (auto ra = head[http::field::retry_after]; !ra.empty()) {
-    int secs = 0;
-    auto [p, ec] = std::from_chars(ra.data(), ra.data() + ra.size(), secs);
-    if (ec == std::errc() && p == ra.data() + ra.size()) out.retry_after_seconds = secs;
+    // Integer seconds only (the API server never sends a date); garbage, negative or absurd
+    // values are ignored and counted, never trusted.
+    auto secs = parse::integer<int>(std::string_view(ra.data(), ra.size()));
+    if (secs && *secs >= 0 && *secs <= kMaxRetryAfterSeconds)
+      out.retry_after_seconds = *secs;
+    else if (errors)
+      errors->count(Peer::kApiServer, PeerFault::kBadHeader);
   }
   const bool to_sink = sink != nullptr && out.status == 200;
   const std::size_t limit = to_sink ? 0 : (sink ? std::size_t(64 * 1024) : max_body);
@@ -138,11 +161,12 @@ net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http
       }
     } else if (!to_sink) {
       if (out.body.size() + got > limit) {
-        co_return Error{"response body exceeds " + std::to_string(limit) + " bytes"};
+        co_return counted(errors, PeerFault::kOversized,
+                          Error{"response body exceeds " + std::to_string(limit) + " bytes"});
       }
       out.body.append(chunk.data(), got);
     }
-    if (rec) co_return transport_error("read response body", rec);
+    if (rec) co_return transport_error(errors, "read response body", rec);
   }
   co_return out;
 }
@@ -173,14 +197,14 @@ net::awaitable<Result<HttpResponse>> KubeClient::request_once(std::string target
 
   tcp::resolver resolver(ex_);
   auto [rec, endpoints] = co_await resolver.async_resolve(conn_.host, conn_.port, kUse);
-  if (rec) co_return transport_error("resolve " + conn_.host, rec);
+  if (rec) co_return transport_error(peer_errors_, "resolve " + conn_.host, rec);
 
   if (!tls_) {
     beast::tcp_stream stream(ex_);
     stream.expires_after(timeout);
     auto [cec, ep] = co_await stream.async_connect(endpoints, kUse);
-    if (cec) co_return transport_error("connect", cec);
-    auto result = co_await exchange(stream, std::move(req), max_body, sink);
+    if (cec) co_return transport_error(peer_errors_, "connect", cec);
+    auto result = co_await exchange(stream, std::move(req), max_body, sink, peer_errors_);
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     co_return result;
@@ -197,10 +221,10 @@ net::awaitable<Result<HttpResponse>> KubeClient::request_once(std::string target
   }
   beast::get_lowest_layer(stream).expires_after(timeout);
   auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kUse);
-  if (cec) co_return transport_error("connect", cec);
+  if (cec) co_return transport_error(peer_errors_, "connect", cec);
   auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kUse);
-  if (hec) co_return transport_error("TLS handshake", hec);
-  auto result = co_await exchange(stream, std::move(req), max_body, sink);
+  if (hec) co_return transport_error(peer_errors_, "TLS handshake", hec);
+  auto result = co_await exchange(stream, std::move(req), max_body, sink, peer_errors_);
   beast::get_lowest_layer(stream).close();
   co_return result;
 }

@@ -2,7 +2,10 @@
 // KubeClient: HTTP/1.1 GETs against the API server over TCP or TLS (Boost.Beast on Asio C++20
 // coroutines), with bearer tokens from the connection's TokenSource (one retry with a fresh token
 // after a 401). Every request opens its own connection; responses are bounded. Transport failures
-// and HTTP statuses come back as values. Call only from the owning io_context's thread.
+// and HTTP statuses come back as values. With a PeerErrors, every unusable answer is counted once
+// under peer="apiserver": transport, timeout, oversized body, bad Retry-After and 5xx here;
+// unexpected 4xx and undecodable bodies by the callers (via peer_errors()). Call only from the
+// owning io_context's thread.
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -13,6 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "core/peer_errors.h"
 #include "core/result.h"
 #include "k8s/connection.h"
 
@@ -33,7 +37,9 @@ using BodySink = std::function<bool(std::string_view)>;
 
 class KubeClient {
  public:
-  KubeClient(net::any_io_executor ex, ClusterConnection conn);
+  // `peer_errors` (may be null; must outlive the client) is also handed to the connection's
+  // TokenSource, so exec credential plugin faults count under peer="exec".
+  KubeClient(net::any_io_executor ex, ClusterConnection conn, PeerErrors* peer_errors = nullptr);
   ~KubeClient();
   KubeClient(const KubeClient&) = delete;
   KubeClient& operator=(const KubeClient&) = delete;
@@ -56,6 +62,8 @@ class KubeClient {
                                             std::chrono::milliseconds timeout);
 
   const ClusterConnection& connection() const { return conn_; }
+  // Where callers count the API server's faults they detect; null when not wired.
+  PeerErrors* peer_errors() const { return peer_errors_; }
 
  private:
   struct Tls;
@@ -74,6 +82,7 @@ class KubeClient {
   net::any_io_executor ex_;
   ClusterConnection conn_;
   std::unique_ptr<Tls> tls_;
+  PeerErrors* peer_errors_ = nullptr;
 };
 
 // Query helpers.

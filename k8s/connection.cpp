@@ -6,14 +6,21 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/units.h"
 
 extern char** environ;
@@ -94,6 +101,139 @@ void FileTokenSource::invalidate() {
   read_at_ = {};
 }
 
+namespace {
+
+// Runs the plugin and returns its stdout, bounded and within the deadline. The child's stdout
+// is a close-on-exec pipe we drain with poll(); a plugin that talks too much or too long is
+// killed (so it cannot block on a full pipe) and the attempt is an error.
+struct ExecOutcome {
+  std::string output;
+  std::optional<PeerFault> fault;
+  std::string error;
+};
+
+ExecOutcome run_plugin(const ExecTokenSource::Spec& spec, const std::string& exec_info) {
+  ExecOutcome out;
+  int out_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    out.fault = PeerFault::kTransport;
+    out.error = std::string("cannot create a pipe: ") + std::strerror(errno);
+    return out;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
+  env_strings.push_back("KUBERNETES_EXEC_INFO=" + exec_info);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings{spec.command};
+  argv_strings.insert(argv_strings.end(), spec.args.begin(), spec.args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  // Its own process group, so a kill reaches whatever the plugin started too.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, spec.command.c_str(), &actions, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    out.fault = PeerFault::kTransport;
+    out.error = std::string("cannot start: ") + std::strerror(rc);
+    return out;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
+  char buf[16 * 1024];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      out.fault = PeerFault::kTimeout;
+      out.error = "no answer within " + std::to_string(spec.timeout.count()) + " ms";
+      break;
+    }
+    pollfd pfd{out_pipe[0], POLLIN, 0};
+    int pr = poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr < 0) {
+      out.fault = PeerFault::kTransport;
+      out.error = std::string("poll: ") + std::strerror(errno);
+      break;
+    }
+    if (pr == 0) continue;
+    ssize_t n = read(out_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF (or a read error: what we have is judged below)
+    if (out.output.size() + static_cast<std::size_t>(n) > spec.max_output) {
+      out.fault = PeerFault::kOversized;
+      out.error = "output exceeds " + std::to_string(spec.max_output) + " bytes";
+      break;
+    }
+    out.output.append(buf, static_cast<std::size_t>(n));
+  }
+  close(out_pipe[0]);
+  // A plugin may close stdout and linger: it gets until the same deadline to exit.
+  int status = 0;
+  while (!out.fault) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      out.fault = PeerFault::kTimeout;
+      out.error = "did not exit within " + std::to_string(spec.timeout.count()) + " ms";
+      break;
+    }
+    poll(nullptr, 0, 5);
+  }
+  if (out.fault) {
+    kill(-pid, SIGKILL);  // it may be blocked writing, or hung; its children go too
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (!out.fault && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+    out.fault = PeerFault::kStatus;
+    out.error = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                  : "killed by a signal";
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ExecTokenSource::Credential> ExecTokenSource::parse_credential(std::string_view output) {
+  auto j = parse::json_text(output, "exec credential");
+  if (!j) return Error{j.error().message};
+  const auto* status = parse::get_object(*j, "status");
+  if (!status) return parse::field_error(*j, "status", "an object");
+  auto token = parse::get_string(*status, "token");
+  if (!token) {
+    const auto* v = parse::member(*status, "token");
+    return Error{std::string("field \"status.token\": expected a string, got ") +
+                 (v ? parse::type_name(*v) : "nothing")};
+  }
+  if (token->empty()) return Error{"field \"status.token\" is empty"};
+  Credential c;
+  c.token = std::move(*token);
+  if (const auto* exp = parse::member(*status, "expirationTimestamp"); exp && !exp->is_null()) {
+    auto text = parse::get_string(*status, "expirationTimestamp");
+    if (!text)
+      return Error{std::string("field \"status.expirationTimestamp\": expected a string, got ") +
+                   parse::type_name(*exp)};
+    c.expires_unix = parse_rfc3339(*text);
+    if (c.expires_unix <= 0)
+      return Error{"field \"status.expirationTimestamp\": not an RFC 3339 time"};
+  }
+  return c;
+}
+
 std::string ExecTokenSource::token() {
   std::lock_guard lock(mu_);
   if (!token_.empty() && std::chrono::system_clock::now() + std::chrono::seconds(10) < expires_) {
@@ -101,66 +241,47 @@ std::string ExecTokenSource::token() {
   }
   // Run the plugin with KUBERNETES_EXEC_INFO; capture stdout. Runs on the caller's thread: exec
   // plugins are rare and their credentials are cached.
-  nlohmann::json info = {{"apiVersion", "client.authentication.k8s.io/v1"},
-                         {"kind", "ExecCredential"},
-                         {"spec", {{"interactive", false}}}};
+  parse::json info = {{"apiVersion", "client.authentication.k8s.io/v1"},
+                      {"kind", "ExecCredential"},
+                      {"spec", {{"interactive", false}}}};
   if (spec_.provide_cluster_info) info["spec"]["cluster"] = {{"server", spec_.server}};
-  int out_pipe[2];
-  if (pipe(out_pipe) != 0) return token_;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (auto& [k, v] : spec_.env) env_strings.push_back(k + "=" + v);
-  env_strings.push_back("KUBERNETES_EXEC_INFO=" + info.dump());
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_strings{spec_.command};
-  argv_strings.insert(argv_strings.end(), spec_.args.begin(), spec_.args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, spec_.command.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  close(out_pipe[1]);
-  std::string output;
-  if (rc == 0) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(out_pipe[0], buf, sizeof buf)) > 0 && output.size() < (1 << 20)) {
-      output.append(buf, static_cast<std::size_t>(n));
+  auto run = run_plugin(spec_, parse::dump(info));
+  Result<Credential> cred = Error{run.error};
+  if (!run.fault) {
+    cred = parse_credential(run.output);
+    if (!cred) {
+      run.fault =
+          parse::json_text(run.output, "").ok() ? PeerFault::kWrongType : PeerFault::kMalformed;
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      log::warn("k8s", "exec credential plugin failed", {{"command", spec_.command}});
-      output.clear();
-    }
-  } else {
-    log::warn("k8s", "cannot start exec credential plugin", {{"command", spec_.command}});
   }
-  close(out_pipe[0]);
-  auto j = nlohmann::json::parse(output, nullptr, false);
-  if (j.is_object() && j.contains("status") && j["status"].is_object() &&
-      j["status"].value("token", "") != "") {
-    token_ = j["status"]["token"].get<std::string>();
-    std::string exp = j["status"].value("expirationTimestamp", "");
-    // Clamp: far-future timestamps would overflow system_clock's nanosecond range.
-    auto now = std::chrono::system_clock::now();
-    auto year = now + std::chrono::hours(24 * 365);
-    auto t = parse_rfc3339(exp);
-    expires_ = t > 0 && t < std::chrono::system_clock::to_time_t(year)
-                   ? std::chrono::system_clock::from_time_t(t)
-                   : year;
-  } else if (rc == 0) {
-    log::warn("k8s", "exec credential plugin returned no status.token",
-              {{"command", spec_.command}});
+  if (!cred) {
+    last_error_ = "exec credential plugin " + spec_.command + ": " + cred.error().message;
+    if (peer_errors_) peer_errors_->count(Peer::kExec, *run.fault);
+    logs_.write(log::Level::kWarn, "k8s", "exec-" + std::string(fault_label(*run.fault)),
+                "exec credential plugin failed; keeping the previous token",
+                {{"command", spec_.command}, {"error", cred.error().message}});
+    return token_;  // the previous token, if any: the server decides whether it still works
   }
+  last_error_.clear();
+  token_ = std::move(cred->token);
+  // Clamp: far-future timestamps would overflow system_clock's nanosecond range.
+  auto now = std::chrono::system_clock::now();
+  auto year = now + std::chrono::hours(24 * 365);
+  auto t = cred->expires_unix;
+  expires_ = t > 0 && t < std::chrono::system_clock::to_time_t(year)
+                 ? std::chrono::system_clock::from_time_t(t)
+                 : year;
   return token_;
+}
+
+std::string ExecTokenSource::last_error() {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+void ExecTokenSource::set_peer_errors(PeerErrors* errors) {
+  std::lock_guard lock(mu_);
+  peer_errors_ = errors;
 }
 
 void ExecTokenSource::invalidate() {
@@ -228,19 +349,54 @@ Result<ClusterConnection> load_in_cluster(const InClusterPaths& paths) {
 
 namespace {
 
+// A map's member, or an undefined node when `n` is not a map. yaml-cpp's own operator[] throws
+// on a scalar (and on a missing node's child), so kubeconfig nodes are only read through this.
+YAML::Node child(const YAML::Node& n, const char* key) {
+  if (!n.IsDefined() || !n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  return n[key];  // const overload: a missing key gives an undefined node
+}
+
+bool said(const YAML::Node& n) {
+  return n.IsDefined() && !n.IsNull();
+}
+
+// Optional scalar fields of a kubeconfig object: absent or null → nullopt; any other non-scalar
+// is an error naming `where` (file and object) and the key.
+Result<std::optional<std::string>> opt_string(const YAML::Node& obj, const char* key,
+                                              const std::string& where) {
+  auto n = child(obj, key);
+  if (!said(n)) return std::optional<std::string>();
+  if (auto s = parse::yaml_string(n)) return std::optional<std::string>(std::move(*s));
+  return Error{where + ": " + key + " must be a string"};
+}
+
+Result<bool> opt_bool(const YAML::Node& obj, const char* key, const std::string& where) {
+  auto n = child(obj, key);
+  if (!said(n)) return false;
+  if (auto b = parse::yaml_bool(n)) return *b;
+  auto text = parse::yaml_string(n);
+  return Error{where + ": " + key + " must be true or false" +
+               (text ? ", not \"" + text->substr(0, 32) + "\"" : "")};
+}
+
 // Reads "X" or "X-data" (base64) for certificate-like fields, resolving relative paths.
-Result<std::string> file_or_data(const YAML::Node& n, const std::string& key, const fs::path& dir) {
-  if (auto d = n[key + "-data"]; d && d.IsScalar()) {
+Result<std::string> file_or_data(const YAML::Node& n, const std::string& key, const fs::path& dir,
+                                 const std::string& where) {
+  auto data = opt_string(n, (key + "-data").c_str(), where);
+  if (!data) return data.error();
+  if (*data) {
     bool ok = false;
-    auto s = base64_decode(d.as<std::string>(), ok);
-    if (!ok) return Error{key + "-data is not valid base64"};
+    auto s = base64_decode(**data, ok);
+    if (!ok) return Error{where + ": " + key + "-data is not valid base64"};
     return s;
   }
-  if (auto f = n[key]; f && f.IsScalar()) {
-    fs::path p = f.as<std::string>();
+  auto file = opt_string(n, key.c_str(), where);
+  if (!file) return file.error();
+  if (*file) {
+    fs::path p = **file;
     if (p.is_relative()) p = dir / p;
     auto r = read_file(p.string());
-    if (!r) return Error{key + ": " + r.error().message};
+    if (!r) return Error{where + ": " + key + ": " + r.error().message};
     return r;
   }
   return std::string();
@@ -249,6 +405,7 @@ Result<std::string> file_or_data(const YAML::Node& n, const std::string& key, co
 struct Named {
   YAML::Node node;
   fs::path dir;
+  std::string where;  // "kubeconfig /path: cluster \"name\"" for errors
 };
 
 }  // namespace
@@ -259,29 +416,37 @@ Result<ClusterConnection> load_kubeconfig(const std::vector<std::string>& paths,
   std::string current;
   bool any = false;
   for (const auto& path : paths) {
-    if (path.empty() || !fs::exists(path)) continue;
-    YAML::Node root;
-    try {
-      root = YAML::LoadFile(path);
-    } catch (const YAML::Exception& e) {
-      return Error{"kubeconfig " + path + ": " + e.what()};
-    }
+    std::error_code ec;
+    if (path.empty() || !fs::exists(path, ec)) continue;
+    auto loaded = parse::yaml_file(path);
+    if (!loaded) return Error{"kubeconfig " + loaded.error().message};
+    const YAML::Node root = loaded.value();
+    if (said(root) && !root.IsMap()) return Error{"kubeconfig " + path + ": not a YAML mapping"};
     any = true;
-    fs::path dir = fs::absolute(path).parent_path();
-    auto collect = [&](const char* list, const char* inner, std::map<std::string, Named>& into) {
-      if (auto l = root[list]; l && l.IsSequence()) {
-        for (const auto& item : l) {
-          if (!item["name"]) continue;
-          into.emplace(item["name"].as<std::string>(), Named{item[inner], dir});  // first wins
-        }
+    fs::path dir = fs::absolute(path, ec).parent_path();
+    if (ec) dir = fs::path(path).parent_path();
+    const std::string file = "kubeconfig " + path;
+    auto collect = [&](const char* list, const char* inner,
+                       std::map<std::string, Named>& into) -> Result<Ok> {
+      auto l = child(root, list);
+      if (!said(l)) return Ok{};
+      if (!l.IsSequence()) return Error{file + ": " + list + " must be a list"};
+      for (const auto& item : l) {
+        auto name = opt_string(item, "name", file + ": " + list);
+        if (!name) return name.error();
+        if (!*name) continue;
+        std::string where = file + ": " + inner + " \"" + **name + "\"";
+        into.emplace(**name, Named{child(item, inner), dir, where});  // first wins
       }
+      return Ok{};
     };
-    collect("clusters", "cluster", clusters);
-    collect("users", "user", users);
-    collect("contexts", "context", contexts);
-    if (current.empty() && root["current-context"] && root["current-context"].IsScalar()) {
-      current = root["current-context"].as<std::string>();
+    for (auto r : {collect("clusters", "cluster", clusters), collect("users", "user", users),
+                   collect("contexts", "context", contexts)}) {
+      if (!r) return r.error();
     }
+    auto cur = opt_string(root, "current-context", file);
+    if (!cur) return cur.error();
+    if (current.empty() && *cur) current = **cur;
   }
   if (!any)
     return Error{"no kubeconfig found (looked at: " + [&] {
@@ -294,56 +459,89 @@ Result<ClusterConnection> load_kubeconfig(const std::vector<std::string>& paths,
   auto ctx = contexts.find(ctx_name);
   if (ctx == contexts.end()) return Error{"kubeconfig context \"" + ctx_name + "\" not found"};
   const auto& cn = ctx->second.node;
-  std::string cluster_name = cn["cluster"] ? cn["cluster"].as<std::string>() : "";
-  std::string user_name = cn["user"] ? cn["user"].as<std::string>() : "";
-  auto cl = clusters.find(cluster_name);
-  if (cl == clusters.end()) return Error{"kubeconfig cluster \"" + cluster_name + "\" not found"};
+  const auto& cwhere = ctx->second.where;
+  auto cluster_name = opt_string(cn, "cluster", cwhere);
+  if (!cluster_name) return cluster_name.error();
+  auto user_name_r = opt_string(cn, "user", cwhere);
+  if (!user_name_r) return user_name_r.error();
+  std::string user_name = user_name_r->value_or("");
+  auto cl = clusters.find(cluster_name->value_or(""));
+  if (cl == clusters.end())
+    return Error{"kubeconfig cluster \"" + cluster_name->value_or("") + "\" not found"};
 
   ClusterConnection c;
   c.context_name = ctx_name;
-  if (cn["namespace"]) c.default_namespace = cn["namespace"].as<std::string>();
+  auto ns = opt_string(cn, "namespace", cwhere);
+  if (!ns) return ns.error();
+  c.default_namespace = ns->value_or("");
   const auto& cln = cl->second.node;
-  if (!cln["server"]) return Error{"kubeconfig cluster \"" + cluster_name + "\" has no server"};
-  if (auto r = parse_server_url(cln["server"].as<std::string>(), c); !r) return r.error();
-  c.insecure_skip_tls_verify =
-      cln["insecure-skip-tls-verify"] && cln["insecure-skip-tls-verify"].as<bool>();
-  if (cln["tls-server-name"]) c.tls_server_name = cln["tls-server-name"].as<std::string>();
-  auto ca = file_or_data(cln, "certificate-authority", cl->second.dir);
-  if (!ca) return Error{"kubeconfig cluster \"" + cluster_name + "\": " + ca.error().message};
+  const auto& where = cl->second.where;
+  auto server = opt_string(cln, "server", where);
+  if (!server) return server.error();
+  if (!*server) return Error{where + " has no server"};
+  if (auto r = parse_server_url(**server, c); !r) return Error{where + ": " + r.error().message};
+  auto insecure = opt_bool(cln, "insecure-skip-tls-verify", where);
+  if (!insecure) return insecure.error();
+  c.insecure_skip_tls_verify = *insecure;
+  auto sni = opt_string(cln, "tls-server-name", where);
+  if (!sni) return sni.error();
+  c.tls_server_name = sni->value_or("");
+  auto ca = file_or_data(cln, "certificate-authority", cl->second.dir, where);
+  if (!ca) return ca.error();
   c.ca_pem = ca.value();
   if (c.insecure_skip_tls_verify && !c.ca_pem.empty()) {
-    return Error{"kubeconfig cluster \"" + cluster_name +
-                 "\": certificate-authority and insecure-skip-tls-verify are mutually exclusive"};
+    return Error{where +
+                 ": certificate-authority and insecure-skip-tls-verify are mutually exclusive"};
   }
-  if (auto u = users.find(user_name); u != users.end() && u->second.node) {
+  if (auto u = users.find(user_name); u != users.end()) {
     const auto& un = u->second.node;
-    auto cert = file_or_data(un, "client-certificate", u->second.dir);
-    auto key = file_or_data(un, "client-key", u->second.dir);
-    if (!cert) return Error{"kubeconfig user \"" + user_name + "\": " + cert.error().message};
-    if (!key) return Error{"kubeconfig user \"" + user_name + "\": " + key.error().message};
+    const auto& uwhere = u->second.where;
+    auto cert = file_or_data(un, "client-certificate", u->second.dir, uwhere);
+    auto key = file_or_data(un, "client-key", u->second.dir, uwhere);
+    if (!cert) return cert.error();
+    if (!key) return key.error();
     c.client_cert_pem = cert.value();
     c.client_key_pem = key.value();
-    if (un["token"] && un["token"].IsScalar()) {
-      c.tokens = std::make_shared<StaticTokenSource>(un["token"].as<std::string>());
-    } else if (un["tokenFile"] && un["tokenFile"].IsScalar()) {
-      fs::path p = un["tokenFile"].as<std::string>();
+    auto token = opt_string(un, "token", uwhere);
+    if (!token) return token.error();
+    auto token_file = opt_string(un, "tokenFile", uwhere);
+    if (!token_file) return token_file.error();
+    const auto ex = child(un, "exec");
+    if (*token) {
+      c.tokens = std::make_shared<StaticTokenSource>(**token);
+    } else if (*token_file) {
+      fs::path p = **token_file;
       if (p.is_relative()) p = u->second.dir / p;
       c.tokens = std::make_shared<FileTokenSource>(p.string());
-    } else if (un["exec"] && un["exec"].IsMap()) {
-      const auto& ex = un["exec"];
+    } else if (said(ex)) {
+      const std::string exwhere = uwhere + ": exec";
+      if (!ex.IsMap()) return Error{exwhere + " must be a mapping"};
       ExecTokenSource::Spec spec;
-      if (!ex["command"])
-        return Error{"kubeconfig user \"" + user_name + "\": exec has no command"};
-      spec.command = ex["command"].as<std::string>();
-      if (ex["args"] && ex["args"].IsSequence()) {
-        for (const auto& a : ex["args"]) spec.args.push_back(a.as<std::string>());
-      }
-      if (ex["env"] && ex["env"].IsSequence()) {
-        for (const auto& e : ex["env"]) {
-          spec.env.emplace_back(e["name"].as<std::string>(), e["value"].as<std::string>());
+      auto command = opt_string(ex, "command", exwhere);
+      if (!command) return command.error();
+      if (!*command || (*command)->empty()) return Error{exwhere + " has no command"};
+      spec.command = **command;
+      if (auto args = child(ex, "args"); said(args)) {
+        if (!args.IsSequence()) return Error{exwhere + ": args must be a list of strings"};
+        for (const auto& a : args) {
+          auto s = parse::yaml_string(a);
+          if (!s) return Error{exwhere + ": args must be a list of strings"};
+          spec.args.push_back(std::move(*s));
         }
       }
-      spec.provide_cluster_info = ex["provideClusterInfo"] && ex["provideClusterInfo"].as<bool>();
+      if (auto env = child(ex, "env"); said(env)) {
+        if (!env.IsSequence()) return Error{exwhere + ": env must be a list of {name, value}"};
+        for (const auto& e : env) {
+          auto name = parse::yaml_string(child(e, "name"));
+          auto value = parse::yaml_string(child(e, "value"));
+          if (!name || !value || name->empty())
+            return Error{exwhere + ": env entries need a string name and value"};
+          spec.env.emplace_back(std::move(*name), std::move(*value));
+        }
+      }
+      auto provide = opt_bool(ex, "provideClusterInfo", exwhere);
+      if (!provide) return provide.error();
+      spec.provide_cluster_info = *provide;
       spec.server = c.server;
       c.tokens = std::make_shared<ExecTokenSource>(std::move(spec));
     }
@@ -356,7 +554,8 @@ Result<ClusterConnection> load_kubeconfig(const std::vector<std::string>& paths,
 Result<ClusterConnection> resolve_connection(const std::string& kubeconfig_path,
                                              const std::string& context) {
   if (!kubeconfig_path.empty()) {
-    if (!fs::exists(kubeconfig_path))
+    std::error_code ec;
+    if (!fs::exists(kubeconfig_path, ec))
       return Error{"kubeconfig " + kubeconfig_path + " does not exist"};
     return load_kubeconfig({kubeconfig_path}, context);
   }

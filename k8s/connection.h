@@ -4,11 +4,14 @@
 // token files at least every minute and on demand after a 401 (bound service-account tokens
 // rotate). TokenSource is thread-safe; ClusterConnection is plain data.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/log.h"
+#include "core/peer_errors.h"
 #include "core/result.h"
 
 namespace podmedic::k8s {
@@ -20,6 +23,8 @@ class TokenSource {
   virtual std::string token() = 0;
   // Called after a 401: the next token() re-reads (file) or re-runs (exec) its source.
   virtual void invalidate() = 0;
+  // Where to count an unusable answer of the source's peer (the exec plugin); may be null.
+  virtual void set_peer_errors(PeerErrors*) {}
 };
 
 // A fixed token from the kubeconfig.
@@ -50,7 +55,10 @@ class FileTokenSource final : public TokenSource {
   std::chrono::steady_clock::time_point read_at_{};
 };
 
-// client.authentication.k8s.io/v1 exec plugin; the credential is cached until it expires.
+// client.authentication.k8s.io/v1 exec plugin; the credential is cached until it expires. The
+// plugin is a peer: its stdout is bounded (`max_output`), it must answer within `timeout` (else
+// it is killed), and its JSON is read field by field. A failed run keeps the previous token,
+// logs (rate-limited) an error naming the field, and counts podmedic_peer_errors_total{peer=exec}.
 class ExecTokenSource final : public TokenSource {
  public:
   struct Spec {
@@ -59,16 +67,32 @@ class ExecTokenSource final : public TokenSource {
     std::vector<std::pair<std::string, std::string>> env;
     std::string server;  // for provideClusterInfo
     bool provide_cluster_info = false;
+    std::chrono::milliseconds timeout{30'000};
+    std::size_t max_output = 1u << 20;
+  };
+  struct Credential {
+    std::string token;
+    std::int64_t expires_unix = 0;  // 0: no expirationTimestamp
   };
   explicit ExecTokenSource(Spec spec) : spec_(std::move(spec)) {}
   std::string token() override;
   void invalidate() override;
+  void set_peer_errors(PeerErrors* errors) override;
+  // Why the last run gave no token (naming the field: status.token expected a string, got an
+  // integer); empty after a success.
+  std::string last_error();
+
+  // An ExecCredential's status.token and status.expirationTimestamp; errors name the field.
+  static Result<Credential> parse_credential(std::string_view output);
 
  private:
   Spec spec_;
   std::mutex mu_;
   std::string token_;
+  std::string last_error_;
   std::chrono::system_clock::time_point expires_{};
+  PeerErrors* peer_errors_ = nullptr;
+  log::RateLimited logs_;
 };
 
 struct ClusterConnection {

@@ -3,8 +3,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
-
+#include <cmath>
+#include <limits>
+#include "core/parse.h"
 #include "core/units.h"
 
 namespace podmedic::k8s {
@@ -79,9 +80,40 @@ bool get_str(od::value v, std::string_view& out) {
   return !v.get_string().get(out);
 }
 
-bool get_int(od::value v, std::int64_t& out) {
+// Reads an integer saturated into [lo, hi]. Every integer field of a pod or event is a peer's
+// word: a restartCount of 4294967303 must read as the uint32 maximum, never wrap to 7. Integers
+// beyond 64 bits and integral floats saturate too; a fractional number is a decode error; another
+// type leaves `out` unchanged (tolerant, like get_str).
+bool get_int(od::value v, std::int64_t& out,
+             std::int64_t lo = std::numeric_limits<std::int64_t>::min(),
+             std::int64_t hi = std::numeric_limits<std::int64_t>::max()) {
   if (!is_type(v, od::json_type::number)) return true;
-  return !v.get_int64().get(out);
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  double d = 0;
+  if (!v.get_int64().get(i)) {
+    out = std::clamp(i, lo, hi);
+  } else if (!v.get_uint64().get(u)) {
+    out = hi;  // above int64's range: above any hi
+  } else if (!v.get_double().get(d) && std::isfinite(d) && std::trunc(d) == d) {
+    // An integral float (5.0) or an integer beyond 64 bits.
+    out = d < 0 ? lo : hi;
+    if (d > static_cast<double>(lo) && d < static_cast<double>(hi))
+      out = static_cast<std::int64_t>(d);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+template <class T>
+bool get_int_as(od::value v, T& out, T lo = std::numeric_limits<T>::min(),
+                T hi = std::numeric_limits<T>::max()) {
+  static_assert(sizeof(T) < sizeof(std::int64_t) || std::is_signed_v<T>);
+  std::int64_t n = out;
+  if (!get_int(v, n, static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi))) return false;
+  out = static_cast<T>(n);  // in [lo, hi] by construction
+  return true;
 }
 
 bool get_bool(od::value v, bool& out) {
@@ -147,9 +179,7 @@ bool decode_state(od::value v, ContainerState& st, std::string* message, Interne
         if (!get_str(x, s)) return false;
         if (message) assign_bounded(*message, s);
       } else if (k == "exitCode") {
-        std::int64_t code = 0;
-        if (!get_int(x, code)) return false;
-        st.exit_code = static_cast<std::int32_t>(code);
+        return get_int_as(x, st.exit_code);
       } else if (k == "startedAt") {
         return get_time(x, st.started_at);
       } else if (k == "finishedAt") {
@@ -173,9 +203,7 @@ bool decode_container_status(od::value v, ContainerView& c, Interner& in) {
     } else if (key == "ready") {
       return get_bool(val, c.ready);
     } else if (key == "restartCount") {
-      std::int64_t n = 0;
-      if (!get_int(val, n)) return false;
-      c.restart_count = static_cast<std::uint32_t>(std::max<std::int64_t>(0, n));
+      return get_int_as(val, c.restart_count);
     } else if (key == "state") {
       return decode_state(val, c.state, &c.message, in);
     } else if (key == "lastState") {
@@ -370,22 +398,17 @@ bool decode_status_object(od::value v, Status& st) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     std::string_view s;
     if (key == "code") {
-      std::int64_t code = 0;
-      if (!get_int(val, code)) return false;
-      st.code = static_cast<int>(code);
+      return get_int_as(val, st.code);
     } else if (key == "reason") {
       if (!get_str(val, s)) return false;
-      st.reason.assign(s);
+      assign_bounded(st.reason, s, 64);
     } else if (key == "message") {
       if (!get_str(val, s)) return false;
       assign_bounded(st.message, s);
     } else if (key == "details") {
       return each_field(val, [&](od::raw_json_string k, od::value x) {
         if (!(k == "retryAfterSeconds")) return true;
-        std::int64_t n = 0;
-        if (!get_int(x, n)) return false;
-        st.retry_after_seconds = static_cast<int>(n);
-        return true;
+        return get_int_as(x, st.retry_after_seconds, 0, std::numeric_limits<int>::max());
       });
     }
     return true;
@@ -475,9 +498,7 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
       if (!get_str(val, s)) return false;
       e.type = in.intern(s);
     } else if (key == "count") {
-      std::int64_t n = 0;
-      if (!get_int(val, n)) return false;
-      e.count = static_cast<std::int32_t>(n);
+      return get_int_as(val, e.count);
     } else if (key == "firstTimestamp") {
       return get_time(val, first_ts);
     } else if (key == "lastTimestamp") {
@@ -511,7 +532,9 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
     }
   }
   e.first_seen = first_ts != 0 ? first_ts : (event_time != 0 ? event_time : created);
-  if (series_count > 0) e.count = static_cast<std::int32_t>(series_count);
+  if (series_count > 0)
+    e.count = static_cast<std::int32_t>(
+        std::min<std::int64_t>(series_count, std::numeric_limits<std::int32_t>::max()));
   if (e.count <= 0) e.count = 1;
   e.source = reporting != 0 ? reporting : source_component;
   return ok;
@@ -726,22 +749,38 @@ const char* reason_for_code(int code) {
 Status parse_status(int http_code, std::string_view body) {
   Status st;
   st.code = http_code;
-  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.value("kind", "") == "Status") {
-    if (j.contains("code") && j["code"].is_number_integer()) st.code = j["code"].get<int>();
-    if (j.contains("reason") && j["reason"].is_string()) st.reason = j["reason"].get<std::string>();
-    if (j.contains("message") && j["message"].is_string()) {
-      assign_bounded(st.message, j["message"].get<std::string>());
-    }
-    if (j.contains("details") && j["details"].is_object()) {
-      auto& d = j["details"];
-      if (d.contains("retryAfterSeconds") && d["retryAfterSeconds"].is_number_integer()) {
-        st.retry_after_seconds = d["retryAfterSeconds"].get<int>();
-      }
+  auto parsed = parse::json_text(body, "Status body");
+  const parse::json* j = parsed.ok() && parsed->is_object() ? &parsed.value() : nullptr;
+  // Present with a value, whatever its type (absent and null are "not said").
+  auto said = [](const parse::json* v) { return v != nullptr && !v->is_null(); };
+  if (j && parse::get_string(*j, "kind") == "Status") {
+    // Each field is used only when it has its type and a sane value; the others keep the
+    // HTTP facts and mark the answer as wrong-typed.
+    if (auto code = parse::get_integer<int>(*j, "code"); code && *code >= 100 && *code <= 599)
+      st.code = *code;
+    else if (said(parse::member(*j, "code")))
+      st.wrong_type = true;
+    if (auto reason = parse::get_string(*j, "reason"))
+      assign_bounded(st.reason, *reason, 64);
+    else if (said(parse::member(*j, "reason")))
+      st.wrong_type = true;
+    if (auto message = parse::get_string(*j, "message"))
+      assign_bounded(st.message, *message);
+    else if (said(parse::member(*j, "message")))
+      st.wrong_type = true;
+    if (const auto* details = parse::get_object(*j, "details")) {
+      auto secs = parse::get_integer<int>(*details, "retryAfterSeconds");
+      if (secs && *secs >= 0)
+        st.retry_after_seconds = *secs;
+      else if (said(parse::member(*details, "retryAfterSeconds")))
+        st.wrong_type = true;
+    } else if (said(parse::member(*j, "details"))) {
+      st.wrong_type = true;
     }
   } else {
+    st.wrong_type = j && parse::wrong_type(*j, "kind", parse::json::value_t::string);
     // Plain text (priority-and-fairness 429, proxies): keep the first line, bounded.
-    std::string_view first = body.substr(0, body.find('\n'));
+    std::string_view first = body.substr(0, std::min(body.find('\n'), std::size_t{4096}));
     assign_bounded(st.message, sanitize_utf8(first));
   }
   if (st.reason.empty()) st.reason = reason_for_code(st.code);

@@ -23,7 +23,10 @@ struct Status {
   int code = 0;
   std::string reason;  // Expired, Gone, NotFound, Unauthorized, ...
   std::string message;
-  int retry_after_seconds = 0;  // details.retryAfterSeconds
+  int retry_after_seconds = 0;  // details.retryAfterSeconds, >= 0
+  // The body was a JSON Status (or claimed a kind) with fields of the wrong type: what was
+  // usable was read, the rest kept the HTTP facts. For counting the peer's fault.
+  bool wrong_type = false;
 };
 
 struct ListMeta {
@@ -71,6 +74,7 @@ class Decoder {
 };
 
 // Parses an error response body: a Status object, or plain text (429 from priority-and-fairness).
+// Never fails: whatever the body holds, the result has the HTTP code and a reason.
 Status parse_status(int http_code, std::string_view body);
 
 // Makes bytes safe to embed in JSON: invalid UTF-8 sequences become U+FFFD.

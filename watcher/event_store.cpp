@@ -1,6 +1,7 @@
 #include "watcher/event_store.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace podmedic::watcher {
 
@@ -41,15 +42,23 @@ void EventStore::erase(const std::string& key) {
 }
 
 void EventStore::upsert(const k8s::EventView& e) {
-  // Only Warning events about pods are evidence; everything else is dropped here.
-  if (e.type != warning_ || e.involved_kind != pod_ || e.involved_name.empty()) return;
+  // Only Warning events about pods are evidence; everything else is dropped here. Without a name
+  // an event could never be updated or deleted again.
+  if (e.type != warning_ || e.involved_kind != pod_ || e.involved_name.empty() || e.name.empty())
+    return;
   std::string key = std::string(interner_.view(e.ns)) + "/" + e.name;
   if (auto it = events_.find(key); it != events_.end()) {
-    by_age_.erase({it->second.last_seen, key});
-    it->second = e;
-    it->second.mark = generation_;
-    by_age_.insert({e.last_seen, key});
-    return;
+    if (pod_key(it->second) != pod_key(e)) {
+      // The same Event now names another pod (the server's word, however odd): re-file it so
+      // by_pod_ never keeps a key under the old pod.
+      erase(key);
+    } else {
+      by_age_.erase({it->second.last_seen, key});
+      it->second = e;
+      it->second.mark = generation_;
+      by_age_.insert({e.last_seen, key});
+      return;
+    }
   }
   auto& stored = events_[key];
   stored = e;
@@ -58,12 +67,21 @@ void EventStore::upsert(const k8s::EventView& e) {
   auto& keys = by_pod_[pod_key(e)];
   keys.push_back(key);
   if (keys.size() > limits_.per_pod) {
-    // Drop this pod's oldest event.
+    // Drop this pod's oldest event. Every key in by_pod_ is in events_ (upsert and erase keep
+    // them in step); a missing one would sort first and be dropped, never dereferenced.
+    auto last_seen = [&](const std::string& k) {
+      auto found = events_.find(k);
+      return found == events_.end() ? std::numeric_limits<std::int64_t>::min()
+                                    : found->second.last_seen;
+    };
     auto oldest = std::min_element(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
-      return events_.at(a).last_seen < events_.at(b).last_seen;
+      return last_seen(a) < last_seen(b);
     });
     std::string victim = *oldest;
-    erase(victim);
+    if (events_.count(victim))
+      erase(victim);
+    else
+      keys.erase(oldest);
   }
   while (events_.size() > limits_.total && !by_age_.empty()) {
     std::string victim = by_age_.begin()->second;

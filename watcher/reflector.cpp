@@ -46,18 +46,29 @@ net::awaitable<void> Reflector::run() {
   }
 }
 
-Reflector::Outcome Reflector::failure(const char* what, const k8s::Status& st) {
+void Reflector::count_peer(PeerFault fault) {
+  if (auto* errors = client_.peer_errors()) errors->count(Peer::kApiServer, fault);
+}
+
+Reflector::Outcome Reflector::failure(const char* what, const k8s::Status& st,
+                                      bool status_counted) {
   const bool expired = st.code == 410 || st.reason == "Expired" || st.reason == "Gone";
-  std::string reason = expired          ? "expired"
+  const char* reason = expired          ? "expired"
                        : st.code == 401 ? "unauthorized"
                        : st.code == 403 ? "forbidden"
                        : st.code == 429 ? "throttled"
                        : st.code >= 500 ? "server_error"
                                         : "client_error";
+  // 410 is the protocol asking for a relist and 429 is flow control; anything else is the
+  // server failing us (5xx over HTTP were already counted by the client).
+  if (st.wrong_type) count_peer(PeerFault::kWrongType);
+  if (!expired && st.code != 429 && !status_counted) count_peer(PeerFault::kStatus);
   metrics_.restart(k8s::resource_name(resource_), reason).Increment();
+  // The rate-limit key uses the reason class, not the peer's code: a server cycling through
+  // codes must not grow the limiter's table.
   logs_.write(
-      expired ? log::Level::kInfo : log::Level::kWarn, "watcher",
-      name() + what + std::to_string(st.code), std::string(what) + " failed",
+      expired ? log::Level::kInfo : log::Level::kWarn, "watcher", name() + what + reason,
+      std::string(what) + " failed",
       {{"resource", name()}, {"status", st.code}, {"reason", st.reason}, {"message", st.message}});
   Outcome o;
   o.end = expired ? End::kExpired : End::kRetry;
@@ -70,7 +81,7 @@ Reflector::Outcome Reflector::http_failure(const char* what, const k8s::HttpResp
   auto st = k8s::parse_status(r.status, r.body);
   if (r.retry_after_seconds >= 0)
     st.retry_after_seconds = r.retry_after_seconds;  // the header wins
-  return failure(what, st);
+  return failure(what, st, /*status_counted=*/r.status >= 500);
 }
 
 net::awaitable<Reflector::Outcome> Reflector::list_all() {
@@ -105,6 +116,7 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
     sink_.received_at = std::chrono::steady_clock::now();
     auto meta = sink_.apply_list_page(r->body, r->body.capacity());
     if (!meta.ok()) {
+      count_peer(PeerFault::kMalformed);
       metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}})
           .Increment();
       logs_.write(log::Level::kError, "watcher", name() + "list-decode", "list response unusable",
@@ -113,6 +125,16 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
     }
     ++pages;
     items += meta->items;
+    if (meta->resource_version.size() > kMaxResourceVersionBytes ||
+        meta->continue_token.size() > kMaxContinueBytes) {
+      // They go back into our request URLs: a peer must not make those unbounded.
+      count_peer(PeerFault::kOversized);
+      metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}})
+          .Increment();
+      logs_.write(log::Level::kError, "watcher", name() + "list-token", "list response unusable",
+                  {{"resource", name()}, {"error", "resourceVersion or continue token too long"}});
+      co_return Outcome{End::kRetry, {}};
+    }
     if (lo.continue_token.empty()) list_rv = meta->resource_version;
     if (meta->continue_token.empty()) break;
     lo.continue_token = meta->continue_token;
@@ -167,13 +189,20 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
       if (line.empty() || line == "\r") continue;
       auto hdr = sink_.apply_watch_line(line, capacity);
       if (!hdr.ok()) {
+        count_peer(PeerFault::kMalformed);
         metrics_.decode_errors.Add({{"resource", resource}, {"kind", "malformed"}}).Increment();
         logs_.write(log::Level::kWarn, "watcher", name() + "malformed",
                     "skipped a malformed watch line",
                     {{"resource", name()}, {"error", hdr.error().message}, {"bytes", line.size()}});
         continue;
       }
-      metrics_.event(resource, hdr->type_name).Increment();
+      // The label is one of our fixed names: a peer's made-up types must not add series.
+      metrics_.event(resource, k8s::to_string(hdr->type)).Increment();
+      if (hdr->resource_version.size() > kMaxResourceVersionBytes) {
+        count_peer(PeerFault::kOversized);
+        metrics_.decode_errors.Add({{"resource", resource}, {"kind", "oversized"}}).Increment();
+        hdr->resource_version.clear();  // applied, but we never watch from such an RV
+      }
       switch (hdr->type) {
         case k8s::WatchType::kAdded:
         case k8s::WatchType::kModified:
@@ -190,6 +219,7 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
           stopped = true;
           return false;
         case k8s::WatchType::kUnknown:
+          count_peer(PeerFault::kWrongType);
           metrics_.decode_errors.Add({{"resource", resource}, {"kind", "unknown_type"}})
               .Increment();
           logs_.write(log::Level::kWarn, "watcher", name() + "unknown",
@@ -200,6 +230,7 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
     }
     buf.erase(0, pos);
     if (buf.size() > opts_.max_line_bytes) {
+      count_peer(PeerFault::kOversized);
       metrics_.decode_errors.Add({{"resource", resource}, {"kind", "oversized"}}).Increment();
       logs_.write(log::Level::kWarn, "watcher", name() + "oversized",
                   "skipped an oversized watch line",
@@ -220,6 +251,7 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
   }
   if (r->status != 200) co_return http_failure("watch", *r);
   if (!buf.empty()) {
+    count_peer(PeerFault::kMalformed);
     metrics_.decode_errors.Add({{"resource", resource}, {"kind", "truncated"}}).Increment();
   }
   if (events == 0 && std::chrono::steady_clock::now() - start < 1s) {

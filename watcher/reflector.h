@@ -3,7 +3,9 @@
 // paged list → watch from the list's resourceVersion (bookmarks, random timeoutSeconds) →
 // on clean end re-watch from the last RV → on 410 (ERROR event or HTTP) relist, and the store
 // synthesizes DELETED for what vanished → jittered exponential backoff on failures, honouring
-// Retry-After. Malformed, oversized or unknown lines are counted and skipped.
+// Retry-After. Malformed, oversized or unknown lines are counted and skipped: whatever the
+// decoder returns (any code, any type name, any resourceVersion) only ever ends one line or one
+// attempt. Faults of the API server are counted in the client's PeerErrors when it has one.
 // Runs as one coroutine on the pipeline's io_context; not thread-safe.
 #include <chrono>
 #include <cstdint>
@@ -13,6 +15,7 @@
 
 #include "core/backoff.h"
 #include "core/log.h"
+#include "core/peer_errors.h"
 #include "k8s/api.h"
 #include "k8s/client.h"
 #include "watcher/metrics.h"
@@ -37,6 +40,10 @@ class ReflectorSink {
   virtual Result<k8s::WatchHeader> apply_watch_line(std::string_view line,
                                                     std::size_t capacity) = 0;
 };
+
+// resourceVersions and continue tokens go back into request URLs; longer ones are unusable.
+inline constexpr std::size_t kMaxResourceVersionBytes = 256;
+inline constexpr std::size_t kMaxContinueBytes = 8192;
 
 struct ReflectorOptions {
   std::string ns;  // empty: all namespaces
@@ -72,7 +79,9 @@ class Reflector {
   net::awaitable<Outcome> list_all();
   net::awaitable<Outcome> watch_once();
   // Counts, logs (rate-limited) and classifies a failed list/watch: 410 → relist, else back off.
-  Outcome failure(const char* what, const k8s::Status& st);
+  // `status_counted`: the client already counted this HTTP status (5xx).
+  Outcome failure(const char* what, const k8s::Status& st, bool status_counted = false);
+  void count_peer(PeerFault fault);
   Outcome http_failure(const char* what, const k8s::HttpResponse& r);
   std::string name() const;
 
