@@ -1,5 +1,6 @@
 #include "sim/objects.h"
 
+#include "core/parse.h"
 #include "core/units.h"
 
 namespace podmedic::sim {
@@ -133,7 +134,8 @@ void set_ready(json& pod, bool ready, const std::string& c, std::int64_t now) {
 }  // namespace
 
 std::string pod_uid(const json& pod) {
-  return pod["metadata"].value("uid", "");
+  const json* meta = parse::get_object(pod, "metadata");
+  return meta ? parse::string_or(*meta, "uid") : "";
 }
 
 json make_pod(const PodTemplate& t, std::int64_t now) {
@@ -294,22 +296,34 @@ json make_namespace(const std::string& name, std::int64_t now) {
 }
 
 namespace {
+// The pod's metadata, or an empty object: builders read it with the parse getters.
+const json& metadata_of(const json& pod) {
+  static const json kEmpty = json::object();
+  const json* m = parse::get_object(pod, "metadata");
+  return m ? *m : kEmpty;
+}
+
+std::string node_of(const json& pod) {
+  const json* spec = parse::get_object(pod, "spec");
+  return spec ? parse::string_or(*spec, "nodeName") : "";
+}
+
 // What every event about a pod carries: its name (<pod>.<suffix>), the pod as involvedObject,
 // reason, message and type. Callers add the reporting fields of their source.
 json pod_event(const json& pod, const std::string& suffix, const std::string& type,
                const std::string& reason, const std::string& message, std::int64_t now) {
-  const auto& m = pod["metadata"];
+  const json& m = metadata_of(pod);
   return {{"kind", "Event"},
           {"apiVersion", "v1"},
           {"metadata",
-           {{"name", m.value("name", "") + "." + suffix},
-            {"namespace", m.value("namespace", "")},
+           {{"name", parse::string_or(m, "name") + "." + suffix},
+            {"namespace", parse::string_or(m, "namespace")},
             {"creationTimestamp", format_rfc3339(now)}}},
           {"involvedObject",
            {{"kind", "Pod"},
-            {"namespace", m.value("namespace", "")},
-            {"name", m.value("name", "")},
-            {"uid", m.value("uid", "")},
+            {"namespace", parse::string_or(m, "namespace")},
+            {"name", parse::string_or(m, "name")},
+            {"uid", parse::string_or(m, "uid")},
             {"apiVersion", "v1"}}},
           {"reason", reason},
           {"message", message},
@@ -326,18 +340,19 @@ std::string hex(unsigned long long v) {
 json make_pod_event(const json& pod, const std::string& container, const std::string& type,
                     const std::string& reason, const std::string& message, int count,
                     std::int64_t now) {
-  const auto& m = pod["metadata"];
-  json ev = pod_event(pod, hex(std::hash<std::string>{}(reason + container + m.value("name", ""))),
-                      type, reason, message, now);
-  ev["involvedObject"]["resourceVersion"] = m.value("resourceVersion", "");
+  const json& m = metadata_of(pod);
+  json ev = pod_event(
+      pod, hex(std::hash<std::string>{}(reason + container + parse::string_or(m, "name"))), type,
+      reason, message, now);
+  ev["involvedObject"]["resourceVersion"] = parse::string_or(m, "resourceVersion");
   ev["involvedObject"]["fieldPath"] = "spec.containers{" + container + "}";
   ev["count"] = count;
   ev["firstTimestamp"] = format_rfc3339(now - 60 * (count - 1));
   ev["lastTimestamp"] = format_rfc3339(now);
   ev["eventTime"] = nullptr;
-  ev["source"] = {{"component", "kubelet"}, {"host", pod["spec"].value("nodeName", "")}};
+  ev["source"] = {{"component", "kubelet"}, {"host", node_of(pod)}};
   ev["reportingComponent"] = "kubelet";
-  ev["reportingInstance"] = pod["spec"].value("nodeName", "");
+  ev["reportingInstance"] = node_of(pod);
   return ev;
 }
 
@@ -383,7 +398,7 @@ void set_terminated(json& pod, const std::string& c, int exit_code, const std::s
 void set_crashloop(json& pod, const std::string& c, int exit_code, const std::string& reason,
                    std::int64_t now) {
   auto& cs = container_status(pod, c);
-  int restarts = cs.value("restartCount", 0) + 1;
+  int restarts = parse::integer_or<int>(cs, "restartCount", 0) + 1;
   int backoff = std::min(300, 10 << std::min(restarts - 1, 5));
   cs["lastState"] = {{"terminated",
                       {{"exitCode", exit_code},
@@ -392,15 +407,16 @@ void set_crashloop(json& pod, const std::string& c, int exit_code, const std::st
                        {"finishedAt", format_rfc3339(now)},
                        {"containerID", "containerd://" + std::string(64, 'c')}}}};
   cs["restartCount"] = restarts;
-  const auto& m = pod["metadata"];
+  const json& m = metadata_of(pod);
   std::string delay = backoff >= 60
                           ? std::to_string(backoff / 60) + "m" + std::to_string(backoff % 60) + "s"
                           : std::to_string(backoff) + "s";
-  cs["state"] = {{"waiting",
-                  {{"reason", "CrashLoopBackOff"},
-                   {"message", "back-off " + delay + " restarting failed container=" + c +
-                                   " pod=" + m.value("name", "") + "_" + m.value("namespace", "") +
-                                   "(" + m.value("uid", "") + ")"}}}};
+  cs["state"] = {
+      {"waiting",
+       {{"reason", "CrashLoopBackOff"},
+        {"message", "back-off " + delay + " restarting failed container=" + c + " pod=" +
+                        parse::string_or(m, "name") + "_" + parse::string_or(m, "namespace") + "(" +
+                        parse::string_or(m, "uid") + ")"}}}};
   cs["ready"] = false;
   cs["started"] = false;
   set_ready(pod, false, c, now);

@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/parse.h"
 #include "sim/objects.h"
 
 namespace podmedic::sim {
@@ -80,7 +81,13 @@ void DemoCluster::crash_all(const std::string& ns, const std::string& deployment
     set_crashloop(pod, "app", exit_code, reason, now_());
     server_.store().upsert(Res::kPods, pod);
     server_.set_logs(ns, name, "app", "", previous_log);
-    int restarts = pod["status"]["containerStatuses"][0].value("restartCount", 1);
+    int restarts = 1;
+    if (const json* status = parse::get_object(pod, "status")) {
+      if (const json* list = parse::get_array(*status, "containerStatuses")) {
+        if (const json* cs = parse::element(*list, 0))
+          restarts = parse::integer_or(*cs, "restartCount", 1);
+      }
+    }
     event(pod, "Warning", "BackOff",
           message + " in pod " + name + "_" + ns + "(" + pod_uid(pod) + ")", restarts);
   }

@@ -1,5 +1,6 @@
 #include "sim/server.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,9 +14,12 @@
 #include <charconv>
 #include <list>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <variant>
 
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/units.h"
 #include "k8s/connection.h"
 #include "sim/tls.h"
@@ -30,6 +34,7 @@ using json = nlohmann::json;
 
 namespace {
 constexpr auto kUse = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kMaxRequestBody = 1 << 20;  // bytes of a POST/PUT body
 
 struct WatchSession {
   Res res;
@@ -53,14 +58,23 @@ std::string event_line(const char* type, const std::string& object_json) {
 }
 
 std::string status_line(const ApiStatus& st) {
-  return event_line("ERROR", status_json(st).dump());
+  return event_line("ERROR", parse::dump(status_json(st)));
 }
 
-std::string url_decode(std::string_view s) {
+// Percent-decoding of one query key or value; nullopt for a '%' not followed by two hex digits
+// (Go's url.ParseQuery then drops the pair, so the apiserver never sees it).
+std::optional<std::string> url_decode(std::string_view s) {
   std::string out;
+  out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+    if (s[i] == '%') {
+      if (i + 3 > s.size()) return std::nullopt;
+      unsigned char byte = 0;
+      const char* first = s.data() + i + 1;
+      const char* last = first + 2;
+      auto [p, ec] = std::from_chars(first, last, byte, 16);
+      if (ec != std::errc() || p != last) return std::nullopt;
+      out.push_back(static_cast<char>(byte));
       i += 2;
     } else if (s[i] == '+') {
       out.push_back(' ');
@@ -69,6 +83,68 @@ std::string url_decode(std::string_view s) {
     }
   }
   return out;
+}
+
+// Go's encoding/json (and so the apiserver) reads invalid UTF-8 inside JSON strings as U+FFFD,
+// one per bad byte; nlohmann's parser rejects it. Repairing the body first keeps the simulator's
+// answer the apiserver's. Valid input (the usual case) is returned without copying into a new
+// buffer until the first bad byte.
+std::size_t utf8_sequence(std::string_view in, std::size_t i) {
+  auto at = [&](std::size_t k) -> unsigned {
+    return k < in.size() ? static_cast<unsigned char>(in[k]) : 0u;
+  };
+  auto cont = [&](std::size_t k) { return (at(k) & 0xC0u) == 0x80u; };
+  unsigned c = at(i);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    return at(i + 1) >= lo && at(i + 1) <= hi && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return at(i + 1) >= lo && at(i + 1) <= hi && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+std::string repair_utf8(std::string body) {
+  std::size_t i = 0;
+  while (i < body.size()) {
+    std::size_t len = utf8_sequence(body, i);
+    if (len == 0) break;
+    i += len;
+  }
+  if (i == body.size()) return body;
+  std::string out(body, 0, i);
+  while (i < body.size()) {
+    std::size_t len = utf8_sequence(body, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(body, i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+// Integer query parameters as the apiserver's parameter codec reads them: empty means unset; a
+// value strconv.ParseInt rejects is 400 BadRequest naming the parameter.
+template <class T>
+std::variant<std::optional<T>, ApiStatus> int_param(const std::map<std::string, std::string>& q,
+                                                    const char* name) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty()) return std::optional<T>();
+  if (auto v = parse::integer<T>(it->second)) return std::optional<T>(*v);
+  const std::string& text = it->second;
+  bool digits = text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0) == std::string::npos &&
+                text != "-";
+  return ApiStatus{400, "BadRequest",
+                   std::string("invalid value for ") + name + ": strconv.ParseInt: parsing \"" +
+                       text.substr(0, 64) +
+                       "\": " + (digits ? "value out of range" : "invalid syntax")};
 }
 
 std::vector<std::string> split(std::string_view s, char sep) {
@@ -168,7 +244,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
 
   Response error(const Request& req, const ApiStatus& s, const std::string& kind = "",
                  const std::string& name = "") {
-    return respond(req, static_cast<http::status>(s.code), status_json(s, kind, name).dump());
+    return respond(req, static_cast<http::status>(s.code), parse::dump(status_json(s, kind, name)));
   }
 
   Response fault_response(const Request& req, const Fault& f) {
@@ -192,7 +268,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                   it != kinds.end() ? it->second.second : "injected fault"};
       json j = status_json(s);
       if (f.retry_after >= 0) j["details"] = {{"retryAfterSeconds", f.retry_after}};
-      res = respond(req, static_cast<http::status>(f.status), j.dump());
+      res = respond(req, static_cast<http::status>(f.status), parse::dump(j));
     }
     if (f.retry_after >= 0) res.set(http::field::retry_after, std::to_string(f.retry_after));
     return res;
@@ -213,45 +289,44 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                   {"shortNames", shorts}};
     };
     if (parts.size() == 1 && parts[0] == "api") {
-      return respond(req, http::status::ok,
-                     json{{"kind", "APIVersions"},
-                          {"versions", {"v1"}},
-                          {"serverAddressByClientCIDRs",
-                           {{{"clientCIDR", "0.0.0.0/0"},
-                             {"serverAddress", address + ":" + std::to_string(port)}}}}}
-                         .dump());
+      return respond(
+          req, http::status::ok,
+          parse::dump(json{{"kind", "APIVersions"},
+                           {"versions", {"v1"}},
+                           {"serverAddressByClientCIDRs",
+                            {{{"clientCIDR", "0.0.0.0/0"},
+                              {"serverAddress", address + ":" + std::to_string(port)}}}}}));
     }
     if (parts.size() == 1 && parts[0] == "apis") {
       return respond(
           req, http::status::ok,
-          json{{"kind", "APIGroupList"},
-               {"apiVersion", "v1"},
-               {"groups",
-                {{{"name", "apps"},
-                  {"versions", {{{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
-                  {"preferredVersion", {{"groupVersion", "apps/v1"}, {"version", "v1"}}}}}}}
-              .dump());
+          parse::dump(
+              json{{"kind", "APIGroupList"},
+                   {"apiVersion", "v1"},
+                   {"groups",
+                    {{{"name", "apps"},
+                      {"versions", {{{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
+                      {"preferredVersion", {{"groupVersion", "apps/v1"}, {"version", "v1"}}}}}}}));
     }
     if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1") {
       return respond(req, http::status::ok,
-                     json{{"kind", "APIResourceList"},
-                          {"groupVersion", "v1"},
-                          {"resources",
-                           {resource("pods", "Pod", true, {"po"}),
-                            resource("pods/log", "Pod", true, json::array()),
-                            resource("events", "Event", true, {"ev"}),
-                            resource("namespaces", "Namespace", false, {"ns"})}}}
-                         .dump());
+                     parse::dump(json{{"kind", "APIResourceList"},
+                                      {"groupVersion", "v1"},
+                                      {"resources",
+                                       {resource("pods", "Pod", true, {"po"}),
+                                        resource("pods/log", "Pod", true, json::array()),
+                                        resource("events", "Event", true, {"ev"}),
+                                        resource("namespaces", "Namespace", false, {"ns"})}}}));
     }
     if (parts.size() == 3 && parts[0] == "apis" && parts[1] == "apps" && parts[2] == "v1") {
-      return respond(req, http::status::ok,
-                     json{{"kind", "APIResourceList"},
-                          {"apiVersion", "v1"},
-                          {"groupVersion", "apps/v1"},
-                          {"resources",
-                           {resource("replicasets", "ReplicaSet", true, {"rs"}),
-                            resource("deployments", "Deployment", true, {"deploy"})}}}
-                         .dump());
+      return respond(
+          req, http::status::ok,
+          parse::dump(json{{"kind", "APIResourceList"},
+                           {"apiVersion", "v1"},
+                           {"groupVersion", "apps/v1"},
+                           {"resources",
+                            {resource("replicasets", "ReplicaSet", true, {"rs"}),
+                             resource("deployments", "Deployment", true, {"deploy"})}}}));
     }
     return error(req,
                  ApiStatus{404, "NotFound", "the server could not find the requested resource"});
@@ -265,9 +340,12 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       return error(req, ApiStatus{404, "NotFound", "pods \"" + name + "\" not found"}, "pods",
                    name);
     std::vector<std::string> names;
-    for (auto& c : (*pod)["spec"]["containers"]) names.push_back(c.value("name", ""));
-    if (pod->at("spec").contains("initContainers")) {
-      for (auto& c : (*pod)["spec"]["initContainers"]) names.push_back(c.value("name", ""));
+    if (const json* spec = parse::get_object(*pod, "spec")) {
+      for (const char* key : {"containers", "initContainers"}) {
+        if (const json* list = parse::get_array(*spec, key)) {
+          for (const auto& c : *list) names.push_back(parse::string_or(c, "name"));
+        }
+      }
     }
     std::string container = q["container"];
     if (container.empty()) {
@@ -284,22 +362,47 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       return error(req, ApiStatus{400, "BadRequest",
                                   "container " + container + " is not valid for pod " + name});
     }
+    // PodLogOptions as the apiserver decodes and validates them.
+    auto tail = int_param<long>(q, "tailLines");
+    if (auto* st = std::get_if<ApiStatus>(&tail)) return error(req, *st);
+    auto limit_bytes = int_param<long long>(q, "limitBytes");
+    if (auto* st = std::get_if<ApiStatus>(&limit_bytes)) return error(req, *st);
+    const auto tail_lines = std::get<std::optional<long>>(tail);
+    const auto max_bytes = std::get<std::optional<long long>>(limit_bytes);
+    if (tail_lines && *tail_lines < 0) {
+      return error(
+          req, ApiStatus{422, "Invalid",
+                         "PodLogOptions \"" + name + "\" is invalid: tailLines: Invalid value: " +
+                             std::to_string(*tail_lines) + ": must be greater than or equal to 0"});
+    }
+    if (max_bytes && *max_bytes < 1) {
+      return error(
+          req, ApiStatus{422, "Invalid",
+                         "PodLogOptions \"" + name + "\" is invalid: limitBytes: Invalid value: " +
+                             std::to_string(*max_bytes) + ": must be greater than 0"});
+    }
     bool previous = q["previous"] == "true" || q["previous"] == "1";
-    json cs = json::object();
-    for (const char* key : {"containerStatuses", "initContainerStatuses"}) {
-      if (!(*pod)["status"].contains(key)) continue;
-      for (auto& s : (*pod)["status"][key]) {
-        if (s.value("name", "") == container) cs = s;
+    static const json kNoStatus = json::object();
+    const json* cs = &kNoStatus;
+    if (const json* status = parse::get_object(*pod, "status")) {
+      for (const char* key : {"containerStatuses", "initContainerStatuses"}) {
+        if (const json* list = parse::get_array(*status, key)) {
+          for (const auto& s : *list) {
+            if (parse::string_or(s, "name") == container) cs = &s;
+          }
+        }
       }
     }
-    int restarts = cs.value("restartCount", 0);
+    int restarts = parse::integer_or<int>(*cs, "restartCount", 0);
     if (previous && restarts == 0) {
       return error(req, ApiStatus{400, "BadRequest",
                                   "previous terminated container \"" + container + "\" in pod \"" +
                                       name + "\" not found"});
     }
-    if (!previous && cs.contains("state") && cs["state"].contains("waiting") && restarts == 0) {
-      std::string reason = cs["state"]["waiting"].value("reason", "");
+    const json* state = parse::get_object(*cs, "state");
+    const json* waiting = state ? parse::get_object(*state, "waiting") : nullptr;
+    if (!previous && waiting && restarts == 0) {
+      std::string reason = parse::string_or(*waiting, "reason");
       std::string why = reason == "ErrImagePull"       ? "trying and failing to pull image"
                         : reason == "ImagePullBackOff" ? "image can't be pulled"
                                                        : reason;
@@ -309,8 +412,8 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     }
     auto& entry = logs[ns + "/" + name + "/" + container];
     std::string text = previous ? entry.second : entry.first;
-    if (q.count("tailLines")) {
-      long n = std::stol(q["tailLines"]);
+    if (tail_lines) {
+      long n = *tail_lines;
       std::size_t pos = text.size();
       if (pos > 0 && text[pos - 1] == '\n') --pos;
       long lines = 0;
@@ -335,9 +438,8 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       for (auto& line : split(text, '\n')) out += "2026-01-01T00:00:00.000000000Z " + line + "\n";
       text = out;
     }
-    if (q.count("limitBytes")) {
-      auto n = std::stoul(q["limitBytes"]);
-      if (text.size() > n) text.resize(n);
+    if (max_bytes && text.size() > static_cast<unsigned long long>(*max_bytes)) {
+      text.resize(static_cast<std::size_t>(*max_bytes));
     }
     return respond(req, http::status::ok, text, "text/plain");
   }
@@ -366,22 +468,26 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       return error(req, ApiStatus{405, "MethodNotAllowed",
                                   "the simulated API server writes only leases and configmaps"});
     }
-    auto body = json::parse(req.body(), nullptr, false);
-    if (!body.is_object()) {
+    auto parsed = parse::json_text(repair_utf8(req.body()), "request body");
+    if (!parsed.ok() || !parsed->is_object()) {
       return error(
           req, ApiStatus{400, "BadRequest", "the body of the request was in an unknown format"});
     }
-    body["metadata"]["namespace"] = ns;
+    json body = std::move(*parsed);
+    // Wrong-typed fields are the apiserver's 400 before anything touches them.
+    if (auto bad = validate_write(*res, body)) return error(req, *bad);
+    body["metadata"]["namespace"] = ns;  // metadata is an object or absent (then created)
     std::variant<ObjPtr, ApiStatus> r;
     http::status ok = http::status::ok;
     if (req.method() == http::verb::post && parts.size() == i + 1) {
       r = store.create(*res, std::move(body));
       ok = http::status::created;
     } else if (req.method() == http::verb::put && parts.size() == i + 2) {
-      if (body["metadata"].value("name", "") != parts[i + 1]) {
+      const std::string body_name = parse::string_or(body["metadata"], "name");
+      if (body_name != parts[i + 1]) {
         return error(req,
                      ApiStatus{400, "BadRequest",
-                               "the name of the object (" + body["metadata"].value("name", "") +
+                               "the name of the object (" + body_name +
                                    ") does not match the name on the URL (" + parts[i + 1] + ")"});
       }
       r = store.update(*res, std::move(body));
@@ -403,11 +509,10 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                    ApiStatus{404, "NotFound", "the server could not find the requested resource"});
     if (parts.size() == 1 && parts[0] == "version") {
       return respond(req, http::status::ok,
-                     json{{"major", "1"},
-                          {"minor", "33"},
-                          {"gitVersion", "v1.33.0-podmedic-sim"},
-                          {"platform", "linux/amd64"}}
-                         .dump());
+                     parse::dump(json{{"major", "1"},
+                                      {"minor", "33"},
+                                      {"gitVersion", "v1.33.0-podmedic-sim"},
+                                      {"platform", "linux/amd64"}}));
     }
     std::string gv;
     std::size_t i;
@@ -461,7 +566,9 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     lq.ns = ns;
     if (auto e = parse_label_selector(q["labelSelector"], lq.labels)) return error(req, *e);
     if (auto e = parse_field_selector(*res, q["fieldSelector"], lq.fields)) return error(req, *e);
-    if (q.count("limit")) lq.limit = std::stoll(q["limit"]);
+    auto limit = int_param<long long>(q, "limit");
+    if (auto* st = std::get_if<ApiStatus>(&limit)) return error(req, *st);
+    lq.limit = std::get<std::optional<long long>>(limit).value_or(0);
     lq.continue_token = q["continue"];
     lq.resource_version = q["resourceVersion"];
     lq.resource_version_match = q["resourceVersionMatch"];
@@ -493,6 +600,49 @@ void close_stream(Stream& stream) {
   beast::get_lowest_layer(stream).socket().close(ec);
 }
 
+// A request that cannot be read is answered as Go's net/http and the apiserver do before the
+// connection closes: an oversized body gets the apiserver's 413 Status, oversized headers 431 and
+// any other malformed request 400 (plain text). The rest of the request is drained (bounded in
+// bytes and time) so the peer is not reset before it reads the answer. A closed or reset
+// connection gets nothing.
+template <class Stream>
+net::awaitable<void> reject_unreadable(StatePtr s, Stream& stream, beast::flat_buffer& buffer,
+                                       http::request_parser<http::string_body>& parser,
+                                       boost::system::error_code ec) {
+  if (ec.category() != http::make_error_code(http::error::end_of_stream).category() ||
+      ec == http::error::end_of_stream || ec == http::error::partial_message) {
+    co_return;
+  }
+  Request head;
+  head.version(parser.is_header_done() ? parser.get().version() : 11);
+  head.keep_alive(false);
+  Response r;
+  if (ec == http::error::body_limit) {
+    r = s->error(
+        head, ApiStatus{413, "RequestEntityTooLarge",
+                        "Request entity too large: limit is " + std::to_string(kMaxRequestBody)});
+  } else if (ec == http::error::header_limit) {
+    r = s->respond(head, http::status::request_header_fields_too_large,
+                   "431 Request Header Fields Too Large", "text/plain; charset=utf-8");
+  } else {
+    r = s->respond(head, http::status::bad_request, "400 Bad Request", "text/plain; charset=utf-8");
+  }
+  r.keep_alive(false);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  auto [wec, wn] = co_await http::async_write(stream, r, kUse);
+  if (wec) co_return;
+  boost::system::error_code sec;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, sec);
+  std::size_t drained = 0;
+  while (drained < 8 * kMaxRequestBody) {
+    buffer.consume(buffer.size());
+    auto [rec, rn] =
+        co_await beast::get_lowest_layer(stream).async_read_some(buffer.prepare(64 * 1024), kUse);
+    if (rec) break;
+    drained += rn;
+  }
+}
+
 // Streams one watch on `stream`; returns when it ends (timeout, drop, expiry or error).
 template <class Stream>
 net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req, Res res,
@@ -519,6 +669,18 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
     co_await http::async_write(stream, r, kUse);
     co_return;
   }
+  // timeoutSeconds: an int64 (else 400, as the apiserver's decoder answers); unset means the
+  // simulator's 30 min. Out-of-range values are clamped so the deadline cannot overflow the clock
+  // (the apiserver multiplies into a Go Duration and wraps; a test never wants that).
+  auto timeout_param = int_param<long long>(q, "timeoutSeconds");
+  if (auto* st = std::get_if<ApiStatus>(&timeout_param)) {
+    auto r = s->error(req, *st);
+    co_await http::async_write(stream, r, kUse);
+    co_return;
+  }
+  constexpr long long kMaxWatchSeconds = 10LL * 365 * 24 * 3600;
+  const long long timeout_s = std::clamp(
+      std::get<std::optional<long long>>(timeout_param).value_or(1800), 0LL, kMaxWatchSeconds);
   std::string rv = q["resourceVersion"];
   // Initial state: synthetic ADDED for RV unset/0 (or sendInitialEvents), else replay after RV.
   if (rv.empty() || rv == "0" || send_initial) {
@@ -533,7 +695,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
                  {"metadata",
                   {{"resourceVersion", std::to_string(s->store.current_rv())},
                    {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
-      w->pending += event_line("BOOKMARK", bm.dump());
+      w->pending += event_line("BOOKMARK", parse::dump(bm));
     }
   } else {
     std::uint64_t from = 0;
@@ -568,7 +730,6 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   auto [hec, hn] = co_await http::async_write_header(stream, sr, kUse);
 
   auto start = std::chrono::steady_clock::now();
-  int timeout_s = q.count("timeoutSeconds") ? std::stoi(q["timeoutSeconds"]) : 1800;
   auto deadline = start + std::chrono::seconds(timeout_s);
   auto next_bookmark = start + s->opts.bookmark_interval;
   bool ok = !hec;
@@ -605,7 +766,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
       json bm = {{"kind", info(res).kind},
                  {"apiVersion", info(res).api_version},
                  {"metadata", {{"resourceVersion", std::to_string(s->store.current_rv())}}}};
-      w->pending += event_line("BOOKMARK", bm.dump());
+      w->pending += event_line("BOOKMARK", parse::dump(bm));
       next_bookmark = now + s->opts.bookmark_interval;
       continue;
     }
@@ -630,10 +791,13 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(1 << 20);
+    parser.body_limit(kMaxRequestBody);
     beast::get_lowest_layer(stream).expires_after(std::chrono::minutes(5));
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUse);
-    if (ec) break;
+    if (ec) {
+      co_await reject_unreadable(s, stream, buffer, parser, ec);
+      break;
+    }
     beast::get_lowest_layer(stream).expires_never();
     Request req = parser.release();
     std::string target(req.target());
@@ -643,8 +807,10 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
     if (qpos != std::string::npos) {
       for (auto& kv : split(std::string_view(target).substr(qpos + 1), '&')) {
         auto eq = kv.find('=');
-        q[url_decode(kv.substr(0, eq))] =
-            eq == std::string::npos ? "" : url_decode(kv.substr(eq + 1));
+        auto key = url_decode(kv.substr(0, eq));
+        auto value = eq == std::string::npos ? std::optional<std::string>("")
+                                             : url_decode(kv.substr(eq + 1));
+        if (key && value) q[std::move(*key)] = std::move(*value);  // a bad escape drops the pair
       }
     }
     bool is_watch = q["watch"] == "1" || q["watch"] == "true";

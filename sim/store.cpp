@@ -1,9 +1,11 @@
 #include "sim/store.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 
+#include "core/parse.h"
 #include "core/units.h"
 #include "k8s/connection.h"
 
@@ -198,12 +200,12 @@ const std::vector<std::string>& field_labels(Res r) {
 std::string str_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
   const nlohmann::json* cur = &j;
   for (const char* p : path) {
-    if (!cur->is_object() || !cur->contains(p)) return "";
-    cur = &(*cur)[p];
+    cur = parse::member(*cur, p);
+    if (!cur) return "";
   }
-  if (cur->is_string()) return cur->get<std::string>();
-  if (cur->is_boolean()) return cur->get<bool>() ? "true" : "false";
-  if (cur->is_number()) return cur->dump();
+  if (const auto* s = cur->get_ptr<const std::string*>()) return *s;
+  if (const auto* b = cur->get_ptr<const bool*>()) return *b ? "true" : "false";
+  if (cur->is_number()) return parse::dump(*cur);
   return "";
 }
 }  // namespace
@@ -240,12 +242,12 @@ Store::Store(std::size_t history_limit) : history_limit_(history_limit) {}
 
 ObjPtr Store::make_object(Res r, nlohmann::json& obj) {
   auto o = std::make_shared<Object>();
-  auto& meta = obj["metadata"];
-  o->name = meta.value("name", "");
-  o->ns = info(r).namespaced ? meta.value("namespace", "") : "";
-  if (meta.contains("labels") && meta["labels"].is_object()) {
-    for (auto& [k, v] : meta["labels"].items()) {
-      if (v.is_string()) o->labels[k] = v.get<std::string>();
+  const auto& meta = obj["metadata"];
+  o->name = parse::string_or(meta, "name");
+  o->ns = info(r).namespaced ? parse::string_or(meta, "namespace") : "";
+  if (const auto* labels = parse::get_object(meta, "labels")) {
+    for (const auto& [k, v] : labels->items()) {
+      if (const auto* s = v.get_ptr<const std::string*>()) o->labels[k] = *s;
     }
   }
   o->fields["metadata.name"] = o->name;
@@ -283,14 +285,19 @@ ObjPtr Store::make_object(Res r, nlohmann::json& obj) {
   }
   obj.erase("kind");
   obj.erase("apiVersion");
-  o->text = obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  o->text = parse::dump(obj);
   return o;
 }
 
 ObjPtr Store::upsert(Res r, nlohmann::json obj) {
+  // Callers pass objects (create/update have validated client bodies); a missing or non-object
+  // metadata becomes an empty one rather than a throw from operator[].
+  assert(obj.is_object());
+  if (!obj.is_object()) obj = nlohmann::json::object();
   auto& meta = obj["metadata"];
-  std::string ns = info(r).namespaced ? meta.value("namespace", "") : "";
-  std::string key = ns + "/" + meta.value("name", "");
+  if (!meta.is_object()) meta = nlohmann::json::object();
+  std::string ns = info(r).namespaced ? parse::string_or(meta, "namespace") : "";
+  std::string key = ns + "/" + parse::string_or(meta, "name");
   auto& bucket = objects_[r];
   auto it = bucket.find(key);
   ObjPtr prev = it == bucket.end() ? nullptr : it->second;
@@ -325,14 +332,132 @@ std::string qualified_plural(Res r) {
 }
 }  // namespace
 
+namespace {
+// A member that must have a type when present: null counts as absent, as Go's decoder reads it.
+using Check = bool (*)(const nlohmann::json&);
+bool is_string(const nlohmann::json& v) {
+  return v.is_string();
+}
+bool is_object(const nlohmann::json& v) {
+  return v.is_object();
+}
+bool is_array(const nlohmann::json& v) {
+  return v.is_array();
+}
+bool is_bool(const nlohmann::json& v) {
+  return v.is_boolean();
+}
+bool is_int64(const nlohmann::json& v) {
+  return parse::to_integer<std::int64_t>(v).has_value();
+}
+bool is_int32(const nlohmann::json& v) {
+  return parse::to_integer<std::int32_t>(v).has_value();
+}
+bool is_string_map(const nlohmann::json& v) {
+  if (!v.is_object()) return false;
+  for (const auto& [k, e] : v.items()) {
+    if (!e.is_string() && !e.is_null()) return false;
+  }
+  return true;
+}
+const char* expected_for(Check c) {
+  if (c == is_string) return "a string";
+  if (c == is_object) return "an object";
+  if (c == is_array) return "an array";
+  if (c == is_bool) return "a boolean";
+  if (c == is_int64) return "a 64-bit integer";
+  if (c == is_int32) return "a 32-bit integer";
+  return "an object of strings";
+}
+
+struct FieldRule {
+  const char* name;
+  Check check;
+};
+
+// Checks the members of `obj` named in `rules`; an error names "<prefix><field>".
+std::optional<std::string> check_fields(const nlohmann::json& obj, const std::string& prefix,
+                                        std::initializer_list<FieldRule> rules) {
+  for (const auto& rule : rules) {
+    const auto* v = parse::member(obj, rule.name);
+    if (!v || v->is_null() || rule.check(*v)) continue;
+    return prefix + rule.name + ": expected " + expected_for(rule.check) + ", got " +
+           parse::type_name(*v);
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<ApiStatus> validate_write(Res r, const nlohmann::json& body) {
+  const ResInfo& ri = info(r);
+  // The apiserver's decoding failure: 400 BadRequest, "<Kind> in version ... cannot be handled".
+  auto bad = [&](const std::string& why) {
+    std::string version = ri.api_version;
+    version = version.substr(version.find('/') + 1);
+    return ApiStatus{400, "BadRequest",
+                     std::string(ri.kind) + " in version \"" + version +
+                         "\" cannot be handled as a " + ri.kind + ": " + why};
+  };
+  if (!body.is_object())
+    return bad(std::string("expected an object, got ") + parse::type_name(body));
+  if (auto e = check_fields(
+          body, "", {{"kind", is_string}, {"apiVersion", is_string}, {"metadata", is_object}})) {
+    return bad(*e);
+  }
+  if (const auto* meta = parse::get_object(body, "metadata")) {
+    if (auto e = check_fields(*meta, "metadata.",
+                              {{"name", is_string},
+                               {"generateName", is_string},
+                               {"namespace", is_string},
+                               {"uid", is_string},
+                               {"resourceVersion", is_string},
+                               {"creationTimestamp", is_string},
+                               {"deletionTimestamp", is_string},
+                               {"selfLink", is_string},
+                               {"generation", is_int64},
+                               {"deletionGracePeriodSeconds", is_int64},
+                               {"labels", is_string_map},
+                               {"annotations", is_string_map},
+                               {"ownerReferences", is_array},
+                               {"finalizers", is_array},
+                               {"managedFields", is_array}})) {
+      return bad(*e);
+    }
+  }
+  if (r == Res::kConfigMaps) {
+    if (auto e = check_fields(
+            body, "",
+            {{"data", is_string_map}, {"binaryData", is_string_map}, {"immutable", is_bool}})) {
+      return bad(*e);
+    }
+  }
+  if (r == Res::kLeases) {
+    if (auto e = check_fields(body, "", {{"spec", is_object}})) return bad(*e);
+    if (const auto* spec = parse::get_object(body, "spec")) {
+      if (auto e = check_fields(*spec, "spec.",
+                                {{"holderIdentity", is_string},
+                                 {"leaseDurationSeconds", is_int32},
+                                 {"acquireTime", is_string},
+                                 {"renewTime", is_string},
+                                 {"leaseTransitions", is_int32},
+                                 {"strategy", is_string},
+                                 {"preferredHolder", is_string}})) {
+        return bad(*e);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::variant<ObjPtr, ApiStatus> Store::create(Res r, nlohmann::json obj) {
-  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object() ||
-      obj["metadata"].value("name", "").empty()) {
+  if (auto bad = validate_write(r, obj)) return *bad;
+  const auto* meta = parse::get_object(obj, "metadata");
+  const std::string name = meta ? parse::string_or(*meta, "name") : "";
+  if (name.empty()) {
     return ApiStatus{422, "Invalid",
                      "metadata.name: Required value: name or generateName is required"};
   }
-  const std::string name = obj["metadata"].value("name", "");
-  if (get_ptr(r, obj["metadata"].value("namespace", ""), name)) {
+  if (get_ptr(r, parse::string_or(*meta, "namespace"), name)) {
     return ApiStatus{409, "AlreadyExists",
                      qualified_plural(r) + " \"" + name + "\" already exists"};
   }
@@ -341,22 +466,31 @@ std::variant<ObjPtr, ApiStatus> Store::create(Res r, nlohmann::json obj) {
 }
 
 std::variant<ObjPtr, ApiStatus> Store::update(Res r, nlohmann::json obj) {
-  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) {
+  if (auto bad = validate_write(r, obj)) return *bad;
+  const auto* meta = parse::get_object(obj, "metadata");
+  if (!meta) {
     return ApiStatus{400, "BadRequest", "the body of the request was in an unknown format"};
   }
-  const std::string name = obj["metadata"].value("name", "");
-  auto current = get_ptr(r, obj["metadata"].value("namespace", ""), name);
+  const std::string name = parse::string_or(*meta, "name");
+  auto current = get_ptr(r, parse::string_or(*meta, "namespace"), name);
   if (!current) {
     return ApiStatus{404, "NotFound", qualified_plural(r) + " \"" + name + "\" not found"};
   }
-  std::string rv = obj["metadata"].value("resourceVersion", "");
+  std::string rv = parse::string_or(*meta, "resourceVersion");
   if (!rv.empty() && rv != std::to_string(current->rv)) {
     return ApiStatus{409, "Conflict",
                      "Operation cannot be fulfilled on " + qualified_plural(r) + " \"" + name +
                          "\": the object has been modified; please apply your changes to the "
                          "latest version and try again"};
   }
-  obj["metadata"]["uid"] = nlohmann::json::parse(current->text)["metadata"].value("uid", "");
+  // The uid is the server's: keep the stored one whatever the client sent.
+  auto stored = parse::json_text(current->text, "stored object");
+  assert(stored.ok());  // our own serialization
+  std::string uid;
+  if (stored.ok()) {
+    if (const auto* m = parse::get_object(*stored, "metadata")) uid = parse::string_or(*m, "uid");
+  }
+  obj["metadata"]["uid"] = uid;
   return upsert(r, std::move(obj));
 }
 
@@ -365,7 +499,11 @@ bool Store::remove(Res r, const std::string& ns, const std::string& name) {
   auto it = bucket.find(ns + "/" + name);
   if (it == bucket.end()) return false;
   // DELETED carries the last state with the deletion's resourceVersion.
-  auto j = nlohmann::json::parse(it->second->text);
+  auto parsed = parse::json_text(it->second->text, "stored object");
+  assert(parsed.ok());  // our own serialization
+  nlohmann::json j = parsed.ok() ? std::move(*parsed) : nlohmann::json::object();
+  if (!j.is_object()) j = nlohmann::json::object();
+  if (!j["metadata"].is_object()) j["metadata"] = nlohmann::json::object();
   j["metadata"]["resourceVersion"] = std::to_string(++rv_);
   auto o = make_object(r, j);
   const_cast<Object&>(*o).rv = rv_;
@@ -379,7 +517,10 @@ std::optional<nlohmann::json> Store::get(Res r, const std::string& ns,
                                          const std::string& name) const {
   auto p = get_ptr(r, ns, name);
   if (!p) return std::nullopt;
-  return nlohmann::json::parse(p->text);
+  auto parsed = parse::json_text(p->text, "stored object");
+  assert(parsed.ok());  // our own serialization
+  if (!parsed.ok()) return std::nullopt;
+  return std::move(*parsed);
 }
 
 ObjPtr Store::get_ptr(Res r, const std::string& ns, const std::string& name) const {
@@ -457,23 +598,31 @@ std::variant<ListResult, ApiStatus> Store::list(Res r, const ListQuery& q) const
   std::uint64_t list_rv = rv_;
   std::string start_after;
   if (!q.continue_token.empty()) {
+    // base64 of {"rv":<uint64>,"start":"<ns/name>"}: anything else, including wrong types, is
+    // the apiserver's 400 for an undecodable token.
     bool ok = false;
     auto raw = k8s::base64_decode(q.continue_token, ok);
-    auto tok = nlohmann::json::parse(raw, nullptr, false);
-    if (!ok || !tok.is_object() || !tok.contains("rv") || !tok.contains("start")) {
+    auto tok = ok ? parse::json_text(raw, "continue token") : Result<nlohmann::json>(Error{""});
+    std::optional<std::uint64_t> tok_rv;
+    std::optional<std::string> tok_start;
+    if (tok.ok()) {
+      tok_rv = parse::get_integer<std::uint64_t>(*tok, "rv");
+      tok_start = parse::get_string(*tok, "start");
+    }
+    if (!tok_rv || !tok_start) {
       return ApiStatus{400, "BadRequest",
                        "continue key is not valid: incorrect encoded start resourceVersion"};
     }
-    list_rv = tok["rv"].get<std::uint64_t>();
-    start_after = tok["start"].get<std::string>();
+    list_rv = *tok_rv;
+    start_after = std::move(*tok_start);
     if (list_rv < compacted_rv_) return ApiStatus{410, "Expired", kContinueTooOld};
   } else if (!q.resource_version.empty() && q.resource_version != "0") {
-    std::uint64_t want = 0;
-    try {
-      want = std::stoull(q.resource_version);
-    } catch (...) {
+    // An unsigned decimal that fits 64 bits ("-5" and 20-digit numbers are not versions).
+    auto parsed_rv = parse::integer<std::uint64_t>(q.resource_version);
+    if (!parsed_rv) {
       return ApiStatus{400, "BadRequest", "invalid resource version: " + q.resource_version};
     }
+    std::uint64_t want = *parsed_rv;
     if (want > rv_) {
       return ApiStatus{504, "Timeout",
                        "Timeout: Too large resource version: " + q.resource_version +
@@ -507,10 +656,10 @@ std::variant<ListResult, ApiStatus> Store::list(Res r, const ListQuery& q) const
   nlohmann::json meta = {{"resourceVersion", std::to_string(list_rv)}};
   if (more) {
     meta["continue"] =
-        k8s::base64_encode(nlohmann::json({{"rv", list_rv}, {"start", last_key}}).dump());
+        k8s::base64_encode(parse::dump(nlohmann::json({{"rv", list_rv}, {"start", last_key}})));
   }
   out.body = std::string("{\"kind\":\"") + ri.kind + "List\",\"apiVersion\":\"" + ri.api_version +
-             "\",\"metadata\":" + meta.dump() + ",\"items\":[" + items + "]}";
+             "\",\"metadata\":" + parse::dump(meta) + ",\"items\":[" + items + "]}";
   return out;
 }
 

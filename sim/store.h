@@ -69,6 +69,13 @@ struct Selector {
 std::optional<ApiStatus> parse_label_selector(const std::string& text, Selector& out);
 std::optional<ApiStatus> parse_field_selector(Res r, const std::string& text, Selector& out);
 
+// The apiserver's decoding of a client-written object (Leases and ConfigMaps, written by other
+// podmedic replicas in HA): the body must be a JSON object whose known fields have their types
+// (metadata an object, metadata.resourceVersion a string, ConfigMap data an object of strings,
+// Lease spec.leaseDurationSeconds an int32, ...; null reads as absent). nullopt when it decodes,
+// else 400 BadRequest naming the field.
+std::optional<ApiStatus> validate_write(Res r, const nlohmann::json& body);
+
 struct ListQuery {
   std::string ns;  // empty: all namespaces
   Selector labels, fields;
@@ -88,10 +95,12 @@ class Store {
   explicit Store(std::size_t history_limit = 10000);
 
   // Create or replace; assigns uid/creationTimestamp when missing and a fresh resourceVersion.
+  // For our own objects: `obj` must be a JSON object (a non-object metadata is replaced by {}).
   ObjPtr upsert(Res r, nlohmann::json obj);
   // The apiserver's write semantics for clients: create fails with 409 AlreadyExists when the
   // object exists; update fails with 409 Conflict when metadata.resourceVersion is not the
-  // current one (optimistic concurrency), 404 when it does not exist.
+  // current one (optimistic concurrency), 404 when it does not exist. Client bodies are checked
+  // with validate_write first (400 on a wrong type, 422 without a name on create).
   std::variant<ObjPtr, ApiStatus> create(Res r, nlohmann::json obj);
   std::variant<ObjPtr, ApiStatus> update(Res r, nlohmann::json obj);
   bool remove(Res r, const std::string& ns, const std::string& name);

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "k8s/connection.h"
 #include "sim/objects.h"
 #include "sim/store.h"
 
@@ -123,4 +124,70 @@ TEST_CASE("generated pods look like real ones: 4-20 KB with managedFields") {
   CHECK(cs["restartCount"] == 1);
   CHECK(cs["state"]["waiting"]["reason"] == "CrashLoopBackOff");
   CHECK(cs["lastState"]["terminated"]["reason"] == "OOMKilled");
+}
+
+TEST_CASE("store: continue tokens and resourceVersions from clients are checked, never trusted") {
+  Store s;
+  for (int i = 0; i < 3; ++i) s.upsert(Res::kPods, pod("ns", "p" + std::to_string(i)));
+  auto status_of = [&](const ListQuery& q) {
+    auto r = s.list(Res::kPods, q);
+    return std::holds_alternative<ApiStatus>(r) ? std::get<ApiStatus>(r).code : 200;
+  };
+  ListQuery q;
+  q.limit = 1;
+  for (std::string tok : {R"({"rv":"1001","start":"ns/p0"})", R"({"rv":1001,"start":7})",
+                          R"({"rv":-3,"start":""})", R"({"rv":1.5,"start":""})", R"([])",
+                          R"({"start":""})", "{\"rv\":1001,\"start\":\"\xff\"}"}) {
+    INFO(tok);
+    q.continue_token = podmedic::k8s::base64_encode(tok);
+    CHECK(status_of(q) == 400);
+  }
+  q.continue_token.clear();
+  for (const char* rv : {"abc", "-1", "99999999999999999999", " 5", "5 "}) {
+    INFO(rv);
+    q.resource_version = rv;
+    CHECK(status_of(q) == 400);
+  }
+  q.resource_version = std::to_string(s.current_rv());
+  CHECK(status_of(q) == 200);
+}
+
+TEST_CASE("store: validate_write names the wrong-typed field as the apiserver's decoder does") {
+  auto why = [](Res r, const char* body) -> std::string {
+    auto e = validate_write(r, json::parse(body));
+    return e ? std::to_string(e->code) + " " + e->reason + ": " + e->message : "ok";
+  };
+  CHECK(why(Res::kLeases, R"({"metadata":{"name":"l"},"spec":{"holderIdentity":"a",
+        "leaseDurationSeconds":15,"acquireTime":"2026-01-01T00:00:00.000000Z",
+        "renewTime":"2026-01-01T00:00:00.000000Z","leaseTransitions":0}})") == "ok");
+  CHECK(why(Res::kLeases, R"({"metadata":5})") ==
+        "400 BadRequest: Lease in version \"v1\" cannot be handled as a Lease: metadata: "
+        "expected an object, got an integer");
+  CHECK(why(Res::kConfigMaps, R"({"metadata":{"resourceVersion":7}})") ==
+        "400 BadRequest: ConfigMap in version \"v1\" cannot be handled as a ConfigMap: "
+        "metadata.resourceVersion: expected a string, got an integer");
+  CHECK(why(Res::kConfigMaps, R"({"data":[]})") ==
+        "400 BadRequest: ConfigMap in version \"v1\" cannot be handled as a ConfigMap: data: "
+        "expected an object of strings, got an array");
+  CHECK(why(Res::kLeases, R"({"spec":{"leaseTransitions":-2147483649}})")
+            .find("spec.leaseTransitions: expected a 32-bit integer") != std::string::npos);
+  CHECK(why(Res::kLeases, R"({"kind":1})").find("kind: expected a string") != std::string::npos);
+  CHECK(why(Res::kLeases, "[]").find("expected an object, got an array") != std::string::npos);
+}
+
+TEST_CASE("store: create and update reject wrong-typed bodies instead of throwing") {
+  Store s;
+  auto code = [](const std::variant<ObjPtr, ApiStatus>& r) {
+    return std::holds_alternative<ApiStatus>(r) ? std::get<ApiStatus>(r).code : 200;
+  };
+  CHECK(code(s.create(Res::kLeases, json::parse(R"({"metadata":{"name":5}})"))) == 400);
+  CHECK(code(s.create(Res::kLeases, json::parse(R"({"metadata":{"namespace":[]}})"))) == 400);
+  CHECK(code(s.create(Res::kLeases, json::parse(R"({"metadata":{"name":"l","namespace":"x"}})"))) ==
+        200);
+  CHECK(code(s.update(
+            Res::kLeases,
+            json::parse(R"({"metadata":{"name":"l","namespace":"x","resourceVersion":{}}})"))) ==
+        400);
+  CHECK(code(s.update(Res::kLeases, json::parse("7"))) == 400);
+  CHECK(s.get(Res::kLeases, "x", "l").has_value());
 }
