@@ -6,10 +6,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "core/parse.h"
 #include "core/units.h"
 #include "diagnosis/redact.h"
 
@@ -162,14 +164,18 @@ Key integer(std::string name, int* out, std::string doc, int min, int max) {
           [out, min, max](const YAML::Node& n, const std::string& p, Ctx& c) {
             std::string s;
             if (!scalar(n, p, c, s)) return;
-            char* end = nullptr;
-            long v = std::strtol(s.c_str(), &end, 10);
-            if (s.empty() || *end != '\0')
-              return c.error(p, "expected an integer, got \"" + s + "\"" + where(n));
-            if (v < min || v > max)
+            auto v = parse::integer<long>(s);
+            if (!v) {
+              // Digits that do not fit a long are out of range, not malformed.
+              bool digits =
+                  !s.empty() && std::all_of(s.begin() + (s[0] == '-'), s.end(), ::isdigit);
+              if (!digits) return c.error(p, "expected an integer, got \"" + s + "\"" + where(n));
+              v = s[0] == '-' ? std::numeric_limits<long>::min() : std::numeric_limits<long>::max();
+            }
+            if (*v < min || *v > max)
               return c.error(
                   p, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-            *out = static_cast<int>(v);
+            *out = static_cast<int>(*v);
           },
           {}};
 }
@@ -465,10 +471,8 @@ void validate(Config& c, Ctx& ctx) {
       ctx.error(p + ".url", "must be an http(s) URL");
   }
   auto colon = c.server.listen.rfind(':');
-  bool port_ok = colon != std::string::npos && colon + 1 < c.server.listen.size() &&
-                 std::all_of(c.server.listen.begin() + static_cast<long>(colon) + 1,
-                             c.server.listen.end(), ::isdigit) &&
-                 std::stoul(c.server.listen.substr(colon + 1)) <= 65535;
+  bool port_ok = colon != std::string::npos &&
+                 parse::port(std::string_view(c.server.listen).substr(colon + 1)).has_value();
   if (!port_ok) ctx.error("server.listen", "expected host:port, got \"" + c.server.listen + "\"");
   if (c.state.dir.empty()) ctx.error("state.dir", "must not be empty");
   if (c.ha.enabled) {
@@ -508,20 +512,15 @@ void document(const Schema& schema, const std::string& indent, std::ostringstrea
 ConfigResult parse_config(const std::string& text, const std::string& origin) {
   ConfigResult r;
   Ctx ctx{r.errors};
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    r.errors.push_back(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
-                       std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  auto root = parse::yaml_text(text, origin);
+  if (!root.ok()) {
+    r.errors.push_back(root.error().message);
     return r;
   }
-  try {
-    read_map(root, "", ctx, root_schema(r.config));
-    validate(r.config, ctx);
-  } catch (const YAML::Exception& e) {
-    r.errors.push_back(origin + ": " + e.what());
-  }
+  // Every read goes through scalar()/IsMap()/IsSequence() checks; yaml-cpp's iteration itself
+  // does not throw on a loaded document.
+  read_map(*root, "", ctx, root_schema(r.config));
+  validate(r.config, ctx);
   return r;
 }
 

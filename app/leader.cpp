@@ -1,5 +1,9 @@
 #include "app/leader.h"
 
+#include <limits>
+
+#include "core/parse.h"
+
 #include <random>
 
 #include <boost/asio/as_tuple.hpp>
@@ -51,7 +55,7 @@ net::awaitable<bool> LeaderElector::try_acquire_or_renew() {
                     {"acquireTime", now},
                     {"renewTime", now},
                     {"leaseTransitions", 0}}}};
-    auto create_op = client_.send("POST", path(false), lease.dump(), 64 * 1024, timeout);
+    auto create_op = client_.send("POST", path(false), parse::dump(lease), 64 * 1024, timeout);
     auto created = co_await std::move(create_op);
     if (created.ok() && created->status == 201) {
       observed_holder_ = s_.identity;
@@ -62,11 +66,16 @@ net::awaitable<bool> LeaderElector::try_acquire_or_renew() {
     co_return false;
   }
   if (got->status != 200) co_return false;
-  auto lease = json::parse(got->body, nullptr, false);
-  if (!lease.is_object() || !lease.contains("spec") || !lease["spec"].is_object()) co_return false;
-  auto& spec = lease["spec"];
-  const std::string holder = spec.value("holderIdentity", "");
-  const std::string renew = spec.value("renewTime", "");
+  // Written by another replica (or anyone with the write permission): every member checked.
+  auto parsed = parse::json_text(got->body, "Lease");
+  if (!parsed.ok() || !parse::get_object(*parsed, "spec")) {
+    if (peer_errors_) peer_errors_->count(Peer::kApiServer, PeerFault::kMalformed);
+    co_return false;
+  }
+  json lease = std::move(parsed).value();
+  auto& spec = lease["spec"];  // an object: checked above
+  const std::string holder = parse::string_or(spec, "holderIdentity");
+  const std::string renew = parse::string_or(spec, "renewTime");
   if (holder != observed_holder_ || renew != observed_renew_) {
     // The record changed: the clock for its expiry starts now, on our side.
     observed_holder_ = holder;
@@ -79,13 +88,17 @@ net::awaitable<bool> LeaderElector::try_acquire_or_renew() {
   }
   if (!mine) {
     spec["acquireTime"] = now;
-    spec["leaseTransitions"] = spec.value("leaseTransitions", 0) + 1;
+    // A negative, huge or wrong-typed count restarts at 1 instead of overflowing.
+    auto transitions = parse::get_integer<std::int32_t>(spec, "leaseTransitions").value_or(0);
+    spec["leaseTransitions"] =
+        transitions >= 0 && transitions < std::numeric_limits<std::int32_t>::max() ? transitions + 1
+                                                                                   : 1;
   }
   spec["holderIdentity"] = s_.identity;
   spec["leaseDurationSeconds"] = duration_s;
   spec["renewTime"] = now;
   // metadata.resourceVersion stays as read: a concurrent writer makes this PUT fail with 409.
-  auto put_op = client_.send("PUT", path(true), lease.dump(), 64 * 1024, timeout);
+  auto put_op = client_.send("PUT", path(true), parse::dump(lease), 64 * 1024, timeout);
   auto put = co_await std::move(put_op);
   if (!put.ok() || put->status != 200) co_return false;
   observed_holder_ = s_.identity;

@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "core/peer_errors.h"
 #include "k8s/client.h"
 
 namespace podmedic::app {
@@ -27,11 +28,12 @@ struct LeaderSettings {
 class LeaderElector {
  public:
   LeaderElector(k8s::KubeClient& client, LeaderSettings s, std::function<void()> on_started,
-                std::function<void()> on_stopped)
+                std::function<void()> on_stopped, PeerErrors* peer_errors = nullptr)
       : client_(client),
         s_(std::move(s)),
         on_started_(std::move(on_started)),
-        on_stopped_(std::move(on_stopped)) {}
+        on_stopped_(std::move(on_stopped)),
+        peer_errors_(peer_errors) {}
   // Campaigns until elected, leads until a renewal deadline passes (then on_stopped and return).
   boost::asio::awaitable<void> run();
   bool leading() const { return leading_; }
@@ -43,6 +45,7 @@ class LeaderElector {
   k8s::KubeClient& client_;
   LeaderSettings s_;
   std::function<void()> on_started_, on_stopped_;
+  PeerErrors* peer_errors_;  // unreadable Leases are counted here (may be null)
   bool leading_ = false;
   std::string observed_holder_, observed_renew_;
   std::chrono::steady_clock::time_point observed_at_{};

@@ -1,9 +1,12 @@
 // podmedic: the command line. run | demo | check-config | version (diagnose comes with the
 // diagnosis module). Exit codes: 0 ok, 1 runtime/config failure, 2 usage.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -407,17 +410,28 @@ int cmd_demo(const Args& args) {
   sim::DemoCluster cluster(server, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
   cluster.populate();
 
-  auto dir =
-      std::filesystem::temp_directory_path() / ("podmedic-demo-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+  // A fresh private directory (mkdtemp: 0700, a name nobody can predict or pre-plant), and the
+  // kubeconfig (it holds the demo's bearer token) created there exclusively, owner-only,
+  // never through a symlink.
+  const char* tmp_env = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp_env && *tmp_env ? tmp_env : "/tmp") + "/podmedic-demo-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr, "podmedic demo: cannot create a temporary directory %s: %s\n",
+                 tmpl.c_str(), std::strerror(errno));
+    return 1;
+  }
+  const std::filesystem::path dir = tmpl;
   auto kubeconfig = (dir / "kubeconfig").string();
   {
-    // It holds the demo's bearer token: readable by the owner only.
-    std::ofstream f(kubeconfig);
-    std::filesystem::permissions(
-        kubeconfig, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    f << server.kubeconfig(so.token);
+    int fd = ::open(kubeconfig.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    std::string text = server.kubeconfig(so.token);
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      std::fprintf(stderr, "podmedic demo: cannot write %s: %s\n", kubeconfig.c_str(),
+                   std::strerror(errno));
+      if (fd >= 0) ::close(fd);
+      return 1;
+    }
+    ::close(fd);
   }
   std::printf("podmedic demo: simulated cluster at %s\n", server.url().c_str());
   std::printf("  explore it: kubectl --kubeconfig %s get pods -A\n", kubeconfig.c_str());
@@ -492,7 +506,8 @@ int cmd_demo(const Args& args) {
     });
   }
   ioc.run();
-  std::filesystem::remove_all(dir);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/parse.h"
+#include "core/peer_errors.h"
 #include "server/api.h"
 
 namespace podmedic::app {
@@ -32,10 +34,14 @@ net::awaitable<std::invoke_result_t<F>> on_pool(net::thread_pool& pool, F f) {
 }
 
 server::Response json_ok(const nlohmann::json& j) {
-  return {200,
-          "application/json",
-          j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          {}};
+  return {200, "application/json", parse::dump(j), {}};
+}
+
+// metadata.resourceVersion of an object the API server returned; empty when unreadable.
+std::string resource_version(const std::string& body) {
+  auto j = parse::json_text(body, "object");
+  const nlohmann::json* meta = j.ok() ? parse::get_object(*j, "metadata") : nullptr;
+  return meta ? parse::string_or(*meta, "resourceVersion") : std::string();
 }
 
 server::Response busy() {
@@ -73,10 +79,12 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       options_(options),
       registry_(options.registry ? options.registry : std::make_shared<prometheus::Registry>()),
       metrics_(*registry_),
+      peer_errors_(*registry_),
       incident_metrics_(*registry_),
       pods_(interner_, &metrics_),
       events_(interner_, config.watch.event_limits, &metrics_),
-      client_(std::make_unique<k8s::KubeClient>(ioc.get_executor(), std::move(connection))),
+      client_(std::make_unique<k8s::KubeClient>(ioc.get_executor(), std::move(connection),
+                                                &peer_errors_)),
       watcher_(
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
       detector_(interner_, config.detect.rules),
@@ -119,7 +127,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         return on_pipeline(diagnose(std::move(q), std::move(ns), std::move(pod)));
       },
       [this, on_pipeline] { return on_pipeline(models()); }};
-  llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config));
+  llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config), &peer_errors_);
   llm_pool_ = std::make_unique<net::thread_pool>(
       static_cast<std::size_t>(kMaxHttpLlm + config.diagnosis.concurrency));
   diagnosis::DiagnoserSettings ds;
@@ -182,9 +190,10 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           leading_ = false;
           lost_leadership_ = true;
           if (options_.stop_on_lost_leadership) ioc_.stop();
-        });
+        },
+        &peer_errors_);
     tracker_.on_persist = [this](const nlohmann::json& j) {
-      mirror_text_ = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      mirror_text_ = parse::dump(j);
       mirror_dirty_ = true;
     };
   }
@@ -219,24 +228,28 @@ net::awaitable<void> Pipeline::take_over() {
   auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
   auto got = co_await std::move(get_op);
   if (got.ok() && got->status == 200) {
-    auto cm = nlohmann::json::parse(got->body, nullptr, false);
-    std::string text;
-    if (cm.is_object() && cm.contains("data") && cm["data"].is_object())
-      text = cm["data"].value("incidents.json", "");
-    auto state = nlohmann::json::parse(text, nullptr, false);
-    if (state.is_object()) {
-      if (auto r = state_.save(state); !r.ok()) {
+    // Written by another replica: every member is checked (a damaged ConfigMap means we start
+    // from the local state, never an abort).
+    auto cm = parse::json_text(got->body, "state ConfigMap");
+    const nlohmann::json* data = cm.ok() ? parse::get_object(*cm, "data") : nullptr;
+    if (!data) {
+      peer_errors_.count(Peer::kApiServer, PeerFault::kMalformed);
+      log::warn("leader",
+                "the state ConfigMap has no readable data; continuing with the local state");
+    }
+    std::string text = data ? parse::string_or(*data, "incidents.json") : std::string();
+    auto state = parse::json_text(text, "inherited state");
+    if (state.ok() && state->is_object()) {
+      if (auto r = state_.save(*state); !r.ok()) {
         log::error("leader", "cannot write the inherited state", {{"error", r.error().message}});
       }
       mirror_text_ = text;
     }
     // Messages the previous leader had not delivered yet: delivered by us, same delivery ids.
-    std::string outbox;
-    if (cm.is_object() && cm.contains("data") && cm["data"].is_object())
-      outbox = cm["data"].value("outbox.json", "");
-    auto pending = nlohmann::json::parse(outbox, nullptr, false);
-    if (pending.is_object() && options_.adopt_outbox) {
-      auto n = options_.adopt_outbox(pending);
+    std::string outbox = data ? parse::string_or(*data, "outbox.json") : std::string();
+    auto pending = parse::json_text(outbox, "inherited outbox");
+    if (pending.ok() && pending->is_object() && options_.adopt_outbox) {
+      auto n = options_.adopt_outbox(*pending);
       if (n > 0) log::info("leader", "adopted undelivered messages", {{"messages", n}});
     }
   } else if (!got.ok() || got->status != 404) {
@@ -271,10 +284,8 @@ net::awaitable<void> Pipeline::mirror_state() {
     auto [ec] = co_await std::move(wait);
     if (ec) co_return;
     if (!leading_) continue;
-    std::string outbox = options_.outbox_snapshot
-                             ? options_.outbox_snapshot().dump(
-                                   -1, ' ', false, nlohmann::json::error_handler_t::replace)
-                             : std::string();
+    std::string outbox =
+        options_.outbox_snapshot ? parse::dump(options_.outbox_snapshot()) : std::string();
     if (outbox != mirrored_outbox_) mirror_dirty_ = true;
     if (!mirror_dirty_) continue;
     mirror_dirty_ = false;
@@ -297,9 +308,7 @@ net::awaitable<void> Pipeline::mirror_state() {
       auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
       auto got = co_await std::move(get_op);
       if (got.ok() && got->status == 200) {
-        auto current = nlohmann::json::parse(got->body, nullptr, false);
-        if (current.is_object() && current.contains("metadata"))
-          mirror_rv_ = current["metadata"].value("resourceVersion", "");
+        mirror_rv_ = resource_version(got->body);
       } else if (!got.ok() || got->status != 404) {
         mirror_dirty_ = true;
         continue;
@@ -307,20 +316,18 @@ net::awaitable<void> Pipeline::mirror_state() {
     }
     Result<k8s::HttpResponse> put = Error{"not sent"};
     if (mirror_rv_.empty()) {
-      auto op = client_->send("POST", state_configmap_path(false), cm.dump(), 1 << 20,
+      auto op = client_->send("POST", state_configmap_path(false), parse::dump(cm), 1 << 20,
                               std::chrono::seconds(10));
       put = co_await std::move(op);
     } else {
       cm["metadata"]["resourceVersion"] = mirror_rv_;
-      auto op = client_->send("PUT", state_configmap_path(true), cm.dump(), 1 << 20,
+      auto op = client_->send("PUT", state_configmap_path(true), parse::dump(cm), 1 << 20,
                               std::chrono::seconds(10));
       put = co_await std::move(op);
     }
     mirror_rv_.clear();
     if (put.ok() && (put->status == 200 || put->status == 201)) {
-      auto written = nlohmann::json::parse(put->body, nullptr, false);
-      if (written.is_object() && written.contains("metadata"))
-        mirror_rv_ = written["metadata"].value("resourceVersion", "");
+      mirror_rv_ = resource_version(put->body);
     }
     if (put.ok() && (put->status == 200 || put->status == 201)) {
       mirrored_outbox_ = outbox;
@@ -357,8 +364,7 @@ void Pipeline::refresh_snapshot() {
     j["facts"] = describe(*inc);
     list.push_back(std::move(j));
   }
-  auto body = std::make_shared<const std::string>(
-      list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto body = std::make_shared<const std::string>(parse::dump(list));
   std::lock_guard lock(snapshot_mu_);
   snapshot_ = std::move(body);
 }
@@ -707,14 +713,8 @@ net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::s
   auto answer = co_await llm_chat(diagnosis::kDiagnoseSystemPrompt, std::move(user));
   if (!answer.ok()) {
     // The LLM is down or slow: still give the evidence and the rules-based facts.
-    auto r = server::json_error(503, answer.error().message);
-    auto j = nlohmann::json::parse(r.body);
-    j["context"] = context;
-    j["facts"] = facts;
-    co_return server::Response{503,
-                               "application/json",
-                               j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                               {}};
+    nlohmann::json j = {{"error", answer.error().message}, {"context", context}, {"facts", facts}};
+    co_return server::Response{503, "application/json", parse::dump(j), {}};
   }
   diagnoses_->Add({{"outcome", "ok"}}).Increment();
   co_return json_ok(

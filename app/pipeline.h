@@ -19,6 +19,7 @@
 #include "app/config.h"
 #include "app/leader.h"
 #include "core/clock.h"
+#include "core/peer_errors.h"
 #include "core/task_group.h"
 #include "diagnosis/diagnoser.h"
 #include "diagnosis/evidence.h"
@@ -145,6 +146,7 @@ class Pipeline {
   PipelineOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
   watcher::WatchMetrics metrics_;
+  PeerErrors peer_errors_;  // podmedic_peer_errors_total
   incidents::IncidentMetrics incident_metrics_;
   Interner interner_;
   watcher::PodStore pods_;

@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/parse.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,6 +31,7 @@ const char* level_name(Level l) {
     case Level::kWarn:
       return "warn";
     case Level::kError:
+    case Level::kOff:
       return "error";
   }
   return "info";
@@ -83,7 +86,6 @@ void write_object(Level level, std::string_view component, std::string_view msg,
                   const nlohmann::json& fields) {
   auto& s = state();
   if (level < s.min) return;
-  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
   std::string line;
   if (s.json) {
     nlohmann::json j = {{"ts", timestamp(true)},
@@ -92,13 +94,14 @@ void write_object(Level level, std::string_view component, std::string_view msg,
                         {"msg", msg}};
     for (const auto& [k, v] : fields.items()) j[k] = v;
     // Replace invalid UTF-8 rather than throwing: messages may quote cluster data.
-    line = j.dump(-1, ' ', false, kReplace);
+    line = parse::dump(j);
   } else {
     line = timestamp(false) + " " + level_name(level) + " [" + std::string(component) + "] " +
            std::string(msg);
     for (const auto& [k, v] : fields.items()) {
       line += " " + k + "=";
-      line += v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, kReplace);
+      line += v.is_string() ? v.get_ref<const std::string&>()
+                            : parse::dump(v);  // no-throw-check: is_string() checked
     }
   }
   line += '\n';

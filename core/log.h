@@ -14,7 +14,7 @@
 
 namespace podmedic::log {
 
-enum class Level { kDebug = 0, kInfo, kWarn, kError };
+enum class Level { kDebug = 0, kInfo, kWarn, kError, kOff };  // kOff: nothing (fuzzers)
 
 using Fields = std::initializer_list<std::pair<std::string_view, nlohmann::json>>;
 

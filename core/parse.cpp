@@ -55,7 +55,8 @@ std::optional<double> get_double(const json& obj, std::string_view key) {
   const json* v = member(obj, key);
   if (!v) return std::nullopt;
   if (v->is_number_float()) return v->get_ref<const json::number_float_t&>();
-  if (v->is_number_integer()) return static_cast<double>(v->get_ref<const json::number_integer_t&>());
+  if (v->is_number_integer())
+    return static_cast<double>(v->get_ref<const json::number_integer_t&>());
   if (v->is_number_unsigned())
     return static_cast<double>(v->get_ref<const json::number_unsigned_t&>());
   return std::nullopt;
@@ -83,23 +84,33 @@ bool bool_or(const json& obj, std::string_view key, bool fallback) {
 
 const char* type_name(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    case json::value_t::binary: return "binary";
-    case json::value_t::discarded: return "invalid JSON";
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    case json::value_t::binary:
+      return "binary";
+    case json::value_t::discarded:
+      return "invalid JSON";
   }
   return "unknown";
 }
 
 Error field_error(const json& obj, std::string_view key, const char* expected) {
   std::string k(key.substr(0, 64));
-  if (!obj.is_object()) return Error{"expected an object with field \"" + k + "\", got " + type_name(obj)};
+  if (!obj.is_object())
+    return Error{"expected an object with field \"" + k + "\", got " + type_name(obj)};
   const json* v = member(obj, key);
   if (!v) return Error{"missing field \"" + k + "\""};
   return Error{"field \"" + k + "\": expected " + expected + ", got " + type_name(*v)};
@@ -129,8 +140,8 @@ Result<YAML::Node> yaml_text(const std::string& text, std::string_view what) {
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return Error{std::string(what) + ": invalid YAML at line " + std::to_string(e.mark.line + 1) +
-                 ": " + e.msg};
+    return Error{std::string(what) + ":" + std::to_string(e.mark.line + 1) + ":" +
+                 std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg};
   } catch (const std::exception& e) {
     return Error{std::string(what) + ": invalid YAML: " + e.what()};
   }

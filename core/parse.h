@@ -122,7 +122,8 @@ bool wrong_type(const json& obj, std::string_view key, json::value_t expected);
 const char* type_name(const json& v);
 
 // YAML text (or a file) → document, with yaml-cpp's parser exceptions caught: the error names
-// `what` (a path) and the line. A file that cannot be read is an error too.
+// `what` (a path), the line and the column ("FILE:LINE:COL: invalid YAML: …"). A file that cannot
+// be read is an error too.
 Result<YAML::Node> yaml_text(const std::string& text, std::string_view what);
 Result<YAML::Node> yaml_file(const std::string& path);
 // YAML scalars without yaml-cpp's throwing as<>: nullopt unless the node is a scalar (a bool

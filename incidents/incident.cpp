@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include "core/parse.h"
 #include "core/units.h"
 
 namespace podmedic::incidents {
@@ -57,55 +58,95 @@ nlohmann::json to_json(const Incident& i) {
   return j;
 }
 
-bool from_json(const nlohmann::json& j, Incident& out) {
-  if (!j.is_object()) return false;
+Result<Incident> from_json(const nlohmann::json& j) {
+  using nlohmann::json;
+  if (!j.is_object())
+    return Error{std::string("incident: expected an object, got ") + parse::type_name(j)};
+  // Every member we wrote has one type; a member of another type means the file was edited or
+  // damaged, and the incident is refused with the field named (the caller sets the file aside).
+  std::string bad;
+  auto check = [&](const json& obj, const char* key, json::value_t type, const char* path) {
+    if (bad.empty() && parse::wrong_type(obj, key, type)) bad = path;
+  };
   auto str = [&](const char* k) {
-    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+    check(j, k, json::value_t::string, k);
+    return parse::string_or(j, k);
   };
-  auto num = [&](const char* k) -> std::int64_t {
-    return j.contains(k) && j[k].is_number() ? j[k].get<std::int64_t>() : 0;
-  };
+  Incident out;
   out.id = str("id");
   out.fingerprint = str("fingerprint");
   out.cluster = str("cluster");
   out.ns = str("namespace");
   out.reason = str("reason");
   out.container = str("container");
-  if (j.contains("workload") && j["workload"].is_object()) {
-    out.workload.kind = j["workload"].value("kind", "");
-    out.workload.name = j["workload"].value("name", "");
+  check(j, "workload", json::value_t::object, "workload");
+  if (const json* w = parse::get_object(j, "workload")) {
+    check(*w, "kind", json::value_t::string, "workload.kind");
+    check(*w, "name", json::value_t::string, "workload.name");
+    out.workload.kind = parse::string_or(*w, "kind");
+    out.workload.name = parse::string_or(*w, "name");
   }
-  if (j.contains("pods") && j["pods"].is_array()) {
-    for (const auto& p : j["pods"]) {
-      if (p.is_string()) out.all_pods.push_back(p.get<std::string>());
+  check(j, "pods", json::value_t::array, "pods");
+  if (const json* pods = parse::get_array(j, "pods")) {
+    for (const auto& p : *pods) {
+      if (!p.is_string()) {
+        if (bad.empty()) bad = "pods[]";
+        continue;
+      }
+      if (out.all_pods.size() < kMaxStoredPods)
+        out.all_pods.push_back(
+            p.get_ref<const std::string&>());  // no-throw-check: is_string() checked
     }
   }
-  if (j.contains("podState") && j["podState"].is_object()) {
-    for (const auto& [name, rec] : j["podState"].items()) {
+  check(j, "podState", json::value_t::object, "podState");
+  if (const json* states = parse::get_object(j, "podState")) {
+    for (const auto& [name, rec] : states->items()) {
+      if (out.pods.size() >= kMaxStoredPods) break;
       PodRecord r;
-      if (rec.is_object()) {
-        r.restarts = rec.value("restarts", 0u);
-        r.healthy_since = rec.value("healthySince", std::int64_t{0});
+      if (!rec.is_object()) {
+        if (bad.empty()) bad = "podState." + name.substr(0, 64);
+        continue;
       }
+      auto restarts = parse::get_integer<std::uint32_t>(rec, "restarts");
+      auto since = parse::get_integer<std::int64_t>(rec, "healthySince");
+      if (parse::member(rec, "restarts") && !restarts && bad.empty()) bad = "podState.restarts";
+      if (parse::member(rec, "healthySince") && !since && bad.empty())
+        bad = "podState.healthySince";
+      r.restarts = restarts.value_or(0);
+      r.healthy_since = since.value_or(0);
       out.pods[name] = r;
     }
   }
-  out.restarts = static_cast<std::uint32_t>(num("restarts"));
-  out.exit_code = static_cast<std::int32_t>(num("exitCode"));
+  auto num = [&]<class T>(const char* k, T& dest) {
+    auto v = parse::get_integer<T>(j, k);
+    if (parse::member(j, k) && !parse::member(j, k)->is_null() && !v && bad.empty()) bad = k;
+    dest = v.value_or(T{});
+  };
+  num("restarts", out.restarts);
+  num("exitCode", out.exit_code);
+  num("lastNotified", out.last_notified);
+  num("flaps", out.flaps);
   out.first_seen = parse_rfc3339(str("firstSeen"));
   out.last_seen = parse_rfc3339(str("lastSeen"));
   out.resolved_at = parse_rfc3339(str("resolvedAt"));
-  out.last_notified = num("lastNotified");
-  out.flaps = static_cast<std::uint32_t>(num("flaps"));
   out.message = str("message");
   out.evidence = str("evidence");
-  if (j.contains("diagnosis") && j["diagnosis"].is_object()) {
-    out.diagnosis = j["diagnosis"].value("text", "");
-    out.diagnosis_model = j["diagnosis"].value("model", "");
+  check(j, "diagnosis", json::value_t::object, "diagnosis");
+  if (const json* d = parse::get_object(j, "diagnosis")) {
+    check(*d, "text", json::value_t::string, "diagnosis.text");
+    check(*d, "model", json::value_t::string, "diagnosis.model");
+    out.diagnosis = parse::string_or(*d, "text");
+    out.diagnosis_model = parse::string_or(*d, "model");
   }
-  out.pending_alert = j.value("pendingAlert", false);
+  check(j, "pendingAlert", json::value_t::boolean, "pendingAlert");
+  out.pending_alert = parse::bool_or(j, "pendingAlert", false);
   out.state = str("state") == "resolved" ? Incident::State::kResolved : Incident::State::kOpen;
-  return !out.id.empty() && !out.fingerprint.empty() && !out.reason.empty();
+  if (!bad.empty()) return Error{"incident: field \"" + bad + "\" has the wrong type"};
+  for (const char* k : {"id", "fingerprint", "reason"}) {
+    if (parse::string_or(j, k).empty())
+      return Error{std::string("incident: missing field \"") + k + "\""};
+  }
+  return out;
 }
 
 }  // namespace podmedic::incidents

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/result.h"
 #include "incidents/workload.h"
 
 namespace podmedic::incidents {
@@ -50,8 +51,13 @@ std::string fingerprint(const std::string& cluster, const std::string& ns, const
                         const std::string& container, const std::string& reason);
 std::string incident_id(const std::string& fingerprint, std::int64_t opened_at);
 
+// The most pod names and pod records one incident takes from a state file (far above what the
+// tracker itself keeps; a damaged file cannot make an incident unbounded).
+inline constexpr std::size_t kMaxStoredPods = 20000;
+
 nlohmann::json to_json(const Incident& i);
-// Tolerant: missing fields take defaults; returns false when required fields are absent.
-bool from_json(const nlohmann::json& j, Incident& out);
+// Reads what to_json wrote; an error names the first field of the wrong type or missing.
+// Pod lists are capped at kMaxStoredPods entries whatever the file holds.
+Result<Incident> from_json(const nlohmann::json& j);
 
 }  // namespace podmedic::incidents

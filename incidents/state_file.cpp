@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "core/parse.h"
 
 namespace podmedic::incidents {
 namespace fs = std::filesystem;
@@ -36,20 +37,31 @@ std::optional<nlohmann::json> StateFile::load() {
   if (!f) return std::nullopt;
   std::ostringstream ss;
   ss << f.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.value("version", 0) == 1) return j;
-  // Set it aside for a human, and start afresh.
+  auto j = parse::json_text(ss.str(), "state file");
+  if (!j.ok()) {
+    set_aside("corrupt or truncated");
+    return std::nullopt;
+  }
+  if (!j->is_object() || parse::get_integer<int>(*j, "version") != 1) {
+    set_aside("not a version 1 state object");
+    return std::nullopt;
+  }
+  return std::move(j).value();
+}
+
+void StateFile::set_aside(const std::string& why) {
+  // Kept for a human to look at; podmedic starts afresh (or from what was readable).
   std::string aside = path() + ".corrupt-" + std::to_string(std::time(nullptr));
   std::error_code ec;
   fs::rename(path(), aside, ec);
-  corrupt_note_ = "state file " + path() + " is corrupt or truncated; moved to " + aside;
-  log::error("incidents", "corrupt state file set aside", {{"path", path()}, {"movedTo", aside}});
-  return std::nullopt;
+  corrupt_note_ = "state file " + path() + " is " + why + "; moved to " + aside;
+  log::error("incidents", "state file set aside",
+             {{"path", path()}, {"why", why}, {"movedTo", aside}});
 }
 
 Result<Ok> StateFile::save(const nlohmann::json& state) {
   std::string tmp = path() + ".tmp";
-  std::string text = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = parse::dump(state);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
   std::size_t off = 0;

@@ -1,8 +1,8 @@
 #pragma once
 // StateFile: the incident state under state.dir, written atomically (temp file, fsync, rename,
 // fsync of the directory) so a crash leaves either the old or the new file, never half of one.
-// A corrupt or truncated file is reported and moved aside (<name>.corrupt-<unix>), never fatal.
-// Not thread-safe: used from the pipeline thread.
+// A corrupt, truncated or wrong-typed file is reported and moved aside (<name>.corrupt-<unix>),
+// never fatal. Not thread-safe: used from the pipeline thread.
 #include <optional>
 #include <string>
 
@@ -21,6 +21,9 @@ class StateFile {
   // `corrupt_note` says where).
   std::optional<nlohmann::json> load();
   Result<Ok> save(const nlohmann::json& state);
+  // For callers whose own validation of a loaded file fails: moves the file aside like a corrupt
+  // one, logs `why`, and sets corrupt_note.
+  void set_aside(const std::string& why);
   const std::string& corrupt_note() const { return corrupt_note_; }
   std::string path() const { return dir_ + "/" + name_; }
 

@@ -1,5 +1,7 @@
 #include "incidents/tracker.h"
 
+#include "core/parse.h"
+
 #include <algorithm>
 
 #include "core/log.h"
@@ -71,12 +73,24 @@ void IncidentTracker::load() {
   if (!state_) return;
   auto j = state_->load();
   if (!j) return;
-  std::size_t n = 0;
+  std::size_t n = 0, refused = 0;
+  std::string first_error;
   for (const char* list : {"open", "resolved"}) {
-    if (!j->contains(list) || !(*j)[list].is_array()) continue;
-    for (const auto& item : (*j)[list]) {
-      Incident inc;
-      if (!from_json(item, inc)) continue;
+    const nlohmann::json* items = parse::get_array(*j, list);
+    if (!items) {
+      if (parse::member(*j, list) && first_error.empty())
+        first_error = std::string("\"") + list + "\" is not an array";
+      refused += parse::member(*j, list) ? 1 : 0;
+      continue;
+    }
+    for (const auto& item : *items) {
+      auto parsed = from_json(item);
+      if (!parsed.ok()) {
+        if (first_error.empty()) first_error = parsed.error().message;
+        ++refused;
+        continue;
+      }
+      Incident inc = std::move(parsed).value();
       ++n;
       if (inc.open()) {
         for (const auto& [pod, rec] : inc.pods)
@@ -93,6 +107,12 @@ void IncidentTracker::load() {
     if (inc.last_notified != 0 && inc.pending_alert) unsent_.push_back(fp);
   }
   if (!digest_.empty()) digest_started_ = clock_.unix_seconds();
+  if (refused > 0) {
+    // Keep the damaged file for a human and write what was readable at the next flush.
+    state_->set_aside("partly unreadable (" + std::to_string(refused) +
+                      " entries refused, first: " + first_error + ")");
+    dirty_ = true;
+  }
   update_gauge();
   log::info("incidents", "restored state", {{"incidents", n}, {"open", open_.size()}});
 }

@@ -1,5 +1,7 @@
 #include "server/api.h"
 
+#include "core/parse.h"
+
 #include <openssl/crypto.h>
 #include <prometheus/text_serializer.h>
 
@@ -85,15 +87,17 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
 // Reads a required non-empty string field; on failure `error` names it.
 bool string_field(const json& j, const char* key, bool required, std::string& out,
                   std::string& error) {
-  if (!j.contains(key) || j[key].is_null()) {
+  const json* v = parse::member(j, key);
+  if (!v || v->is_null()) {
     if (required) error = "\"" + std::string(key) + "\" is required";
     return !required;
   }
-  if (!j[key].is_string()) {
+  auto text = parse::get_string(j, key);
+  if (!text) {
     error = "\"" + std::string(key) + "\" must be a string";
     return false;
   }
-  out = j[key].get<std::string>();
+  out = std::move(*text);
   if (required && out.empty()) {
     error = "\"" + std::string(key) + "\" must not be empty";
     return false;
@@ -114,9 +118,10 @@ Handler make_api(ApiSources src, std::string token) {
       auto op = s.models();  // named: see the GCC 12 note in http_server.cpp
       co_return co_await std::move(op);
     }
-    auto body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
+    auto parsed = parse::json_text(req.body, "body");
+    if (!parsed.ok() || !parsed->is_object())
       co_return json_error(400, "body must be a JSON object");
+    const json body = std::move(parsed).value();
     std::string question, ns, pod, error;
     bool ask = path == "/ask";
     if (!string_field(body, "question", ask, question, error) ||

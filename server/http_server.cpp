@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include "core/parse.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,9 +25,7 @@ constexpr auto kUse = net::as_tuple(net::use_awaitable);
 }
 
 Response json_error(int status, const std::string& message) {
-  return {status, "application/json",
-          nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                                  nlohmann::json::error_handler_t::replace)};
+  return {status, "application/json", parse::dump(nlohmann::json{{"error", message}})};
 }
 
 struct HttpServer::State {
@@ -121,15 +121,18 @@ Result<unsigned short> HttpServer::start(TaskGroup& tasks) {
   boost::system::error_code ec;
   auto addr = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
   if (ec) return Error{"server.listen \"" + l + "\": " + ec.message()};
-  unsigned short port = static_cast<unsigned short>(std::stoul(l.substr(colon + 1)));
+  auto port = parse::port(std::string_view(l).substr(colon + 1));
+  if (!port) return Error{"server.listen \"" + l + "\": the port must be a number from 0 to 65535"};
   auto acc = std::make_unique<tcp::acceptor>(state_->ioc);
-  tcp::endpoint ep(addr, port);
+  tcp::endpoint ep(addr, *port);
   acc->open(ep.protocol(), ec);
   if (!ec) acc->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acc->bind(ep, ec);
   if (!ec) acc->listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Error{"server.listen " + l + ": " + ec.message()};
-  auto bound = acc->local_endpoint().port();
+  auto local = acc->local_endpoint(ec);
+  if (ec) return Error{"server.listen " + l + ": " + ec.message()};
+  auto bound = local.port();
   state_->acceptor = std::move(acc);
   tasks.spawn("http server", accept_loop(state_));
   return bound;

@@ -141,6 +141,23 @@ TEST_CASE("wrong shapes are errors not crashes") {
   CHECK(has_error(r, "notifiers.slack: expected a list"));
 }
 
+TEST_CASE("overflowing durations, sizes, integers and ports are errors naming the key") {
+  auto r = parse_config(
+      "detect:\n  resolveAfter: 99999999999999999999d\n"
+      "diagnosis:\n  concurrency: 99999999999999999999999\n"
+      "  logs:\n    fetchBytes: 17179869185GiB\n"
+      "server:\n  listen: 0.0.0.0:12345678901234567890123\n",
+      "huge.yaml");
+  CHECK(has_error(r, "detect.resolveAfter: duration \"99999999999999999999d\" is too large"));
+  CHECK(has_error(r, "diagnosis.concurrency: must be between"));
+  CHECK(has_error(r, "diagnosis.logs.fetchBytes: size \"17179869185GiB\" is too large"));
+  CHECK(has_error(r, "server.listen: expected host:port"));
+  auto bad = parse_config("diagnosis:\n  concurrency: 12abc\nserver:\n  listen: 127.0.0.1:abc\n",
+                          "bad.yaml");
+  CHECK(has_error(bad, "diagnosis.concurrency: expected an integer"));
+  CHECK(has_error(bad, "server.listen: expected host:port"));
+}
+
 TEST_CASE("env expansion with defaults") {
   setenv("PM_SET", "value", 1);
   unsetenv("PM_UNSET");

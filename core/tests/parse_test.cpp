@@ -95,8 +95,7 @@ TEST_CASE("Retry-After: absurd values are capped, garbage ignored") {
   CHECK(http::parse_retry_after("999999", 0) == http::kMaxRetryAfterSeconds);
   CHECK(http::parse_retry_after("-5", 0) == -1);
   CHECK(http::parse_retry_after("soon", 0) == -1);
-  CHECK(http::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 0) ==
-        http::kMaxRetryAfterSeconds);
+  CHECK(http::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 0) == http::kMaxRetryAfterSeconds);
   CHECK(http::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470) == 10);
   CHECK(http::parse_retry_after(std::string(5000, '9'), 0) == -1);
 }

@@ -381,6 +381,66 @@ TEST_CASE("a corrupt or truncated state file is set aside and never fatal") {
   CHECK(fs::exists(dir.path / "incidents.json"));
 }
 
+TEST_CASE("a wrong-typed state file is set aside, never fatal") {
+  // Valid JSON of the wrong shape aborted every start before (nlohmann type_error).
+  for (const char* text : {R"({"version":"1","open":[]})", R"({"version":1e400})", R"([1,2])",
+                           R"({"version":1,"open":{"id":5}})", R"({"version":4294967297})"}) {
+    INFO(text);
+    TempDir dir;
+    std::ofstream(dir.path / "incidents.json") << text;
+    World w;
+    Recorder rec;
+    StateFile state(dir.path.string());
+    IncidentTracker t(settings(), w.clock, rec, &state);
+    t.load();
+    CHECK(!state.corrupt_note().empty());
+    CHECK(!fs::exists(dir.path / "incidents.json"));
+    w.crash(t, w.add("cart", 0));
+    CHECK(rec.count(EventType::kOpened) == 1);
+  }
+}
+
+TEST_CASE("a state file with one wrong-typed incident keeps the others and names the field") {
+  TempDir dir;
+  World w;
+  std::string id;
+  {
+    Recorder rec;
+    StateFile state(dir.path.string());
+    REQUIRE(state.prepare().ok());
+    IncidentTracker t(settings(), w.clock, rec, &state);
+    w.crash(t, w.add("cart", 0));
+    REQUIRE(rec.count(EventType::kOpened) == 1);
+    id = t.incidents()[0]->id;
+  }
+  std::ifstream in(dir.path / "incidents.json");
+  json saved = json::parse(in);
+  json bad = saved["open"][0];
+  bad["id"] = "other";
+  bad["fingerprint"] = "prod-eu-1/shop/Deployment/x/app/CrashLoopBackOff";
+  bad["restarts"] = "4";  // a string where a number belongs
+  saved["open"].push_back(bad);
+  json worse = bad;
+  worse["podState"] = {{"p", {{"restarts", 4294967303}}}};  // beyond uint32: not 7
+  saved["resolved"].push_back(worse);
+  std::ofstream(dir.path / "incidents.json", std::ios::trunc) << saved.dump();
+
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  REQUIRE(t.open_count() == 1);
+  CHECK(t.incidents()[0]->id == id);
+  CHECK(state.corrupt_note().find("2 entries refused") != std::string::npos);
+  CHECK(state.corrupt_note().find("\"restarts\"") != std::string::npos);
+  // What was readable is written back at the next flush; the damaged original is kept aside.
+  t.flush();
+  std::ifstream again(dir.path / "incidents.json");
+  CHECK(json::parse(again)["open"].size() == 1);
+  for (auto& [k, p] : w.pods) w.feed(t, p);
+  CHECK(rec.events.empty());
+}
+
 TEST_CASE("an unwritable state dir is a clear startup error") {
   StateFile state("/proc/podmedic-cannot-write-here");
   auto r = state.prepare();

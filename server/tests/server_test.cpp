@@ -194,3 +194,32 @@ TEST_CASE("over the socket: keep-alive routes and 413 for a large body") {
   server.stop();
   tasks.stop();
 }
+
+TEST_CASE("a listen address with a huge or non-numeric port is an error, not an abort") {
+  boost::asio::io_context ioc;
+  TaskGroup tasks(ioc);
+  bool ready = true;
+  for (const char* listen :
+       {"127.0.0.1:12345678901234567890123", "127.0.0.1:abc", "127.0.0.1:", "127.0.0.1:65536"}) {
+    INFO(listen);
+    HttpServer server(ioc, {listen, 64 * 1024, 5s}, make_api(sources(&ready), ""));
+    auto port = server.start(tasks);
+    REQUIRE_FALSE(port.ok());
+    CHECK(port.error().message.find("server.listen") == 0);
+  }
+  tasks.stop();
+}
+
+TEST_CASE("request bodies with wrong types and invalid UTF-8 are 400s") {
+  bool ready = true;
+  Sync api{make_api(sources(&ready), "")};
+  CHECK(api({"POST", "/ask", "", R"({"question":5})"}).status == 400);
+  CHECK(api({"POST", "/ask", "", R"({"question":["a"]})"}).status == 400);
+  CHECK(api({"POST", "/ask", "", R"([1])"}).status == 400);
+  CHECK(api({"POST", "/diagnose", "", R"({"question":"x","namespace":{}})"}).status == 400);
+  CHECK(api({"POST", "/diagnose", "", R"({"question":"x","namespace":"a","pod":7})"}).status ==
+        400);
+  auto bad = api({"POST", "/ask", "", "{\"question\":\"\xff\xfe\"}"});
+  CHECK(bad.status == 400);
+  CHECK(json::parse(bad.body).contains("error"));
+}
