@@ -4,6 +4,8 @@
 #include <random>
 
 #include "core/log.h"
+#include "core/parse.h"
+#include "notifiers/state.h"
 
 namespace podmedic::notifiers {
 
@@ -36,24 +38,21 @@ std::string new_delivery_id() {
 }  // namespace
 
 struct Dispatcher::Worker {
-  struct Entry {
-    std::string id;
-    Payload payload;
-    int attempts = 0;
-    std::int64_t created = 0;
-  };
+  using Entry = OutboxMessage;
 
-  Worker(Notifier& n, const DispatcherSettings& s, NotifyMetrics* m)
+  Worker(Notifier& n, const DispatcherSettings& s, NotifyMetrics* m, PeerErrors* pe)
       : notifier(n),
         settings(s),
         outbox(s.state_dir, "outbox-" + n.name() + ".json"),
         metrics(m),
+        peer_errors(pe),
         backoff(s.backoff) {}
 
   Notifier& notifier;
   const DispatcherSettings& settings;
   incidents::StateFile outbox;
   NotifyMetrics* metrics;
+  PeerErrors* peer_errors;
   Backoff backoff;
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -73,35 +72,43 @@ struct Dispatcher::Worker {
   // Caller holds mu.
   json messages() const {
     json msgs = json::array();
-    for (const auto& e : queue) {
-      msgs.push_back({{"id", e.id},
-                      {"event", e.payload.event},
-                      {"body", e.payload.body},
-                      {"thread", e.payload.thread},
-                      {"root", e.payload.root},
-                      {"attempts", e.attempts},
-                      {"created", e.created}});
-    }
+    for (const auto& e : queue) msgs.push_back(outbox_message_json(e));
     return msgs;
   }
-  // Appends persisted messages whose delivery id is not queued yet; returns how many. Caller holds
-  // mu.
-  std::size_t add(const json& msgs) {
+  // Appends messages whose delivery id is not queued yet, keeping at most max_queue (the oldest
+  // go first); returns how many were added. Caller holds mu.
+  std::size_t add(std::vector<OutboxMessage> msgs) {
     std::size_t n = 0;
-    for (const auto& m : msgs) {
-      if (!m.is_object() || !m.contains("id") || !m.contains("body")) continue;
-      const std::string id = m.value("id", "");
+    for (auto& m : msgs) {
       bool known = false;
-      for (const auto& e : queue) known = known || e.id == id;
+      for (const auto& e : queue) known = known || e.id == m.id;
       if (known) continue;
-      queue.push_back({id,
-                       {m.value("event", ""), m.value("body", ""), m.value("thread", ""),
-                        m.value("root", false)},
-                       m.value("attempts", 0),
-                       m.value("created", std::int64_t{0})});
+      queue.push_back(std::move(m));
       ++n;
     }
+    while (queue.size() > settings.max_queue) {
+      queue.pop_front();
+      count("dropped");
+    }
     return n;
+  }
+  // The same from JSON that came from elsewhere (an HA predecessor's mirror): messages that do
+  // not parse are skipped and logged. Caller holds mu.
+  std::size_t add(const json& msgs) {
+    std::vector<OutboxMessage> valid;
+    std::size_t i = 0;
+    for (const auto& m : msgs) {
+      auto msg = parse_outbox_message(m);
+      if (msg.ok()) {
+        valid.push_back(std::move(msg).value());
+      } else {
+        logs.write(log::Level::kWarn, "notifiers", notifier.name() + "adopt",
+                   "skipped an adopted message that does not parse",
+                   {{"notifier", notifier.name()}, {"index", i}, {"error", msg.error().message}});
+      }
+      ++i;
+    }
+    return add(std::move(valid));
   }
 
   void save() {
@@ -114,11 +121,29 @@ struct Dispatcher::Worker {
     gauge();
   }
 
+  // Loads the outbox left by the previous run. A file that does not load is set aside (and the
+  // queue starts empty); one with some bad messages is set aside too, and the valid ones are
+  // queued and written back at once.
   void restore() {
-    auto j = outbox.load();
-    if (!j || !j->contains("messages") || !(*j)["messages"].is_array()) return;
+    const std::string path = outbox.path();
+    auto text = read_state_text(path, kMaxOutboxFile);
+    if (!text.ok()) {
+      set_aside(path, text.error().message);
+      return;
+    }
+    if (!*text) return;  // first start
+    auto loaded = parse_outbox(**text);
+    if (!loaded.ok()) {
+      set_aside(path, loaded.error().message);
+      return;
+    }
     std::lock_guard lock(mu);
-    add((*j)["messages"]);
+    add(std::move(loaded->items));
+    if (loaded->skipped > 0) {
+      set_aside(path, std::to_string(loaded->skipped) +
+                          " messages skipped, first: " + loaded->first_skip);
+      save();
+    }
     gauge();
     if (!queue.empty()) {
       log::info("notifiers", "restored undelivered messages",
@@ -167,6 +192,17 @@ struct Dispatcher::Worker {
       SendResult r = notifier.send(e.payload, e.id);  // blocking, without the lock
       lock.lock();
       last_post = Steady::now();
+      if (!r.faults.empty()) {
+        for (PeerFault f : r.faults) {
+          if (peer_errors) peer_errors->count(notifier.peer(), f);
+        }
+        logs.write(log::Level::kWarn, "notifiers", notifier.name() + "peer",
+                   "the receiver's answer was not usable",
+                   {{"notifier", notifier.name()},
+                    {"status", r.status},
+                    {"fault", fault_label(r.faults.front())},
+                    {"error", r.detail}});
+      }
       auto front_is = [&] { return !queue.empty() && queue.front().id == e.id; };
       if (r.outcome == Outcome::kOk) {
         if (front_is()) queue.pop_front();
@@ -190,8 +226,11 @@ struct Dispatcher::Worker {
       count("retry");
       if (front_is()) ++queue.front().attempts;
       ++consecutive_failures;
-      auto delay = backoff.next(
-          Steady::now(), std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after));
+      // A server's Retry-After is honoured up to our own cap, never beyond (an hour-long hint
+      // must not park the queue).
+      auto hint = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after),
+                           settings.backoff.cap);
+      auto delay = backoff.next(Steady::now(), hint);
       if (consecutive_failures >= settings.breaker_threshold) {
         delay =
             std::max(delay, settings.breaker_cooldown);  // breaker open: leave the endpoint alone
@@ -212,9 +251,12 @@ Dispatcher::Dispatcher(DispatcherSettings settings,
                        std::vector<std::unique_ptr<Notifier>> notifiers, Facts facts,
                        prometheus::Registry* registry)
     : s_(std::move(settings)), facts_(std::move(facts)), notifiers_(std::move(notifiers)) {
-  if (registry) metrics_ = std::make_unique<NotifyMetrics>(*registry);
+  if (registry) {
+    metrics_ = std::make_unique<NotifyMetrics>(*registry);
+    peer_errors_ = std::make_unique<PeerErrors>(*registry);
+  }
   for (auto& n : notifiers_) {
-    workers_.push_back(std::make_unique<Worker>(*n, s_, metrics_.get()));
+    workers_.push_back(std::make_unique<Worker>(*n, s_, metrics_.get(), peer_errors_.get()));
     if (metrics_) {  // every notifier's series from the start, at zero
       for (const char* outcome : {"sent", "retry", "failed"})
         metrics_->total.Add({{"notifier", n->name()}, {"outcome", outcome}});

@@ -5,6 +5,9 @@
 // thread per notifier delivers in order: at most one post per min_interval, retries with capped
 // jittered backoff honouring Retry-After, permanent failure on other 4xx (logged with the
 // server's error string), and a circuit breaker that pauses a notifier after repeated failures.
+// Whatever a receiver answers that cannot be used is counted in podmedic_peer_errors_total
+// (peer slack|webhook) on the registry, and logged rate-limited. The outbox file is untrusted on
+// load: one that does not load is set aside (<path>.corrupt-<unix>) and the valid messages kept.
 // Thread-safe: on_incident_event from the pipeline thread; workers are internal.
 #include <condition_variable>
 #include <deque>
@@ -18,6 +21,7 @@
 #include <prometheus/registry.h>
 
 #include "core/backoff.h"
+#include "core/peer_errors.h"
 #include "incidents/state_file.h"
 #include "notifiers/notifier.h"
 
@@ -26,6 +30,7 @@ namespace podmedic::notifiers {
 struct DispatcherSettings {
   std::string state_dir;
   std::size_t max_queue = 1000;
+  // backoff.cap also bounds how long a server's Retry-After can hold the queue.
   BackoffPolicy backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(300'000),
                         std::chrono::milliseconds(600'000), 1.0};
   int breaker_threshold = 5;  // consecutive failures that open the breaker
@@ -58,11 +63,15 @@ class Dispatcher final : public incidents::IncidentSink {
   std::size_t adopt(const nlohmann::json& snapshot);
   std::size_t notifiers() const { return workers_.size(); }
 
+  // The largest outbox file we load.
+  static constexpr std::size_t kMaxOutboxFile = 256u << 20;
+
  private:
   struct Worker;
   DispatcherSettings s_;
   Facts facts_;
   std::unique_ptr<NotifyMetrics> metrics_;
+  std::unique_ptr<PeerErrors> peer_errors_;           // with a registry
   std::vector<std::unique_ptr<Notifier>> notifiers_;  // before workers_: outlives them
   std::vector<std::unique_ptr<Worker>> workers_;
 };

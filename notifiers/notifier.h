@@ -3,11 +3,15 @@
 // event into payloads on the pipeline thread (cheap, no I/O); send() delivers one payload and
 // runs on that notifier's worker thread (blocking). Outcomes are values: OK, RETRY (429, 5xx,
 // timeouts; maybe with Retry-After) or PERMANENT (other 4xx, with the server's error string).
+// Whatever the receiver answered that we could not use (a reset, a garbage body, an absurd
+// Retry-After) comes back in SendResult::faults; the dispatcher counts it under the notifier's
+// peer(). A 2xx is delivered whatever its body: re-posting would duplicate the message.
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "core/peer_errors.h"
 #include "incidents/tracker.h"
 
 namespace podmedic::http {
@@ -34,7 +38,8 @@ struct SendResult {
   Outcome outcome = Outcome::kRetry;
   int status = 0;
   std::chrono::seconds retry_after{0};
-  std::string detail;  // the server's error string, or the transport error
+  std::string detail;             // the server's error string, or the transport error
+  std::vector<PeerFault> faults;  // each unusable part of the answer, counted once
 };
 
 // Which incidents a notifier takes: empty lists accept everything.
@@ -52,10 +57,13 @@ class Notifier {
   virtual SendResult send(const Payload& p, const std::string& delivery_id) = 0;
   // Minimum spacing between two posts (Slack incoming webhooks: about 1 per second).
   virtual std::chrono::milliseconds min_interval() const { return std::chrono::milliseconds(0); }
+  // Which peer label its receiver's errors are counted under.
+  virtual Peer peer() const { return Peer::kWebhook; }
 };
 
 // Shared classification of an HTTP outcome: 2xx OK; 429, 5xx and transport errors RETRY;
-// other statuses PERMANENT.
+// other statuses PERMANENT. Faults: a transport error or timeout, a 5xx or unexpected 4xx status,
+// and a Retry-After that was present but unusable (then it is ignored, as if absent).
 SendResult classify(const http::PostResult& r);
 
 }  // namespace podmedic::notifiers

@@ -4,8 +4,10 @@
 #include <algorithm>
 
 #include "core/http.h"
+#include "core/parse.h"
 #include "core/units.h"
 #include "notifiers/slack.h"
+#include "notifiers/state.h"
 #include "notifiers/webhook.h"
 
 namespace podmedic::notifiers {
@@ -22,15 +24,24 @@ bool Routing::accepts(const incidents::Incident& i) const {
 SendResult classify(const http::PostResult& r) {
   SendResult s;
   s.status = r.status;
-  s.detail = r.status == 0 ? r.error : r.body.substr(0, 200);
-  if (r.retry_after_seconds > 0)
+  s.detail = r.status == 0 ? r.error : truncate_utf8(r.body, 200);
+  if (r.retry_after_unusable)
+    s.faults.push_back(PeerFault::kBadHeader);  // garbage or absurd: as if absent
+  else if (r.retry_after_seconds > 0)
     s.retry_after = std::chrono::seconds(std::min(r.retry_after_seconds, 3600L));
-  if (r.status >= 200 && r.status < 300)
+  if (r.status >= 200 && r.status < 300) {
     s.outcome = Outcome::kOk;
-  else if (r.status == 0 || r.status == 429 || r.status >= 500)
+  } else if (r.status == 0) {
     s.outcome = Outcome::kRetry;
-  else
-    s.outcome = Outcome::kPermanent;
+    // libcurl's CURLE_OPERATION_TIMEDOUT text: "Operation timed out after … milliseconds …".
+    s.faults.push_back(r.error.find("timed out") != std::string::npos ? PeerFault::kTimeout
+                                                                      : PeerFault::kTransport);
+  } else if (r.status == 429) {
+    s.outcome = Outcome::kRetry;  // the receiver's rate limit: expected, not a fault
+  } else {
+    s.outcome = r.status >= 500 ? Outcome::kRetry : Outcome::kPermanent;
+    s.faults.push_back(PeerFault::kStatus);
+  }
   return s;
 }
 
@@ -95,9 +106,7 @@ std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
   for (const auto* inc : r.incidents) {
     if (!s_.routing.accepts(*inc)) continue;
     std::string facts = r.facts ? r.facts(*inc) : "";
-    out.push_back(
-        {type,
-         webhook_body(type, *inc, facts).dump(-1, ' ', false, json::error_handler_t::replace)});
+    out.push_back({type, parse::dump(webhook_body(type, *inc, facts))});
   }
   return out;
 }
@@ -260,7 +269,7 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
                   const std::string& thread = "", bool root = false) {
     if (blocks.size() > 50) blocks.erase(blocks.begin() + 49, blocks.end());
     json body = {{"text", truncate_utf8(text, 3900)}, {"blocks", blocks}, {"unfurl_links", false}};
-    out.push_back({event, body.dump(-1, ' ', false, json::error_handler_t::replace), thread, root});
+    out.push_back({event, parse::dump(body), thread, root});
   };
   switch (r.type) {
     case incidents::EventType::kOpened:
@@ -333,51 +342,93 @@ SlackNotifier::SlackNotifier(SlackSettings s) : s_(std::move(s)) {
   if (s_.bot_token.empty() || s_.state_dir.empty()) return;
   threads_file_ =
       std::make_unique<incidents::StateFile>(s_.state_dir, "slack-threads-" + s_.name + ".json");
-  if (auto j = threads_file_->load(); j && j->contains("threads") && (*j)["threads"].is_array()) {
-    for (const auto& t : (*j)["threads"]) {
-      if (!t.is_object() || !t.contains("incident") || !t.contains("ts")) continue;
-      threads_[t["incident"].get<std::string>()] = t["ts"].get<std::string>();
-      thread_order_.push_back(t["incident"].get<std::string>());
-    }
+  load_threads();
+}
+
+void SlackNotifier::load_threads() {
+  const std::string path = threads_file_->path();
+  auto text = read_state_text(path, kMaxThreadsFile);
+  if (!text.ok()) {
+    set_aside(path, text.error().message);
+    return;
   }
+  if (!*text) return;  // first start
+  auto loaded = parse_slack_threads(**text, kMaxThreads);
+  if (!loaded.ok()) {
+    set_aside(path, loaded.error().message);
+    return;
+  }
+  for (auto& t : loaded->items) {
+    if (!threads_.count(t.incident)) thread_order_.push_back(t.incident);
+    threads_[t.incident] = std::move(t.ts);
+  }
+  if (loaded->skipped > 0) {
+    // Kept for a human; the valid entries are written back at the next save.
+    set_aside(path,
+              std::to_string(loaded->skipped) + " entries skipped, first: " + loaded->first_skip);
+  }
+}
+
+std::map<std::string, std::string> SlackNotifier::threads() const {
+  std::lock_guard lock(mu_);
+  return threads_;
 }
 
 SendResult SlackNotifier::send(const Payload& p, const std::string&) {
   if (!s_.bot_token.empty()) return post_message(p);
-  return classify(
-      http::post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout));
+  auto r = http::post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout);
+  SendResult res = classify(r);
+  // Incoming webhooks answer "ok". Anything else with a 2xx is still delivered (never re-post),
+  // but the receiver is not the Slack we expect: count it.
+  if (res.outcome == Outcome::kOk && r.body != "ok") {
+    res.faults.push_back(PeerFault::kMalformed);
+    res.detail = "unexpected reply to a 2xx: " + truncate_utf8(r.body, 100);
+  }
+  return res;
 }
 
 SendResult SlackNotifier::post_message(const Payload& p) {
-  json body = json::parse(p.body, nullptr, false);
-  if (!body.is_object()) return {Outcome::kPermanent, 0, std::chrono::seconds(0), "bad payload"};
+  auto parsed = parse::json_text(p.body, "Slack payload");
+  if (!parsed.ok() || !parsed->is_object())
+    return {Outcome::kPermanent, 0, std::chrono::seconds(0), "bad payload", {}};
+  json body = std::move(parsed).value();  // our own rendering, an object
   body["channel"] = s_.channel;
   if (!p.root && !p.thread.empty()) {
     std::lock_guard lock(mu_);
     if (auto it = threads_.find(p.thread); it != threads_.end()) body["thread_ts"] = it->second;
   }
-  auto r = http::post(
-      s_.api_url + "/chat.postMessage",
+  auto r = http::request(
+      "POST", s_.api_url + "/chat.postMessage",
       {"Content-Type: application/json; charset=utf-8", "Authorization: Bearer " + s_.bot_token},
-      body.dump(-1, ' ', false, json::error_handler_t::replace), s_.timeout);
+      parse::dump(body), s_.timeout, kMaxReply);
   SendResult res = classify(r);
   if (res.outcome != Outcome::kOk) return res;
-  // Web API errors come as HTTP 200 with ok:false.
-  auto j = json::parse(r.body, nullptr, false);
-  if (!j.is_object())
-    return {Outcome::kRetry, r.status, std::chrono::seconds(0), "malformed response"};
-  if (!j.value("ok", false)) {
-    std::string error = j.value("error", "unknown_error");
+  // Web API errors come as HTTP 200 with ok:false. A reply we cannot read still means Slack took
+  // the request with a 2xx: delivered, without a ts to thread under (a retry could post twice).
+  SlackReply reply;
+  if (r.body.size() >= kMaxReply) {
+    reply.fault = PeerFault::kOversized;
+    reply.detail = "the reply is larger than 1 MiB";
+  } else {
+    reply = parse_slack_reply(r.body);
+  }
+  if (reply.fault) {
+    res.faults.push_back(*reply.fault);
+    res.detail = "unusable chat.postMessage reply (delivered, no thread): " + reply.detail;
+  }
+  if (reply.kind == SlackReply::Kind::kError) {
     static const std::vector<std::string> transient = {
         "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"};
-    bool retry = std::find(transient.begin(), transient.end(), error) != transient.end();
-    return {retry ? Outcome::kRetry : Outcome::kPermanent, r.status, res.retry_after, error};
+    bool retry = std::find(transient.begin(), transient.end(), reply.error) != transient.end();
+    res.outcome = retry ? Outcome::kRetry : Outcome::kPermanent;
+    res.detail = reply.error;
+    return res;
   }
-  if (p.root && !p.thread.empty() && j.contains("ts") && j["ts"].is_string()) {
+  if (p.root && !p.thread.empty() && !reply.ts.empty()) {
     std::lock_guard lock(mu_);
     if (!threads_.count(p.thread)) thread_order_.push_back(p.thread);
-    threads_[p.thread] = j["ts"].get<std::string>();  // exact string, never a number
-    while (thread_order_.size() > 5000) {
+    threads_[p.thread] = reply.ts;  // exact string, never a number
+    while (thread_order_.size() > kMaxThreads) {
       threads_.erase(thread_order_.front());
       thread_order_.erase(thread_order_.begin());
     }

@@ -6,6 +6,8 @@
 // At most one post per second per webhook.
 // Bot mode (bot_token + channel): chat.postMessage, the alert's `ts` kept per incident (and
 // persisted under state.dir) so the diagnosis, reminders and the resolution thread under it.
+// A thread file that does not load (cut, or of the wrong types) is set aside and the valid
+// entries are kept. A 2xx reply that is unreadable counts as delivered, without a thread.
 #include <map>
 #include <mutex>
 
@@ -34,11 +36,21 @@ class SlackNotifier final : public Notifier {
   std::vector<Payload> render(const Rendering& r) const override;
   SendResult send(const Payload& p, const std::string& delivery_id) override;
   std::chrono::milliseconds min_interval() const override { return s_.min_interval; }
+  Peer peer() const override { return Peer::kSlack; }
+  // The thread timestamps known (for tests): incident id → ts.
+  std::map<std::string, std::string> threads() const;
+
+  // The most of a chat.postMessage reply we read (it echoes the whole message back).
+  static constexpr std::size_t kMaxReply = 1u << 20;
+  // The largest thread file we load.
+  static constexpr std::size_t kMaxThreadsFile = 16u << 20;
+  static constexpr std::size_t kMaxThreads = 5000;
 
  private:
   SendResult post_message(const Payload& p);
+  void load_threads();
   SlackSettings s_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, std::string> threads_;  // incident id → the alert's ts (exact string)
   std::vector<std::string> thread_order_;       // oldest first, bounded
   std::unique_ptr<incidents::StateFile> threads_file_;

@@ -120,7 +120,9 @@ TEST_CASE("429 Retry-After is honoured") {
   });
   SlackSettings s{"ops", slack.url(), {}};
   s.min_interval = 0ms;
-  Dispatcher d(env.settings(), one(std::make_unique<SlackNotifier>(s)), nullptr, &env.registry);
+  auto settings = env.settings();
+  settings.backoff.cap = 2s;  // Retry-After is honoured up to the cap
+  Dispatcher d(settings, one(std::make_unique<SlackNotifier>(s)), nullptr, &env.registry);
   REQUIRE(d.start().ok());
   auto inc = incident();
   d.on_incident_event({incidents::EventType::kOpened, {&inc}});
