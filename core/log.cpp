@@ -100,8 +100,8 @@ void write_object(Level level, std::string_view component, std::string_view msg,
            std::string(msg);
     for (const auto& [k, v] : fields.items()) {
       line += " " + k + "=";
-      line += v.is_string() ? v.get_ref<const std::string&>()
-                            : parse::dump(v);  // no-throw-check: is_string() checked
+      const auto* text = v.get_ptr<const std::string*>();  // null unless a string
+      line += text ? *text : parse::dump(v);
     }
   }
   line += '\n';

@@ -114,6 +114,12 @@ struct Child {
     }
     return false;
   }
+  // Whether the process is still running (not exited, not killed by a signal).
+  bool running() {
+    if (pid <= 0) return false;
+    int status = 0;
+    return waitpid(pid, &status, WNOHANG) == 0;
+  }
   // SIGTERM, then the exit code (or -1 if it did not exit normally).
   int terminate() {
     if (pid <= 0) return -1;
