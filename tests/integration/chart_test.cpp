@@ -1,13 +1,18 @@
 // The Helm chart, rendered by the real helm (v4, from scripts/setup.sh --tools): lint passes for
 // the default and the full values; the rendered RBAC never grants a write verb; the workload is
 // locked down; the podmedic.yaml the chart renders is accepted by podmedic's own config parser;
-// and deploy/podmedic.yaml (the plain manifests) is exactly `helm template` of the defaults.
+// the HTTP API token comes from a Secret (or its absence is chosen explicitly; a render that
+// cannot see the cluster refuses to invent one); the NetworkPolicy is on by default; and
+// deploy/podmedic.yaml (the plain manifests) is exactly `helm template` of the defaults with the
+// user-created token Secret.
 #include <catch2/catch.hpp>
 
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -24,6 +29,10 @@ std::string helm() {
 std::string chart() {
   return test::source_dir() + "/helm/podmedic";
 }
+// What deploy/ and most tests render with: the token from a Secret the user creates. Plain
+// `helm template` of the bare defaults fails on purpose (see "the API token" below).
+const std::vector<std::string> kTokenSecret = {"--set",
+                                               "server.existingTokenSecret=podmedic-api-token"};
 
 std::pair<int, std::string> run(std::vector<std::string> argv) {
   test::Child c(argv, "/tmp");
@@ -31,14 +40,76 @@ std::pair<int, std::string> run(std::vector<std::string> argv) {
   return {code, c.output()};
 }
 
-std::string render(const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {helm(),  "template",    "podmedic",
-                                   chart(), "--namespace", "podmedic"};
+std::pair<int, std::string> try_render(const std::vector<std::string>& extra,
+                                       const std::string& chart_dir = chart()) {
+  std::vector<std::string> argv = {helm(),    "template",    "podmedic",
+                                   chart_dir, "--namespace", "podmedic"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto [code, out] = run(argv);
+  return run(argv);
+}
+
+std::string render(const std::vector<std::string>& extra, const std::string& chart_dir = chart()) {
+  auto [code, out] = try_render(extra, chart_dir);
   INFO(out);
   REQUIRE(code == 0);
   return out;
+}
+
+std::vector<YAML::Node> docs_of_kind(const std::string& yaml, const std::string& kind) {
+  std::vector<YAML::Node> out;
+  for (const auto& d : YAML::LoadAll(yaml))
+    if (d.IsMap() && d["kind"].as<std::string>() == kind) out.push_back(d);
+  return out;
+}
+
+YAML::Node podmedic_container(const std::string& yaml) {
+  for (const auto& d : docs_of_kind(yaml, "Deployment"))
+    if (d["metadata"]["name"].as<std::string>() == "podmedic")
+      return d["spec"]["template"]["spec"]["containers"][0];
+  FAIL("no Deployment podmedic");
+  return {};
+}
+
+// The PODMEDIC_TOKEN env entry of the podmedic container (undefined node when absent).
+YAML::Node token_env(const std::string& yaml) {
+  for (const auto& e : podmedic_container(yaml)["env"])
+    if (e["name"].as<std::string>() == "PODMEDIC_TOKEN") return e;
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+// The server.token podmedic ends up with, reading the rendered ConfigMap with PODMEDIC_TOKEN set.
+std::string configured_token(const std::string& yaml) {
+  setenv("PODMEDIC_TOKEN", "from-the-secret", 1);
+  auto cms = docs_of_kind(yaml, "ConfigMap");
+  REQUIRE(cms.size() == 1);
+  auto parsed = app::parse_config(cms[0]["data"]["podmedic.yaml"].as<std::string>(), "configmap");
+  REQUIRE(parsed.errors.empty());
+  return parsed.config.server.token;
+}
+
+// A copy of the chart whose `lookup` calls answer as a live cluster would: the kube-system probe
+// finds the Namespace and the token Secret lookup returns `secret_lookup` (a template expression).
+// helm cannot reach a cluster here, so this is how the install/upgrade path is rendered.
+std::string chart_seeing_cluster(const std::string& dir, const std::string& secret_lookup) {
+  namespace fs = std::filesystem;
+  fs::remove_all(dir);
+  fs::copy(chart(), dir, fs::copy_options::recursive);
+  auto replace_in = [&](const std::string& file, const std::string& from, const std::string& to) {
+    std::ifstream in(dir + "/templates/" + file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    auto at = text.find(from);
+    INFO(file << ": " << from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    std::ofstream(dir + "/templates/" + file) << text;
+  };
+  replace_in("_helpers.tpl", R"((lookup "v1" "Namespace" "" "kube-system"))",
+             R"((dict "metadata" (dict "name" "kube-system")))");
+  replace_in("token-secret.yaml", R"(lookup "v1" "Secret" .Release.Namespace $name)",
+             secret_lookup);
+  return dir;
 }
 
 void check_rendered(const std::string& yaml, bool full) {
@@ -111,7 +182,7 @@ void check_rendered(const std::string& yaml, bool full) {
   }
   // One Role per listed namespace (+ the leader's Role with ha), or one ClusterRole.
   CHECK(roles == (full ? 3 : 1));
-  for (const char* k : {"Deployment", "ServiceAccount", "ConfigMap", "Service"})
+  for (const char* k : {"Deployment", "ServiceAccount", "ConfigMap", "Service", "NetworkPolicy"})
     CHECK(kinds.count(k));
   if (full) {
     for (const char* k : {"ServiceMonitor", "PrometheusRule", "NetworkPolicy", "Secret",
@@ -136,7 +207,7 @@ TEST_CASE("helm chart: lint and template for the default and the full values") {
     INFO(out);
     CHECK(code == 0);
   }
-  check_rendered(render({}), false);
+  check_rendered(render(kTokenSecret), false);
   check_rendered(render({"-f", chart() + "/ci/full-values.yaml"}), true);
 }
 
@@ -158,7 +229,117 @@ TEST_CASE("deploy/podmedic.yaml is the chart rendered with its defaults") {
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string header =
-      "# Generated by scripts/render-manifests.sh from helm/podmedic; do not edit.\n";
+      "# Generated by scripts/render-manifests.sh from helm/podmedic; do not edit.\n"
+      "# Create the API token first: kubectl -n podmedic create secret generic podmedic-api-token "
+      "--from-literal=token=$(openssl rand -hex 32)\n";
   INFO("run scripts/render-manifests.sh and commit deploy/podmedic.yaml");
-  CHECK(ss.str() == header + render({}));
+  CHECK(ss.str() == header + render(kTokenSecret));
+  // The plain manifests read the token from the Secret the user creates, never a generated one.
+  const auto env = token_env(ss.str());
+  REQUIRE(env.IsDefined());
+  CHECK(env["valueFrom"]["secretKeyRef"]["name"].as<std::string>() == "podmedic-api-token");
+  CHECK(docs_of_kind(ss.str(), "Secret").empty());
+}
+
+TEST_CASE("helm chart: the API token") {
+  SECTION("where lookup cannot see the cluster, no choice made: the render fails and says why") {
+    // (helm lint logs a template's `fail` without failing, so only template is checked.)
+    auto [code, out] = try_render({});
+    INFO(out);
+    CHECK(code != 0);
+    CHECK(out.find("helm cannot see the cluster") != std::string::npos);
+    CHECK(out.find("kubectl -n podmedic create secret generic podmedic-api-token") !=
+          std::string::npos);
+    CHECK(out.find("--set server.existingTokenSecret=podmedic-api-token") != std::string::npos);
+    CHECK(out.find("--set server.allowUnauthenticated=true") != std::string::npos);
+  }
+  SECTION("server.existingTokenSecret: a secretKeyRef to it, the config reads ${PODMEDIC_TOKEN}") {
+    auto yaml = render({"--set", "server.existingTokenSecret=my-token"});
+    auto env = token_env(yaml);
+    REQUIRE(env.IsDefined());
+    CHECK(env["valueFrom"]["secretKeyRef"]["name"].as<std::string>() == "my-token");
+    CHECK(env["valueFrom"]["secretKeyRef"]["key"].as<std::string>() == "token");
+    CHECK(configured_token(yaml) == "from-the-secret");
+    CHECK(docs_of_kind(yaml, "Secret").empty());  // the user's Secret, not the chart's
+    auto other_key = render({"--set", "server.existingTokenSecret=my-token", "--set",
+                             "server.existingTokenSecretKey=api"});
+    CHECK(token_env(other_key)["valueFrom"]["secretKeyRef"]["key"].as<std::string>() == "api");
+  }
+  SECTION("server.tokenSecretKey: a key in the notifier Secret") {
+    auto yaml = render({"--set", "secret.existingSecret=podmedic-secrets", "--set",
+                        "server.tokenSecretKey=api-token"});
+    auto env = token_env(yaml);
+    REQUIRE(env.IsDefined());
+    CHECK(env["valueFrom"]["secretKeyRef"]["name"].as<std::string>() == "podmedic-secrets");
+    CHECK(env["valueFrom"]["secretKeyRef"]["key"].as<std::string>() == "api-token");
+  }
+  SECTION("server.allowUnauthenticated: no token anywhere") {
+    auto yaml = render({"--set", "server.allowUnauthenticated=true"});
+    CHECK_FALSE(token_env(yaml).IsDefined());
+    CHECK(yaml.find("PODMEDIC_TOKEN") == std::string::npos);
+    CHECK(configured_token(yaml).empty());  // even with PODMEDIC_TOKEN in the environment
+    CHECK(docs_of_kind(yaml, "Secret").empty());
+  }
+  SECTION("contradictory choices are refused") {
+    auto [code, out] = try_render(
+        {"--set", "server.allowUnauthenticated=true", "--set", "server.existingTokenSecret=t"});
+    INFO(out);
+    CHECK(code != 0);
+    CHECK(out.find("contradicts") != std::string::npos);
+    auto [code2, out2] =
+        try_render({"--set", "server.tokenSecretKey=k", "--set", "server.existingTokenSecret=t"});
+    INFO(out2);
+    CHECK(code2 != 0);
+    CHECK(out2.find("not both") != std::string::npos);
+  }
+  SECTION("where lookup sees the cluster: created once, the existing value kept on upgrade") {
+    const std::string dir = "/tmp/podmedic-chart-" + std::to_string(::getpid());
+    // First install: no Secret yet, a random 48-character token.
+    auto fresh = render({}, chart_seeing_cluster(dir, "dict"));
+    auto secrets = docs_of_kind(fresh, "Secret");
+    REQUIRE(secrets.size() == 1);
+    CHECK(secrets[0]["metadata"]["name"].as<std::string>() == "podmedic-api-token");
+    const auto minted = secrets[0]["data"]["token"].as<std::string>();
+    CHECK(std::regex_match(minted, std::regex("[A-Za-z0-9+/]{64}")));  // base64 of 48 bytes
+    CHECK(docs_of_kind(render({}, dir), "Secret")[0]["data"]["token"].as<std::string>() != minted);
+    auto env = token_env(fresh);
+    REQUIRE(env.IsDefined());
+    CHECK(env["valueFrom"]["secretKeyRef"]["name"].as<std::string>() == "podmedic-api-token");
+    CHECK(configured_token(fresh) == "from-the-secret");
+    // Upgrade: the Secret exists, its value is rendered again unchanged.
+    auto upgrade =
+        render({}, chart_seeing_cluster(dir, R"(dict "data" (dict "token" "a2VwdC10b2tlbg=="))"));
+    CHECK(docs_of_kind(upgrade, "Secret")[0]["data"]["token"].as<std::string>() ==
+          "a2VwdC10b2tlbg==");
+    std::filesystem::remove_all(dir);
+  }
+}
+
+TEST_CASE("helm chart: NetworkPolicy on by default, ingress to the HTTP port only") {
+  auto policies = docs_of_kind(render(kTokenSecret), "NetworkPolicy");
+  REQUIRE(policies.size() == 1);
+  const auto spec = policies[0]["spec"];
+  REQUIRE(spec["policyTypes"].size() == 1);
+  CHECK(spec["policyTypes"][0].as<std::string>() == "Ingress");  // egress left open by default
+  REQUIRE(spec["ingress"].size() == 1);
+  const auto rule = spec["ingress"][0];
+  CHECK(rule["ports"].size() == 1);
+  CHECK(rule["ports"][0]["port"].as<int>() == 8080);
+  // From this namespace and the monitoring namespace, never from everywhere (no empty `from`).
+  REQUIRE(rule["from"].size() == 2);
+  CHECK(rule["from"][0]["podSelector"].IsMap());
+  CHECK(rule["from"][0]["podSelector"].size() == 0);
+  CHECK(rule["from"][1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+            .as<std::string>() == "monitoring");
+
+  auto off = render({kTokenSecret[0], kTokenSecret[1], "--set", "networkPolicy.enabled=false"});
+  CHECK(docs_of_kind(off, "NetworkPolicy").empty());
+
+  auto full = docs_of_kind(render({"-f", chart() + "/ci/full-values.yaml"}), "NetworkPolicy");
+  REQUIRE(full.size() == 2);  // podmedic's, and the bundled Ollama's (reachable from podmedic only)
+  CHECK(full[0]["spec"]["policyTypes"].size() == 2);  // restrictEgress
+  CHECK(full[1]["metadata"]["name"].as<std::string>() == "podmedic-ollama");
+  CHECK(full[1]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+            ["app.kubernetes.io/name"]
+                .as<std::string>() == "podmedic");
 }

@@ -22,3 +22,42 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "podmedic.ollamaUrl" -}}
 {{- if .Values.ollama.url -}}{{ .Values.ollama.url }}{{- else if .Values.ollama.bundled.enabled -}}http://{{ include "podmedic.fullname" . }}-ollama:11434{{- else -}}http://ollama:11434{{- end -}}
 {{- end -}}
+{{- /*
+Where the HTTP API's bearer token comes from, as one word:
+  existing  a Secret the user manages (server.existingTokenSecret, key server.existingTokenSecretKey)
+  shared    a key in the notifier Secret (server.tokenSecretKey in secret.existingSecret/secret.values)
+  generated a Secret this chart creates once (random) and keeps across upgrades (templates/token-secret.yaml)
+  none      no token: server.allowUnauthenticated=true, chosen explicitly
+"generated" needs `lookup` to see the cluster (otherwise every render would mint a new token and
+rotate it on each sync); where it cannot (helm template, helm install --dry-run, Argo CD), rendering
+fails and says what to set. The probe is the Namespace kube-system: it exists in every cluster, so an
+empty answer means lookup is blind.
+*/ -}}
+{{- define "podmedic.tokenMode" -}}
+{{- $s := .Values.server -}}
+{{- if and $s.existingTokenSecret $s.tokenSecretKey -}}
+{{- fail "podmedic: set either server.existingTokenSecret (a Secret of its own) or server.tokenSecretKey (a key in secret.existingSecret), not both" -}}
+{{- else if and $s.allowUnauthenticated (or $s.existingTokenSecret $s.tokenSecretKey) -}}
+{{- fail "podmedic: server.allowUnauthenticated=true contradicts server.existingTokenSecret/server.tokenSecretKey; choose one" -}}
+{{- else if $s.existingTokenSecret -}}existing
+{{- else if $s.tokenSecretKey -}}shared
+{{- else if $s.allowUnauthenticated -}}none
+{{- else if not (lookup "v1" "Namespace" "" "kube-system") -}}
+{{- fail (printf "\n\npodmedic: the HTTP API token Secret cannot be created here: helm cannot see the cluster (helm template, helm install --dry-run, Argo CD), so it cannot tell whether the token already exists and would mint a new one on every render.\nCreate the Secret yourself and name it:\n  kubectl -n %s create secret generic podmedic-api-token --from-literal=token=$(openssl rand -hex 32)\n  --set server.existingTokenSecret=podmedic-api-token\nor serve /ask, /diagnose and /api/* without a token (anyone who can reach the port can read redacted pod logs):\n  --set server.allowUnauthenticated=true\n" .Release.Namespace) -}}
+{{- else -}}generated
+{{- end -}}
+{{- end -}}
+{{- define "podmedic.tokenSecretName" -}}
+{{- $mode := include "podmedic.tokenMode" . -}}
+{{- if eq $mode "existing" -}}{{ .Values.server.existingTokenSecret }}
+{{- else if eq $mode "shared" -}}{{ include "podmedic.secretName" . }}
+{{- else if eq $mode "generated" -}}{{ printf "%s-api-token" (include "podmedic.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+{{- end -}}
+{{- define "podmedic.tokenSecretKey" -}}
+{{- $mode := include "podmedic.tokenMode" . -}}
+{{- if eq $mode "existing" -}}{{ .Values.server.existingTokenSecretKey | default "token" }}
+{{- else if eq $mode "shared" -}}{{ .Values.server.tokenSecretKey }}
+{{- else if eq $mode "generated" -}}token
+{{- end -}}
+{{- end -}}
