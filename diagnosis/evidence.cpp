@@ -139,9 +139,17 @@ std::string Evidence::text() const {
   return t;
 }
 
+const Redactor& builtin_redactor() {
+  // The built-in patterns are part of the program: failing to compile them is a bug.
+  static const Redactor r = std::move(Redactor::create().value());
+  return r;
+}
+
 net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& interner,
                                             const rules::Detector& detector, std::string ns,
-                                            std::string pod, LogBudget budget) {
+                                            std::string pod, LogBudget budget,
+                                            std::shared_ptr<RedactionSession> session) {
+  if (!session) session = std::make_shared<RedactionSession>(builtin_redactor());
   using namespace std::chrono_literals;
   std::string target =
       "/api/v1/namespaces/" + k8s::url_encode(ns) + "/pods/" + k8s::url_encode(pod);
@@ -172,8 +180,15 @@ net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& i
   } else {
     ev.events.push_back("(events unavailable: " + events.error().message + ")");
   }
+  // Raw logs, whole as fetched: redacted together with everything else before selection.
+  struct RawLogs {
+    std::string previous, current;
+    bool has_previous = false, has_current = false;
+  };
+  std::vector<RawLogs> raw;
   for (const auto& c : view.containers) {
     ContainerLogs cl;
+    RawLogs rl;
     cl.container = std::string(interner.view(c.name));
     k8s::LogOptions o;
     o.container = cl.container;
@@ -182,22 +197,49 @@ net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& i
     if (c.restart_count > 0 || c.last.kind == k8s::ContainerState::kTerminated) {
       o.previous = true;
       auto prev = co_await k8s::fetch_logs(client, ns, pod, o);
-      if (prev.ok() && prev->available)
-        cl.previous = select_log_lines(prev->text, budget.max_bytes);
-      else if (prev.ok())
+      if (prev.ok() && prev->available) {
+        rl.previous = std::move(prev->text);
+        rl.has_previous = true;
+      } else if (prev.ok()) {
         cl.note = prev->unavailable_reason;
-      else
+      } else {
         cl.note = prev.error().message;
+      }
     }
     o.previous = false;
     o.tail_lines = 200;
     auto cur = co_await k8s::fetch_logs(client, ns, pod, o);
-    if (cur.ok() && cur->available)
-      cl.current = select_log_lines(cur->text, budget.max_bytes / 2);
-    else if (cur.ok() && cl.note.empty())
+    if (cur.ok() && cur->available) {
+      rl.current = std::move(cur->text);
+      rl.has_current = true;
+    } else if (cur.ok() && cl.note.empty()) {
       cl.note = cur->unavailable_reason;
+    }
     ev.logs.push_back(std::move(cl));
+    raw.push_back(std::move(rl));
   }
+
+  // Redact first, then select: one session over every text of this pod, in place.
+  std::vector<std::string*> fields{&ev.summary};
+  for (auto& f : ev.findings_text) fields.push_back(&f);
+  for (auto& e : ev.events) fields.push_back(&e);
+  for (std::size_t i = 0; i < ev.logs.size(); ++i) {
+    fields.push_back(&ev.logs[i].note);
+    fields.push_back(&raw[i].previous);
+    fields.push_back(&raw[i].current);
+  }
+  std::vector<std::string> texts;
+  texts.reserve(fields.size());
+  for (auto* f : fields) texts.push_back(std::move(*f));
+  session->redact_all(texts);
+  for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = std::move(texts[i]);
+  for (std::size_t i = 0; i < ev.logs.size(); ++i) {
+    if (raw[i].has_previous)
+      ev.logs[i].previous = select_log_lines(raw[i].previous, budget.max_bytes);
+    if (raw[i].has_current)
+      ev.logs[i].current = select_log_lines(raw[i].current, budget.max_bytes / 2);
+  }
+  ev.session = std::move(session);
   co_return ev;
 }
 

@@ -4,13 +4,19 @@
 // requests/limits), the pod's own recent events (field selector, not the namespace's), and the
 // previous container's logs when it restarted plus the current tail, each cut to a byte budget
 // that keeps error-looking lines and the tail. Gathering runs on the pipeline's io_context.
-// The text is NOT redacted here: callers pass it through a Redactor before it leaves.
+// Redaction comes first: every text gathered (pod and container status messages, termination
+// and waiting messages, event messages, and each log whole as fetched, up to fetch_bytes) goes
+// through one RedactionSession together, BEFORE the logs are selected, cut and de-duplicated,
+// so a cut can never separate a key from its value or drop a PEM BEGIN line, and a secret seen
+// in one of them is masked in all.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "core/interner.h"
+#include "diagnosis/redact.h"
 #include "k8s/api.h"
 #include "rules/detect.h"
 
@@ -22,7 +28,8 @@ struct LogBudget {
 };
 
 // Sanitizes (UTF-8), cuts huge lines, and keeps error-looking lines plus the tail within
-// `max_bytes`, in their original order, marking what was left out.
+// `max_bytes`, in their original order, marking what was left out. Pass it redacted text: it
+// cuts lines, so run on raw text it could cut a secret away from the key that announces it.
 std::string select_log_lines(std::string_view raw, std::size_t max_bytes);
 
 struct ContainerLogs {
@@ -39,12 +46,23 @@ struct Evidence {
   std::vector<std::string> findings_text;  // one line each, rules-based facts
   std::vector<std::string> events;         // newest first
   std::vector<ContainerLogs> logs;
+  // The session every field above went through (never null after gather_pod). Pass the
+  // incident's other texts through it (the watcher's termination message, the LLM's answer) so
+  // the secrets found here are masked there too.
+  std::shared_ptr<RedactionSession> session;
   std::string text() const;  // everything, sectioned, for a terminal or a prompt
 };
 
+// The redacted evidence of one pod. `session` is the incident's RedactionSession: texts already
+// passed through it lend their secrets to this evidence. Null: a fresh session over the
+// built-in rules only (a caller with diagnosis.redact.patterns must pass its own).
 boost::asio::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& interner,
                                                     const rules::Detector& detector, std::string ns,
-                                                    std::string pod, LogBudget budget);
+                                                    std::string pod, LogBudget budget,
+                                                    std::shared_ptr<RedactionSession> session = {});
+
+// The Redactor with the built-in rules only, built once (for callers without a configured one).
+const Redactor& builtin_redactor();
 
 // Pods of the namespace that are failing now (at most `max`), for `diagnose NAMESPACE`.
 boost::asio::awaitable<Result<std::vector<std::string>>> failing_pods(

@@ -84,6 +84,50 @@ TEST_CASE("evidence for an OOMKilled pod: previous logs its own events and limit
   CHECK(failing->value() == std::vector<std::string>{"cart-7d9f8b6c5d-a"});
 }
 
+TEST_CASE("evidence is redacted before the logs are selected, with one session for the pod") {
+  Harness h;
+  sim::PodTemplate t;
+  t.ns = "shop";
+  t.deployment = "cart";
+  t.name = "cart-1";
+  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+  h.crash("shop", "cart-1", 1, "Error");
+  auto pod = *h.server.store().get(sim::Res::kPods, "shop", "cart-1");
+  // The waiting message repeats a password that only the log names as one.
+  sim::set_waiting(pod, "app", "CrashLoopBackOff", "redis said: wrong pass R3dis!Pass-77");
+  h.server.store().upsert(sim::Res::kPods, pod);
+  h.server.store().upsert(sim::Res::kEvents,
+                          sim::make_pod_event(pod, "app", "Warning", "Failed",
+                                              "AUTH default R3dis!Pass-77 refused", 1, h.now));
+  // A key block whose BEGIN line is far above the tail that selection keeps: selected first,
+  // the body lines would reach the text without the line that marks them as a key.
+  std::string previous = "connecting to redis://default:R3dis!Pass-77@cache:6379\n";
+  previous += "-----BEGIN RSA PRIVATE KEY-----\n";
+  for (int i = 0; i < 200; ++i)
+    previous += "MIIEkeyBody" + std::to_string(i) + std::string(50, 'Q') + "\n";
+  previous += "-----END RSA PRIVATE KEY-----\nERROR could not load key\n";
+  h.server.set_logs("shop", "cart-1", "app", "retrying with R3dis!Pass-77\n", previous);
+  rules::Detector det(h.interner, {});
+  auto session = std::make_shared<RedactionSession>(builtin_redactor());
+  std::optional<Result<Evidence>> got;
+  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "cart-1", {}, session),
+                [&](std::exception_ptr e, Result<Evidence> r) {
+                  if (e) std::rethrow_exception(e);
+                  got.emplace(std::move(r));
+                });
+  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
+  REQUIRE(got->ok());
+  const auto text = (*got)->text();
+  INFO(text);
+  CHECK(text.find("MIIEkeyBody") == std::string::npos);
+  CHECK(text.find("R3dis!Pass-77") == std::string::npos);
+  CHECK(text.find("ERROR could not load key") != std::string::npos);
+  CHECK(text.find("wrong pass [REDACTED]") != std::string::npos);
+  CHECK(text.find("AUTH default [REDACTED] refused") != std::string::npos);
+  CHECK((*got)->session == session);
+  CHECK(session->redact("the LLM says: try R3dis!Pass-77") == "the LLM says: try [REDACTED]");
+}
+
 TEST_CASE("evidence for a missing pod is a clear error") {
   Harness h;
   rules::Detector det(h.interner, {});

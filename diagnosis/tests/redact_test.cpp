@@ -86,6 +86,117 @@ TEST_CASE("hostile input is handled in linear time") {
   CHECK(out.size() > 100000);
 }
 
+TEST_CASE("a secret found once is masked wherever it recurs in the text") {
+  auto r = Redactor::create();
+  REQUIRE(r.ok());
+  const std::string log =
+      "connecting to redis://default:Tr0ub4dor&3x@redis-master:6379/0\n"
+      "> AUTH default Tr0ub4dor&3x\n"
+      "args: [ 'default', 'Tr0ub4dor&3x' ]\n"
+      "default user selected\n";
+  const auto out = r->redact(log);
+  INFO(out);
+  CHECK(out.find("Tr0ub4dor") == std::string::npos);
+  CHECK(out.find("args: [ 'default', '[REDACTED]' ]") != std::string::npos);
+  // Only the value is propagated, not the user name beside it.
+  CHECK(out.find("default user selected") != std::string::npos);
+}
+
+TEST_CASE("short or single-class values are masked where found but not propagated") {
+  auto r = Redactor::create();
+  REQUIRE(r.ok());
+  // "default" (one class) and "pw1" (short) must not blank every other occurrence.
+  const auto out = r->redact("password=default\nusing default settings\nPWD=pw1 pw1x\n");
+  INFO(out);
+  CHECK(out.find("password=[REDACTED]") != std::string::npos);
+  CHECK(out.find("using default settings") != std::string::npos);
+  CHECK(out.find("pw1x") != std::string::npos);
+  CHECK_FALSE(propagatable_secret("default"));
+  CHECK_FALSE(propagatable_secret("Ab1"));
+  CHECK_FALSE(propagatable_secret("abcdefghijkl"));
+  CHECK(propagatable_secret("abcdefgh1"));
+  CHECK(propagatable_secret("horse-battery"));
+}
+
+TEST_CASE("a session masks the secrets of one incident across all its texts") {
+  auto r = Redactor::create();
+  REQUIRE(r.ok());
+  std::vector<std::string> texts = {
+      "Back-off restarting failed container app",                        // event, seen first
+      "cannot reach cache with S3cr3t-Value! (AUTH rejected)",           // termination message
+      "REDIS_URL=redis://:S3cr3t-Value!@cache:6379\nstarting worker\n",  // the log
+  };
+  RedactionSession session(*r);
+  session.redact_all(texts);
+  CHECK(texts[0] == "Back-off restarting failed container app");
+  CHECK(texts[1] == "cannot reach cache with [REDACTED] (AUTH rejected)");
+  CHECK(texts[2] == "REDIS_URL=redis://:[REDACTED]@cache:6379\nstarting worker\n");
+  // Later texts (the LLM's answer echoing it) are masked with what the session knows.
+  CHECK(session.redact("check the password S3cr3t-Value! in the secret") ==
+        "check the password [REDACTED] in the secret");
+  REQUIRE(session.secrets().size() == 1);
+  // Redactor::redact_all is the same over a fresh session.
+  std::vector<std::string> again = {"x S3cr3t-Value! y", "password: \"S3cr3t-Value!\""};
+  r->redact_all(again);
+  CHECK(again[0] == "x [REDACTED] y");
+  CHECK(again[1] == "password: \"[REDACTED]\"");
+}
+
+TEST_CASE("a key block cut before its END is masked to the end of the text") {
+  auto r = Redactor::create();
+  REQUIRE(r.ok());
+  const auto out = r->redact(
+      "loading key\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
+      "\nAAAAAAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAI");
+  CHECK(out == "loading key\n[REDACTED PRIVATE KEY]");
+  const auto pgp = r->redact(
+      "a\n-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0x\n=ab12\n-----END PGP PRIVATE KEY "
+      "BLOCK-----\nb\n");
+  CHECK(pgp == "a\n[REDACTED PRIVATE KEY]\nb\n");
+}
+
+TEST_CASE("a YAML block scalar is masked up to the end of its indentation") {
+  auto r = Redactor::create();
+  REQUIRE(r.ok());
+  const auto out =
+      r->redact("db:\n  password: |\n    line-0ne\n\n    line-Two\n  user: app\nnext: 1\n");
+  CHECK(out == "db:\n  password: |\n[REDACTED]\n  user: app\nnext: 1\n");
+}
+
+TEST_CASE("redaction is stable: redacting redacted text changes nothing") {
+  auto r = Redactor::create();
+  REQUIRE(r.ok());
+  for (const char* in :
+       {"DB_PASSWORD=hunter2 and https://u:pAss-w0rd@h/x", "Authorization: Bearer abcdefgh12345678",
+        "-----BEGIN RSA PRIVATE KEY-----\nMII",
+        "{\"token\":\"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"}"}) {
+    const auto once = r->redact(in);
+    INFO(in << " -> " << once);
+    CHECK(r->redact(once) == once);
+  }
+}
+
+TEST_CASE("extra patterns with capture groups mask only the groups") {
+  auto r = Redactor::create({R"re(employee_id=(\d{6}))re"});
+  REQUIRE(r.ok());
+  CHECK(r->redact("employee_id=123456 fired") == "employee_id=[REDACTED] fired");
+  CHECK(r->rule_count() >= 90);
+}
+
+TEST_CASE("hostile input: many matches and huge values stay linear and bounded") {
+  auto r = Redactor::create();
+  REQUIRE(r.ok());
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "password=Pw" + std::to_string(i) + "xyzAB ";
+  auto out = r->redact(many);
+  CHECK(out.find("Pw19999xyzAB") == std::string::npos);
+  RedactionSession session(*r);
+  session.redact(many);
+  CHECK(session.secrets().size() == RedactionSession::kMaxSecrets);
+  std::string open_block = "-----BEGIN PRIVATE KEY-----" + std::string(1 << 20, 'A');
+  CHECK(r->redact(open_block) == "[REDACTED PRIVATE KEY]");
+}
+
 TEST_CASE("name masking hides cluster names from the prompt and restores them in the answer") {
   NameMasker m;
   CHECK(m.add("shop", "namespace") == "namespace-1");
