@@ -174,7 +174,7 @@ bool decode_state(od::value v, ContainerState& st, std::string* message, Interne
       std::string_view s;
       if (k == "reason") {
         if (!get_str(x, s)) return false;
-        st.reason = in.intern(s);
+        st.reason = in.intern_collectable(s);
       } else if (k == "message") {
         if (!get_str(x, s)) return false;
         if (message) assign_bounded(*message, s);
@@ -196,10 +196,10 @@ bool decode_container_status(od::value v, ContainerView& c, Interner& in) {
     std::string_view s;
     if (key == "name") {
       if (!get_str(val, s)) return false;
-      c.name = in.intern(s);
+      c.name = in.intern_collectable(s);
     } else if (key == "image") {
       if (!get_str(val, s)) return false;
-      if (c.image == 0) c.image = in.intern(s);
+      if (c.image == 0) c.image = in.intern_collectable(s);
     } else if (key == "ready") {
       return get_bool(val, c.ready);
     } else if (key == "restartCount") {
@@ -221,10 +221,10 @@ bool decode_resources(od::value v, ContainerView& c, Interner& in) {
       std::string_view s;
       if (k == "memory") {
         if (!get_str(q, s)) return false;
-        (limits ? c.mem_limit : c.mem_request) = in.intern(s);
+        (limits ? c.mem_limit : c.mem_request) = in.intern_collectable(s);
       } else if (k == "cpu") {
         if (!get_str(q, s)) return false;
-        (limits ? c.cpu_limit : c.cpu_request) = in.intern(s);
+        (limits ? c.cpu_limit : c.cpu_request) = in.intern_collectable(s);
       }
       return true;
     });
@@ -236,10 +236,10 @@ bool decode_container_spec(od::value v, ContainerView& c, Interner& in) {
     std::string_view s;
     if (key == "name") {
       if (!get_str(val, s)) return false;
-      c.name = in.intern(s);
+      c.name = in.intern_collectable(s);
     } else if (key == "image") {
       if (!get_str(val, s)) return false;
-      c.image = in.intern(s);
+      c.image = in.intern_collectable(s);
     } else if (key == "resources") {
       return decode_resources(val, c, in);
     }
@@ -255,7 +255,7 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
       p.name.assign(s);
     } else if (key == "namespace") {
       if (!get_str(val, s)) return false;
-      p.ns = in.intern(s);
+      p.ns = in.intern_collectable(s);
     } else if (key == "uid") {
       if (!get_str(val, s)) return false;
       p.uid.assign(s);
@@ -271,7 +271,7 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
         if (!(k == "pod-template-hash")) return true;
         std::string_view hash;
         if (!get_str(a, hash)) return false;
-        p.template_hash = in.intern(hash);
+        p.template_hash = in.intern_collectable(hash);
         return true;
       });
     } else if (key == "annotations") {
@@ -295,8 +295,8 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
         });
         if (!ok) return false;
         if (!have_controller && (controller || p.owner_kind == 0)) {
-          p.owner_kind = in.intern(kind);
-          p.owner_name = in.intern(name);
+          p.owner_kind = in.intern_collectable(kind);
+          p.owner_name = in.intern_collectable(name);
           have_controller = controller;
         }
         return true;
@@ -311,10 +311,10 @@ bool decode_pod_spec(od::value v, PodView& p, Interner& in) {
     std::string_view s;
     if (key == "nodeName") {
       if (!get_str(val, s)) return false;
-      p.node = in.intern(s);
+      p.node = in.intern_collectable(s);
     } else if (key == "restartPolicy") {
       if (!get_str(val, s)) return false;
-      p.restart_policy = in.intern(s);
+      p.restart_policy = in.intern_collectable(s);
     } else if (key == "containers" || key == "initContainers") {
       bool init = key == "initContainers";
       return each_element(val, [&](od::value c) {
@@ -345,10 +345,10 @@ bool decode_pod_status(od::value v, PodView& p, Interner& in, std::vector<Contai
     std::string_view s;
     if (key == "phase") {
       if (!get_str(val, s)) return false;
-      p.phase = in.intern(s);
+      p.phase = in.intern_collectable(s);
     } else if (key == "reason") {
       if (!get_str(val, s)) return false;
-      p.reason = in.intern(s);
+      p.reason = in.intern_collectable(s);
     } else if (key == "message") {
       if (!get_str(val, s)) return false;
       assign_bounded(p.status_message, s);
@@ -460,7 +460,7 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
           e.name.assign(s);
         } else if (k == "namespace") {
           if (!get_str(x, s)) return false;
-          e.ns = in.intern(s);
+          e.ns = in.intern_collectable(s);
         } else if (k == "resourceVersion") {
           if (!get_str(x, s)) return false;
           e.resource_version.assign(s);
@@ -474,7 +474,7 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
       return each_field(val, [&](od::raw_json_string k, od::value x) {
         if (k == "kind") {
           if (!get_str(x, s)) return false;
-          e.involved_kind = in.intern(s);
+          e.involved_kind = in.intern_collectable(s);
         } else if (k == "name") {
           if (!get_str(x, s)) return false;
           e.involved_name.assign(s);
@@ -490,13 +490,13 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
     }
     if (key == "reason") {
       if (!get_str(val, s)) return false;
-      e.reason = in.intern(s);
+      e.reason = in.intern_collectable(s);
     } else if (key == "message") {
       if (!get_str(val, s)) return false;
       assign_bounded(e.message, s);
     } else if (key == "type") {
       if (!get_str(val, s)) return false;
-      e.type = in.intern(s);
+      e.type = in.intern_collectable(s);
     } else if (key == "count") {
       return get_int_as(val, e.count);
     } else if (key == "firstTimestamp") {
@@ -515,12 +515,12 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
       return each_field(val, [&](od::raw_json_string k, od::value x) {
         if (!(k == "component")) return true;
         if (!get_str(x, s)) return false;
-        source_component = in.intern(s);
+        source_component = in.intern_collectable(s);
         return true;
       });
     } else if (key == "reportingComponent") {
       if (!get_str(val, s)) return false;
-      reporting = in.intern(s);
+      reporting = in.intern_collectable(s);
     }
     return true;
   });

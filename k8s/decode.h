@@ -2,7 +2,9 @@
 // Selective JSON decoding of pods, events, lists, watch lines and Status bodies with simdjson
 // on-demand: one pass, no DOM, managedFields and everything else unused is skipped. Input is
 // untrusted: every failure is a returned error, never an exception. Not thread-safe: one Decoder
-// per thread (it owns the simdjson parser and writes symbols into the shared Interner).
+// per thread (it owns the simdjson parser and writes symbols into the shared Interner). Every
+// symbol it writes is collectable (Interner::intern_collectable): a caller that keeps a decoded
+// view longer than the Interner's period must register as a Root or copy the strings out.
 #include <cstddef>
 #include <functional>
 #include <memory>

@@ -2,6 +2,7 @@
 // Compact views of Kubernetes objects: only the fields detection and diagnosis need, with repeated
 // strings interned. No JSON trees are kept. Plain data; thread-safety is the owner's.
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -81,5 +82,24 @@ struct EventView {
 };
 
 constexpr std::size_t kMaxMessageBytes = 512;
+
+// Calls f(sym) for every symbol a view holds: what a store marks for Interner::collect(). Keep in
+// step with the structs above: a symbol left out here is freed under a store that still holds it.
+template <class F>
+void for_each_sym(const PodView& p, F&& f) {
+  for (Sym s : {p.ns, p.phase, p.reason, p.node, p.restart_policy, p.owner_kind, p.owner_name,
+                p.template_hash})
+    f(s);
+  for (const auto& c : p.containers) {
+    for (Sym s : {c.name, c.image, c.mem_request, c.mem_limit, c.cpu_request, c.cpu_limit,
+                  c.state.reason, c.last.reason})
+      f(s);
+  }
+}
+
+template <class F>
+void for_each_sym(const EventView& e, F&& f) {
+  for (Sym s : {e.ns, e.involved_kind, e.reason, e.type, e.source}) f(s);
+}
 
 }  // namespace podmedic::k8s

@@ -11,7 +11,17 @@ EventStore::EventStore(Interner& interner, EventStoreLimits limits, WatchMetrics
       metrics_(metrics),
       decoder_(interner),
       warning_(interner.intern("Warning")),
-      pod_(interner.intern("Pod")) {}
+      pod_(interner.intern("Pod")) {
+  interner_.add_root(this);
+}
+
+EventStore::~EventStore() {
+  interner_.remove_root(this);
+}
+
+void EventStore::mark_symbols(const Interner::Marker& mark) const {
+  for (const auto& [key, e] : events_) k8s::for_each_sym(e, mark);
+}
 
 std::string EventStore::pod_key(const k8s::EventView& e) const {
   return std::string(interner_.view(e.ns)) + "/" + e.involved_name;
@@ -109,6 +119,7 @@ void EventStore::end_list() {
   }
   for (const auto& k : gone) erase(k);
   if (metrics_) metrics_->events_tracked.Set(static_cast<double>(events_.size()));
+  interner_.maybe_collect(received_at);
 }
 
 Result<k8s::WatchHeader> EventStore::apply_watch_line(std::string_view line, std::size_t capacity) {
@@ -121,6 +132,7 @@ Result<k8s::WatchHeader> EventStore::apply_watch_line(std::string_view line, std
     erase(std::string(interner_.view(scratch_.ns)) + "/" + scratch_.name);
     if (metrics_) metrics_->events_tracked.Set(static_cast<double>(events_.size()));
   }
+  interner_.maybe_collect(received_at);
   return hdr;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // EventStore: recent Warning events about pods, the evidence diagnosis cites. Bounded per pod
 // (newest kept) and in total (oldest evicted first). Owned by the pipeline's io_context thread.
+// A Root of its Interner, like PodStore: kept events' symbols stay alive, dropped ones are
+// collected.
 #include <map>
 #include <set>
 #include <string>
@@ -19,9 +21,12 @@ struct EventStoreLimits {
   std::size_t total = 20000;
 };
 
-class EventStore final : public ReflectorSink {
+class EventStore final : public ReflectorSink, private Interner::Root {
  public:
   EventStore(Interner& interner, EventStoreLimits limits = {}, WatchMetrics* metrics = nullptr);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
 
   // Newest first.
   std::vector<const k8s::EventView*> for_pod(std::string_view ns, std::string_view pod) const;
@@ -33,6 +38,7 @@ class EventStore final : public ReflectorSink {
   Result<k8s::WatchHeader> apply_watch_line(std::string_view line, std::size_t capacity) override;
 
  private:
+  void mark_symbols(const Interner::Marker& mark) const override;
   void upsert(const k8s::EventView& e);
   void erase(const std::string& key);
   std::string pod_key(const k8s::EventView& e) const;
@@ -41,7 +47,7 @@ class EventStore final : public ReflectorSink {
   EventStoreLimits limits_;
   WatchMetrics* metrics_;
   k8s::Decoder decoder_;
-  Sym warning_, pod_;
+  Sym warning_, pod_;                                                 // pinned
   std::unordered_map<std::string, k8s::EventView> events_;            // by ns/eventName
   std::unordered_map<std::string, std::vector<std::string>> by_pod_;  // ns/pod → event keys
   std::set<std::pair<std::int64_t, std::string>> by_age_;             // (last_seen, key)

@@ -1,6 +1,10 @@
 #pragma once
 // Prometheus instruments of the watch path. Counters/gauges are prometheus-cpp's (thread-safe
 // atomics); this struct only groups the families so components take a reference, not a registry.
+// Every label value comes from a fixed set named here (enums mapped to literals): nothing a peer
+// sends (an event type, a Status reason, a resource name) can add a series or put bytes that are
+// not ASCII into the exposition. Bound: 2 resources × (6 types + 9 restart reasons + 5 decode
+// kinds + 1) series.
 #include <string>
 
 #include <prometheus/counter.h>
@@ -8,7 +12,29 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "k8s/api.h"
+#include "k8s/objects.h"
+
 namespace podmedic::watcher {
+
+// ADDED, MODIFIED, DELETED, BOOKMARK, ERROR, or "other" for any type we do not know.
+const char* watch_type_label(k8s::WatchType t);
+
+enum class RestartReason {
+  kTimeout,       // clean end of a watch (timeoutSeconds)
+  kConnection,    // transport failure
+  kExpired,       // 410
+  kUnauthorized,  // 401
+  kForbidden,     // 403
+  kThrottled,     // 429
+  kServerError,   // 5xx
+  kClientError,   // any other status
+  kShortWatch,    // a watch that ended within a second without events
+};
+const char* restart_reason_label(RestartReason r);
+
+enum class DecodeErrorKind { kList, kMalformed, kOversized, kUnknownType, kTruncated };
+const char* decode_error_label(DecodeErrorKind k);
 
 struct WatchMetrics {
   explicit WatchMetrics(prometheus::Registry& registry);
@@ -21,11 +47,20 @@ struct WatchMetrics {
   prometheus::Gauge& pods_tracked;    // podmedic_pods_tracked
   prometheus::Gauge& events_tracked;  // podmedic_events_tracked
 
-  prometheus::Counter& event(const std::string& resource, const std::string& type) {
-    return events.Add({{"resource", resource}, {"type", type}});
+  prometheus::Counter& event(k8s::Resource resource, k8s::WatchType type) {
+    return events.Add(
+        {{"resource", k8s::resource_name(resource)}, {"type", watch_type_label(type)}});
   }
-  prometheus::Counter& restart(const std::string& resource, const std::string& reason) {
-    return restarts.Add({{"resource", resource}, {"reason", reason}});
+  prometheus::Counter& restart(k8s::Resource resource, RestartReason reason) {
+    return restarts.Add(
+        {{"resource", k8s::resource_name(resource)}, {"reason", restart_reason_label(reason)}});
+  }
+  prometheus::Counter& relist(k8s::Resource resource) {
+    return relists.Add({{"resource", k8s::resource_name(resource)}});
+  }
+  prometheus::Counter& decode_error(k8s::Resource resource, DecodeErrorKind kind) {
+    return decode_errors.Add(
+        {{"resource", k8s::resource_name(resource)}, {"kind", decode_error_label(kind)}});
   }
 };
 

@@ -3,7 +3,17 @@
 namespace podmedic::watcher {
 
 PodStore::PodStore(Interner& interner, WatchMetrics* metrics)
-    : interner_(interner), metrics_(metrics), decoder_(interner) {}
+    : interner_(interner), metrics_(metrics), decoder_(interner) {
+  interner_.add_root(this);
+}
+
+PodStore::~PodStore() {
+  interner_.remove_root(this);
+}
+
+void PodStore::mark_symbols(const Interner::Marker& mark) const {
+  for (const auto& p : pods_) k8s::for_each_sym(*p, mark);
+}
 
 const k8s::PodView* PodStore::find(std::string_view ns, std::string_view name) const {
   Sym s = interner_.find(ns);
@@ -71,6 +81,7 @@ void PodStore::end_list() {
     k8s::PodView copy = *p;
     erase(copy);
   }
+  interner_.maybe_collect(received_at);
 }
 
 Result<k8s::WatchHeader> PodStore::apply_watch_line(std::string_view line, std::size_t capacity) {
@@ -88,6 +99,7 @@ Result<k8s::WatchHeader> PodStore::apply_watch_line(std::string_view line, std::
     default:
       break;
   }
+  interner_.maybe_collect(received_at);  // after the listener: nothing holds scratch symbols now
   return hdr;
 }
 

@@ -2,6 +2,9 @@
 // PodStore: the compact, always-current view of every watched pod, keyed by namespace/name.
 // Applies list pages and watch lines (via the Decoder) and tells a listener what changed, with
 // the state before and after. Owned by the pipeline's io_context thread; not thread-safe.
+// A Root of its Interner: the symbols of stored pods stay alive; those of replaced and deleted
+// pods are freed by the interner's periodic collection, which this store triggers after applying
+// lines (Interner::maybe_collect with the reflector's received_at).
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -15,7 +18,7 @@
 
 namespace podmedic::watcher {
 
-class PodStore final : public ReflectorSink {
+class PodStore final : public ReflectorSink, private Interner::Root {
  public:
   // before/after: null for ADDED/DELETED respectively. Called synchronously; must not keep the
   // pointers past the call.
@@ -23,6 +26,9 @@ class PodStore final : public ReflectorSink {
                                       const k8s::PodView* after)>;
 
   PodStore(Interner& interner, WatchMetrics* metrics = nullptr);
+  ~PodStore();
+  PodStore(const PodStore&) = delete;
+  PodStore& operator=(const PodStore&) = delete;
   void set_listener(Listener l) { listener_ = std::move(l); }
 
   std::size_t size() const { return pods_.size(); }
@@ -59,6 +65,7 @@ class PodStore final : public ReflectorSink {
       return x.ns == y.ns && x.name == y.name;
     }
   };
+  void mark_symbols(const Interner::Marker& mark) const override;
   void upsert(k8s::PodView& pod, bool from_list);
   void erase(const k8s::PodView& pod);
   void update_gauge();

@@ -1,6 +1,7 @@
 #include "watcher/reflector.h"
 
 #include <random>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -28,18 +29,31 @@ net::awaitable<void> Reflector::run() {
   auto ex = co_await net::this_coro::executor;
   net::steady_timer timer(ex);
   bool need_list = true;
+  bool just_listed = false;  // the next watch is the first after a successful list
   for (;;) {
     Outcome o;
     if (need_list) {
       o = co_await list_all();
-      if (o.end == End::kOk) need_list = false;
+      if (o.end == End::kOk) {
+        need_list = false;
+        just_listed = true;
+      }
     }
     if (!need_list) {
       o = co_await watch_once();
+      const bool first_after_list = std::exchange(just_listed, false);
+      // A watch that delivered objects proves the server serves us: earlier failures no longer
+      // count towards the next delay (client-go resets its backoff the same way).
+      if (o.delivered) backoff_.reset();
       if (o.end == End::kClean) continue;  // normal end of a watch: re-watch from the last RV
       if (o.end == End::kExpired || o.end == End::kShortWatch) need_list = true;
+      // 410 Expired is the protocol asking for a relist, not a failure: relist at once, whatever
+      // delay earlier failures built up. Only a 410 on the first watch after a relist that
+      // delivered nothing is backed off, so a server answering every watch with 410 cannot make
+      // us relist in a loop.
+      if (o.end == End::kExpired && (!first_after_list || o.delivered)) continue;
     }
-    // Every other outcome waits a jittered, growing delay (at least the server's Retry-After).
+    // Failures wait a jittered, growing delay (at least the server's Retry-After).
     auto delay = backoff_.next(std::chrono::steady_clock::now(), o.retry_after);
     timer.expires_after(delay);
     co_await timer.async_wait(net::as_tuple(net::use_awaitable));
@@ -53,22 +67,22 @@ void Reflector::count_peer(PeerFault fault) {
 Reflector::Outcome Reflector::failure(const char* what, const k8s::Status& st,
                                       bool status_counted) {
   const bool expired = st.code == 410 || st.reason == "Expired" || st.reason == "Gone";
-  const char* reason = expired          ? "expired"
-                       : st.code == 401 ? "unauthorized"
-                       : st.code == 403 ? "forbidden"
-                       : st.code == 429 ? "throttled"
-                       : st.code >= 500 ? "server_error"
-                                        : "client_error";
+  const RestartReason reason = expired          ? RestartReason::kExpired
+                               : st.code == 401 ? RestartReason::kUnauthorized
+                               : st.code == 403 ? RestartReason::kForbidden
+                               : st.code == 429 ? RestartReason::kThrottled
+                               : st.code >= 500 ? RestartReason::kServerError
+                                                : RestartReason::kClientError;
   // 410 is the protocol asking for a relist and 429 is flow control; anything else is the
   // server failing us (5xx over HTTP were already counted by the client).
   if (st.wrong_type) count_peer(PeerFault::kWrongType);
   if (!expired && st.code != 429 && !status_counted) count_peer(PeerFault::kStatus);
-  metrics_.restart(k8s::resource_name(resource_), reason).Increment();
+  metrics_.restart(resource_, reason).Increment();
   // The rate-limit key uses the reason class, not the peer's code: a server cycling through
   // codes must not grow the limiter's table.
   logs_.write(
-      expired ? log::Level::kInfo : log::Level::kWarn, "watcher", name() + what + reason,
-      std::string(what) + " failed",
+      expired ? log::Level::kInfo : log::Level::kWarn, "watcher",
+      name() + what + restart_reason_label(reason), std::string(what) + " failed",
       {{"resource", name()}, {"status", st.code}, {"reason", st.reason}, {"message", st.message}});
   Outcome o;
   o.end = expired ? End::kExpired : End::kRetry;
@@ -97,7 +111,7 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
     auto r =
         co_await client_.get(k8s::list_target(resource_, opts_.ns, lo), opts_.max_list_bytes, 120s);
     if (!r.ok()) {
-      metrics_.restart(k8s::resource_name(resource_), "connection").Increment();
+      metrics_.restart(resource_, RestartReason::kConnection).Increment();
       logs_.write(log::Level::kWarn, "watcher", name() + "list-transport", "list failed",
                   {{"resource", name()}, {"error", r.error().message}});
       co_return Outcome{End::kRetry, {}};
@@ -117,8 +131,7 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
     auto meta = sink_.apply_list_page(r->body, r->body.capacity());
     if (!meta.ok()) {
       count_peer(PeerFault::kMalformed);
-      metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}})
-          .Increment();
+      metrics_.decode_error(resource_, DecodeErrorKind::kList).Increment();
       logs_.write(log::Level::kError, "watcher", name() + "list-decode", "list response unusable",
                   {{"resource", name()}, {"error", meta.error().message}});
       co_return Outcome{End::kRetry, {}};
@@ -129,8 +142,7 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
         meta->continue_token.size() > kMaxContinueBytes) {
       // They go back into our request URLs: a peer must not make those unbounded.
       count_peer(PeerFault::kOversized);
-      metrics_.decode_errors.Add({{"resource", k8s::resource_name(resource_)}, {"kind", "list"}})
-          .Increment();
+      metrics_.decode_error(resource_, DecodeErrorKind::kList).Increment();
       logs_.write(log::Level::kError, "watcher", name() + "list-token", "list response unusable",
                   {{"resource", name()}, {"error", "resourceVersion or continue token too long"}});
       co_return Outcome{End::kRetry, {}};
@@ -143,7 +155,7 @@ net::awaitable<Reflector::Outcome> Reflector::list_all() {
   rv_ = list_rv;
   synced_ = true;
   ++lists_;
-  metrics_.relists.Add({{"resource", k8s::resource_name(resource_)}}).Increment();
+  metrics_.relist(resource_).Increment();
   log::info("watcher", "listed",
             {{"resource", name()}, {"items", items}, {"pages", pages}, {"resourceVersion", rv_}});
   co_return Outcome{End::kOk, {}};
@@ -160,7 +172,6 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
   wo.timeout_seconds = static_cast<int>(std::uniform_int_distribution<long long>(lo, hi - 1)(rng));
   ++watches_;
 
-  const std::string resource = k8s::resource_name(resource_);
   std::string buf;
   std::size_t events = 0;
   bool skipping = false;  // inside an oversized line: drop bytes until its newline
@@ -190,17 +201,18 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
       auto hdr = sink_.apply_watch_line(line, capacity);
       if (!hdr.ok()) {
         count_peer(PeerFault::kMalformed);
-        metrics_.decode_errors.Add({{"resource", resource}, {"kind", "malformed"}}).Increment();
+        metrics_.decode_error(resource_, DecodeErrorKind::kMalformed).Increment();
         logs_.write(log::Level::kWarn, "watcher", name() + "malformed",
                     "skipped a malformed watch line",
                     {{"resource", name()}, {"error", hdr.error().message}, {"bytes", line.size()}});
         continue;
       }
-      // The label is one of our fixed names: a peer's made-up types must not add series.
-      metrics_.event(resource, k8s::to_string(hdr->type)).Increment();
+      // The label is one of our fixed names ("other" for unknown types): a peer's made-up types
+      // must neither add series nor put its bytes into the exposition.
+      metrics_.event(resource_, hdr->type).Increment();
       if (hdr->resource_version.size() > kMaxResourceVersionBytes) {
         count_peer(PeerFault::kOversized);
-        metrics_.decode_errors.Add({{"resource", resource}, {"kind", "oversized"}}).Increment();
+        metrics_.decode_error(resource_, DecodeErrorKind::kOversized).Increment();
         hdr->resource_version.clear();  // applied, but we never watch from such an RV
       }
       switch (hdr->type) {
@@ -220,8 +232,7 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
           return false;
         case k8s::WatchType::kUnknown:
           count_peer(PeerFault::kWrongType);
-          metrics_.decode_errors.Add({{"resource", resource}, {"kind", "unknown_type"}})
-              .Increment();
+          metrics_.decode_error(resource_, DecodeErrorKind::kUnknownType).Increment();
           logs_.write(log::Level::kWarn, "watcher", name() + "unknown",
                       "ignored a watch event of unknown type",
                       {{"resource", name()}, {"type", hdr->type_name}});
@@ -231,7 +242,7 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
     buf.erase(0, pos);
     if (buf.size() > opts_.max_line_bytes) {
       count_peer(PeerFault::kOversized);
-      metrics_.decode_errors.Add({{"resource", resource}, {"kind", "oversized"}}).Increment();
+      metrics_.decode_error(resource_, DecodeErrorKind::kOversized).Increment();
       logs_.write(log::Level::kWarn, "watcher", name() + "oversized",
                   "skipped an oversized watch line",
                   {{"resource", name()}, {"limit", opts_.max_line_bytes}});
@@ -242,25 +253,29 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
   };
   auto r = co_await client_.stream(k8s::watch_target(resource_, opts_.ns, wo), on_bytes,
                                    std::chrono::seconds(wo.timeout_seconds) + 30s);
-  if (stopped) co_return stop;
+  const bool delivered = events > 0;
+  if (stopped) {
+    stop.delivered = delivered;
+    co_return stop;
+  }
   if (!r.ok()) {
-    metrics_.restart(resource, "connection").Increment();
+    metrics_.restart(resource_, RestartReason::kConnection).Increment();
     logs_.write(log::Level::kWarn, "watcher", name() + "watch-transport", "watch interrupted",
                 {{"resource", name()}, {"error", r.error().message}, {"events", events}});
-    co_return Outcome{End::kRetry, {}};
+    co_return Outcome{End::kRetry, {}, delivered};
   }
   if (r->status != 200) co_return http_failure("watch", *r);
   if (!buf.empty()) {
     count_peer(PeerFault::kMalformed);
-    metrics_.decode_errors.Add({{"resource", resource}, {"kind", "truncated"}}).Increment();
+    metrics_.decode_error(resource_, DecodeErrorKind::kTruncated).Increment();
   }
   if (events == 0 && std::chrono::steady_clock::now() - start < 1s) {
     // client-go treats a watch that ends within a second without events as an error.
-    metrics_.restart(resource, "short_watch").Increment();
+    metrics_.restart(resource_, RestartReason::kShortWatch).Increment();
     co_return Outcome{End::kShortWatch, {}};
   }
-  metrics_.restart(resource, "timeout").Increment();
-  co_return Outcome{End::kClean, {}};
+  metrics_.restart(resource_, RestartReason::kTimeout).Increment();
+  co_return Outcome{End::kClean, {}, delivered};
 }
 
 }  // namespace podmedic::watcher

@@ -1,12 +1,14 @@
 #pragma once
 // Reflector: keeps one store in step with one API collection, as client-go's reflector does:
 // paged list → watch from the list's resourceVersion (bookmarks, random timeoutSeconds) →
-// on clean end re-watch from the last RV → on 410 (ERROR event or HTTP) relist, and the store
-// synthesizes DELETED for what vanished → jittered exponential backoff on failures, honouring
-// Retry-After. Malformed, oversized or unknown lines are counted and skipped: whatever the
-// decoder returns (any code, any type name, any resourceVersion) only ever ends one line or one
-// attempt. Faults of the API server are counted in the client's PeerErrors when it has one.
-// Runs as one coroutine on the pipeline's io_context; not thread-safe.
+// on clean end re-watch from the last RV → on 410 (ERROR event or HTTP) relist at once, and the
+// store synthesizes DELETED for what vanished → jittered exponential backoff on failures only,
+// honouring Retry-After, reset by a watch that delivered objects. A 410 is not a failure unless
+// it ends the first watch after a relist without delivering anything (a server expiring every
+// watch must not make us relist in a loop). Malformed, oversized or unknown lines are counted and
+// skipped: whatever the decoder returns (any code, any type name, any resourceVersion) only ever
+// ends one line or one attempt. Faults of the API server are counted in the client's PeerErrors
+// when it has one. Runs as one coroutine on the pipeline's io_context; not thread-safe.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -75,6 +77,7 @@ class Reflector {
   struct Outcome {
     End end = End::kOk;
     std::chrono::milliseconds retry_after{0};
+    bool delivered = false;  // a watch applied at least one ADDED/MODIFIED/DELETED
   };
   net::awaitable<Outcome> list_all();
   net::awaitable<Outcome> watch_once();
