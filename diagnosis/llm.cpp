@@ -52,6 +52,8 @@ Error fail(PeerFault* fault, PeerFault f, std::string message) {
   return Error{std::move(message)};
 }
 
+constexpr const char* kCancelled = "LLM call cancelled (podmedic is stopping)";
+
 bool timed_out(const http::PostResult& r) {
   // libcurl's CURLE_OPERATION_TIMEDOUT text: "Operation timed out after … milliseconds …".
   return r.error.find("timed out") != std::string::npos;
@@ -94,6 +96,7 @@ std::string HttpLlmClient::scrub(std::string message) const {
 }
 
 Result<LlmAnswer> HttpLlmClient::chat(const std::string& system, const std::string& user) {
+  if (cancel_.cancelled()) return Error{kCancelled};
   {
     std::lock_guard lock(mu_);
     if (std::chrono::steady_clock::now() < open_until_) {
@@ -101,6 +104,7 @@ Result<LlmAnswer> HttpLlmClient::chat(const std::string& system, const std::stri
     }
   }
   auto r = call(system, user);
+  if (!r.ok() && cancel_.cancelled()) return Error{kCancelled};  // not the server's failure
   std::lock_guard lock(mu_);
   if (r.ok()) {
     failures_ = 0;
@@ -133,7 +137,8 @@ Result<LlmAnswer> HttpLlmClient::call(const std::string& system, const std::stri
               {"num_predict", s_.num_predict}}}};
   }
   auto r = http::request("POST", s_.url + path, {"Content-Type: application/json"},
-                         parse::dump(body), s_.timeout, kMaxChatBody);
+                         parse::dump(body), s_.timeout, kMaxChatBody, &cancel_);
+  if (r.cancelled) return Error{kCancelled};
   if (r.status == 0) {
     count(timed_out(r) ? PeerFault::kTimeout : PeerFault::kTransport);
     return Error{scrub("LLM server unreachable at " + safe_url_ + ": " + r.error)};
@@ -264,9 +269,10 @@ Result<std::vector<std::string>> parse_models(std::string_view body, bool openai
 }
 
 Result<std::vector<std::string>> HttpLlmClient::models() {
-  auto r =
-      http::request("GET", s_.url + (s_.openai_compatible ? "/v1/models" : "/api/tags"), {}, "",
-                    std::min(s_.timeout, std::chrono::milliseconds(10'000)), kMaxModelsBody);
+  auto r = http::request("GET", s_.url + (s_.openai_compatible ? "/v1/models" : "/api/tags"), {},
+                         "", std::min(s_.timeout, std::chrono::milliseconds(10'000)),
+                         kMaxModelsBody, &cancel_);
+  if (r.cancelled) return Error{kCancelled};
   if (r.status == 0) {
     count(timed_out(r) ? PeerFault::kTimeout : PeerFault::kTransport);
     return Error{scrub("LLM server unreachable at " + safe_url_ + ": " + r.error)};

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/http.h"
 #include "core/peer_errors.h"
 #include "core/result.h"
 
@@ -41,9 +42,14 @@ class LlmClient {
   virtual Result<LlmAnswer> chat(const std::string& system, const std::string& user) = 0;
   virtual Result<std::vector<std::string>> models() = 0;
   virtual const std::string& model() const = 0;
+  // Shutdown: every call in flight returns an error within http::kCancelLatency, and every later
+  // call fails at once. Irreversible. Callable from any thread.
+  virtual void cancel_all() {}
 };
 
 // Error messages never contain the URL's credentials (ollama.url may be http://user:pass@host).
+// A call ended by cancel_all() is an error ("LLM call cancelled") that counts neither as a peer
+// error nor towards the circuit breaker.
 // `peer_errors` (optional, must outlive the client) counts each unusable reply once under
 // Peer::kLlm: kTransport, kTimeout, kStatus, kMalformed, kWrongType, kOversized.
 class HttpLlmClient final : public LlmClient {
@@ -52,6 +58,7 @@ class HttpLlmClient final : public LlmClient {
   Result<LlmAnswer> chat(const std::string& system, const std::string& user) override;
   Result<std::vector<std::string>> models() override;
   const std::string& model() const override { return s_.model; }
+  void cancel_all() override { cancel_.cancel(); }
 
   // Bounds on what we read from the server: a bigger body is cut there and is an error.
   static constexpr std::size_t kMaxChatBody = 4u << 20;
@@ -68,6 +75,7 @@ class HttpLlmClient final : public LlmClient {
   PeerErrors* peer_errors_;
   std::string safe_url_;  // s_.url without userinfo, for messages
   std::string userinfo_;  // "user:pass" from s_.url, scrubbed out of any message
+  http::Cancel cancel_;   // shared by every transfer of this client
   std::mutex mu_;
   int failures_ = 0;
   std::chrono::steady_clock::time_point open_until_{};

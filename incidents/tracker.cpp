@@ -34,17 +34,21 @@ IncidentMetrics::IncidentMetrics(prometheus::Registry& r)
                .Help("Incidents currently open")
                .Register(r)
                .Add({})),
-      detection_latency(prometheus::BuildHistogram()
-                            .Name("podmedic_detection_latency_seconds")
-                            .Help("Watch event received to incident opened")
-                            .Register(r)
-                            .Add({}, prometheus::Histogram::BucketBoundaries{
-                                         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
-                                         0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1})) {}
+      detection_latency(
+          prometheus::BuildHistogram()
+              .Name("podmedic_detection_latency_seconds")
+              .Help("Watch event received to incident opened")
+              .Register(r)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.00005, 0.0001, 0.00025, 0.0005,
+                                                               0.001, 0.002, 0.005, 0.01, 0.025,
+                                                               0.05, 0.1, 0.25, 0.5, 1})),
+      state_write_errors(incidents::state_write_errors(r, "incidents")) {}
 
 IncidentTracker::IncidentTracker(IncidentSettings settings, const Clock& clock, IncidentSink& sink,
                                  StateFile* state, IncidentMetrics* metrics)
-    : s_(std::move(settings)), clock_(clock), sink_(sink), state_(state), metrics_(metrics) {}
+    : s_(std::move(settings)), clock_(clock), sink_(sink), state_(state), metrics_(metrics) {
+  if (state_ && metrics_) state_->count_errors(&metrics_->state_write_errors);
+}
 
 namespace {
 std::string pod_key(const std::string& ns, const std::string& pod) {
@@ -66,6 +70,8 @@ void IncidentTracker::clear() {
   unsent_.clear();
   digest_started_ = 0;
   dirty_ = false;
+  held_.clear();
+  unsaved_since_ = 0;
   update_gauge();
 }
 
@@ -156,8 +162,8 @@ void IncidentTracker::announce(Incident& inc, std::int64_t now) {
   inc.last_notified = now;
   inc.pending_alert = s_.sink_confirms_alerts;
   dirty_ = true;
-  persist();  // before the announcement: a restart must not announce it again
-  sink_.on_incident_event({EventType::kOpened, {&inc}});
+  bool saved = persist();  // before the announcement: a restart must not announce it again
+  deliver({EventType::kOpened, {inc.fingerprint}}, saved);
 }
 
 void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::Finding>& current,
@@ -296,8 +302,8 @@ void IncidentTracker::resolve(const std::string& fp, std::int64_t now) {
   }
   update_gauge();
   dirty_ = true;
-  persist();
-  if (announced) sink_.on_incident_event({EventType::kResolved, {&slot}});
+  bool saved = persist();
+  if (announced) deliver({EventType::kResolved, {slot.fingerprint}}, saved);
 }
 
 void IncidentTracker::tick() {
@@ -326,17 +332,17 @@ void IncidentTracker::tick() {
   for (const auto& fp : to_resolve) resolve(fp, now);
 
   if (!digest_.empty() && now - digest_started_ >= s_.digest_delay.count()) {
-    IncidentEvent digest{EventType::kDigest, {}};
+    Held digest{EventType::kDigest, {}};
     for (const auto& fp : digest_) {
       if (auto it = open_.find(fp); it != open_.end()) {
         it->second.last_notified = now;
-        digest.incidents.push_back(&it->second);
+        digest.fingerprints.push_back(fp);
       }
     }
     digest_.clear();
     dirty_ = true;
-    persist();
-    if (!digest.incidents.empty()) sink_.on_incident_event(digest);
+    bool saved = persist();
+    if (!digest.fingerprints.empty()) deliver(std::move(digest), saved);
   }
 
   if (s_.renotify_after.count() > 0) {
@@ -344,22 +350,74 @@ void IncidentTracker::tick() {
       if (inc.last_notified != 0 && now - inc.last_notified >= s_.renotify_after.count()) {
         inc.last_notified = now;
         dirty_ = true;
-        persist();
-        sink_.on_incident_event({EventType::kReminder, {&inc}});
+        bool saved = persist();
+        deliver({EventType::kReminder, {fp}}, saved);
       }
     }
   }
-  flush();
+  flush();  // a save that failed earlier is retried here, once a tick
+  // Held announcements go out once the state is saved, or unsaved when saving has been failing
+  // for hold_unsaved.
+  if (!held_.empty() && (!dirty_ || now - unsaved_since_ >= s_.hold_unsaved.count()))
+    release_held(!dirty_);
 }
 
 void IncidentTracker::flush() {
   if (dirty_) persist();
 }
 
-void IncidentTracker::persist() {
+const Incident* IncidentTracker::lookup(const std::string& fp, EventType type) const {
+  // A resolution is about the resolved incident; anything else about the open one, or (when it
+  // resolved while its announcement was held) the resolved one.
+  if (type != EventType::kResolved) {
+    if (auto it = open_.find(fp); it != open_.end()) return &it->second;
+  }
+  if (auto it = resolved_.find(fp); it != resolved_.end()) return &it->second;
+  return nullptr;
+}
+
+void IncidentTracker::deliver(Held e, bool saved) {
+  const std::int64_t now = clock_.unix_seconds();
+  if (!saved && now - unsaved_since_ < s_.hold_unsaved.count()) {
+    held_.push_back(std::move(e));
+    if (held_.size() > kMaxHeld) {
+      // Beyond the bound the oldest goes out unsaved rather than being dropped.
+      Held oldest = std::move(held_.front());
+      held_.pop_front();
+      emit(oldest);
+    }
+    return;
+  }
+  release_held(saved);
+  emit(e);
+}
+
+void IncidentTracker::emit(const Held& e) {
+  IncidentEvent out{e.type, {}};
+  for (const auto& fp : e.fingerprints)
+    if (const Incident* inc = lookup(fp, e.type)) out.incidents.push_back(inc);
+  if (!out.incidents.empty()) sink_.on_incident_event(out);
+}
+
+void IncidentTracker::release_held(bool saved) {
+  if (held_.empty()) return;
+  if (!saved) {
+    log::warn("incidents",
+              "announcing without saved state: a restart before the state can be written may "
+              "announce these again",
+              {{"held", held_.size()},
+               {"error", state_ ? state_->last_error() : std::string()},
+               {"failingForSeconds", clock_.unix_seconds() - unsaved_since_}});
+  }
+  auto held = std::move(held_);
+  held_.clear();
+  for (const auto& h : held) emit(h);
+}
+
+bool IncidentTracker::persist() {
   if (!state_) {
     dirty_ = false;
-    return;
+    return true;
   }
   nlohmann::json open = nlohmann::json::array(), resolved = nlohmann::json::array();
   for (const auto& [fp, inc] : open_) open.push_back(to_json(inc));
@@ -370,13 +428,21 @@ void IncidentTracker::persist() {
                       {"open", open},
                       {"resolved", resolved}};
   if (auto r = state_->save(j); !r.ok()) {
+    if (unsaved_since_ == 0) unsaved_since_ = clock_.unix_seconds();
     static log::RateLimited rl;
-    rl.write(log::Level::kError, "incidents", "save", "cannot persist incident state",
-             {{"error", r.error().message}});
-    return;
+    rl.write(log::Level::kError, "incidents", "save",
+             "cannot persist incident state; retried every tick",
+             {{"error", r.error().message}, {"path", state_->path()}});
+    return false;  // dirty_ stays set: the next tick (or flush) tries again
+  }
+  if (unsaved_since_ != 0) {
+    log::info("incidents", "incident state saved again",
+              {{"failingForSeconds", clock_.unix_seconds() - unsaved_since_}});
+    unsaved_since_ = 0;
   }
   dirty_ = false;
   if (on_persist) on_persist(j);
+  return true;
 }
 
 std::vector<const Incident*> IncidentTracker::incidents() const {

@@ -10,6 +10,12 @@
 // - More than storm_threshold openings within storm_window become one kDigest.
 // - State is persisted (StateFile) before an announcement is emitted, so a restart neither
 //   repeats nor forgets; on a first start with no state, existing failures are announced once.
+// - When that save fails (disk full, state.dir gone and not re-creatable, EMFILE), the
+//   announcement is held and the save retried every tick: once it succeeds the held events go out
+//   in order, so nothing reaches a human that a restart could announce again (a restart in
+//   between detects the still-failing pod anew and announces it once). A save failing for longer
+//   than hold_unsaved stops holding: events go out unsaved (at-least-once; a restart may repeat
+//   them) rather than never. state_ok() says whether the last save succeeded (/readyz).
 // Runs on the pipeline thread; not thread-safe. Time comes only from the Clock.
 #include <chrono>
 #include <deque>
@@ -44,6 +50,9 @@ struct IncidentSettings {
   // The sink holds opened alerts (for the diagnosis) and confirms them with mark_alerted();
   // until confirmed, a restart announces them again.
   bool sink_confirms_alerts = false;
+  // How long announcements wait for a failed state save to succeed (counted from the first failure
+  // of a streak) before going out without it.
+  std::chrono::seconds hold_unsaved{30};
 };
 
 enum class EventType { kOpened, kReminder, kResolved, kDigest, kDiagnosed };
@@ -69,6 +78,7 @@ struct IncidentMetrics {
   prometheus::Gauge& open;                         // podmedic_incidents_open
   prometheus::Histogram& detection_latency;        // podmedic_detection_latency_seconds
   std::function<void(double)> latency_samples;     // optional: raw samples (benchmarks)
+  prometheus::Counter& state_write_errors;  // podmedic_state_write_errors_total{file="incidents"}
 };
 
 class IncidentTracker {
@@ -106,12 +116,30 @@ class IncidentTracker {
   std::vector<const Incident*> incidents() const;  // open first (newest first), then resolved
   std::size_t open_count() const { return open_.size(); }
   const Incident* find_open(const std::string& fingerprint) const;
+  // Whether the last state save succeeded (true without a state file). Any thread (an atomic).
+  bool state_ok() const { return !state_ || state_->healthy(); }
+  // Announcements waiting for the state to be saved.
+  std::size_t held() const { return held_.size(); }
+  // At most this many held announcements; beyond it the oldest go out unsaved.
+  static constexpr std::size_t kMaxHeld = 1000;
 
  private:
   bool join(Incident& inc, const k8s::PodView& pod, const rules::Finding& f, std::int64_t now);
   void announce(Incident& inc, std::int64_t now);
   void resolve(const std::string& fp, std::int64_t now);
-  void persist();
+  // An event by fingerprints (looked up again when it is emitted: held ones outlive pointers).
+  struct Held {
+    EventType type;
+    std::vector<std::string> fingerprints;
+  };
+  // Saves the state; false when that failed (then dirty_ stays set for the next tick).
+  bool persist();
+  // Emits `e` now when `saved` (after the events held before it) or when the failure streak is
+  // older than hold_unsaved; otherwise holds it.
+  void deliver(Held e, bool saved);
+  void release_held(bool saved);
+  void emit(const Held& e);
+  const Incident* lookup(const std::string& fingerprint, EventType type) const;
   void update_gauge();
 
   IncidentSettings s_;
@@ -129,6 +157,8 @@ class IncidentTracker {
   std::int64_t digest_started_ = 0;
   std::vector<std::string> unsent_;  // restored with pending_alert: announced again on tick
   bool dirty_ = false;
+  std::deque<Held> held_;           // bounded by kMaxHeld
+  std::int64_t unsaved_since_ = 0;  // first failed save of the current streak, 0: none
 };
 
 }  // namespace podmedic::incidents

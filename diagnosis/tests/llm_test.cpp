@@ -3,10 +3,13 @@
 // circuit breaker and truncation.
 #include <catch2/catch.hpp>
 
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 #include "diagnosis/llm.h"
 #include "tests/http_mock.h"
+#include "tests/support.h"
 
 using namespace podmedic;
 using namespace podmedic::diagnosis;
@@ -167,6 +170,40 @@ TEST_CASE("a down server fails clearly and the circuit opens") {
   auto r = llm.chat("sys", "user");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("circuit open") != std::string::npos);
+}
+
+TEST_CASE("cancel_all ends a chat the LLM server never answers, without blaming the server") {
+  // SIGTERM with a diagnosis in flight: the pool thread must come back long before the timeout.
+  test::HttpMock hung([](const test::MockRequest&) {
+    test::MockResponse r;
+    r.hang = true;
+    return r;
+  });
+  prometheus::Registry registry;
+  PeerErrors peer_errors(registry);
+  LlmSettings s;
+  s.url = hung.url("");
+  s.timeout = std::chrono::milliseconds(120'000);
+  HttpLlmClient llm(s, &peer_errors);
+  auto call = std::async(std::launch::async, [&] { return llm.chat("sys", "user"); });
+  REQUIRE(test::eventually([&] { return hung.count() == 1; }));
+  // Still waiting for the server (not some early failure).
+  REQUIRE(call.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  llm.cancel_all();
+  // Within a few kCancelLatency; the bound is generous for a loaded CI machine, and far below
+  // the 120 s timeout the call would otherwise take.
+  REQUIRE(call.wait_for(std::chrono::seconds(3)) == std::future_status::ready);
+  auto r = call.get();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("cancelled") != std::string::npos);
+  for (auto f : {PeerFault::kTransport, PeerFault::kTimeout})
+    CHECK(peer_errors.value(Peer::kLlm, f) == 0);
+  // Later calls fail at once, without a request; the model listing too.
+  auto again = llm.chat("sys", "user");
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().message.find("cancelled") != std::string::npos);
+  CHECK_FALSE(llm.models().ok());
+  CHECK(hung.count() == 1);
 }
 
 TEST_CASE("OpenAI-compatible chat completions") {

@@ -2,8 +2,14 @@
 // exactly as the pipeline feeds it.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "incidents/tracker.h"
 #include "sim/objects.h"
@@ -466,4 +472,229 @@ TEST_CASE("metrics count incidents by reason and track open ones") {
       samples = f.metric[0].histogram.sample_count;
   }
   CHECK(samples == 1);
+}
+
+// ---- Durability: a deleted state.dir, a full disk, failed writes retried ----
+
+namespace {
+// A disk that fills up on demand: while `full`, a write gets out `room` bytes at most, then
+// ENOSPC (a short write first, as a real filesystem does).
+struct FullDisk {
+  bool full = false;
+  std::size_t room = 0;
+  int calls = 0;
+  StateFile::WriteFn writer() {
+    return [this](int fd, const char* data, std::size_t n) -> ssize_t {
+      ++calls;
+      if (!full) return ::write(fd, data, n);
+      if (room == 0) {
+        errno = ENOSPC;
+        return -1;
+      }
+      std::size_t k = std::min(n, room);
+      room -= k;
+      return ::write(fd, data, k);
+    };
+  }
+};
+
+std::vector<std::string> tmp_files(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (it->path().extension() == ".tmp") out.push_back(it->path().string());
+  }
+  return out;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+double write_errors(prometheus::Registry& reg, const std::string& file) {
+  for (auto& f : reg.Collect()) {
+    if (f.name != "podmedic_state_write_errors_total") continue;
+    for (auto& m : f.metric)
+      for (auto& l : m.label)
+        if (l.name == "file" && l.value == file) return m.counter.value;
+  }
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("a deleted state.dir is recreated owner-only by the next save") {
+  TempDir dir;
+  const fs::path sd = dir.path / "nested" / "state";
+  StateFile state(sd.string());
+  REQUIRE(state.prepare().ok());
+  fs::remove_all(dir.path / "nested");
+  REQUIRE_FALSE(fs::exists(sd));
+  REQUIRE(state.save({{"version", 1}, {"open", json::array()}}).ok());
+  CHECK(state.healthy());
+  REQUIRE(fs::exists(sd / "incidents.json"));
+  CHECK((fs::status(sd).permissions() & fs::perms::all) == fs::perms::owner_all);
+  CHECK(tmp_files(sd).empty());
+}
+
+TEST_CASE("a write that fails half way leaves the old file, no temp file, and is reported") {
+  TempDir dir;
+  prometheus::Registry reg;
+  StateFile state(dir.path.string());
+  state.count_errors(&state_write_errors(reg, "incidents"));
+  FullDisk disk;
+  state.set_writer(disk.writer());
+  REQUIRE(state.save({{"version", 1}, {"n", 1}}).ok());
+  const std::string before = slurp(state.path());
+
+  disk.full = true;
+  disk.room = 5;  // a short write, then ENOSPC
+  auto r = state.save({{"version", 1}, {"n", 2}, {"pad", std::string(4096, 'x')}});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("No space left on device") != std::string::npos);
+  CHECK(r.error().message.find(state.path() + ".tmp") != std::string::npos);
+  CHECK(tmp_files(dir.path).empty());
+  CHECK(slurp(state.path()) == before);
+  CHECK_FALSE(state.healthy());
+  CHECK(state.last_error() == r.error().message);
+  CHECK(write_errors(reg, "incidents") == 1);
+
+  disk.full = false;  // space freed: the next save succeeds and says so
+  REQUIRE(state.save({{"version", 1}, {"n", 3}}).ok());
+  CHECK(state.healthy());
+  CHECK(state.last_error().empty());
+  CHECK(write_errors(reg, "incidents") == 1);
+}
+
+TEST_CASE("a real file size limit (RLIMIT_FSIZE) fails the save cleanly") {
+  // The kernel's own disk-full path, in a child process so the limit stays there.
+  TempDir dir;
+  StateFile state(dir.path.string());
+  REQUIRE(state.save({{"version", 1}, {"n", 1}}).ok());
+  const std::string before = slurp(state.path());
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // then write(2) returns EFBIG instead of killing us
+    rlimit lim{1024, 1024};
+    if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(10);
+    StateFile child(dir.path.string());
+    auto r = child.save({{"version", 1}, {"pad", std::string(64 * 1024, 'x')}});
+    if (r.ok()) ::_exit(11);
+    if (r.error().message.find("File too large") == std::string::npos) ::_exit(12);
+    if (child.healthy()) ::_exit(13);
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(tmp_files(dir.path).empty());
+  CHECK(slurp(state.path()) == before);
+}
+
+TEST_CASE("an announcement waits for its state save; a restart after it does not repeat it") {
+  TempDir dir;
+  World w;
+  prometheus::Registry reg;
+  IncidentMetrics m(reg);
+  FullDisk disk;
+  {
+    Recorder rec;
+    StateFile state(dir.path.string());
+    REQUIRE(state.prepare().ok());
+    state.set_writer(disk.writer());
+    IncidentTracker t(settings(), w.clock, rec, &state, &m);
+    t.load();
+    disk.full = true;
+    w.crash(t, w.add("cart", 0));
+    // Not announced: a restart now would not know it had been.
+    CHECK(rec.events.empty());
+    CHECK(t.held() == 1);
+    CHECK_FALSE(t.state_ok());
+    CHECK(write_errors(reg, "incidents") == 1);
+    CHECK(tmp_files(dir.path).empty());
+    w.clock.advance(1s);
+    t.tick();  // retried, still full
+    CHECK(rec.events.empty());
+    CHECK(write_errors(reg, "incidents") == 2);
+
+    disk.full = false;
+    w.clock.advance(1s);
+    t.tick();  // saved: now it goes out, once
+    REQUIRE(rec.count(EventType::kOpened) == 1);
+    CHECK(t.held() == 0);
+    CHECK(t.state_ok());
+    t.tick();
+    CHECK(rec.events.size() == 1);
+  }
+  // Restart: the incident is known and the still-crashing pod is silence.
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  REQUIRE(t.open_count() == 1);
+  for (auto& [k, p] : w.pods) w.feed(t, p);
+  t.tick();
+  CHECK(rec.events.empty());
+}
+
+TEST_CASE("a restart while an announcement is held announces it once, never twice") {
+  TempDir dir;
+  World w;
+  FullDisk disk;
+  {
+    Recorder rec;
+    StateFile state(dir.path.string());
+    REQUIRE(state.prepare().ok());
+    // An earlier run's state: not a first start.
+    REQUIRE(
+        state.save({{"version", 1}, {"open", json::array()}, {"resolved", json::array()}}).ok());
+    state.set_writer(disk.writer());
+    IncidentTracker t(settings(), w.clock, rec, &state);
+    t.load();
+    disk.full = true;
+    w.crash(t, w.add("cart", 0));
+    t.flush();  // SIGTERM: the final flush fails too
+    CHECK(rec.events.empty());
+  }
+  Recorder rec;
+  StateFile state(dir.path.string());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  for (auto& [k, p] : w.pods) w.feed(t, p);
+  CHECK(rec.count(EventType::kOpened) == 1);
+}
+
+TEST_CASE("a save failing longer than hold_unsaved announces anyway, in order") {
+  TempDir dir;
+  World w;
+  Recorder rec;
+  StateFile state(dir.path.string());
+  FullDisk disk;
+  state.set_writer(disk.writer());
+  auto s = settings();
+  s.hold_unsaved = 30s;
+  IncidentTracker t(s, w.clock, rec, &state);
+  disk.full = true;
+  w.crash(t, w.add("cart", 0));
+  const std::string cart_id = t.incidents()[0]->id;
+  w.clock.advance(10s);
+  w.crash(t, w.add("web", 0));
+  CHECK(t.held() == 2);
+  w.clock.advance(19s);
+  t.tick();
+  CHECK(rec.events.empty());
+  w.clock.advance(1s);
+  t.tick();  // 30 s of failing saves: out they go, oldest first
+  REQUIRE(rec.count(EventType::kOpened) == 2);
+  CHECK(rec.events[0].second[0] == cart_id);
+  CHECK(t.held() == 0);
+  // Still failing: later events are not held again for another 30 s.
+  w.crash(t, w.add("db", 0));
+  CHECK(rec.count(EventType::kOpened) == 3);
+  CHECK(tmp_files(dir.path).empty());
 }
