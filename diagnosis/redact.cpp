@@ -6,17 +6,20 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <unordered_set>
 
 namespace podmedic::diagnosis {
 
 namespace {
 
+// Every rule but kBlock (and the extra patterns) matches within one line: those run line by
+// line, only on the lines where one of their keywords occurs.
 enum class Kind {
   kToken,      // mask the selected groups (or the whole match)
   kKeyValue,   // group 1 is the key (kept), the others its value (masked, if it is a value)
-  kYamlBlock,  // group 1 the key, group 2 the block: cut where the indentation ends
-  kBlock,      // a private key block: masked whole, never propagated
+  kYamlBlock,  // a block scalar's header line: the following deeper-indented lines are masked
+  kBlock,      // a private key block, across lines: masked whole, never propagated
 };
 
 struct Spec {
@@ -60,10 +63,9 @@ const std::vector<Spec>& builtin_specs() {
        "(?i)(" PM_KEY
        R"re()(?:\\?["'])?[ \t]*(?:=>|:=|[:=])[ \t]*(?:\\"([^\n]*?)(?:\\"|\n|\z)|"((?:[^"\\\n]|\\.)*)"?|'([^'\n]*)'?|([^\s"<]+)))re",
        kKeyKeywords, Kind::kKeyValue, 0b111100},
-      {"yaml-block-scalar",
-       "(?i)(" PM_KEY
-       R"re()["']?[ \t]*:[ \t]*[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\n((?:[ \t]*\n|[ \t]+[^\n]*(?:\n|\z))+))re",
-       kKeyKeywords, Kind::kYamlBlock, 0b100},
+      // The header line of a block scalar; the block is the lines after it, indented deeper.
+      {"yaml-block-scalar", "(?i)(" PM_KEY R"re()["']?[ \t]*:[ \t]*[|>][-+0-9]*[ \t]*(?:#.*)?$)re",
+       kKeyKeywords, Kind::kYamlBlock, 0},
       {"xml-element", "(?i)<(?:[\\w.-]+:)?[\\w.-]*?" PM_KEY R"re(>([^<]*)</)re", kKeyKeywords,
        Kind::kToken, 0b10},
       {"xml-key-value",
@@ -373,13 +375,14 @@ struct Redactor::Rule {
   Kind kind;
   std::uint32_t groups;
   int min_classes;
+  bool whole_text;               // runs once over the whole text, not line by line
+  std::vector<int> keyword_ids;  // empty: always runs
 };
 
 struct Redactor::Impl {
   std::vector<Rule> rules;
   std::unique_ptr<RE2::Set> keywords;        // the prefilter
-  std::vector<std::vector<int>> by_keyword;  // keyword index → rules it enables
-  std::vector<int> always;                   // rules without keywords
+  std::vector<std::vector<int>> by_keyword;  // keyword index → line rules it enables
 };
 
 Redactor::Redactor() : impl_(std::make_unique<Impl>()) {}
@@ -403,25 +406,28 @@ Result<Redactor> Redactor::create(const std::vector<std::string>& extra) {
   r.impl_->keywords = std::make_unique<RE2::Set>(kw_opts, RE2::UNANCHORED);
   std::vector<std::string> kw_index;
   auto add_rule = [&](std::string name, std::unique_ptr<RE2> re, Kind kind, std::uint32_t groups,
-                      int min_classes, const std::vector<const char*>& keywords) {
+                      int min_classes, const std::vector<const char*>& keywords, bool whole) {
     const int id = static_cast<int>(r.impl_->rules.size());
-    r.impl_->rules.push_back(Rule{std::move(name), std::move(re), kind, groups, min_classes});
-    if (keywords.empty()) r.impl_->always.push_back(id);
+    Rule rule{
+        std::move(name), std::move(re), kind, groups, min_classes, whole || keywords.empty(), {}};
     for (const char* kw : keywords) {
       auto it = std::find(kw_index.begin(), kw_index.end(), kw);
-      std::size_t k = static_cast<std::size_t>(it - kw_index.begin());
+      const int k = static_cast<int>(it - kw_index.begin());
       if (it == kw_index.end()) {
         kw_index.emplace_back(kw);
         r.impl_->by_keyword.emplace_back();
       }
-      r.impl_->by_keyword[k].push_back(id);
+      rule.keyword_ids.push_back(k);
+      if (!rule.whole_text) r.impl_->by_keyword[static_cast<std::size_t>(k)].push_back(id);
     }
+    r.impl_->rules.push_back(std::move(rule));
   };
   for (const auto& s : builtin_specs()) {
     auto re = std::make_unique<RE2>(s.pattern, opts);
     if (!re->ok())
       return Error{std::string("built-in redaction pattern ") + s.name + ": " + re->error()};
-    add_rule(s.name, std::move(re), s.kind, s.groups, s.min_classes, s.keywords);
+    add_rule(s.name, std::move(re), s.kind, s.groups, s.min_classes, s.keywords,
+             s.kind == Kind::kBlock);
   }
   for (const auto& pattern : extra) {
     auto re = std::make_unique<RE2>(pattern, opts);
@@ -429,7 +435,7 @@ Result<Redactor> Redactor::create(const std::vector<std::string>& extra) {
     // With capture groups only they are masked; otherwise the whole match.
     const int n = std::min(re->NumberOfCapturingGroups(), 31);
     const std::uint32_t groups = n == 0 ? 1u : (((1u << n) - 1u) << 1);
-    add_rule("extra", std::move(re), Kind::kToken, groups, 0, {});
+    add_rule("extra", std::move(re), Kind::kToken, groups, 0, {}, true);
   }
   for (const auto& kw : kw_index) {
     std::string err;
@@ -443,19 +449,6 @@ Result<Redactor> Redactor::create(const std::vector<std::string>& extra) {
 void Redactor::find(std::string_view text, std::vector<Span>& spans,
                     std::vector<std::string>& learned) const {
   const auto& rules = impl_->rules;
-  // Which rules can match at all: one scan for every keyword. Should the keyword DFA run out
-  // of memory, every rule runs (slower, never weaker).
-  std::vector<char> run(rules.size(), 0);
-  for (int id : impl_->always) run[id] = 1;
-  std::vector<int> hits;
-  RE2::Set::ErrorInfo info;
-  if (impl_->keywords->Match(re2::StringPiece(text.data(), text.size()), &hits, &info)) {
-    for (int k : hits)
-      for (int id : impl_->by_keyword[k]) run[id] = 1;
-  } else if (info.kind != RE2::Set::kNoError) {
-    std::fill(run.begin(), run.end(), 1);
-  }
-  const re2::StringPiece input(text.data(), text.size());
   std::vector<re2::StringPiece> sub;
   auto add = [&](std::size_t b, std::size_t e, bool block, bool learn) {
     if (e <= b) return;
@@ -464,65 +457,112 @@ void Redactor::find(std::string_view text, std::vector<Span>& spans,
     spans.push_back({b, e, block});
     if (learn && propagatable_secret(v)) learned.emplace_back(v);
   };
-  for (std::size_t id = 0; id < rules.size(); ++id) {
-    if (!run[id]) continue;
-    const Rule& rule = rules[id];
+  // The deeper-indented lines after a block scalar's header line [ls, le).
+  auto yaml_block = [&](std::size_t ls, std::size_t le) {
+    std::size_t key_indent = 0;
+    while (ls + key_indent < le && (text[ls + key_indent] == ' ' || text[ls + key_indent] == '\t'))
+      ++key_indent;
+    const std::size_t b = le + 1;
+    std::size_t p = b, last = b;
+    while (p < text.size()) {
+      std::size_t nl = text.find('\n', p);
+      if (nl == std::string_view::npos) nl = text.size();
+      std::string_view line = text.substr(p, nl - p);
+      const std::size_t ind = line.find_first_not_of(" \t\r");
+      if (ind != std::string_view::npos) {
+        if (ind <= key_indent) break;
+        last = nl;
+        std::string_view trimmed = line.substr(ind);
+        while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\r'))
+          trimmed.remove_suffix(1);
+        if (propagatable_secret(trimmed)) learned.emplace_back(trimmed);
+      }
+      p = nl + 1;
+    }
+    if (last > b) add(b, last, false, false);
+  };
+  // Every match of `rule` within text[from, to), each its own subject (so ^, $ and \b see the
+  // line's edges).
+  auto run = [&](const Rule& rule, std::size_t from, std::size_t to) {
+    const re2::StringPiece input(text.data() + from, to - from);
     const int n = rule.re->NumberOfCapturingGroups() + 1;
     sub.assign(static_cast<std::size_t>(n), re2::StringPiece());
     std::size_t pos = 0;
-    while (pos <= text.size() &&
-           rule.re->Match(input, pos, text.size(), RE2::UNANCHORED, sub.data(), n)) {
-      const std::size_t mb = static_cast<std::size_t>(sub[0].data() - text.data());
+    while (pos <= input.size() &&
+           rule.re->Match(input, pos, input.size(), RE2::UNANCHORED, sub.data(), n)) {
+      const std::size_t mb = static_cast<std::size_t>(sub[0].data() - input.data());
       const std::size_t me = mb + sub[0].size();
       pos = me > pos ? me : pos + 1;
       if (rule.kind == Kind::kBlock) {
-        add(mb, me, true, false);
+        add(from + mb, from + me, true, false);
+        continue;
+      }
+      if (rule.kind == Kind::kYamlBlock) {
+        yaml_block(from, to);
         continue;
       }
       std::string_view key;
-      if (rule.kind != Kind::kToken && sub[1].data())
+      if (rule.kind == Kind::kKeyValue && sub[1].data())
         key = std::string_view(sub[1].data(), sub[1].size());
       for (int g = 0; g < n && g < 32; ++g) {
         if (!(rule.groups & (1u << g)) || !sub[g].data() || sub[g].empty()) continue;
-        std::size_t b = static_cast<std::size_t>(sub[g].data() - text.data());
-        std::size_t e = b + sub[g].size();
-        std::string_view v = text.substr(b, e - b);
+        const std::size_t b = static_cast<std::size_t>(sub[g].data() - text.data());
+        std::string_view v(sub[g].data(), sub[g].size());
         if (rule.min_classes && char_classes(v) < rule.min_classes) continue;
         if (rule.kind == Kind::kKeyValue) {
           if (placeholder_value(key, v)) continue;
           if (weak_key(key) && char_classes(v) < 2 && v.size() < 16) continue;
         }
-        if (rule.kind == Kind::kYamlBlock) {
-          // The block ends at the first line indented no deeper than its key.
-          const std::size_t ks = static_cast<std::size_t>(sub[1].data() - text.data());
-          const std::size_t ls = ks == 0 ? 0 : text.rfind('\n', ks - 1) + 1;
-          std::size_t key_indent = 0;
-          while (ls + key_indent < ks &&
-                 (text[ls + key_indent] == ' ' || text[ls + key_indent] == '\t'))
-            ++key_indent;
-          std::size_t p = b, last = b;
-          while (p < e) {
-            std::size_t nl = text.find('\n', p);
-            if (nl == std::string_view::npos || nl > e) nl = e;
-            std::string_view line = text.substr(p, nl - p);
-            const std::size_t ind = line.find_first_not_of(" \t");
-            if (ind != std::string_view::npos) {
-              if (ind <= key_indent) break;
-              last = nl;
-              std::string_view trimmed = line.substr(ind);
-              while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\r'))
-                trimmed.remove_suffix(1);
-              if (propagatable_secret(trimmed)) learned.emplace_back(trimmed);
-            }
-            p = nl + 1;
-          }
-          e = last;
-          add(b, e, false, false);
-          continue;
-        }
-        add(b, e, false, true);
+        add(b, b + v.size(), false, true);
       }
     }
+  };
+
+  // Line by line: one RE2::Set scan of the line for every keyword, then only the rules those
+  // keywords enable. Should the keyword DFA run out of memory, every line rule runs (slower,
+  // never weaker).
+  std::vector<char> seen(impl_->by_keyword.size(), 0);
+  std::vector<char> queued(rules.size(), 0);
+  std::vector<int> hits, todo;
+  std::size_t ls = 0;
+  while (ls < text.size()) {
+    const void* nl = std::memchr(text.data() + ls, '\n', text.size() - ls);
+    const std::size_t le =
+        nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
+    if (le > ls) {
+      hits.clear();
+      todo.clear();
+      RE2::Set::ErrorInfo info{};
+      const re2::StringPiece line(text.data() + ls, le - ls);
+      if (impl_->keywords->Match(line, &hits, &info)) {
+        for (int k : hits) {
+          seen[static_cast<std::size_t>(k)] = 1;
+          for (int id : impl_->by_keyword[static_cast<std::size_t>(k)])
+            if (!queued[static_cast<std::size_t>(id)]) {
+              queued[static_cast<std::size_t>(id)] = 1;
+              todo.push_back(id);
+            }
+        }
+      } else if (info.kind != RE2::Set::kNoError) {
+        std::fill(seen.begin(), seen.end(), 1);
+        for (std::size_t id = 0; id < rules.size(); ++id)
+          if (!rules[id].whole_text) todo.push_back(static_cast<int>(id));
+      }
+      std::sort(todo.begin(), todo.end());
+      for (int id : todo) {
+        queued[static_cast<std::size_t>(id)] = 0;
+        run(rules[static_cast<std::size_t>(id)], ls, le);
+      }
+    }
+    ls = le + 1;
+  }
+  // Whole-text rules: key blocks (when their keyword occurred on some line) and rules without
+  // keywords (the extra patterns among them).
+  for (const auto& rule : rules) {
+    if (!rule.whole_text) continue;
+    bool go = rule.keyword_ids.empty();
+    for (int k : rule.keyword_ids) go = go || seen[static_cast<std::size_t>(k)];
+    if (go) run(rule, 0, text.size());
   }
 }
 
