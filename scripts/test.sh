@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything (warnings as errors) and runs the whole test suite, then the ASan+UBSan suite.
+# Builds everything (warnings as errors) and runs the whole test suite, then the ASan+UBSan suite,
+# then every libFuzzer target for a bounded time (PODMEDIC_FUZZ_SECONDS each, default 20).
 # Usage: scripts/test.sh [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +13,5 @@ if [ "${1:-}" != "--no-asan" ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   ctest --preset asan -j2 -LE no-asan
+  scripts/fuzz.sh "${PODMEDIC_FUZZ_SECONDS:-20}"
 fi
