@@ -22,9 +22,14 @@ NotifyMetrics::NotifyMetrics(prometheus::Registry& r)
       depth(prometheus::BuildGauge()
                 .Name("podmedic_notification_queue_depth")
                 .Help("Messages waiting for delivery, by notifier")
-                .Register(r)) {}
+                .Register(r)),
+      outbox_write_errors(incidents::state_write_errors(r, "outbox")),
+      slack_threads_write_errors(incidents::state_write_errors(r, "slack_threads")) {}
 
 namespace {
+// How often a worker retries a state write that failed.
+constexpr auto kSaveRetry = std::chrono::seconds(1);
+
 std::string new_delivery_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* hex = "0123456789abcdef";
@@ -46,7 +51,12 @@ struct Dispatcher::Worker {
         outbox(s.state_dir, "outbox-" + n.name() + ".json"),
         metrics(m),
         peer_errors(pe),
-        backoff(s.backoff) {}
+        backoff(s.backoff) {
+    if (m) {
+      outbox.count_errors(&m->outbox_write_errors);
+      if (auto* f = n.state_file()) f->count_errors(&m->slack_threads_write_errors);
+    }
+  }
 
   Notifier& notifier;
   const DispatcherSettings& settings;
@@ -58,6 +68,10 @@ struct Dispatcher::Worker {
   std::condition_variable cv;
   std::deque<Entry> queue;
   bool stopping = false;
+  http::Cancel cancel;          // stop() aborts the delivery in flight
+  bool dirty = false;           // the last outbox write failed: retried every kSaveRetry
+  bool notifier_dirty = false;  // the notifier's own state write failed (save_state())
+  Steady::time_point next_retry{};
   std::thread thread;
   log::RateLimited logs;
 
@@ -111,14 +125,32 @@ struct Dispatcher::Worker {
     return add(std::move(valid));
   }
 
-  void save() {
+  // Writes the outbox; on failure `dirty` stays set and the worker retries. Caller holds mu.
+  bool save() {
     json msgs = messages();
-    if (auto r = outbox.save({{"version", 1}, {"notifier", notifier.name()}, {"messages", msgs}});
-        !r.ok()) {
-      logs.write(log::Level::kError, "notifiers", "outbox-save", "cannot persist the outbox",
+    auto r = outbox.save({{"version", 1}, {"notifier", notifier.name()}, {"messages", msgs}});
+    dirty = !r.ok();
+    if (dirty) {
+      logs.write(log::Level::kError, "notifiers", notifier.name() + "outbox-save",
+                 "cannot persist the outbox; retried every second",
                  {{"notifier", notifier.name()}, {"error", r.error().message}});
     }
     gauge();
+    return !dirty;
+  }
+  // Retries the writes that failed, at most once per kSaveRetry. Caller holds mu.
+  void retry_saves() {
+    if (!dirty && !notifier_dirty) return;
+    auto now = Steady::now();
+    if (now < next_retry) return;
+    next_retry = now + kSaveRetry;
+    if (dirty && save())
+      log::info("notifiers", "outbox saved again", {{"notifier", notifier.name()}});
+    if (notifier_dirty) notifier_dirty = !notifier.save_state();
+  }
+  bool state_ok() const {
+    auto* f = notifier.state_file();
+    return outbox.healthy() && (!f || f->healthy());
   }
 
   // Loads the outbox left by the previous run. A file that does not load is set aside (and the
@@ -166,10 +198,43 @@ struct Dispatcher::Worker {
     cv.notify_one();
   }
 
-  // Sleeps until `until` or stop; returns false when stopping.
-  bool wait_until(std::unique_lock<std::mutex>& lock, Steady::time_point until) {
-    cv.wait_until(lock, until, [&] { return stopping; });
-    return !stopping;
+  // Sleeps until `until`, or until ready() holds, or stop; meanwhile retries failed state writes
+  // every kSaveRetry. Returns false when stopping. Caller holds mu (released while waiting).
+  template <class Ready>
+  bool sleep(std::unique_lock<std::mutex>& lock, Steady::time_point until, Ready ready) {
+    for (;;) {
+      if (stopping) return false;
+      retry_saves();
+      if (ready()) return true;
+      auto now = Steady::now();
+      if (now >= until) return true;
+      // Bounded waits: a finite deadline for the condition variable, and the next retry.
+      auto wake = std::min(until, now + std::chrono::hours(1));
+      if (dirty || notifier_dirty) wake = std::min(wake, next_retry);
+      cv.wait_until(lock, wake);
+    }
+  }
+  bool sleep(std::unique_lock<std::mutex>& lock, Steady::time_point until) {
+    return sleep(lock, until, [] { return false; });
+  }
+
+  // Drops the message at the front when it is older than outbox_max_age. Caller holds mu.
+  bool expire_front() {
+    const Entry& e = queue.front();
+    const auto age = static_cast<std::int64_t>(std::time(nullptr)) - e.created;
+    if (age <= std::chrono::duration_cast<std::chrono::seconds>(settings.outbox_max_age).count())
+      return false;
+    log::warn("notifiers", "dropped an undelivered message older than state.outboxMaxAge",
+              {{"notifier", notifier.name()},
+               {"incident", e.payload.thread},
+               {"event", e.payload.event},
+               {"deliveryId", e.id},
+               {"ageSeconds", age},
+               {"attempts", e.attempts}});
+    queue.pop_front();
+    count("expired");
+    save();
+    return true;
   }
 
   void run() {
@@ -177,20 +242,20 @@ struct Dispatcher::Worker {
     int consecutive_failures = 0;
     std::unique_lock lock(mu);
     for (;;) {
-      cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (stopping) return;
-      if (!wait_until(lock, last_post + notifier.min_interval())) return;
+      if (!sleep(lock, Steady::time_point::max(), [&] { return !queue.empty(); })) return;
+      if (!sleep(lock, last_post + notifier.min_interval())) return;
+      if (queue.empty() || expire_front()) continue;
       Entry e = queue.front();
-      if (std::time(nullptr) - e.created >
-          std::chrono::duration_cast<std::chrono::seconds>(settings.max_age).count()) {
-        queue.pop_front();
-        count("dropped");
-        save();
-        continue;
-      }
       lock.unlock();
-      SendResult r = notifier.send(e.payload, e.id);  // blocking, without the lock
+      SendResult r = notifier.send(e.payload, e.id, &cancel);  // blocking, without the lock
       lock.lock();
+      notifier_dirty = notifier_dirty || !notifier.save_state();
+      if (r.outcome == Outcome::kCancelled) {
+        // stop(): the message stays first in the outbox, this attempt not counted.
+        log::info("notifiers", "delivery aborted by shutdown; kept in the outbox",
+                  {{"notifier", notifier.name()}, {"deliveryId", e.id}});
+        return;
+      }
       last_post = Steady::now();
       if (!r.faults.empty()) {
         for (PeerFault f : r.faults) {
@@ -242,7 +307,7 @@ struct Dispatcher::Worker {
                   {"error", r.detail},
                   {"delayMs", delay.count()},
                   {"consecutiveFailures", consecutive_failures}});
-      if (!wait_until(lock, Steady::now() + delay)) return;
+      if (!sleep(lock, Steady::now() + delay)) return;
     }
   }
 };
@@ -258,7 +323,7 @@ Dispatcher::Dispatcher(DispatcherSettings settings,
   for (auto& n : notifiers_) {
     workers_.push_back(std::make_unique<Worker>(*n, s_, metrics_.get(), peer_errors_.get()));
     if (metrics_) {  // every notifier's series from the start, at zero
-      for (const char* outcome : {"sent", "retry", "failed"})
+      for (const char* outcome : {"sent", "retry", "failed", "dropped", "expired"})
         metrics_->total.Add({{"notifier", n->name()}, {"outcome", outcome}});
       metrics_->depth.Add({{"notifier", n->name()}}).Set(0);
     }
@@ -291,11 +356,31 @@ void Dispatcher::stop() {
       std::lock_guard lock(w->mu);
       w->stopping = true;
     }
+    w->cancel.cancel();  // a delivery in flight returns within http::kCancelLatency
     w->cv.notify_all();
   }
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
+    std::lock_guard lock(w->mu);
+    if (w->dirty) w->save();  // one last try: what is pending must be on disk for the next start
+    if (w->notifier_dirty) w->notifier_dirty = !w->notifier.save_state();
   }
+}
+
+bool Dispatcher::state_ok() const {
+  for (const auto& w : workers_) {
+    if (!w->state_ok()) return false;
+  }
+  return true;
+}
+
+std::string Dispatcher::state_error() const {
+  for (const auto& w : workers_) {
+    std::lock_guard lock(w->mu);
+    if (!w->outbox.healthy()) return w->outbox.last_error();
+    if (auto* f = w->notifier.state_file(); f && !f->healthy()) return "cannot write " + f->path();
+  }
+  return {};
 }
 
 nlohmann::json Dispatcher::outbox_snapshot() const {

@@ -8,6 +8,14 @@
 // Whatever a receiver answers that cannot be used is counted in podmedic_peer_errors_total
 // (peer slack|webhook) on the registry, and logged rate-limited. The outbox file is untrusted on
 // load: one that does not load is set aside (<path>.corrupt-<unix>) and the valid messages kept.
+// Durability: an outbox (or Slack thread file) write that fails is retried every second by the
+// worker until it succeeds, counted in podmedic_state_write_errors_total{file}, and reported by
+// state_ok() for /readyz. A delivered message whose removal could not be written yet is
+// delivered again by a restart before that write succeeds (same X-Podmedic-Delivery id, so a
+// webhook receiver can drop it); messages older than outbox_max_age are dropped, logged with
+// their incident id, and counted (outcome "expired").
+// Shutdown: stop() aborts deliveries in flight (within http::kCancelLatency); the aborted message
+// stays first in the outbox with its attempts unchanged, and nothing is counted for it.
 // Thread-safe: on_incident_event from the pipeline thread; workers are internal.
 #include <condition_variable>
 #include <deque>
@@ -35,13 +43,17 @@ struct DispatcherSettings {
                         std::chrono::milliseconds(600'000), 1.0};
   int breaker_threshold = 5;  // consecutive failures that open the breaker
   std::chrono::milliseconds breaker_cooldown{60'000};
-  std::chrono::hours max_age{24};  // undelivered messages older than this are dropped
+  // state.outboxMaxAge: undelivered messages older than this are dropped (logged, counted).
+  std::chrono::milliseconds outbox_max_age{std::chrono::hours(24)};
 };
 
 struct NotifyMetrics {
   explicit NotifyMetrics(prometheus::Registry& r);
   prometheus::Family<prometheus::Counter>& total;  // podmedic_notifications_total{notifier,outcome}
   prometheus::Family<prometheus::Gauge>& depth;    // podmedic_notification_queue_depth{notifier}
+  // podmedic_state_write_errors_total{file="outbox"|"slack_threads"}
+  prometheus::Counter& outbox_write_errors;
+  prometheus::Counter& slack_threads_write_errors;
 };
 
 class Dispatcher final : public incidents::IncidentSink {
@@ -54,8 +66,14 @@ class Dispatcher final : public incidents::IncidentSink {
   // Restores each notifier's outbox and starts the workers.
   Result<Ok> start();
   void on_incident_event(const incidents::IncidentEvent& e) override;
-  // Workers finish their current attempt and exit; what is pending stays in the outbox.
+  // Aborts the deliveries in flight and stops the workers; returns within about
+  // http::kCancelLatency plus one outbox write. What is pending stays in the outbox (written once
+  // more if an earlier write failed). Idempotent; not restartable.
   void stop();
+  // Whether every outbox and thread file was last written successfully (any thread), and the
+  // first error when not ("" when ok), for /readyz.
+  bool state_ok() const;
+  std::string state_error() const;
   std::size_t pending() const;
   // HA: the undelivered messages of every notifier ({name: [messages]}), which the leader mirrors;
   // and adopting a predecessor's, keeping delivery ids (messages already queued are skipped).

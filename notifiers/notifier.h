@@ -6,17 +6,16 @@
 // Whatever the receiver answered that we could not use (a reset, a garbage body, an absurd
 // Retry-After) comes back in SendResult::faults; the dispatcher counts it under the notifier's
 // peer(). A 2xx is delivered whatever its body: re-posting would duplicate the message.
+// send() is abortable: the dispatcher's stop() cancels the token it passes, and the call returns
+// kCancelled within http::kCancelLatency (the message stays undelivered, and no attempt counts).
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "core/http.h"
 #include "core/peer_errors.h"
 #include "incidents/tracker.h"
-
-namespace podmedic::http {
-struct PostResult;
-}
 
 namespace podmedic::notifiers {
 
@@ -33,7 +32,9 @@ struct Payload {
   bool root = false;   // the incident's first message: follow-ups thread under it
 };
 
-enum class Outcome { kOk, kRetry, kPermanent };
+// kCancelled: the transfer was aborted by the caller's token (shutting down); not the receiver's
+// doing, whatever happened on the wire.
+enum class Outcome { kOk, kRetry, kPermanent, kCancelled };
 struct SendResult {
   Outcome outcome = Outcome::kRetry;
   int status = 0;
@@ -54,16 +55,24 @@ class Notifier {
   virtual ~Notifier() = default;
   virtual const std::string& name() const = 0;
   virtual std::vector<Payload> render(const Rendering& r) const = 0;
-  virtual SendResult send(const Payload& p, const std::string& delivery_id) = 0;
+  // `cancel` (may be null) aborts the transfer from another thread.
+  virtual SendResult send(const Payload& p, const std::string& delivery_id,
+                          const http::Cancel* cancel) = 0;
   // Minimum spacing between two posts (Slack incoming webhooks: about 1 per second).
   virtual std::chrono::milliseconds min_interval() const { return std::chrono::milliseconds(0); }
   // Which peer label its receiver's errors are counted under.
   virtual Peer peer() const { return Peer::kWebhook; }
+  // A state file of its own (the Slack bot's thread timestamps), if any: the dispatcher counts
+  // its write errors and reports its health. save_state() writes it again when an earlier write
+  // failed; true when nothing is left unsaved. Both from the worker thread.
+  virtual incidents::StateFile* state_file() { return nullptr; }
+  virtual bool save_state() { return true; }
 };
 
-// Shared classification of an HTTP outcome: 2xx OK; 429, 5xx and transport errors RETRY;
-// other statuses PERMANENT. Faults: a transport error or timeout, a 5xx or unexpected 4xx status,
-// and a Retry-After that was present but unusable (then it is ignored, as if absent).
+// Shared classification of an HTTP outcome: a cancelled transfer CANCELLED (no fault); 2xx OK; 429,
+// 5xx and transport errors RETRY; other statuses PERMANENT. Faults: a transport error or timeout, a
+// 5xx or unexpected 4xx status, and a Retry-After that was present but unusable (then it is
+// ignored, as if absent).
 SendResult classify(const http::PostResult& r);
 
 }  // namespace podmedic::notifiers

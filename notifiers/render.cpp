@@ -23,6 +23,11 @@ bool Routing::accepts(const incidents::Incident& i) const {
 
 SendResult classify(const http::PostResult& r) {
   SendResult s;
+  if (r.cancelled) {
+    s.outcome = Outcome::kCancelled;
+    s.detail = "cancelled";
+    return s;
+  }
   s.status = r.status;
   s.detail = r.status == 0 ? r.error : truncate_utf8(r.body, 200);
   if (r.retry_after_unusable)
@@ -106,18 +111,21 @@ std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
   for (const auto* inc : r.incidents) {
     if (!s_.routing.accepts(*inc)) continue;
     std::string facts = r.facts ? r.facts(*inc) : "";
-    out.push_back({type, parse::dump(webhook_body(type, *inc, facts))});
+    // The incident id rides along (unused by the webhook itself) so that the outbox can name
+    // the incident of a message it drops.
+    out.push_back({type, parse::dump(webhook_body(type, *inc, facts)), inc->id});
   }
   return out;
 }
 
-SendResult WebhookNotifier::send(const Payload& p, const std::string& delivery_id) {
+SendResult WebhookNotifier::send(const Payload& p, const std::string& delivery_id,
+                                 const http::Cancel* cancel) {
   std::vector<std::string> headers = {"Content-Type: application/json",
                                       "X-Podmedic-Event: " + p.event,
                                       "X-Podmedic-Delivery: " + delivery_id};
   if (!s_.secret.empty())
     headers.push_back("X-Podmedic-Signature: sha256=" + hmac_sha256_hex(s_.secret, p.body));
-  return classify(http::post(s_.url, headers, p.body, s_.timeout));
+  return classify(http::post(s_.url, headers, p.body, s_.timeout, cancel));
 }
 
 std::string slack_escape(std::string_view s) {
@@ -374,9 +382,10 @@ std::map<std::string, std::string> SlackNotifier::threads() const {
   return threads_;
 }
 
-SendResult SlackNotifier::send(const Payload& p, const std::string&) {
-  if (!s_.bot_token.empty()) return post_message(p);
-  auto r = http::post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout);
+SendResult SlackNotifier::send(const Payload& p, const std::string&, const http::Cancel* cancel) {
+  if (!s_.bot_token.empty()) return post_message(p, cancel);
+  auto r =
+      http::post(s_.webhook_url, {"Content-Type: application/json"}, p.body, s_.timeout, cancel);
   SendResult res = classify(r);
   // Incoming webhooks answer "ok". Anything else with a 2xx is still delivered (never re-post),
   // but the receiver is not the Slack we expect: count it.
@@ -387,7 +396,20 @@ SendResult SlackNotifier::send(const Payload& p, const std::string&) {
   return res;
 }
 
-SendResult SlackNotifier::post_message(const Payload& p) {
+bool SlackNotifier::save_threads() {
+  json list = json::array();
+  for (const auto& id : thread_order_) list.push_back({{"incident", id}, {"ts", threads_[id]}});
+  threads_dirty_ = !threads_file_->save({{"version", 1}, {"threads", list}}).ok();
+  return !threads_dirty_;
+}
+
+bool SlackNotifier::save_state() {
+  std::lock_guard lock(mu_);
+  if (!threads_file_ || !threads_dirty_) return true;
+  return save_threads();
+}
+
+SendResult SlackNotifier::post_message(const Payload& p, const http::Cancel* cancel) {
   auto parsed = parse::json_text(p.body, "Slack payload");
   if (!parsed.ok() || !parsed->is_object())
     return {Outcome::kPermanent, 0, std::chrono::seconds(0), "bad payload", {}};
@@ -400,7 +422,7 @@ SendResult SlackNotifier::post_message(const Payload& p) {
   auto r = http::request(
       "POST", s_.api_url + "/chat.postMessage",
       {"Content-Type: application/json; charset=utf-8", "Authorization: Bearer " + s_.bot_token},
-      parse::dump(body), s_.timeout, kMaxReply);
+      parse::dump(body), s_.timeout, kMaxReply, cancel);
   SendResult res = classify(r);
   if (res.outcome != Outcome::kOk) return res;
   // Web API errors come as HTTP 200 with ok:false. A reply we cannot read still means Slack took
@@ -432,11 +454,7 @@ SendResult SlackNotifier::post_message(const Payload& p) {
       threads_.erase(thread_order_.front());
       thread_order_.erase(thread_order_.begin());
     }
-    if (threads_file_) {
-      json list = json::array();
-      for (const auto& id : thread_order_) list.push_back({{"incident", id}, {"ts", threads_[id]}});
-      (void)threads_file_->save({{"version", 1}, {"threads", list}});
-    }
+    if (threads_file_) save_threads();  // on failure: retried by save_state()
   }
   return res;
 }

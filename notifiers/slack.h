@@ -7,7 +7,8 @@
 // Bot mode (bot_token + channel): chat.postMessage, the alert's `ts` kept per incident (and
 // persisted under state.dir) so the diagnosis, reminders and the resolution thread under it.
 // A thread file that does not load (cut, or of the wrong types) is set aside and the valid
-// entries are kept. A 2xx reply that is unreadable counts as delivered, without a thread.
+// entries are kept. A 2xx reply that is unreadable counts as delivered, without a thread. A thread
+// file write that fails is retried (save_state()) until it succeeds.
 #include <map>
 #include <mutex>
 
@@ -34,9 +35,12 @@ class SlackNotifier final : public Notifier {
   explicit SlackNotifier(SlackSettings s);
   const std::string& name() const override { return s_.name; }
   std::vector<Payload> render(const Rendering& r) const override;
-  SendResult send(const Payload& p, const std::string& delivery_id) override;
+  SendResult send(const Payload& p, const std::string& delivery_id,
+                  const http::Cancel* cancel) override;
   std::chrono::milliseconds min_interval() const override { return s_.min_interval; }
   Peer peer() const override { return Peer::kSlack; }
+  incidents::StateFile* state_file() override { return threads_file_.get(); }
+  bool save_state() override;
   // The thread timestamps known (for tests): incident id → ts.
   std::map<std::string, std::string> threads() const;
 
@@ -47,13 +51,15 @@ class SlackNotifier final : public Notifier {
   static constexpr std::size_t kMaxThreads = 5000;
 
  private:
-  SendResult post_message(const Payload& p);
+  SendResult post_message(const Payload& p, const http::Cancel* cancel);
   void load_threads();
+  bool save_threads();  // caller holds mu_; false when the write failed (threads_dirty_ then)
   SlackSettings s_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> threads_;  // incident id → the alert's ts (exact string)
   std::vector<std::string> thread_order_;       // oldest first, bounded
   std::unique_ptr<incidents::StateFile> threads_file_;
+  bool threads_dirty_ = false;  // a write of threads_file_ failed: retried by save_state()
 };
 
 // Slack mrkdwn escaping: & first, then < and >; nothing else.

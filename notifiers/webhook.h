@@ -19,7 +19,8 @@ class WebhookNotifier final : public Notifier {
   explicit WebhookNotifier(WebhookSettings s) : s_(std::move(s)) {}
   const std::string& name() const override { return s_.name; }
   std::vector<Payload> render(const Rendering& r) const override;
-  SendResult send(const Payload& p, const std::string& delivery_id) override;
+  SendResult send(const Payload& p, const std::string& delivery_id,
+                  const http::Cancel* cancel) override;
 
  private:
   WebhookSettings s_;

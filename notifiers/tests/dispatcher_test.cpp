@@ -6,8 +6,12 @@
 #include <atomic>
 #include <filesystem>
 
+#include <fstream>
+#include <sstream>
+
 #include "notifiers/dispatcher.h"
 #include "notifiers/slack.h"
+#include "notifiers/state.h"
 #include "notifiers/webhook.h"
 #include "tests/http_mock.h"
 #include "tests/support.h"
@@ -373,4 +377,170 @@ TEST_CASE("Slack bot mode threads the diagnosis and the resolution under the ale
   auto inc = incident("api");
   d.on_incident_event({incidents::EventType::kOpened, {&inc}});
   REQUIRE(eventually([&] { return env.counter("bot", "failed") == 1; }));
+}
+
+// ---- Shutdown and durability ----
+
+namespace {
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+double state_write_errors(prometheus::Registry& reg, const std::string& file) {
+  for (auto& f : reg.Collect()) {
+    if (f.name != "podmedic_state_write_errors_total") continue;
+    for (auto& m : f.metric)
+      for (auto& l : m.label)
+        if (l.name == "file" && l.value == file) return m.counter.value;
+  }
+  return -1;
+}
+bool no_temp_files(const fs::path& dir) {
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (it->path().extension() == ".tmp") return false;
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("stop() aborts a delivery to a receiver that never answers and keeps it in the outbox") {
+  Env env;
+  std::atomic<bool> hang{true};
+  HttpMock hook([&](const MockRequest&) {
+    MockResponse r;
+    r.hang = hang.load();
+    return r;
+  });
+  WebhookSettings ws{"pager", hook.url(), "", {}};
+  ws.timeout = 120'000ms;  // without cancellation, stop() would wait this long
+  auto inc = incident();
+  std::string id;
+  {
+    Dispatcher d(env.settings(), one(std::make_unique<WebhookNotifier>(ws)), nullptr,
+                 &env.registry);
+    REQUIRE(d.start().ok());
+    d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+    REQUIRE(eventually([&] { return hook.count() == 1; }));  // in flight, hanging
+    auto t0 = std::chrono::steady_clock::now();
+    d.stop();
+    auto stop_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    // SIGTERM must end well within Kubernetes' 30 s grace; the abort itself takes at most
+    // http::kCancelLatency (100 ms), the rest is slack for a loaded machine.
+    CHECK(stop_ms < 2000);
+    CHECK(d.pending() == 1);
+    // The aborted attempt is nobody's failure.
+    for (const char* outcome : {"sent", "retry", "failed", "dropped", "expired"})
+      CHECK(env.counter("pager", outcome) == 0);
+    id = hook.requests()[0].headers["x-podmedic-delivery"];
+  }
+  // Still in the outbox, attempts unchanged.
+  auto loaded = parse_outbox(read_text(env.dir / "outbox-pager.json"));
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->items.size() == 1);
+  CHECK(loaded->items[0].id == id);
+  CHECK(loaded->items[0].attempts == 0);
+  // The next start delivers it, with the same delivery id.
+  hang = false;
+  prometheus::Registry fresh;
+  Dispatcher d(env.settings(), one(std::make_unique<WebhookNotifier>(ws)), nullptr, &fresh);
+  REQUIRE(d.start().ok());
+  REQUIRE(eventually([&] { return d.pending() == 0 && hook.count() == 2; }));
+  CHECK(hook.requests()[1].headers["x-podmedic-delivery"] == id);
+}
+
+TEST_CASE("a failed outbox write is retried until it succeeds; a restart then does not redeliver") {
+  Env env;
+  std::atomic<bool> up{false};
+  HttpMock hook([&](const MockRequest&) {
+    return up ? MockResponse{} : MockResponse{503, "down", {}};
+  });
+  auto inc = incident();
+  const fs::path aside = env.dir.string() + ".aside";
+  {
+    Dispatcher d(
+        env.settings(),
+        one(std::make_unique<WebhookNotifier>(WebhookSettings{"pager", hook.url(), "", {}})),
+        nullptr, &env.registry);
+    REQUIRE(d.start().ok());
+    d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+    REQUIRE(eventually([&] { return hook.count() >= 1; }));  // persisted, failing, retrying
+    CHECK(d.state_ok());
+    // The state volume goes bad: state.dir is now a file, so nothing under it can be written
+    // (and it cannot be re-created either).
+    fs::rename(env.dir, aside);
+    { std::ofstream(env.dir) << "not a directory"; }
+    up = true;
+    REQUIRE(eventually([&] { return d.pending() == 0; }));  // delivered; the removal unsaved
+    REQUIRE(eventually([&] { return !d.state_ok(); }));
+    CHECK(d.state_error().find("outbox-pager.json") != std::string::npos);
+    CHECK(state_write_errors(env.registry, "outbox") >= 1);
+    // The volume comes back (with the outbox that still lists the delivered message): the
+    // worker's next retry writes the outbox without it.
+    fs::remove(env.dir);
+    fs::rename(aside, env.dir);
+    REQUIRE(eventually([&] { return d.state_ok(); }, 5s));
+    CHECK(d.state_error().empty());
+    CHECK(no_temp_files(env.dir));
+  }
+  auto loaded = parse_outbox(read_text(env.dir / "outbox-pager.json"));
+  REQUIRE(loaded.ok());
+  CHECK(loaded->items.empty());
+  const auto before = hook.count();
+  prometheus::Registry fresh;
+  Dispatcher d(env.settings(),
+               one(std::make_unique<WebhookNotifier>(WebhookSettings{"pager", hook.url(), "", {}})),
+               nullptr, &fresh);
+  REQUIRE(d.start().ok());
+  CHECK(d.pending() == 0);
+  d.stop();
+  CHECK(hook.count() == before);
+}
+
+TEST_CASE("a deleted state.dir is recreated by the next outbox write") {
+  Env env;
+  HttpMock hook([](const MockRequest&) { return MockResponse{503, "down", {}}; });
+  Dispatcher d(env.settings(),
+               one(std::make_unique<WebhookNotifier>(WebhookSettings{"pager", hook.url(), "", {}})),
+               nullptr, &env.registry);
+  REQUIRE(d.start().ok());
+  fs::remove_all(env.dir);
+  auto inc = incident();
+  d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+  CHECK(d.state_ok());
+  auto loaded = parse_outbox(read_text(env.dir / "outbox-pager.json"));
+  REQUIRE(loaded.ok());
+  CHECK(loaded->items.size() == 1);
+  CHECK(state_write_errors(env.registry, "outbox") == 0);
+}
+
+TEST_CASE("messages older than outbox_max_age are dropped, counted, and never sent") {
+  Env env;
+  HttpMock hook([](const MockRequest&) { return MockResponse{}; });
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  OutboxMessage old{"old-1", {"incident.opened", "{}", "id-cart", true}, 3, now - 3 * 3600};
+  OutboxMessage fresh{"new-1", {"incident.opened", "{}", "id-web", true}, 0, now - 60};
+  {
+    std::ofstream f(env.dir / "outbox-pager.json");
+    f << nlohmann::json{{"version", 1},
+                        {"notifier", "pager"},
+                        {"messages", {outbox_message_json(old), outbox_message_json(fresh)}}}
+             .dump();
+  }
+  auto s = env.settings();
+  s.outbox_max_age = 2h;  // state.outboxMaxAge
+  Dispatcher d(s,
+               one(std::make_unique<WebhookNotifier>(WebhookSettings{"pager", hook.url(), "", {}})),
+               nullptr, &env.registry);
+  REQUIRE(d.start().ok());
+  REQUIRE(eventually([&] { return d.pending() == 0; }));
+  REQUIRE(hook.count() == 1);
+  CHECK(hook.requests()[0].headers["x-podmedic-delivery"] == "new-1");
+  CHECK(env.counter("pager", "expired") == 1);
+  CHECK(env.counter("pager", "sent") == 1);
 }

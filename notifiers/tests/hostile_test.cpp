@@ -299,7 +299,7 @@ TEST_CASE("a Slack thread file of the wrong types is set aside and its valid ent
   auto inc = incident();
   auto payloads = slack.render({incidents::EventType::kResolved, {&inc}, nullptr});
   REQUIRE(payloads.size() == 1);
-  auto r = slack.send(payloads[0], "d1");
+  auto r = slack.send(payloads[0], "d1", nullptr);
   CHECK(r.outcome == Outcome::kOk);
   CHECK(nlohmann::json::parse(api.requests().at(0).body)["thread_ts"] == "1503435956.000250");
 
