@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -388,9 +389,17 @@ Schema root_schema(Config& c) {
               }),
       section("server", "the HTTP API and metrics",
               [&c] {
-                return Schema{str("listen", &c.server.listen, "address:port of the HTTP server"),
-                              str("token", &c.server.token,
-                                  "bearer token for /ask, /diagnose and /api/*; empty: open")};
+                return Schema{
+                    str("listen", &c.server.listen, "address:port of the HTTP server"),
+                    str("token", &c.server.token,
+                        "bearer token for /ask, /diagnose, /models and /api/*; empty: open (a "
+                        "warning at start when listening beyond loopback)"),
+                    integer("maxConnections", &c.server.max_connections,
+                            "connections at once; beyond it 503 and close (start-up makes room "
+                            "in RLIMIT_NOFILE for them plus 64, or refuses to start)",
+                            1, 65536),
+                    duration("idleTimeout", &c.server.idle_timeout,
+                             "an idle connection (no request byte) is closed after this", false)};
               }),
       section("state", "persisted incident state",
               [&c] {
@@ -474,6 +483,8 @@ void validate(Config& c, Ctx& ctx) {
   bool port_ok = colon != std::string::npos &&
                  parse::port(std::string_view(c.server.listen).substr(colon + 1)).has_value();
   if (!port_ok) ctx.error("server.listen", "expected host:port, got \"" + c.server.listen + "\"");
+  if (c.server.idle_timeout > std::chrono::minutes(10))
+    ctx.error("server.idleTimeout", "must be at most 10m");
   if (c.state.dir.empty()) ctx.error("state.dir", "must not be empty");
   if (c.ha.enabled) {
     if (c.ha.renew_deadline >= c.ha.lease_duration)
@@ -534,6 +545,28 @@ ConfigResult load_config(const std::string& path) {
   std::ostringstream ss;
   ss << f.rdbuf();
   return parse_config(ss.str(), path);
+}
+
+bool listens_beyond_loopback(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon == std::string::npos ? listen.size() : colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "localhost" || host == "::1") return false;
+  // 127.0.0.0/8, written as a dotted quad.
+  if (host.rfind("127.", 0) == 0 && std::all_of(host.begin(), host.end(), [](char ch) {
+        return ch == '.' || std::isdigit(static_cast<unsigned char>(ch));
+      }))
+    return false;
+  return true;
+}
+
+bool in_watch_scope(const watcher::WatchSettings& watch, const std::string& ns) {
+  auto listed = [&ns](const std::vector<std::string>& v) {
+    return std::find(v.begin(), v.end(), ns) != v.end();
+  };
+  if (!watch.namespaces.empty() && !listed(watch.namespaces)) return false;
+  return !listed(watch.exclude_namespaces);
 }
 
 std::string config_reference() {

@@ -75,6 +75,10 @@ struct NotifierSettings {
 struct ServerSettings {
   std::string listen = "0.0.0.0:8080";
   std::string token;
+  // Connections served at once; beyond it 503 and close. Start-up reserves this many file
+  // descriptors plus kReservedDescriptors for the rest of the process (see reserve_descriptors).
+  int max_connections = 256;
+  milliseconds idle_timeout{std::chrono::seconds(5)};  // keep-alive / first byte wait
 };
 
 struct StateSettings {
@@ -120,6 +124,15 @@ ConfigResult load_config(const std::string& path);
 
 // Expands ${VAR} and ${VAR:-default}; an unset ${VAR} becomes empty and is reported in `unset`.
 std::string expand_env(const std::string& in, std::vector<std::string>* unset = nullptr);
+
+// Whether server.listen ("host:port") binds beyond the loopback interface: true for 0.0.0.0,
+// [::], an empty host and any address not in 127.0.0.0/8 or ::1; a host name other than
+// "localhost" counts as beyond loopback.
+bool listens_beyond_loopback(const std::string& listen);
+
+// Whether a namespace is in the watch scope: listed in watch.namespaces (or that list is empty)
+// and not in watch.excludeNamespaces.
+bool in_watch_scope(const watcher::WatchSettings& watch, const std::string& ns);
 
 // Reference documentation of every key (for `podmedic check-config --print-reference`).
 std::string config_reference();

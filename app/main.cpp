@@ -333,6 +333,16 @@ int cmd_run(const Args& args) {
   auto config = load(args);
   if (!config) return 1;
   log::init(level_of(config->log.level), format_of(config->log.format));
+  if (config->server.token.empty() && app::listens_beyond_loopback(config->server.listen)) {
+    // Loud on purpose: anyone who reaches the port can ask the LLM and read pods' (redacted)
+    // logs through /diagnose with podmedic's cluster-wide role.
+    log::warn("server",
+              "WARNING: the HTTP API is open to the network: server.listen is beyond loopback "
+              "and server.token is empty; anyone who can reach the port can use /ask, /diagnose "
+              "(pods' redacted logs) and /api/incidents. Set server.token (e.g. "
+              "${PODMEDIC_TOKEN}) or listen on 127.0.0.1",
+              {{"listen", config->server.listen}});
+  }
   auto conn = k8s::resolve_connection(config->cluster.kubeconfig, config->cluster.context);
   if (!conn.ok()) {
     log::error("app", "cannot configure the Kubernetes connection",

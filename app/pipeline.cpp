@@ -1,8 +1,11 @@
 #include "app/pipeline.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -23,13 +26,29 @@ using std::chrono::seconds;
 
 namespace {
 
-// Runs blocking `f` on `pool`; the awaiting coroutine resumes on its own executor.
+// Runs blocking `f` on `pool`; the awaiting coroutine resumes on its own executor with f's
+// result. A plain post to the pool and one back, not co_spawn: a coroutine co_spawned on the pool
+// whose awaiter was cancelled (TaskGroup::stop) throws operation_aborted from co_spawn's own
+// final hop, on the pool thread, where nothing can catch it (std::terminate at shutdown).
+// Cancelling the awaiter does not abort `f`; the LLM client's cancel_all() does.
 template <class F>
 net::awaitable<std::invoke_result_t<F>> on_pool(net::thread_pool& pool, F f) {
-  // Every lambda and awaitable is named before it is awaited: GCC 12 miscompiles temporaries
-  // with destructors inside co_await expressions.
-  auto task = [f = std::move(f)]() -> net::awaitable<std::invoke_result_t<F>> { co_return f(); };
-  auto op = net::co_spawn(pool.get_executor(), task(), net::use_awaitable);
+  using R = std::invoke_result_t<F>;
+  auto home = co_await net::this_coro::executor;
+  auto initiate = [&pool, home](auto handler, F fn) {
+    net::post(pool, [handler = std::move(handler), fn = std::move(fn),
+                     work = net::make_work_guard(home)]() mutable {
+      R result = fn();
+      auto back = work.get_executor();
+      net::post(back, [handler = std::move(handler), result = std::move(result)]() mutable {
+        std::move(handler)(std::move(result));
+      });
+    });
+  };
+  // Named before it is awaited: GCC 12 miscompiles temporaries with destructors inside co_await
+  // expressions.
+  auto op = net::async_initiate<decltype(net::use_awaitable), void(R)>(initiate, net::use_awaitable,
+                                                                       std::move(f));
   co_return co_await std::move(op);
 }
 
@@ -112,8 +131,13 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
   // registry, and hops onto the pipeline's io_context.
   auto on_pipeline =
       [this](net::awaitable<server::Response> op) -> net::awaitable<server::Response> {
-    auto hop = net::co_spawn(ioc_, std::move(op), net::use_awaitable);
-    co_return co_await std::move(hop);
+    // The route's end as a value: a route cut short when podmedic stops (its coroutine
+    // cancelled or destroyed with the pipeline's io_context) answers 503, never an exception
+    // through the HTTP server.
+    auto hop = net::co_spawn(ioc_, std::move(op), net::as_tuple(net::use_awaitable));
+    auto [error, response] = co_await std::move(hop);
+    if (error) co_return server::json_error(503, "podmedic is stopping");
+    co_return response;
   };
   server::ApiSources api{
       [this] { return synced_flag_.load(); },
@@ -121,15 +145,17 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         std::lock_guard lock(snapshot_mu_);
         return snapshot_;
       },
-      registry_,
-      [this, on_pipeline](std::string q) { return on_pipeline(ask(std::move(q))); },
+      registry_, [this, on_pipeline](std::string q) { return on_pipeline(ask(std::move(q))); },
       [this, on_pipeline](std::string q, std::string ns, std::string pod) {
         return on_pipeline(diagnose(std::move(q), std::move(ns), std::move(pod)));
       },
-      [this, on_pipeline] { return on_pipeline(models()); }};
+      [this, on_pipeline] { return on_pipeline(models()); },
+      // A copy: called on the HTTP thread.
+      [watch = config.watch](const std::string& ns) { return in_watch_scope(watch, ns); }};
   llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config), &peer_errors_);
   llm_pool_ = std::make_unique<net::thread_pool>(
-      static_cast<std::size_t>(kMaxHttpLlm + config.diagnosis.concurrency));
+      static_cast<std::size_t>(config.diagnosis.concurrency + 1));
+  http_llm_pool_ = std::make_unique<net::thread_pool>(static_cast<std::size_t>(kMaxHttpLlm));
   diagnosis::DiagnoserSettings ds;
   ds.llm_concurrency = static_cast<std::size_t>(config.diagnosis.concurrency);
   ds.queue_capacity = static_cast<std::size_t>(config.diagnosis.queue_size);
@@ -158,9 +184,13 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                        .Register(*registry_)
                        .Add({}, prometheus::Histogram::BucketBoundaries{0.5, 1, 2, 5, 10, 20, 30,
                                                                         60, 120, 300});
-  http_ =
-      std::make_unique<server::HttpServer>(http_ioc_, server::ServerSettings{config.server.listen},
-                                           server::make_api(std::move(api), config.server.token));
+  server::ServerSettings http_settings;
+  http_settings.listen = config.server.listen;
+  http_settings.max_connections = static_cast<std::size_t>(config.server.max_connections);
+  http_settings.idle_timeout = config.server.idle_timeout;
+  max_connections_ = http_settings.max_connections;
+  http_ = std::make_unique<server::HttpServer>(
+      http_ioc_, http_settings, server::make_api(std::move(api), config.server.token));
   if (config.ha.enabled) {
     leading_ = false;  // until elected; followers keep warm caches and serve the API
     auto env = [](const char* name) {
@@ -209,6 +239,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
 }
 
 Pipeline::~Pipeline() {
+  // LLM calls in flight (a hung server) end within http::kCancelLatency instead of holding the
+  // pool threads, and with them the shutdown, until ollama.timeout.
+  if (llm_) llm_->cancel_all();
   // The HTTP thread first; its coroutines are drained after the pipeline's (http_tasks_ is
   // destroyed after tasks_), so an LLM route waiting on the pipeline completes or is cancelled.
   http_ioc_.stop();
@@ -369,7 +402,40 @@ void Pipeline::refresh_snapshot() {
   snapshot_ = std::move(body);
 }
 
+Result<Ok> reserve_descriptors(std::size_t max_connections) {
+  const std::size_t need = max_connections + kReservedDescriptors;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return Ok{};  // unknown: nothing to adjust
+  auto fits = [need](rlim_t limit) {
+    return limit == RLIM_INFINITY || static_cast<std::uint64_t>(limit) >= need;
+  };
+  if (fits(rl.rlim_cur)) return Ok{};
+  if (!fits(rl.rlim_max)) {
+    auto hard = static_cast<std::size_t>(rl.rlim_max);
+    return Error{"server.maxConnections " + std::to_string(max_connections) + " needs " +
+                 std::to_string(need) + " file descriptors (plus " +
+                 std::to_string(kReservedDescriptors) +
+                 " for the watches, notifiers, LLM and state files) but the open files limit "
+                 "(RLIMIT_NOFILE, ulimit -n) is " +
+                 std::to_string(hard) + "; set server.maxConnections to at most " +
+                 std::to_string(hard > kReservedDescriptors ? hard - kReservedDescriptors : 0) +
+                 " or raise the limit"};
+  }
+  const auto was = rl.rlim_cur;
+  rl.rlim_cur = static_cast<rlim_t>(need);
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return Error{"cannot raise the open files limit (RLIMIT_NOFILE) from " + std::to_string(was) +
+                 " to " + std::to_string(need) + " for server.maxConnections " +
+                 std::to_string(max_connections)};
+  log::info("app", "raised the open files limit for server.maxConnections",
+            {{"from", static_cast<std::uint64_t>(was)},
+             {"to", need},
+             {"max_connections", max_connections}});
+  return Ok{};
+}
+
 Result<Ok> Pipeline::start() {
+  if (auto r = reserve_descriptors(max_connections_); !r.ok()) return r;
   if (auto r = state_.prepare(); !r.ok()) return r;
   if (!elector_) tracker_.load();  // with HA, the state comes with the leadership
   auto port = http_->start(http_tasks_);
@@ -602,8 +668,8 @@ net::awaitable<Result<diagnosis::GatheredEvidence>> Pipeline::gather(std::string
 
 net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::explain(diagnosis::GatheredEvidence ev) {
   std::string evidence = diagnosis::replace_all_longest_first(ev.text, ev.masks);
-  auto op =
-      llm_chat(diagnosis::kDiagnoseSystemPrompt, diagnosis::diagnose_user_prompt("", evidence));
+  auto op = llm_chat(*llm_pool_, diagnosis::kDiagnoseSystemPrompt,
+                     diagnosis::diagnose_user_prompt("", evidence));
   auto answer = co_await std::move(op);
   if (answer.ok() && !ev.masks.empty()) {
     std::vector<std::pair<std::string, std::string>> back;
@@ -646,12 +712,13 @@ std::string Pipeline::key_evidence(const diagnosis::Evidence& ev,
   return redactor_.redact(out);
 }
 
-net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(const char* system,
+net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(net::thread_pool& pool,
+                                                                const char* system,
                                                                 std::string user) {
   auto llm = llm_;
   auto t0 = std::chrono::steady_clock::now();
   auto call = [llm, system, user] { return llm->chat(system, user); };
-  auto answer = co_await on_pool(*llm_pool_, std::move(call));
+  auto answer = co_await on_pool(pool, std::move(call));
   llm_duration_->Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (!answer.ok()) diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
@@ -676,7 +743,8 @@ net::awaitable<server::Response> Pipeline::ask(std::string question) {
   if (llm_busy()) co_return busy();
   Counted inflight(http_llm_inflight_);
   // Nothing leaves unredacted, questions included.
-  auto answer = co_await llm_chat(diagnosis::kAskSystemPrompt, redactor_.redact(question));
+  auto answer =
+      co_await llm_chat(*http_llm_pool_, diagnosis::kAskSystemPrompt, redactor_.redact(question));
   if (!answer.ok()) co_return server::json_error(503, answer.error().message);
   diagnoses_->Add({{"outcome", "ok"}}).Increment();
   co_return json_ok({{"answer", redactor_.redact(answer->text)}, {"model", answer->model}});
@@ -710,7 +778,8 @@ net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::s
   if (pods.empty()) context = "No pod in namespace " + ns + " is failing right now.\n";
   context = redactor_.redact(context);
   std::string user = diagnosis::diagnose_user_prompt(redactor_.redact(question), context);
-  auto answer = co_await llm_chat(diagnosis::kDiagnoseSystemPrompt, std::move(user));
+  auto answer =
+      co_await llm_chat(*http_llm_pool_, diagnosis::kDiagnoseSystemPrompt, std::move(user));
   if (!answer.ok()) {
     // The LLM is down or slow: still give the evidence and the rules-based facts.
     nlohmann::json j = {{"error", answer.error().message}, {"context", context}, {"facts", facts}};
@@ -722,9 +791,11 @@ net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::s
 }
 
 net::awaitable<server::Response> Pipeline::models() {
+  if (llm_busy()) co_return busy();
+  Counted inflight(http_llm_inflight_);
   auto llm = llm_;
   auto call = [llm] { return llm->models(); };
-  auto list = co_await on_pool(*llm_pool_, std::move(call));
+  auto list = co_await on_pool(*http_llm_pool_, std::move(call));
   if (!list.ok()) co_return server::json_error(503, list.error().message);
   co_return json_ok({{"models", list.value()}});
 }

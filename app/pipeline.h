@@ -128,10 +128,13 @@ class Pipeline {
   boost::asio::awaitable<server::Response> diagnose(std::string question, std::string ns,
                                                     std::string pod);
   boost::asio::awaitable<server::Response> models();
-  // One LLM chat on the pool, timed; counts llm_error outcomes. llm_busy() counts "busy".
-  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> llm_chat(const char* system,
+  // One LLM chat on `pool`, timed; counts llm_error outcomes. llm_busy() counts "busy".
+  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> llm_chat(boost::asio::thread_pool& pool,
+                                                                const char* system,
                                                                 std::string user);
-  // HTTP API requests to the LLM: at most kMaxHttpLlm in flight, beyond that 429.
+  // HTTP API requests to the LLM (/ask, /diagnose, /models; later /mcp): at most kMaxHttpLlm
+  // in flight together, beyond that 429. They run on their own pool, so they cannot delay an
+  // incident's diagnosis.
   static constexpr int kMaxHttpLlm = 2;
   bool llm_busy();
   // The /api/incidents body, rebuilt on the pipeline thread whenever incidents change (and each
@@ -165,9 +168,12 @@ class Pipeline {
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
   std::shared_ptr<diagnosis::LlmClient> llm_;
-  std::unique_ptr<boost::asio::thread_pool>
-      llm_pool_;  // blocking LLM calls; results resume on the pipeline thread
-  int http_llm_inflight_ = 0;
+  // Blocking LLM calls, in two lanes; results resume on the pipeline thread. Incidents:
+  // diagnosis.concurrency threads for the Diagnoser's calls + 1 for the start-up model check,
+  // so an incident's call never queues. HTTP routes: kMaxHttpLlm threads, their own.
+  std::unique_ptr<boost::asio::thread_pool> llm_pool_;
+  std::unique_ptr<boost::asio::thread_pool> http_llm_pool_;
+  int http_llm_inflight_ = 0;  // HTTP LLM requests admitted (<= kMaxHttpLlm)
   std::unique_ptr<diagnosis::Diagnoser> diagnoser_;
   prometheus::Family<prometheus::Counter>* diagnoses_ =
       nullptr;                                     // podmedic_diagnoses_total{outcome}
@@ -191,8 +197,21 @@ class Pipeline {
   bool mirror_dirty_ = false;
   std::thread http_thread_;
   unsigned short http_port_ = 0;
+  std::size_t max_connections_ = 0;  // server.maxConnections, for reserve_descriptors
   TaskGroup tasks_;  // last: destroyed first, stopping the coroutines that use the members above
 };
+
+// File descriptors kept for everything but the API's connections: the watches, API server
+// requests and log fetches, LLM and notifier connections, state and outbox writes, the
+// io_contexts' own descriptors, stdio.
+inline constexpr std::size_t kReservedDescriptors = 64;
+
+// Makes room in RLIMIT_NOFILE for `max_connections` API connections plus kReservedDescriptors,
+// so a flood of API clients cannot take the descriptors the watcher, notifiers and state writes
+// need: raises the soft limit (up to the hard one) when it is lower; if the hard limit is too
+// low, an error naming server.maxConnections and the largest value that fits (podmedic refuses
+// to start rather than run with an API that can starve the watch).
+Result<Ok> reserve_descriptors(std::size_t max_connections);
 
 incidents::IncidentSettings incident_settings(const Config& c);
 diagnosis::LlmSettings llm_settings(const Config& c);

@@ -16,6 +16,21 @@ bool token_matches(const std::string& presented, const std::string& expected) {
   return CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
 }
 
+bool is_json_media_type(std::string_view ct) {
+  ct = ct.substr(0, ct.find(';'));
+  auto space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!ct.empty() && space(ct.front())) ct.remove_prefix(1);
+  while (!ct.empty() && space(ct.back())) ct.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (ct.size() != kJson.size()) return false;
+  for (std::size_t i = 0; i < ct.size(); ++i) {
+    char c = ct[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kJson[i]) return false;
+  }
+  return true;
+}
+
 namespace {
 
 // Synchronous routes; nullopt for the LLM routes handled by the coroutine.
@@ -79,6 +94,9 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
   }
   if (path == "/ask" || path == "/diagnose") {
     if (!only("POST")) return json_error(405, "use POST");
+    // Browsers send text/plain and form types cross-site without a preflight: only JSON here.
+    if (!is_json_media_type(req.content_type))
+      return json_error(415, "Content-Type must be application/json");
     return std::nullopt;
   }
   return json_error(404, "no route " + path);
@@ -129,6 +147,8 @@ Handler make_api(ApiSources src, std::string token) {
                   !string_field(body, "pod", false, pod, error)))) {
       co_return json_error(400, error);
     }
+    if (!ask && s.namespace_allowed && !s.namespace_allowed(ns))
+      co_return json_error(403, "namespace outside the watch scope");
     if (ask) {
       if (!s.ask) co_return json_error(503, "LLM not configured");
       auto op = s.ask(question);

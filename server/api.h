@@ -1,12 +1,16 @@
 #pragma once
 // The HTTP API: /healthz, /readyz, /metrics, /api/incidents, and the LLM routes POST /ask,
 // POST /diagnose and GET /models (shapes of local-k8s-ai-agent), with JSON errors
-// (400 bad JSON or fields, 401, 404, 405, 413, 429, 503). Bearer-token auth (constant-time
-// compare) guards /api/*, /ask, /diagnose and /models when a token is configured. Routing and
-// validation are here; the work is done by the callbacks, on the pipeline's thread.
+// (400 bad JSON or fields, 401, 403, 404, 405, 413, 415, 429, 503). Bearer-token auth
+// (constant-time compare) guards /api/*, /ask, /diagnose and /models when a token is configured.
+// POST routes take only the media type application/json (parameters such as charset allowed;
+// 415 otherwise: a cross-site form or text/plain POST is never served). /diagnose refuses a
+// namespace outside the watch scope (403). Routing and validation are here; the work is done by
+// the callbacks, on the pipeline's thread.
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <prometheus/registry.h>
 #include <nlohmann/json.hpp>
@@ -27,11 +31,18 @@ struct ApiSources {
                                                  std::string pod)>
       diagnose;
   std::function<boost::asio::awaitable<Response>()> models;
+  // Whether a namespace is in the watch scope (watch.namespaces / excludeNamespaces); /diagnose
+  // outside it: 403. Null: every namespace.
+  std::function<bool(const std::string& ns)> namespace_allowed;
 };
 
 Handler make_api(ApiSources sources, std::string token);
 
 // Constant-time comparison of a presented token with the expected one.
 bool token_matches(const std::string& presented, const std::string& expected);
+
+// Whether a Content-Type header names application/json: the media type without its parameters,
+// case-insensitive, surrounding spaces ignored ("Application/JSON; charset=utf-8" is).
+bool is_json_media_type(std::string_view content_type);
 
 }  // namespace podmedic::server

@@ -2,9 +2,11 @@
 
 #include "core/parse.h"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -33,15 +35,53 @@ struct HttpServer::State {
   ServerSettings settings;
   Handler handler;
   std::unique_ptr<tcp::acceptor> acceptor;
-  std::map<std::uint64_t, tcp::socket*> open;  // for stop()
+  std::map<std::uint64_t, tcp::socket*> open;  // for stop(); at most max_connections entries
   std::uint64_t next = 0;
+  std::size_t active = 0;  // connections accepted and not yet finished (<= max_connections)
+  std::uint64_t accept_failures = 0;
+  log::RateLimited logs;  // accept failures and refusals: one line a minute each
   State(net::io_context& io, ServerSettings s, Handler h)
       : ioc(io), settings(std::move(s)), handler(std::move(h)) {}
 };
 
 namespace {
 
-net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket socket) {
+// One admitted connection's place under max_connections; a coroutine parameter, so it is given
+// back when the coroutine's frame goes, even if the coroutine never ran.
+struct Slot {
+  std::shared_ptr<HttpServer::State> s;
+  explicit Slot(std::shared_ptr<HttpServer::State> state) : s(std::move(state)) { ++s->active; }
+  Slot(Slot&& o) noexcept : s(std::move(o.s)) {}
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+  Slot& operator=(Slot&&) = delete;
+  ~Slot() {
+    if (s) --s->active;
+  }
+};
+
+// Beyond max_connections: a canned 503 written without waiting, then close. What the client
+// already sent is read first (closing a socket with unread input resets the connection, and the
+// client would lose the answer). Never blocks: a client that is not reading just loses it.
+void refuse(tcp::socket& socket) {
+  static const std::string kResponse = [] {
+    std::string body = R"({"error":"too many connections; retry later"})";
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: podmedic\r\n"
+           "Content-Type: application/json\r\nCache-Control: no-store\r\nRetry-After: 1\r\n"
+           "Connection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  std::array<char, 4096> drain;  // bounded: one read of what is already there
+  (void)socket.read_some(net::buffer(drain), ec);
+  (void)socket.write_some(net::buffer(kResponse), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
+net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket socket, Slot slot) {
+  (void)slot;
   beast::tcp_stream stream(std::move(socket));
   auto id = s->next++;
   s->open[id] = &stream.socket();
@@ -52,7 +92,17 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
   } unregister{s, id};
   beast::flat_buffer buffer;
   for (;;) {
+    // Idle (before the first request, between keep-alive requests): the next request's first
+    // byte must come within idle_timeout, so idle connections do not hold their descriptor for
+    // the whole request timeout.
+    if (buffer.size() == 0) {
+      stream.expires_after(s->settings.idle_timeout);
+      auto [iec, got] = co_await stream.async_read_some(buffer.prepare(1024), kUse);
+      if (iec) break;  // closed, idle too long
+      buffer.commit(got);
+    }
     http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(s->settings.header_limit));
     parser.body_limit(s->settings.body_limit);
     stream.expires_after(s->settings.request_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUse);
@@ -62,6 +112,9 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
     if (ec == http::error::body_limit) {
       r = json_error(413,
                      "request body over " + std::to_string(s->settings.body_limit / 1024) + " KiB");
+    } else if (ec == http::error::header_limit) {
+      r = json_error(
+          431, "request headers over " + std::to_string(s->settings.header_limit / 1024) + " KiB");
     } else if (ec) {
       break;  // closed, timed out or malformed: nothing sensible to answer
     } else {
@@ -69,7 +122,8 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
       keep_alive = req.keep_alive();
       version = req.version();
       Request in{std::string(req.method_string()), std::string(req.target()),
-                 std::string(req[http::field::authorization]), std::move(req.body())};
+                 std::string(req[http::field::authorization]), std::move(req.body()),
+                 std::string(req[http::field::content_type])};
       // Named handler and awaitable: GCC 12 miscompiles temporaries with destructors inside
       // co_await expressions.
       auto handle = s->handler;
@@ -92,12 +146,42 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
+// accept() failures that repeat at once until something is freed: retrying would spin.
+bool out_of_resources(const boost::system::error_code& ec) {
+  return ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open ||
+         ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == net::error::no_buffer_space || ec == net::error::no_memory;
+}
+
 net::awaitable<void> accept_loop(std::shared_ptr<HttpServer::State> s) {
   for (;;) {
+    if (!s->acceptor || !s->acceptor->is_open()) co_return;
     auto [ec, socket] = co_await s->acceptor->async_accept(kUse);
     if (ec == net::error::operation_aborted) co_return;
-    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
-    net::co_spawn(s->ioc, serve(s, std::move(socket)), [](std::exception_ptr e) {
+    if (ec == net::error::connection_aborted) continue;  // that client gave up; the next is new
+    if (ec) {
+      ++s->accept_failures;
+      // EMFILE/ENFILE (or anything unexpected): pause instead of spinning at 100% CPU; the
+      // pending connections wait in the listen backlog, the connections we have keep being
+      // served, and descriptors freed meanwhile go to the rest of the process first.
+      s->logs.write(log::Level::kWarn, "server", out_of_resources(ec) ? "accept" : "accept-other",
+                    "cannot accept connections; pausing the acceptor",
+                    {{"error", ec.message()},
+                     {"pause_ms", kAcceptPause.count()},
+                     {"connections", s->active}});
+      net::steady_timer pause(s->ioc, kAcceptPause);
+      auto [wec] = co_await pause.async_wait(kUse);
+      if (wec) co_return;  // cancelled: stopping
+      continue;
+    }
+    if (s->active >= s->settings.max_connections) {
+      refuse(socket);
+      s->logs.write(log::Level::kWarn, "server", "refused",
+                    "connection refused with 503: server.maxConnections reached",
+                    {{"max_connections", s->settings.max_connections}});
+      continue;
+    }
+    net::co_spawn(s->ioc, serve(s, std::move(socket), Slot(s)), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);  // a bug in request handling: fail loudly
     });
   }
@@ -136,6 +220,14 @@ Result<unsigned short> HttpServer::start(TaskGroup& tasks) {
   state_->acceptor = std::move(acc);
   tasks.spawn("http server", accept_loop(state_));
   return bound;
+}
+
+std::size_t HttpServer::connections() const {
+  return state_->active;
+}
+
+std::uint64_t HttpServer::accept_failures() const {
+  return state_->accept_failures;
 }
 
 void HttpServer::stop() {

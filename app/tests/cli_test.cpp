@@ -72,6 +72,23 @@ TEST_CASE("run with a missing kubeconfig fails with a clear message") {
   std::filesystem::remove(cfg);
 }
 
+TEST_CASE("run warns loudly when the API listens beyond loopback without a token") {
+  auto run_with = [](const std::string& server) {
+    auto cfg = temp_file("open.yaml", "cluster:\n  kubeconfig: /nonexistent/kubeconfig\nserver:\n" +
+                                          server + "log:\n  format: json\n");
+    auto r = run("run --config " + cfg);
+    std::filesystem::remove(cfg);
+    return r;
+  };
+  const std::string warning = "WARNING: the HTTP API is open to the network";
+  auto open = run_with("  listen: 0.0.0.0:8080\n");
+  CHECK(open.out.find(warning) != std::string::npos);
+  CHECK(open.out.find(R"("level":"warn")") != std::string::npos);
+  CHECK(run_with("  listen: 127.0.0.1:8080\n").out.find(warning) == std::string::npos);
+  CHECK(run_with("  listen: 0.0.0.0:8080\n  token: s3cret\n").out.find(warning) ==
+        std::string::npos);
+}
+
 TEST_CASE("demo: one incident per broken workload opened once and resolved") {
   auto r = run("demo --duration 7s --step 200ms --listen 127.0.0.1:0");
   INFO(r.out);

@@ -210,3 +210,48 @@ TEST_CASE("the README configuration reference is valid against the schema") {
     CHECK(readme.find(std::string("\n") + key, begin - 1) < end);
   }
 }
+
+TEST_CASE("server.maxConnections and server.idleTimeout: defaults and validation") {
+  auto d = parse_config("", "t.yaml");
+  REQUIRE(d.errors.empty());
+  CHECK(d.config.server.max_connections == 256);
+  CHECK(d.config.server.idle_timeout == std::chrono::seconds(5));
+  auto r = parse_config("server:\n  maxConnections: 32\n  idleTimeout: 2s\n", "t.yaml");
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.server.max_connections == 32);
+  CHECK(r.config.server.idle_timeout == std::chrono::seconds(2));
+  for (const char* bad : {"maxConnections: 0", "maxConnections: 70000", "maxConnections: many",
+                          "idleTimeout: 0s", "idleTimeout: 11m", "idleTimeout: soon"}) {
+    INFO(bad);
+    auto e = parse_config(std::string("server:\n  ") + bad + "\n", "t.yaml");
+    REQUIRE(e.errors.size() == 1);
+    CHECK(e.errors[0].rfind(
+              std::string("server.") + std::string(bad).substr(0, std::string(bad).find(':')), 0) ==
+          0);
+  }
+  auto ref = config_reference();
+  CHECK(ref.find("maxConnections: 256") != std::string::npos);
+  CHECK(ref.find("idleTimeout: 5s") != std::string::npos);
+}
+
+TEST_CASE("listening beyond loopback and the watch scope") {
+  for (const char* beyond : {"0.0.0.0:8080", ":8080", "[::]:8080", "10.0.0.5:8080",
+                             "podmedic.svc:8080", "127.0.0.1.evil:8080"}) {
+    INFO(beyond);
+    CHECK(listens_beyond_loopback(beyond));
+  }
+  for (const char* local : {"127.0.0.1:8080", "127.1.2.3:0", "[::1]:8080", "localhost:8080"}) {
+    INFO(local);
+    CHECK_FALSE(listens_beyond_loopback(local));
+  }
+  podmedic::watcher::WatchSettings all;
+  CHECK(in_watch_scope(all, "anything"));
+  podmedic::watcher::WatchSettings some;
+  some.namespaces = {"shop", "payments"};
+  CHECK(in_watch_scope(some, "shop"));
+  CHECK_FALSE(in_watch_scope(some, "kube-system"));
+  podmedic::watcher::WatchSettings excl;
+  excl.exclude_namespaces = {"kube-system"};
+  CHECK(in_watch_scope(excl, "shop"));
+  CHECK_FALSE(in_watch_scope(excl, "kube-system"));
+}

@@ -1,16 +1,26 @@
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 
 #include "core/http.h"
+#include "core/log.h"
 #include "server/api.h"
 
 using namespace podmedic;
@@ -118,10 +128,11 @@ TEST_CASE("routes health readiness metrics incidents and errors") {
   CHECK(nf.status == 404);
   CHECK(json::parse(nf.body).contains("error"));
   CHECK(api({"POST", "/metrics", "", ""}).status == 405);
-  CHECK(api({"POST", "/ask", "", R"({"question":"x"})"}).status == 503);  // no LLM configured
-  CHECK(api({"POST", "/ask", "", "not json"}).status == 400);
-  CHECK(api({"POST", "/ask", "", R"({"question":""})"}).status == 400);
-  CHECK(api({"POST", "/diagnose", "", R"({"question":"why"})"}).status ==
+  // No LLM configured: 503.
+  CHECK(api({"POST", "/ask", "", R"({"question":"x"})", "application/json"}).status == 503);
+  CHECK(api({"POST", "/ask", "", "not json", "application/json"}).status == 400);
+  CHECK(api({"POST", "/ask", "", R"({"question":""})", "application/json"}).status == 400);
+  CHECK(api({"POST", "/diagnose", "", R"({"question":"why"})", "application/json"}).status ==
         400);  // namespace missing
   CHECK(api({"GET", "/ask", "", ""}).status == 405);
 }
@@ -213,13 +224,236 @@ TEST_CASE("a listen address with a huge or non-numeric port is an error, not an 
 TEST_CASE("request bodies with wrong types and invalid UTF-8 are 400s") {
   bool ready = true;
   Sync api{make_api(sources(&ready), "")};
-  CHECK(api({"POST", "/ask", "", R"({"question":5})"}).status == 400);
-  CHECK(api({"POST", "/ask", "", R"({"question":["a"]})"}).status == 400);
-  CHECK(api({"POST", "/ask", "", R"([1])"}).status == 400);
-  CHECK(api({"POST", "/diagnose", "", R"({"question":"x","namespace":{}})"}).status == 400);
-  CHECK(api({"POST", "/diagnose", "", R"({"question":"x","namespace":"a","pod":7})"}).status ==
-        400);
-  auto bad = api({"POST", "/ask", "", "{\"question\":\"\xff\xfe\"}"});
+  CHECK(api({"POST", "/ask", "", R"({"question":5})", "application/json"}).status == 400);
+  CHECK(api({"POST", "/ask", "", R"({"question":["a"]})", "application/json"}).status == 400);
+  CHECK(api({"POST", "/ask", "", R"([1])", "application/json"}).status == 400);
+  CHECK(api({"POST", "/diagnose", "", R"({"question":"x","namespace":{}})", "application/json"})
+            .status == 400);
+  CHECK(api({"POST", "/diagnose", "", R"({"question":"x","namespace":"a","pod":7})",
+             "application/json"})
+            .status == 400);
+  auto bad = api({"POST", "/ask", "", "{\"question\":\"\xff\xfe\"}", "application/json"});
   CHECK(bad.status == 400);
   CHECK(json::parse(bad.body).contains("error"));
+}
+
+TEST_CASE("POST routes take only application/json, parameters and case aside") {
+  bool ready = true;
+  Sync api{make_api(sources(&ready), "")};
+  const std::string q = R"({"question":"x"})";
+  for (const char* ok : {"application/json", "application/json; charset=utf-8",
+                         "Application/JSON;charset=UTF-8", " application/json "}) {
+    INFO(ok);
+    CHECK(api({"POST", "/ask", "", q, ok}).status == 503);  // past validation: no LLM here
+  }
+  for (const char* bad : {"", "text/plain", "text/plain; charset=utf-8",
+                          "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                          "application/jsonx", "application/json-seq", "application"}) {
+    INFO(bad);
+    auto r = api({"POST", "/ask", "", q, bad});
+    CHECK(r.status == 415);
+    CHECK(json::parse(r.body)["error"] == "Content-Type must be application/json");
+    CHECK(api({"POST", "/diagnose", "", R"({"question":"x","namespace":"a"})", bad}).status == 415);
+  }
+  CHECK(is_json_media_type("APPLICATION/json\t; x=y"));
+  CHECK_FALSE(is_json_media_type("application/ json"));
+}
+
+TEST_CASE("diagnose refuses a namespace outside the watch scope with 403") {
+  bool ready = true;
+  auto src = sources(&ready);
+  std::vector<std::string> asked;
+  src.diagnose = [&asked](std::string, std::string ns,
+                          std::string) -> boost::asio::awaitable<Response> {
+    asked.push_back(ns);
+    co_return Response{200, "application/json", "{}", {}};
+  };
+  src.namespace_allowed = [](const std::string& ns) { return ns == "shop"; };
+  Sync api{make_api(std::move(src), "")};
+  auto body = [](const char* ns) {
+    return std::string(R"({"question":"why","namespace":")") + ns + "\"}";
+  };
+  auto denied = api({"POST", "/diagnose", "", body("kube-system"), "application/json"});
+  CHECK(denied.status == 403);
+  CHECK(json::parse(denied.body)["error"] == "namespace outside the watch scope");
+  CHECK(api({"POST", "/diagnose", "", body("shop"), "application/json"}).status == 200);
+  CHECK(asked == std::vector<std::string>{"shop"});  // the refused one never reached the work
+}
+
+namespace {
+// A blocking loopback client socket with a receive timeout (a broken server fails the test
+// instead of hanging it).
+struct RawClient {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock{ioc};
+  explicit RawClient(unsigned short port) {
+    sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{10, 0};
+    setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  void send(const std::string& text) { boost::asio::write(sock, boost::asio::buffer(text)); }
+  // Everything until the peer closes (or the timeout; `closed` tells which).
+  std::string read_all(bool* closed = nullptr) {
+    std::string out;
+    std::array<char, 4096> buf;
+    for (;;) {
+      boost::system::error_code ec;
+      auto n = sock.read_some(boost::asio::buffer(buf), ec);
+      out.append(buf.data(), n);
+      if (ec) {
+        if (closed) *closed = ec == boost::asio::error::eof;
+        return out;
+      }
+    }
+  }
+  // One response of a keep-alive request (read until its body is complete).
+  std::string read_response() {
+    std::string out;
+    std::array<char, 4096> buf;
+    for (;;) {
+      auto head = out.find("\r\n\r\n");
+      if (head != std::string::npos) {
+        auto cl = out.find("Content-Length: ");
+        if (cl != std::string::npos &&
+            out.size() >= head + 4 + std::stoul(out.substr(cl + 16, out.find('\r', cl) - cl - 16)))
+          return out;
+      }
+      boost::system::error_code ec;
+      auto n = sock.read_some(boost::asio::buffer(buf), ec);
+      out.append(buf.data(), n);
+      if (ec) return out;
+    }
+  }
+};
+
+const std::string kHealthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+// Runs `ioc` on this thread until `done` (set by a client thread) or 20 s.
+void serve_until(boost::asio::io_context& ioc, const std::atomic<bool>& done) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!done && std::chrono::steady_clock::now() < deadline) ioc.run_for(10ms);
+}
+}  // namespace
+
+TEST_CASE("over the socket: beyond maxConnections a 503 and close; idle keep-alives closed") {
+  boost::asio::io_context ioc;
+  TaskGroup tasks(ioc);
+  bool ready = true;
+  ServerSettings settings{"127.0.0.1:0", 64 * 1024, 30s};
+  settings.max_connections = 2;
+  settings.idle_timeout = 300ms;
+  HttpServer server(ioc, settings, make_api(sources(&ready), ""));
+  auto port = server.start(tasks);
+  REQUIRE(port.ok());
+  std::atomic<bool> done{false};
+  std::string first, second, refused, after, idle_rest;
+  bool refused_closed = false, idle_closed = false;
+  std::thread client([&] {
+    RawClient a(port.value()), b(port.value());
+    a.send(kHealthz);
+    first = a.read_response();
+    b.send(kHealthz);
+    second = b.read_response();
+    {
+      RawClient c(port.value());  // the third: over the cap
+      refused = c.read_all(&refused_closed);
+    }
+    // Both keep-alive connections now sit idle: closed after idle_timeout, well before the
+    // 30 s request timeout (the client's receive timeout is 10 s).
+    idle_rest = a.read_all(&idle_closed);
+    (void)b.read_all();
+    // Their slots are free again.
+    RawClient d(port.value());
+    d.send(kHealthz);
+    after = d.read_response();
+    done = true;
+  });
+  serve_until(ioc, done);
+  client.join();
+  CHECK(first.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(second.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(refused.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(refused.find(R"({"error":"too many connections; retry later"})") != std::string::npos);
+  CHECK(refused_closed);
+  CHECK(idle_closed);
+  CHECK(idle_rest.empty());
+  CHECK(after.rfind("HTTP/1.1 200", 0) == 0);
+  server.stop();
+  tasks.stop();
+}
+
+TEST_CASE("over the socket: oversized headers get 431") {
+  boost::asio::io_context ioc;
+  TaskGroup tasks(ioc);
+  bool ready = true;
+  HttpServer server(ioc, {"127.0.0.1:0", 64 * 1024, 5s}, make_api(sources(&ready), ""));
+  auto port = server.start(tasks);
+  REQUIRE(port.ok());
+  std::atomic<bool> done{false};
+  std::string big, fine;
+  std::thread client([&] {
+    RawClient a(port.value());
+    a.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20 * 1024, 'a') +
+           "\r\n\r\n");
+    big = a.read_all();
+    RawClient b(port.value());
+    b.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8 * 1024, 'a') + "\r\n\r\n");
+    fine = b.read_response();
+    done = true;
+  });
+  serve_until(ioc, done);
+  client.join();
+  CHECK(big.rfind("HTTP/1.1 431", 0) == 0);
+  CHECK(big.find("request headers over 16 KiB") != std::string::npos);
+  CHECK(fine.rfind("HTTP/1.1 200", 0) == 0);
+  server.stop();
+  tasks.stop();
+}
+
+namespace {
+std::vector<std::string> g_lines;
+std::mutex g_lines_mu;
+void capture(std::string_view line) {
+  std::lock_guard l(g_lines_mu);
+  g_lines.emplace_back(line);
+}
+}  // namespace
+
+TEST_CASE("out of descriptors the acceptor pauses and logs once, then serves the backlog") {
+  boost::asio::io_context ioc;
+  TaskGroup tasks(ioc);
+  bool ready = true;
+  HttpServer server(ioc, {"127.0.0.1:0", 64 * 1024, 5s}, make_api(sources(&ready), ""));
+  auto port = server.start(tasks);
+  REQUIRE(port.ok());
+  // Five clients complete their handshake in the listen backlog; then the process has no
+  // descriptor left for accept() (the soft limit at the lowest free descriptor).
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(std::make_unique<RawClient>(port.value()));
+  rlimit saved{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  int lowest = dup(0);
+  REQUIRE(lowest >= 0);
+  close(lowest);
+  g_lines.clear();
+  log::init(log::Level::kInfo, log::Format::kJson);
+  log::set_sink(capture);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(lowest);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  ioc.run_for(1s);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  log::set_sink(nullptr);
+  // A spinning loop fails millions of times a second; a paused one once per kAcceptPause.
+  CHECK(server.accept_failures() >= 1);
+  CHECK(server.accept_failures() <= 1s / kAcceptPause + 1);
+  std::size_t warned = 0;
+  for (const auto& l : g_lines) warned += l.find("pausing the acceptor") != std::string::npos;
+  CHECK(warned == 1);
+  // Descriptors back: the waiting clients are accepted and served.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server.connections() < 5 && std::chrono::steady_clock::now() < deadline) ioc.run_for(10ms);
+  CHECK(server.connections() == 5);
+  server.stop();
+  tasks.stop();
 }
