@@ -404,7 +404,11 @@ Schema root_schema(Config& c) {
       section("state", "persisted incident state",
               [&c] {
                 return Schema{
-                    str("dir", &c.state.dir, "directory for incident state and the outbox")};
+                    str("dir", &c.state.dir, "directory for incident state and the outbox"),
+                    duration("outboxMaxAge", &c.state.outbox_max_age,
+                             "undelivered messages older than this are dropped (logged with the "
+                             "incident id)",
+                             false)};
               }),
       section("ha", "high availability: several replicas, one notifies (Lease election)",
               [&c] {

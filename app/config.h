@@ -83,6 +83,7 @@ struct ServerSettings {
 
 struct StateSettings {
   std::string dir = "/var/lib/podmedic";
+  milliseconds outbox_max_age{std::chrono::hours(24)};  // older undelivered messages are dropped
 };
 
 struct HaSettings {

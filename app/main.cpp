@@ -361,6 +361,7 @@ int cmd_run(const Args& args) {
   const app::Pipeline* facts_source = nullptr;
   notifiers::DispatcherSettings ds;
   ds.state_dir = config->state.dir;
+  ds.outbox_max_age = config->state.outbox_max_age;
   auto registry = std::make_shared<prometheus::Registry>();
   notifiers::Dispatcher dispatcher(
       ds, make_notifiers(*config),
@@ -374,6 +375,9 @@ int cmd_run(const Args& args) {
   // HA: the undelivered messages move with leadership too.
   popts.outbox_snapshot = [&dispatcher] { return dispatcher.outbox_snapshot(); };
   popts.adopt_outbox = [&dispatcher](const nlohmann::json& j) { return dispatcher.adopt(j); };
+  popts.notifier_state_error = [&dispatcher] {
+    return dispatcher.state_ok() ? std::string() : dispatcher.state_error();
+  };
   app::Pipeline pipeline(ioc, *config, std::move(conn.value()), sink, clock, popts);
   logs.attach(&pipeline);
   facts_source = &pipeline;

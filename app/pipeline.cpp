@@ -151,7 +151,13 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       },
       [this, on_pipeline] { return on_pipeline(models()); },
       // A copy: called on the HTTP thread.
-      [watch = config.watch](const std::string& ns) { return in_watch_scope(watch, ns); }};
+      [watch = config.watch](const std::string& ns) { return in_watch_scope(watch, ns); },
+      [this] {
+        // Both reads are safe from the HTTP thread (an atomic / the dispatcher's lock).
+        if (!tracker_.state_ok())
+          return std::string("cannot write the incident state under state.dir");
+        return options_.notifier_state_error ? options_.notifier_state_error() : std::string();
+      }};
   llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config), &peer_errors_);
   llm_pool_ = std::make_unique<net::thread_pool>(
       static_cast<std::size_t>(config.diagnosis.concurrency + 1));

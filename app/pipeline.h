@@ -40,6 +40,9 @@ struct PipelineOptions {
   // ha: the notifiers' undelivered messages, mirrored with the state; adopted on take-over.
   std::function<nlohmann::json()> outbox_snapshot;
   std::function<std::size_t(const nlohmann::json&)> adopt_outbox;
+  // Why the notifiers' own state (outbox, Slack threads) cannot be written; empty when it can.
+  // Called from the HTTP thread (/readyz).
+  std::function<std::string()> notifier_state_error;
 };
 
 class Pipeline;

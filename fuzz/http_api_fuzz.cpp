@@ -1,5 +1,5 @@
 // The HTTP API's request handler (routing, auth, body validation) as a pure function: method,
-// target, Authorization and body from one input, split at NUL bytes.
+// target, Authorization, body and Content-Type from one input, split at NUL bytes.
 #include <prometheus/registry.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,8 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     return server::make_api(std::move(s), "secret-token");
   }();
-  auto f = fuzz::split(data, size, 4);
-  server::Request req{std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3])};
+  auto f = fuzz::split(data, size, 5);
+  server::Request req{std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3]),
+                      std::string(f[4])};
   boost::asio::io_context ioc;
   server::Response out;
   bool done = false;

@@ -67,10 +67,14 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
   if (path == "/readyz") {
     if (!only("GET")) return json_error(405, "use GET");
     bool ready = src.ready && src.ready();
-    return Response{ready ? 200 : 503,
-                    "application/json",
-                    ready ? R"({"status":"ready"})" : R"({"status":"syncing"})",
-                    {}};
+    if (!ready) return Response{503, "application/json", R"({"status":"syncing"})", {}};
+    if (std::string why = src.state_error ? src.state_error() : std::string(); !why.empty()) {
+      return Response{503,
+                      "application/json",
+                      parse::dump({{"status", "state write failing"}, {"error", why}}),
+                      {}};
+    }
+    return Response{200, "application/json", R"({"status":"ready"})", {}};
   }
   if (path == "/metrics") {
     if (!only("GET")) return json_error(405, "use GET");

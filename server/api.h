@@ -34,6 +34,9 @@ struct ApiSources {
   // Whether a namespace is in the watch scope (watch.namespaces / excludeNamespaces); /diagnose
   // outside it: 403. Null: every namespace.
   std::function<bool(const std::string& ns)> namespace_allowed;
+  // Why persisted state cannot be written right now (empty: it can). Non-empty makes /readyz 503:
+  // a replica that cannot remember what it announced should not be trusted with alerts.
+  std::function<std::string()> state_error;
 };
 
 Handler make_api(ApiSources sources, std::string token);

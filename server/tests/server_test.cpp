@@ -457,3 +457,18 @@ TEST_CASE("out of descriptors the acceptor pauses and logs once, then serves the
   server.stop();
   tasks.stop();
 }
+
+TEST_CASE("/readyz is 503 while persisted state cannot be written, naming why") {
+  bool ready = true;
+  auto src = sources(&ready);
+  std::string why;
+  src.state_error = [&why] { return why; };
+  Sync api{make_api(src, "")};
+  CHECK(api({"GET", "/readyz", "", ""}).status == 200);
+  why = "cannot write the incident state under state.dir";
+  auto r = api({"GET", "/readyz", "", ""});
+  CHECK(r.status == 503);
+  CHECK(json::parse(r.body)["error"] == why);
+  ready = false;  // syncing wins: the first thing an operator needs to know
+  CHECK(json::parse(api({"GET", "/readyz", "", ""}).body)["status"] == "syncing");
+}
