@@ -284,7 +284,10 @@ int cmd_diagnose(const Args& args) {
       if (pods.empty()) std::printf("No failing pods in namespace %s.\n", ns.c_str());
     }
     for (const auto& p : pods) {
-      auto ev = co_await diagnosis::gather_pod(client, interner, detector, ns, p, budget);
+      // The session redacts each whole text as fetched (with diagnosis.redact.patterns) before
+      // any selection, and masks a secret found anywhere wherever it recurs.
+      auto session = std::make_shared<diagnosis::RedactionSession>(*redactor);
+      auto ev = co_await diagnosis::gather_pod(client, interner, detector, ns, p, budget, session);
       if (!ev.ok()) {
         std::fprintf(stderr, "podmedic diagnose: %s/%s: %s\n", ns.c_str(), p.c_str(),
                      ev.error().message.c_str());

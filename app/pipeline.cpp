@@ -119,7 +119,13 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                 ? std::chrono::milliseconds(config.diagnosis.wait_before_notify)
                 : std::min(std::chrono::milliseconds(config.diagnosis.wait_before_notify),
                            std::chrono::milliseconds(5000))),
-      tracker_(incident_settings(config), clock, stage_, &state_, &incident_metrics_),
+      tracker_(
+          [&] {
+            auto s = incident_settings(config);
+            s.redact = [this](std::string_view text) { return redactor_.redact(text); };
+            return s;
+          }(),
+          clock, stage_, &state_, &incident_metrics_),
       tasks_(ioc) {
   prometheus::BuildGauge()
       .Name("podmedic_build_info")
@@ -646,11 +652,16 @@ void AlertStage::diagnosis_ready(const std::string& fingerprint, const std::stri
 
 net::awaitable<Result<diagnosis::GatheredEvidence>> Pipeline::gather(std::string ns,
                                                                      std::string pod) {
-  auto op = diagnosis::gather_pod(*client_, interner_, detector_, ns, pod, budget_);
+  // One redaction session for everything this pod's evidence holds: a secret found in any of
+  // its texts (logs as fetched, before selection; state messages; events) is masked in all,
+  // and in the LLM's answer later.
+  auto session = std::make_shared<diagnosis::RedactionSession>(redactor_);
+  auto op = diagnosis::gather_pod(*client_, interner_, detector_, ns, pod, budget_, session);
   auto ev = co_await std::move(op);
   if (!ev.ok()) co_return ev.error();
   diagnosis::GatheredEvidence g;
-  g.text = redactor_.redact(ev->text());
+  g.text = ev->text();  // redacted by the session
+  g.session = ev->session;
   g.volatile_names.push_back(pod);
   std::string container;
   if (!ev->findings.empty())
@@ -682,6 +693,7 @@ net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::explain(diagnosis::Gather
     for (const auto& [name, placeholder] : ev.masks) back.emplace_back(placeholder, name);
     answer->text = diagnosis::replace_all_longest_first(answer->text, back);
   }
+  if (answer.ok() && ev.session) answer->text = ev.session->redact(answer->text);
   co_return answer;
 }
 
@@ -771,19 +783,23 @@ net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::s
   }
   std::string context;
   nlohmann::json facts = nlohmann::json::array();
+  // One session for the whole answer: secrets found in any pod's texts are masked everywhere,
+  // the LLM's answer included.
+  auto session = std::make_shared<diagnosis::RedactionSession>(redactor_);
   for (const auto& p : pods) {
-    auto ev = co_await diagnosis::gather_pod(*client_, interner_, detector_, ns, p, budget_);
+    auto ev =
+        co_await diagnosis::gather_pod(*client_, interner_, detector_, ns, p, budget_, session);
     if (!ev.ok()) {
       diagnoses_->Add({{"outcome", "not_found"}}).Increment();
       co_return server::json_error(ev.error().message.find("404") != std::string::npos ? 404 : 502,
                                    ev.error().message);
     }
     context += ev->text() + "\n";
-    for (const auto& f : ev->findings_text) facts.push_back(redactor_.redact(p + ": " + f));
+    for (const auto& f : ev->findings_text) facts.push_back(session->redact(p + ": " + f));
   }
   if (pods.empty()) context = "No pod in namespace " + ns + " is failing right now.\n";
-  context = redactor_.redact(context);
-  std::string user = diagnosis::diagnose_user_prompt(redactor_.redact(question), context);
+  context = session->redact(context);
+  std::string user = diagnosis::diagnose_user_prompt(session->redact(question), context);
   auto answer =
       co_await llm_chat(*http_llm_pool_, diagnosis::kDiagnoseSystemPrompt, std::move(user));
   if (!answer.ok()) {
@@ -793,7 +809,7 @@ net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::s
   }
   diagnoses_->Add({{"outcome", "ok"}}).Increment();
   co_return json_ok(
-      {{"answer", redactor_.redact(answer->text)}, {"model", answer->model}, {"context", context}});
+      {{"answer", session->redact(answer->text)}, {"model", answer->model}, {"context", context}});
 }
 
 net::awaitable<server::Response> Pipeline::models() {
@@ -826,7 +842,7 @@ std::string Pipeline::describe(const incidents::Incident& inc) const {
     auto evs = events_.for_pod(inc.ns, name);
     if (!evs.empty())
       s += " | " + std::string(interner_.view(evs.front()->reason)) + ": " +
-           evs.front()->message.substr(0, 160);
+           redactor_.redact(evs.front()->message).substr(0, 160);  // redact, then cut
     break;
   }
   return s;

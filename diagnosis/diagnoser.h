@@ -29,6 +29,7 @@
 #include "core/task_group.h"
 #include "diagnosis/evidence.h"
 #include "diagnosis/llm.h"
+#include "diagnosis/redact.h"
 
 namespace podmedic::diagnosis {
 
@@ -55,6 +56,9 @@ struct GatheredEvidence {
   std::string excerpt;                      // redacted key log lines and events, for alerts
   // Names replaced with placeholders in the prompt and restored in the answer (maskNames).
   std::vector<std::pair<std::string, std::string>> masks;
+  // The secrets found while gathering: the LLM's answer passes through it too (an answer that
+  // quotes a password seen without its key in the logs is masked as well). May be null.
+  std::shared_ptr<RedactionSession> session;
 };
 
 struct DiagnoserSettings {

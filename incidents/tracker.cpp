@@ -141,7 +141,11 @@ bool IncidentTracker::join(Incident& inc, const k8s::PodView& pod, const rules::
   if (f.exit_code != 0) inc.exit_code = f.exit_code;
   inc.last_seen = now;
   for (const auto& c : pod.containers) {
-    if (c.name == f.container && c.init == f.init && !c.message.empty()) inc.message = c.message;
+    if (c.name == f.container && c.init == f.init && !c.message.empty() && s_.redact) {
+      // Redacted here, once: everything downstream (notifiers, /api/incidents, the state file,
+      // the HA mirror) only ever sees this.
+      inc.message = s_.redact(c.message);
+    }
   }
   pod_index_[pod_key(inc.ns, pod.name)].insert(inc.fingerprint);
   return is_new;

@@ -23,6 +23,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -53,6 +54,10 @@ struct IncidentSettings {
   // How long announcements wait for a failed state save to succeed (counted from the first failure
   // of a streak) before going out without it.
   std::chrono::seconds hold_unsaved{30};
+  // The choke point for text from the cluster that an incident keeps (a container's waiting or
+  // termination message): it is stored, persisted, mirrored and announced only as this returns
+  // it. Null: such text is not kept at all (never a raw copy).
+  std::function<std::string(std::string_view)> redact;
 };
 
 enum class EventType { kOpened, kReminder, kResolved, kDigest, kDiagnosed };

@@ -1,0 +1,173 @@
+// Redaction end to end through the podmedic binary: every secret shape of the corpus
+// (diagnosis/tests/data/secret_shapes.txt) is planted in a crashing container's previous log,
+// its termination message and a Warning event; the fake LLM echoes some of them back. No secret
+// value may reach any sink: the webhook and Slack payloads, the LLM prompts, /api/incidents,
+// /diagnose, podmedic's own log, and every file under state.dir.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/http.h"
+#include "diagnosis/tests/corpus.h"
+#include "sim/objects.h"
+#include "tests/http_mock.h"
+#include "tests/process.h"
+#include "tests/support.h"
+
+using namespace podmedic;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+using test::eventually;
+
+namespace {
+
+unsigned port_of(test::Child& podmedic) {
+  std::istringstream lines(podmedic.output());
+  unsigned port = 0;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("msg") && j["msg"] == "http server listening" &&
+        j.contains("port") && j["port"].is_number_unsigned())
+      port = j["port"].get<unsigned>();
+  }
+  return port;
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
+  const auto shapes = test::load_secret_shapes();
+  REQUIRE(shapes.size() >= 80);
+  std::vector<std::string> secrets;
+  std::string log = "starting app\n";
+  for (const auto& s : shapes) {
+    log += s.text + "\n";
+    for (const auto& v : s.secrets) secrets.push_back(v);
+  }
+  log += "fatal: giving up\n";
+  // A termination message is at most 4 KiB (the kubelet cuts it); an event message 1 KiB.
+  std::string termination, event;
+  for (const auto& s : shapes) {
+    if (termination.size() + s.text.size() < 4000) termination += s.text + "\n";
+  }
+  for (const auto& s : shapes) {
+    if (event.size() + s.text.size() < 1000 && s.text.find('\n') == std::string::npos)
+      event += s.text + "; ";
+  }
+
+  fs::path dir = fs::temp_directory_path() / ("podmedic-redaction-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "state");
+  test::BackgroundSim sim;
+  std::ofstream(dir / "kubeconfig")
+      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
+  test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
+  test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
+  // The LLM repeats a few secrets it saw: its answer must be redacted too.
+  const std::string echoed = shapes[0].secrets[0] + " " + shapes[5].text;
+  test::HttpMock ollama([&](const test::MockRequest& r) -> test::MockResponse {
+    if (r.target == "/api/tags") return {200, R"({"models":[{"name":"mistral:latest"}]})", {}};
+    json answer = {{"model", "mistral"},
+                   {"message", {{"role", "assistant"}, {"content", "The cause: " + echoed}}},
+                   {"done", true}};
+    return {200, answer.dump(), {}};
+  });
+  std::ofstream(dir / "podmedic.yaml")
+      << "cluster:\n  name: redaction\n  kubeconfig: " << (dir / "kubeconfig").string() << "\n"
+      << "diagnosis:\n  waitBeforeNotify: 5s\n"
+      << "ollama:\n  url: " << ollama.url("") << "\n"
+      << "notifiers:\n  slack:\n    - name: ops\n      webhookUrl: " << slack.url() << "\n"
+      << "  webhooks:\n    - name: pager\n      url: " << webhook.url() << "\n"
+      << "state:\n  dir: " << (dir / "state").string() << "\n"
+      << "server:\n  listen: 127.0.0.1:0\n"
+      << "log:\n  format: json\n  level: debug\n";
+  test::Child podmedic({PODMEDIC_BINARY, "run", "--config", (dir / "podmedic.yaml").string()},
+                       dir.string());
+  REQUIRE(eventually([&] { return sim.call([&] { return sim.server.open_watches(); }) >= 2; }));
+  unsigned port = 0;
+  REQUIRE(eventually([&] { return (port = port_of(podmedic)) != 0; }));
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+
+  const auto pods = sim.call([&] { return sim.cluster.pods_of("shop", "cart"); });
+  REQUIRE(pods.size() >= 2);
+  const std::string pod_name = pods[0];
+  sim.call([&] {
+    sim.server.set_logs("shop", pod_name, "app", "", log);
+    auto pod = *sim.server.store().get(sim::Res::kPods, "shop", pod_name);
+    sim::set_crashloop(pod, "app", 1, "Error", ++sim.now);
+    for (auto& cs : pod["status"]["containerStatuses"]) {
+      if (cs["name"] == "app") cs["lastState"]["terminated"]["message"] = termination;
+    }
+    sim.server.store().upsert(
+        sim::Res::kEvents,
+        sim::make_pod_event(pod, "app", "Warning", "FailedMount", event, 1, sim.now));
+    sim.server.store().upsert(sim::Res::kPods, pod);
+    // A second replica shows its termination in `state` (before the back-off starts): the
+    // kubelet's termination message (with FallbackToLogsOnError, the log tail) is right there.
+    auto other = *sim.server.store().get(sim::Res::kPods, "shop", pods[1]);
+    sim::set_terminated(other, "app", 137, "OOMKilled", ++sim.now);
+    for (auto& cs : other["status"]["containerStatuses"]) {
+      if (cs["name"] == "app") cs["state"]["terminated"]["message"] = termination;
+    }
+    sim.server.set_logs("shop", pods[1], "app", log, "");
+    sim.server.store().upsert(sim::Res::kPods, other);
+  });
+  // The alert, then the diagnosis (with the LLM's echo) either on it or as a follow-up.
+  REQUIRE(eventually(
+      [&] {
+        for (const auto& r : webhook.requests())
+          if (r.body.find("\"diagnosis\"") != std::string::npos) return true;
+        return false;
+      },
+      30s));
+  auto diag = http::request(
+      "POST", base + "/diagnose", {"Content-Type: application/json"},
+      json{{"question", "why?"}, {"namespace", "shop"}, {"pod", pod_name}}.dump(), 30s, 4 << 20);
+  CHECK(diag.status == 200);
+  auto incidents = http::request("GET", base + "/api/incidents", {}, "", 5s, 4 << 20);
+  CHECK(incidents.status == 200);
+  CHECK(podmedic.terminate() == 0);
+
+  // Every sink, with where a secret showed up.
+  std::vector<std::pair<std::string, std::string>> sinks;
+  for (const auto& r : webhook.requests()) sinks.emplace_back("webhook", r.body);
+  for (const auto& r : slack.requests()) sinks.emplace_back("slack", r.body);
+  for (const auto& r : ollama.requests()) sinks.emplace_back("llm prompt " + r.target, r.body);
+  sinks.emplace_back("/diagnose", diag.body);
+  sinks.emplace_back("/api/incidents", incidents.body);
+  sinks.emplace_back("podmedic log", podmedic.output());
+  for (auto& e : fs::recursive_directory_iterator(dir / "state"))
+    if (e.is_regular_file()) sinks.emplace_back(e.path().filename().string(), read_all(e.path()));
+  REQUIRE(webhook.count() >= 1);
+  REQUIRE(slack.count() >= 1);
+  REQUIRE(ollama.count() >= 2);
+
+  std::size_t leaks = 0;
+  for (const auto& secret : secrets) {
+    for (const auto& [sink, text] : sinks) {
+      // JSON escapes some characters; look for the raw value and its JSON-escaped form.
+      std::string escaped = json(secret).dump();
+      escaped = escaped.substr(1, escaped.size() - 2);
+      if (text.find(secret) != std::string::npos || text.find(escaped) != std::string::npos) {
+        ++leaks;
+        UNSCOPED_INFO("secret \"" << secret << "\" leaks into " << sink);
+      }
+    }
+  }
+  CHECK(leaks == 0);
+  // The evidence still carries the useful lines around the secrets.
+  CHECK(diag.body.find("fatal: giving up") != std::string::npos);
+  fs::remove_all(dir);
+}
