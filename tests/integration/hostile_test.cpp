@@ -206,3 +206,47 @@ TEST_CASE("wrong-typed state files are set aside at start and podmedic watches o
     if (e.path().filename().string().find(".corrupt-") != std::string::npos) ++aside;
   CHECK(aside == 3);
 }
+
+TEST_CASE(
+    "SIGTERM with an LLM call and a webhook delivery hanging ends in time and keeps the alert") {
+  Scratch env("hostile-stop");
+  test::HttpMock webhook([](const test::MockRequest&) {
+    test::MockResponse r;
+    r.hang = true;  // never answers
+    return r;
+  });
+  test::HttpMock llm([](const test::MockRequest& r) -> test::MockResponse {
+    if (r.target == "/api/tags") return {200, R"({"models":[{"name":"mistral:latest"}]})", {}};
+    test::MockResponse hang;
+    hang.hang = true;
+    return hang;
+  });
+  std::ofstream(env.dir / "podmedic.yaml")
+      << "cluster:\n  kubeconfig: " << (env.dir / "kubeconfig").string() << "\n"
+      << "diagnosis:\n  waitBeforeNotify: 1s\n"
+      << "ollama:\n  url: " << llm.url("") << "\n  timeout: 120s\n"
+      << "notifiers:\n  webhooks:\n    - name: pager\n      url: " << webhook.url() << "\n"
+      << "state:\n  dir: " << (env.dir / "state").string() << "\n"
+      << "server:\n  listen: 127.0.0.1:0\n"
+      << "log:\n  format: json\n";
+  test::Child podmedic({PODMEDIC_BINARY, "run", "--config", (env.dir / "podmedic.yaml").string()},
+                       env.dir.string());
+  REQUIRE(eventually([&] { return env.watching(); }));
+  env.crash("shop", "cart");
+  // Both peers now hold a request open.
+  REQUIRE(eventually([&] { return webhook.count() >= 1; }, 30s));
+  REQUIRE(eventually([&] {
+    for (const auto& r : llm.requests())
+      if (r.target == "/api/chat") return true;
+    return false;
+  }));
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(podmedic.terminate() == 0);
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took < 10s);
+  // The alert was not delivered: it is still in the outbox for the next start.
+  std::ifstream outbox(env.dir / "state" / "outbox-pager.json");
+  std::stringstream ss;
+  ss << outbox.rdbuf();
+  CHECK(ss.str().find("incident.opened") != std::string::npos);
+}
