@@ -15,6 +15,7 @@
 #include "core/http.h"
 #include "notifiers/webhook.h"
 #include "sim/objects.h"
+#include "tests/e2e_support.h"
 #include "tests/http_mock.h"
 #include "tests/process.h"
 #include "tests/support.h"
@@ -23,40 +24,11 @@ using namespace podmedic;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
+using test::E2eCluster;
 using test::eventually;
+using test::http_port_of;
 
 namespace {
-
-// The HTTP port a running podmedic logged ("http server listening"), or 0 while not yet.
-unsigned http_port_of(test::Child& podmedic) {
-  std::istringstream lines(podmedic.output());
-  unsigned port = 0;
-  for (std::string line; std::getline(lines, line);) {
-    auto j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.value("msg", "") == "http server listening")
-      port = j["port"].get<unsigned>();
-  }
-  return port;
-}
-
-// A scratch directory and a simulated cluster (TLS, bearer token) with its kubeconfig written
-// there, optionally `steps` demo steps in (payments/api then crashes, logging a DSN with a
-// password). The directory goes when the test ends.
-struct E2eCluster {
-  fs::path dir;
-  test::BackgroundSim sim;
-  explicit E2eCluster(const std::string& tag, int steps = 0)
-      : dir(fs::temp_directory_path() / ("podmedic-" + tag + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    sim.call([&] {
-      for (int i = 0; i < steps; ++i) sim.cluster.step();
-    });
-    std::ofstream(dir / "kubeconfig")
-        << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
-  }
-  ~E2eCluster() { fs::remove_all(dir); }
-};
 
 std::vector<json> bodies(const test::HttpMock& m, const std::string& type) {
   std::vector<json> out;

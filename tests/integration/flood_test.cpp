@@ -17,6 +17,7 @@
 
 #include "core/http.h"
 #include "sim/objects.h"
+#include "tests/e2e_support.h"
 #include "tests/http_mock.h"
 #include "tests/process.h"
 #include "tests/support.h"
@@ -26,23 +27,11 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 using test::eventually;
+using test::http_port_of;
 
 namespace {
 
 constexpr int kOpenFiles = 256;  // the child's RLIMIT_NOFILE, soft and hard
-
-// The HTTP port a running podmedic logged ("http server listening"), or 0 while not yet.
-unsigned http_port_of(test::Child& podmedic) {
-  std::istringstream lines(podmedic.output());
-  unsigned port = 0;
-  for (std::string line; std::getline(lines, line);) {
-    auto j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("msg") && j["msg"] == "http server listening" &&
-        j.contains("port") && j["port"].is_number_unsigned())
-      port = j["port"].get<unsigned>();
-  }
-  return port;
-}
 
 // podmedic run under `ulimit -n kOpenFiles` (soft and hard: it cannot raise its way out).
 std::vector<std::string> limited_run(const fs::path& config) {
@@ -65,32 +54,6 @@ long open_files_limit(pid_t pid) {
   }
   return -1;
 }
-
-struct Scratch {
-  fs::path dir;
-  test::BackgroundSim sim;
-  explicit Scratch(const std::string& tag)
-      : dir(fs::temp_directory_path() / ("podmedic-" + tag + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(dir);
-    fs::create_directories(dir / "state");
-    std::ofstream(dir / "kubeconfig")
-        << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
-  }
-  ~Scratch() { fs::remove_all(dir); }
-  void crash(const std::string& ns, const std::string& deployment) {
-    sim.call([&] {
-      for (const auto& name : sim.cluster.pods_of(ns, deployment)) {
-        sim.server.set_logs(ns, name, "app", "", "starting\nfatal: cannot open /data\n");
-        auto pod = *sim.server.store().get(sim::Res::kPods, ns, name);
-        sim::set_crashloop(pod, "app", 1, "Error", ++sim.now);
-        sim.server.store().upsert(sim::Res::kPods, pod);
-      }
-    });
-  }
-  bool watching() {
-    return sim.call([&] { return sim.server.open_watches(); }) >= 2;
-  }
-};
 
 std::vector<json> opened(const test::HttpMock& m) {
   std::vector<json> out;
@@ -121,7 +84,7 @@ struct Flood {
 }  // namespace
 
 TEST_CASE("a thousand idle API connections under ulimit -n 256 do not delay an alert") {
-  Scratch env("flood");
+  test::E2eCluster env("flood");
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   // The idle timeout outlasts the test: the flood's connections stay, the cap must hold.
   std::ofstream(env.dir / "podmedic.yaml")
@@ -170,7 +133,7 @@ TEST_CASE("a thousand idle API connections under ulimit -n 256 do not delay an a
 }
 
 TEST_CASE("a server.maxConnections that does not fit the open files limit refuses to start") {
-  Scratch env("flood-cap");
+  test::E2eCluster env("flood-cap");
   std::ofstream(env.dir / "podmedic.yaml")
       << "cluster:\n  kubeconfig: " << (env.dir / "kubeconfig").string() << "\n"
       << "state:\n  dir: " << (env.dir / "state").string() << "\n"
@@ -186,7 +149,7 @@ TEST_CASE("a server.maxConnections that does not fit the open files limit refuse
 }
 
 TEST_CASE("fifteen GET /models on a hung LLM neither pass the limit nor delay a diagnosis") {
-  Scratch env("lanes");
+  test::E2eCluster env("lanes");
   // The LLM server: model listing never answers; chat answers at once.
   test::HttpMock llm([](const test::MockRequest& r) {
     test::MockResponse res;

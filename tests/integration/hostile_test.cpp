@@ -13,6 +13,7 @@
 
 #include "core/http.h"
 #include "sim/objects.h"
+#include "tests/e2e_support.h"
 #include "tests/http_mock.h"
 #include "tests/process.h"
 #include "tests/support.h"
@@ -22,46 +23,10 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 using test::eventually;
+using test::http_port_of;
+using test::metric;
 
 namespace {
-
-unsigned http_port_of(test::Child& podmedic) {
-  std::istringstream lines(podmedic.output());
-  unsigned port = 0;
-  for (std::string line; std::getline(lines, line);) {
-    auto j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("msg") && j["msg"] == "http server listening" &&
-        j.contains("port") && j["port"].is_number_unsigned())
-      port = j["port"].get<unsigned>();
-  }
-  return port;
-}
-
-struct Scratch {
-  fs::path dir;
-  test::BackgroundSim sim;
-  explicit Scratch(const std::string& tag)
-      : dir(fs::temp_directory_path() / ("podmedic-" + tag + "-" + std::to_string(::getpid()))) {
-    fs::remove_all(dir);
-    fs::create_directories(dir / "state");
-    std::ofstream(dir / "kubeconfig")
-        << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
-  }
-  ~Scratch() { fs::remove_all(dir); }
-  void crash(const std::string& ns, const std::string& deployment) {
-    sim.call([&] {
-      for (const auto& name : sim.cluster.pods_of(ns, deployment)) {
-        sim.server.set_logs(ns, name, "app", "", "starting\nfatal: cannot open /data\n");
-        auto pod = *sim.server.store().get(sim::Res::kPods, ns, name);
-        sim::set_crashloop(pod, "app", 1, "Error", ++sim.now);
-        sim.server.store().upsert(sim::Res::kPods, pod);
-      }
-    });
-  }
-  bool watching() {
-    return sim.call([&] { return sim.server.open_watches(); }) >= 2;
-  }
-};
 
 std::size_t count_type(const test::HttpMock& m, const std::string& type) {
   std::size_t n = 0;
@@ -72,16 +37,6 @@ std::size_t count_type(const test::HttpMock& m, const std::string& type) {
   return n;
 }
 
-// The value of one series in a Prometheus text exposition, or -1 when absent.
-double metric(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(series + " ", 0) == 0)
-      return std::strtod(line.c_str() + series.size() + 1, nullptr);
-  }
-  return -1;
-}
-
 std::string peer(const char* p, const char* kind) {
   return std::string("podmedic_peer_errors_total{kind=\"") + kind + "\",peer=\"" + p + "\"}";
 }
@@ -89,7 +44,7 @@ std::string peer(const char* p, const char* kind) {
 }  // namespace
 
 TEST_CASE("hostile webhook, Slack and LLM: podmedic stays up and every alert goes out once") {
-  Scratch env("hostile");
+  test::E2eCluster env("hostile");
   std::atomic<int> webhook_calls{0};
   test::HttpMock webhook([&](const test::MockRequest&) -> test::MockResponse {
     // First an absurd Retry-After (std::stol aborted on it), then 200 with a garbage body.
@@ -174,7 +129,7 @@ TEST_CASE("hostile webhook, Slack and LLM: podmedic stays up and every alert goe
 }
 
 TEST_CASE("wrong-typed state files are set aside at start and podmedic watches on") {
-  Scratch env("hostile-state");
+  test::E2eCluster env("hostile-state");
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   // Valid JSON of the wrong shape in each file podmedic reads back at start.
   std::ofstream(env.dir / "state" / "incidents.json") << R"({"version":"1","open":"x"})";
@@ -209,7 +164,7 @@ TEST_CASE("wrong-typed state files are set aside at start and podmedic watches o
 
 TEST_CASE(
     "SIGTERM with an LLM call and a webhook delivery hanging ends in time and keeps the alert") {
-  Scratch env("hostile-stop");
+  test::E2eCluster env("hostile-stop");
   test::HttpMock webhook([](const test::MockRequest&) {
     test::MockResponse r;
     r.hang = true;  // never answers

@@ -14,6 +14,7 @@
 #include "core/http.h"
 #include "diagnosis/tests/corpus.h"
 #include "sim/objects.h"
+#include "tests/e2e_support.h"
 #include "tests/http_mock.h"
 #include "tests/process.h"
 #include "tests/support.h"
@@ -25,18 +26,6 @@ namespace fs = std::filesystem;
 using test::eventually;
 
 namespace {
-
-unsigned port_of(test::Child& podmedic) {
-  std::istringstream lines(podmedic.output());
-  unsigned port = 0;
-  for (std::string line; std::getline(lines, line);) {
-    auto j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("msg") && j["msg"] == "http server listening" &&
-        j.contains("port") && j["port"].is_number_unsigned())
-      port = j["port"].get<unsigned>();
-  }
-  return port;
-}
 
 std::string read_all(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -67,12 +56,9 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
       event += s.text + "; ";
   }
 
-  fs::path dir = fs::temp_directory_path() / ("podmedic-redaction-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir / "state");
-  test::BackgroundSim sim;
-  std::ofstream(dir / "kubeconfig")
-      << sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); });
+  test::E2eCluster env("redaction");
+  const fs::path& dir = env.dir;
+  auto& sim = env.sim;
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
   // The LLM repeats a few secrets it saw: its answer must be redacted too.
@@ -95,9 +81,9 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
       << "log:\n  format: json\n  level: debug\n";
   test::Child podmedic({PODMEDIC_BINARY, "run", "--config", (dir / "podmedic.yaml").string()},
                        dir.string());
-  REQUIRE(eventually([&] { return sim.call([&] { return sim.server.open_watches(); }) >= 2; }));
+  REQUIRE(eventually([&] { return env.watching(); }));
   unsigned port = 0;
-  REQUIRE(eventually([&] { return (port = port_of(podmedic)) != 0; }));
+  REQUIRE(eventually([&] { return (port = test::http_port_of(podmedic)) != 0; }));
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
 
   const auto pods = sim.call([&] { return sim.cluster.pods_of("shop", "cart"); });
@@ -169,5 +155,4 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   CHECK(leaks == 0);
   // The evidence still carries the useful lines around the secrets.
   CHECK(diag.body.find("fatal: giving up") != std::string::npos);
-  fs::remove_all(dir);
 }
