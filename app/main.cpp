@@ -299,7 +299,8 @@ int cmd_diagnose(const Args& args) {
       std::printf("%s\n", evidence.c_str());
       const std::string question = redactor->redact(args.get("--question").value_or(""));
       if (use_llm) {
-        std::fprintf(stderr, "asking %s at %s…\n", llm.model().c_str(), config->ollama.url.c_str());
+        std::fprintf(stderr, "asking %s at %s…\n", llm.model().c_str(),
+                     diagnosis::url_without_credentials(config->ollama.url).c_str());
         // A one-shot command: blocking here is fine.
         auto answer = llm.chat(diagnosis::kDiagnoseSystemPrompt,
                                diagnosis::diagnose_user_prompt(question, evidence));

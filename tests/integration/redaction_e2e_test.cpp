@@ -46,6 +46,9 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
     for (const auto& v : s.secrets) secrets.push_back(v);
   }
   log += "fatal: giving up\n";
+  // ollama.url may carry credentials: they must not show up anywhere either.
+  const std::string kUrlPassword = "0llamaUrlPa55";
+  secrets.push_back(kUrlPassword);
   // A termination message is at most 4 KiB (the kubelet cuts it); an event message 1 KiB.
   std::string termination, event;
   for (const auto& s : shapes) {
@@ -73,7 +76,8 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   std::ofstream(dir / "podmedic.yaml")
       << "cluster:\n  name: redaction\n  kubeconfig: " << (dir / "kubeconfig").string() << "\n"
       << "diagnosis:\n  waitBeforeNotify: 5s\n"
-      << "ollama:\n  url: " << ollama.url("") << "\n"
+      << "ollama:\n  url: http://podmedic:" << kUrlPassword << "@"
+      << ollama.url("").substr(std::string("http://").size()) << "\n"
       << "notifiers:\n  slack:\n    - name: ops\n      webhookUrl: " << slack.url() << "\n"
       << "  webhooks:\n    - name: pager\n      url: " << webhook.url() << "\n"
       << "state:\n  dir: " << (dir / "state").string() << "\n"
