@@ -122,7 +122,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       tracker_(
           [&] {
             auto s = incident_settings(config);
-            s.redact = [this](std::string_view text) { return redactor_.redact(text); };
+            s.redact = [this](std::string_view text) { return redactor_.seal(text); };
             return s;
           }(),
           clock, stage_, &state_, &incident_metrics_),
@@ -179,7 +179,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       [this](const diagnosis::DiagnosisOutcome& o) { diagnosed(o); });
   diagnoser_->on_evidence(
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
-        stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt);
+        // key_evidence() redacted it already; sealing again is cheap (≤ 1800 bytes) and keeps
+        // the type honest across the Diagnoser, which carries plain strings.
+        stage_.evidence_ready(r.fingerprint, r.pod, redactor_.seal(ev.excerpt));
       });
   diagnoses_ = &prometheus::BuildCounter()
                     .Name("podmedic_diagnoses_total")
@@ -616,7 +618,7 @@ void AlertStage::release(const std::string& fingerprint) {
 }
 
 void AlertStage::evidence_ready(const std::string& fingerprint, const std::string& pod,
-                                const std::string& excerpt) {
+                                const Redacted& excerpt) {
   auto it = held_.find(fingerprint);
   if (it != held_.end() && it->second.pod == pod) {
     it->second.evidence = true;
@@ -629,7 +631,7 @@ void AlertStage::evidence_ready(const std::string& fingerprint, const std::strin
 }
 
 void AlertStage::diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
-                                 const std::string& text, const std::string& model) {
+                                 const Redacted& text, const std::string& model) {
   auto it = held_.find(fingerprint);
   if (it != held_.end()) {
     if (ok && it->second.inc.diagnosis.empty()) {
@@ -706,7 +708,7 @@ void Pipeline::diagnosed(const diagnosis::DiagnosisOutcome& o) {
     log::debug("diagnosis", "no diagnosis",
                {{"pod", o.pod}, {"outcome", o.outcome}, {"error", o.answer.error().message}});
   }
-  std::string text = o.answer.ok() ? redactor_.redact(o.answer->text) : std::string();
+  Redacted text = o.answer.ok() ? redactor_.seal(o.answer->text) : Redacted();
   std::string model = o.answer.ok() ? o.answer->model : std::string();
   stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);
 }

@@ -60,9 +60,9 @@ class AlertStage final : public incidents::IncidentSink {
   void on_pod_joined(const incidents::Incident& inc, const std::string& pod) override;
   // From the diagnoser.
   void evidence_ready(const std::string& fingerprint, const std::string& pod,
-                      const std::string& excerpt);
+                      const Redacted& excerpt);
   void diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
-                       const std::string& text, const std::string& model);
+                       const Redacted& text, const std::string& model);
 
  private:
   friend class Pipeline;

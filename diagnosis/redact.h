@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/redacted.h"
 #include "core/result.h"
 
 namespace podmedic::diagnosis {
@@ -41,6 +42,8 @@ class Redactor {
 
   // Redacts one text on its own (propagation within the text only).
   std::string redact(std::string_view text) const;
+  // The same, as the type that incidents and notifiers require (core/redacted.h).
+  Redacted seal(std::string_view text) const { return Redacted(redact(text)); }
   // Redacts several texts of one incident together: a secret found in any is masked in all.
   void redact_all(std::vector<std::string>& texts) const;
 
@@ -86,6 +89,7 @@ class RedactionSession {
   // seen here is not masked retroactively in texts already returned: pass texts that belong
   // together to redact_all.
   std::string redact(std::string_view text);
+  Redacted seal(std::string_view text) { return Redacted(redact(text)); }
   // The values this session masks wherever they occur.
   const std::vector<std::string>& secrets() const { return secrets_; }
 

@@ -129,13 +129,14 @@ Result<Incident> from_json(const nlohmann::json& j) {
   out.first_seen = parse_rfc3339(str("firstSeen"));
   out.last_seen = parse_rfc3339(str("lastSeen"));
   out.resolved_at = parse_rfc3339(str("resolvedAt"));
-  out.message = str("message");
-  out.evidence = str("evidence");
+  // Our own file, written only from Redacted values.
+  out.message = Redacted::from_state(str("message"));
+  out.evidence = Redacted::from_state(str("evidence"));
   check(j, "diagnosis", json::value_t::object, "diagnosis");
   if (const json* d = parse::get_object(j, "diagnosis")) {
     check(*d, "text", json::value_t::string, "diagnosis.text");
     check(*d, "model", json::value_t::string, "diagnosis.model");
-    out.diagnosis = parse::string_or(*d, "text");
+    out.diagnosis = Redacted::from_state(parse::string_or(*d, "text"));
     out.diagnosis_model = parse::string_or(*d, "model");
   }
   check(j, "pendingAlert", json::value_t::boolean, "pendingAlert");

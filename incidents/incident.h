@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/redacted.h"
 #include "core/result.h"
 #include "incidents/workload.h"
 
@@ -37,9 +38,10 @@ struct Incident {
   std::int64_t resolved_at = 0;
   std::int64_t last_notified = 0;  // when an opened/reminder message was last emitted; 0: never
   std::uint32_t flaps = 0;         // reopened within the hold-down
-  std::string message;             // the container's state message, bounded
-  std::string evidence;            // redacted key log lines and events, bounded (may be empty)
-  std::string diagnosis;           // the LLM's explanation (redacted); empty: rules only
+  // Text from the cluster or the LLM: only as the redactor returned it (core/redacted.h).
+  Redacted message;    // the container's state message, bounded
+  Redacted evidence;   // key log lines and events, bounded (may be empty)
+  Redacted diagnosis;  // the LLM's explanation; empty: rules only
   std::string diagnosis_model;
   bool pending_alert = false;  // announced by the tracker, not yet handed to the notifiers
   State state = State::kOpen;

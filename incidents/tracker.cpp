@@ -461,14 +461,14 @@ std::vector<const Incident*> IncidentTracker::incidents() const {
   return out;
 }
 
-void IncidentTracker::set_evidence(const std::string& fp, std::string evidence) {
+void IncidentTracker::set_evidence(const std::string& fp, Redacted evidence) {
   if (auto it = open_.find(fp); it != open_.end()) {
     it->second.evidence = std::move(evidence);
     dirty_ = true;
   }
 }
 
-const Incident* IncidentTracker::set_diagnosis(const std::string& fp, std::string text,
+const Incident* IncidentTracker::set_diagnosis(const std::string& fp, Redacted text,
                                                std::string model) {
   auto it = open_.find(fp);
   if (it == open_.end() || !it->second.diagnosis.empty() || text.empty()) return nullptr;

@@ -57,7 +57,7 @@ struct IncidentSettings {
   // The choke point for text from the cluster that an incident keeps (a container's waiting or
   // termination message): it is stored, persisted, mirrored and announced only as this returns
   // it. Null: such text is not kept at all (never a raw copy).
-  std::function<std::string(std::string_view)> redact;
+  std::function<Redacted(std::string_view)> redact;
 };
 
 enum class EventType { kOpened, kReminder, kResolved, kDigest, kDiagnosed };
@@ -109,11 +109,10 @@ class IncidentTracker {
   void flush();  // persist now if anything changed
 
   // Attaches gathered (already redacted) evidence to an open incident.
-  void set_evidence(const std::string& fingerprint, std::string evidence);
+  void set_evidence(const std::string& fingerprint, Redacted evidence);
   // Attaches the LLM's explanation to an open incident that has none yet; persisted. Returns
   // the incident when it was attached.
-  const Incident* set_diagnosis(const std::string& fingerprint, std::string text,
-                                std::string model);
+  const Incident* set_diagnosis(const std::string& fingerprint, Redacted text, std::string model);
   // The opened alert of this incident has been handed to the notifiers (their outbox). Until
   // then a restart announces it again (pending_alert), so an alert held for its diagnosis is
   // never lost.

@@ -82,13 +82,15 @@ json webhook_body(const std::string& type, const incidents::Incident& inc,
             {"lastSeen", format_rfc3339(inc.last_seen)},
             {"message", inc.message}}},
           {"facts", facts},
-          {"diagnosis",
-           inc.diagnosis.empty()
-               ? json{{"text",
-                       inc.evidence.empty() ? facts : facts + "\n\nKey evidence:\n" + inc.evidence},
-                      {"model", ""},
-                      {"source", "rules"}}
-               : json{{"text", inc.diagnosis}, {"model", inc.diagnosis_model}, {"source", "llm"}}}};
+          {"diagnosis", inc.diagnosis.empty()
+                            ? json{{"text", inc.evidence.empty() ? facts
+                                                                 : facts + "\n\nKey evidence:\n" +
+                                                                       inc.evidence.str()},
+                                   {"model", ""},
+                                   {"source", "rules"}}
+                            : json{{"text", inc.diagnosis.str()},
+                                   {"model", inc.diagnosis_model},
+                                   {"source", "llm"}}}};
 }
 
 std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
@@ -209,7 +211,7 @@ json diagnosis_blocks(const incidents::Incident& inc) {
   long_text(blocks,
             "*Likely cause (" +
                 slack_escape(inc.diagnosis_model.empty() ? "LLM" : inc.diagnosis_model) + ")*",
-            slack_escape(inc.diagnosis));
+            slack_escape(inc.diagnosis.str()));
   return blocks;
 }
 
@@ -250,10 +252,10 @@ json alert_blocks(const incidents::Incident& inc, const std::string& facts, cons
   blocks.push_back(text_section("*Next steps*\n" + code_block(slack_escape(cmds))));
   if (!inc.message.empty())
     blocks.push_back(
-        text_section("*Last state message*\n" + code_block(slack_escape(inc.message))));
+        text_section("*Last state message*\n" + code_block(slack_escape(inc.message.str()))));
   if (!inc.evidence.empty()) {
-    blocks.push_back(
-        text_section("*Key log lines and events*\n" + code_block(slack_escape(inc.evidence))));
+    blocks.push_back(text_section("*Key log lines and events*\n" +
+                                  code_block(slack_escape(inc.evidence.str()))));
   }
   blocks.push_back(
       {{"type", "context"},

@@ -323,9 +323,11 @@ TEST_CASE("pods joining are reported and the diagnosis is attached once and pers
   w.crash(t, p0);  // a restart of a pod already in: not a join
   CHECK(rec.joined.size() == 2);
   const auto fp = t.incidents()[0]->fingerprint;
-  REQUIRE(t.set_diagnosis(fp, "The app dereferences a nil config.", "mistral") != nullptr);
-  CHECK(t.set_diagnosis(fp, "another answer", "mistral") == nullptr);  // first answer stays
-  CHECK(t.set_diagnosis("no/such/fp", "x", "m") == nullptr);
+  REQUIRE(t.set_diagnosis(fp, Redacted::from_state("The app dereferences a nil config."),
+                          "mistral") != nullptr);
+  CHECK(t.set_diagnosis(fp, Redacted::from_state("another answer"), "mistral") ==
+        nullptr);  // first answer stays
+  CHECK(t.set_diagnosis("no/such/fp", Redacted::from_state("x"), "m") == nullptr);
   Recorder rec2;
   IncidentTracker restored(settings(), w.clock, rec2, &state);
   restored.load();

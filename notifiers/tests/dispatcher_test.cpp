@@ -278,7 +278,7 @@ TEST_CASE(
   std::vector<incidents::Incident> incs;
   for (int i = 0; i < 3; ++i) {
     auto inc = incident(std::string(300, 'w') + std::to_string(i));
-    inc.message = std::string(50000, 'm');
+    inc.message = Redacted::from_state(std::string(50000, 'm'));
     for (int p = 0; p < 500; ++p) inc.all_pods.push_back("pod-" + std::to_string(p));
     incs.push_back(inc);
   }
@@ -340,7 +340,7 @@ TEST_CASE("Slack bot mode threads the diagnosis and the resolution under the ale
     REQUIRE(d.start().ok());
     auto inc = incident();
     d.on_incident_event({incidents::EventType::kOpened, {&inc}});
-    inc.diagnosis = "The heap outgrew the limit.";
+    inc.diagnosis = Redacted::from_state("The heap outgrew the limit.");
     inc.diagnosis_model = "mistral";
     d.on_incident_event({incidents::EventType::kDiagnosed, {&inc}});
     REQUIRE(eventually([&] { return env.counter("bot", "sent") == 2; }));

@@ -196,7 +196,7 @@ TEST_CASE("Slack bot replies of the wrong types: delivered once, no thread, coun
       REQUIRE(d.start().ok());
       auto inc = incident();
       d.on_incident_event({incidents::EventType::kOpened, {&inc}});
-      inc.diagnosis = "The heap outgrew the limit.";
+      inc.diagnosis = Redacted::from_state("The heap outgrew the limit.");
       d.on_incident_event({incidents::EventType::kDiagnosed, {&inc}});
       REQUIRE(eventually([&] { return env.counter("bot", "sent") == 2; }));
       CHECK(env.counter("bot", "retry") == 0);

@@ -23,7 +23,8 @@ incidents::Incident incident() {
   i.exit_code = 137;
   i.first_seen = 1790000000;
   i.last_seen = 1790000300;
-  i.message = "back-off 2m40s restarting failed container=app <!channel> & friends";
+  i.message =
+      Redacted::from_state("back-off 2m40s restarting failed container=app <!channel> & friends");
   return i;
 }
 }  // namespace
@@ -81,7 +82,7 @@ TEST_CASE("Slack escaping defuses mentions and escapes ampersands first") {
 
 TEST_CASE("Slack alert: text fallback and blocks within limits with cluster text escaped") {
   auto inc = incident();
-  inc.message = std::string(10000, 'x') + " <!channel>";
+  inc.message = Redacted::from_state(std::string(10000, 'x') + " <!channel>");
   inc.workload.name = std::string(200, 'w');
   SlackNotifier n({"ops", "http://127.0.0.1:1/hook", {}});
   auto payloads =
@@ -134,8 +135,9 @@ TEST_CASE("Retry-After as seconds or an HTTP date") {
 
 TEST_CASE("an LLM diagnosis rides on the alert or follows as incident.diagnosed") {
   auto inc = incident();
-  inc.diagnosis = "The JVM heap (-Xmx512m) is larger than the 256Mi limit. <!channel> & co\n" +
-                  std::string(7000, 'x');
+  inc.diagnosis = Redacted::from_state(
+      "The JVM heap (-Xmx512m) is larger than the 256Mi limit. <!channel> & co\n" +
+      std::string(7000, 'x'));
   inc.diagnosis_model = "mistral";
   WebhookNotifier w({"pager", "http://127.0.0.1:1/hook", "", {}});
   auto opened = w.render({incidents::EventType::kOpened, {&inc}, [](auto&) { return "facts"; }});
