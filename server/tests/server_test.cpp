@@ -420,6 +420,13 @@ void capture(std::string_view line) {
 }  // namespace
 
 TEST_CASE("out of descriptors the acceptor pauses and logs once, then serves the backlog") {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime needs descriptors of its own (UBSan's vptr check probes memory
+  // through a pipe): with none left it reports false "invalid vptr" errors. The ci build runs
+  // this test; the ASan build cannot.
+  WARN("skipped under ASan/UBSan: the sanitizer runtime itself needs free descriptors");
+  return;
+#endif
   boost::asio::io_context ioc;
   TaskGroup tasks(ioc);
   bool ready = true;
