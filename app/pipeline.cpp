@@ -256,6 +256,11 @@ Pipeline::~Pipeline() {
   // LLM calls in flight (a hung server) end within http::kCancelLatency instead of holding the
   // pool threads, and with them the shutdown, until ollama.timeout.
   if (llm_) llm_->cancel_all();
+  // The pools' threads finish their (now cancelled) calls and post the results back, holding a
+  // work guard on the io_context they came from: join them while those io_contexts still exist
+  // (the pools are members declared before them, so destroyed after them).
+  if (http_llm_pool_) http_llm_pool_->join();
+  if (llm_pool_) llm_pool_->join();
   // The HTTP thread first; its coroutines are drained after the pipeline's (http_tasks_ is
   // destroyed after tasks_), so an LLM route waiting on the pipeline completes or is cancelled.
   http_ioc_.stop();

@@ -13,9 +13,13 @@ namespace podmedic {
 namespace net = boost::asio;
 
 void TaskGroup::spawn(std::string name, net::awaitable<void> task) {
-  // Forget tasks that finished since the last spawn (their handlers have returned by now).
-  for (auto done : finished_) signals_.erase(done);
-  finished_.clear();
+  // Forget tasks that finished since the last spawn (their handlers have returned by now) —
+  // but not while stopping: stop() has emitted on every signal, and Asio's co_spawn delivers
+  // that emission through a posted handler that still points into the signal's memory.
+  if (!stopping_) {
+    for (auto done : finished_) signals_.erase(done);
+    finished_.clear();
+  }
   auto& signal = signals_.emplace_back();
   auto it = std::prev(signals_.end());
   ++running_;
@@ -34,6 +38,9 @@ void TaskGroup::spawn(std::string name, net::awaitable<void> task) {
                   }
                   std::abort();
                 }));
+  // Spawned while stopping (a coroutine being drained started another): cancel it at once, or
+  // stop() would wait for it until its deadline.
+  if (stopping_) signal.emit(net::cancellation_type::terminal);
 }
 
 void TaskGroup::stop() {
