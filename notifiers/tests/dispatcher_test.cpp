@@ -12,6 +12,7 @@
 #include "notifiers/dispatcher.h"
 #include "notifiers/slack.h"
 #include "notifiers/state.h"
+#include "notifiers/tests/support.h"
 #include "notifiers/webhook.h"
 #include "tests/http_mock.h"
 #include "tests/support.h"
@@ -26,54 +27,13 @@ namespace fs = std::filesystem;
 using test::eventually;
 
 namespace {
-incidents::Incident incident(const std::string& name = "cart") {
-  incidents::Incident i;
-  i.id = "id-" + name;
-  i.fingerprint = "c/shop/Deployment/" + name + "/app/OOMKilled";
-  i.cluster = "c";
-  i.ns = "shop";
-  i.reason = "OOMKilled";
-  i.workload = {"Deployment", name};
-  i.container = "app";
-  i.all_pods = {name + "-abc"};
-  i.first_seen = i.last_seen = 1790000000;
-  return i;
-}
+using test::incident;
 
-struct Env {
-  fs::path dir;
-  prometheus::Registry registry;
-  Env() {
-    char tmpl[] = "/tmp/podmedic-outbox-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~Env() { fs::remove_all(dir); }
-  DispatcherSettings settings() {
-    DispatcherSettings s;
-    s.state_dir = dir.string();
-    s.backoff.initial = 20ms;
-    s.backoff.cap = 100ms;
-    s.breaker_threshold = 100;
-    return s;
-  }
-  double counter(const std::string& notifier, const std::string& outcome) {
-    for (auto& f : registry.Collect()) {
-      if (f.name != "podmedic_notifications_total") continue;
-      for (auto& m : f.metric) {
-        std::map<std::string, std::string> l;
-        for (auto& lp : m.label) l[lp.name] = lp.value;
-        if (l["notifier"] == notifier && l["outcome"] == outcome) return m.counter.value;
-      }
-    }
-    return 0;
-  }
+struct Env : test::DispatcherEnv {
+  Env() : DispatcherEnv("outbox", 100ms) {}
 };
 
-std::vector<std::unique_ptr<Notifier>> one(std::unique_ptr<Notifier> n) {
-  std::vector<std::unique_ptr<Notifier>> v;
-  v.push_back(std::move(n));
-  return v;
-}
+using test::one;
 }  // namespace
 
 TEST_CASE("webhook delivery carries the event the delivery id and a valid signature") {
