@@ -3,11 +3,14 @@
 // io_context until a condition holds (a deadline poll, never a sleep).
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include <prometheus/registry.h>
 #include <boost/asio/io_context.hpp>
 
 #include "k8s/decode.h"
@@ -24,6 +27,32 @@ inline std::string read_fixture(const std::string& rel) {
   std::ostringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// The whole file, as bytes ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The value of the counter `family` whose labels include every pair of `labels`; -1 when
+// no such series exists.
+inline double counter_value(prometheus::Registry& registry, const std::string& family,
+                            const std::map<std::string, std::string>& labels) {
+  for (auto& f : registry.Collect()) {
+    if (f.name != family) continue;
+    for (auto& m : f.metric) {
+      std::size_t matched = 0;
+      for (auto& l : m.label) {
+        auto it = labels.find(l.name);
+        matched += it != labels.end() && it->second == l.value;
+      }
+      if (matched == labels.size()) return m.counter.value;
+    }
+  }
+  return -1;
 }
 
 // A string with k8s::kJsonPadding spare capacity, as the decoder requires.

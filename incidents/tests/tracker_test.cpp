@@ -510,22 +510,6 @@ std::vector<std::string> tmp_files(const fs::path& dir) {
   return out;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-double write_errors(prometheus::Registry& reg, const std::string& file) {
-  for (auto& f : reg.Collect()) {
-    if (f.name != "podmedic_state_write_errors_total") continue;
-    for (auto& m : f.metric)
-      for (auto& l : m.label)
-        if (l.name == "file" && l.value == file) return m.counter.value;
-  }
-  return -1;
-}
 }  // namespace
 
 TEST_CASE("a deleted state.dir is recreated owner-only by the next save") {
@@ -550,7 +534,7 @@ TEST_CASE("a write that fails half way leaves the old file, no temp file, and is
   FullDisk disk;
   state.set_writer(disk.writer());
   REQUIRE(state.save({{"version", 1}, {"n", 1}}).ok());
-  const std::string before = slurp(state.path());
+  const std::string before = test::read_file(state.path());
 
   disk.full = true;
   disk.room = 5;  // a short write, then ENOSPC
@@ -559,16 +543,18 @@ TEST_CASE("a write that fails half way leaves the old file, no temp file, and is
   CHECK(r.error().message.find("No space left on device") != std::string::npos);
   CHECK(r.error().message.find(state.path() + ".tmp") != std::string::npos);
   CHECK(tmp_files(dir.path).empty());
-  CHECK(slurp(state.path()) == before);
+  CHECK(test::read_file(state.path()) == before);
   CHECK_FALSE(state.healthy());
   CHECK(state.last_error() == r.error().message);
-  CHECK(write_errors(reg, "incidents") == 1);
+  CHECK(test::counter_value(reg, "podmedic_state_write_errors_total", {{"file", "incidents"}}) ==
+        1);
 
   disk.full = false;  // space freed: the next save succeeds and says so
   REQUIRE(state.save({{"version", 1}, {"n", 3}}).ok());
   CHECK(state.healthy());
   CHECK(state.last_error().empty());
-  CHECK(write_errors(reg, "incidents") == 1);
+  CHECK(test::counter_value(reg, "podmedic_state_write_errors_total", {{"file", "incidents"}}) ==
+        1);
 }
 
 TEST_CASE("a real file size limit (RLIMIT_FSIZE) fails the save cleanly") {
@@ -576,7 +562,7 @@ TEST_CASE("a real file size limit (RLIMIT_FSIZE) fails the save cleanly") {
   TempDir dir;
   StateFile state(dir.path.string());
   REQUIRE(state.save({{"version", 1}, {"n", 1}}).ok());
-  const std::string before = slurp(state.path());
+  const std::string before = test::read_file(state.path());
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -595,7 +581,7 @@ TEST_CASE("a real file size limit (RLIMIT_FSIZE) fails the save cleanly") {
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(tmp_files(dir.path).empty());
-  CHECK(slurp(state.path()) == before);
+  CHECK(test::read_file(state.path()) == before);
 }
 
 TEST_CASE("an announcement waits for its state save; a restart after it does not repeat it") {
@@ -617,12 +603,14 @@ TEST_CASE("an announcement waits for its state save; a restart after it does not
     CHECK(rec.events.empty());
     CHECK(t.held() == 1);
     CHECK_FALSE(t.state_ok());
-    CHECK(write_errors(reg, "incidents") == 1);
+    CHECK(test::counter_value(reg, "podmedic_state_write_errors_total", {{"file", "incidents"}}) ==
+          1);
     CHECK(tmp_files(dir.path).empty());
     w.clock.advance(1s);
     t.tick();  // retried, still full
     CHECK(rec.events.empty());
-    CHECK(write_errors(reg, "incidents") == 2);
+    CHECK(test::counter_value(reg, "podmedic_state_write_errors_total", {{"file", "incidents"}}) ==
+          2);
 
     disk.full = false;
     w.clock.advance(1s);

@@ -342,21 +342,6 @@ TEST_CASE("Slack bot mode threads the diagnosis and the resolution under the ale
 // ---- Shutdown and durability ----
 
 namespace {
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-double state_write_errors(prometheus::Registry& reg, const std::string& file) {
-  for (auto& f : reg.Collect()) {
-    if (f.name != "podmedic_state_write_errors_total") continue;
-    for (auto& m : f.metric)
-      for (auto& l : m.label)
-        if (l.name == "file" && l.value == file) return m.counter.value;
-  }
-  return -1;
-}
 bool no_temp_files(const fs::path& dir) {
   std::error_code ec;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
@@ -400,7 +385,7 @@ TEST_CASE("stop() aborts a delivery to a receiver that never answers and keeps i
     id = hook.requests()[0].headers["x-podmedic-delivery"];
   }
   // Still in the outbox, attempts unchanged.
-  auto loaded = parse_outbox(read_text(env.dir / "outbox-pager.json"));
+  auto loaded = parse_outbox(test::read_file(env.dir / "outbox-pager.json"));
   REQUIRE(loaded.ok());
   REQUIRE(loaded->items.size() == 1);
   CHECK(loaded->items[0].id == id);
@@ -439,7 +424,8 @@ TEST_CASE("a failed outbox write is retried until it succeeds; a restart then do
     REQUIRE(eventually([&] { return d.pending() == 0; }));  // delivered; the removal unsaved
     REQUIRE(eventually([&] { return !d.state_ok(); }));
     CHECK(d.state_error().find("outbox-pager.json") != std::string::npos);
-    CHECK(state_write_errors(env.registry, "outbox") >= 1);
+    CHECK(test::counter_value(env.registry, "podmedic_state_write_errors_total",
+                              {{"file", "outbox"}}) >= 1);
     // The volume comes back (with the outbox that still lists the delivered message): the
     // worker's next retry writes the outbox without it.
     fs::remove(env.dir);
@@ -448,7 +434,7 @@ TEST_CASE("a failed outbox write is retried until it succeeds; a restart then do
     CHECK(d.state_error().empty());
     CHECK(no_temp_files(env.dir));
   }
-  auto loaded = parse_outbox(read_text(env.dir / "outbox-pager.json"));
+  auto loaded = parse_outbox(test::read_file(env.dir / "outbox-pager.json"));
   REQUIRE(loaded.ok());
   CHECK(loaded->items.empty());
   const auto before = hook.count();
@@ -473,10 +459,11 @@ TEST_CASE("a deleted state.dir is recreated by the next outbox write") {
   auto inc = incident();
   d.on_incident_event({incidents::EventType::kOpened, {&inc}});
   CHECK(d.state_ok());
-  auto loaded = parse_outbox(read_text(env.dir / "outbox-pager.json"));
+  auto loaded = parse_outbox(test::read_file(env.dir / "outbox-pager.json"));
   REQUIRE(loaded.ok());
   CHECK(loaded->items.size() == 1);
-  CHECK(state_write_errors(env.registry, "outbox") == 0);
+  CHECK(test::counter_value(env.registry, "podmedic_state_write_errors_total",
+                            {{"file", "outbox"}}) == 0);
 }
 
 TEST_CASE("messages older than outbox_max_age are dropped, counted, and never sent") {

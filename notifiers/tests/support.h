@@ -14,6 +14,7 @@
 
 #include "incidents/incident.h"
 #include "notifiers/dispatcher.h"
+#include "tests/support.h"
 
 namespace podmedic::test {
 
@@ -58,15 +59,9 @@ struct DispatcherEnv {
   }
   // podmedic_notifications_total{notifier,outcome}, 0 when absent.
   double counter(const std::string& notifier, const std::string& outcome) {
-    for (auto& f : registry.Collect()) {
-      if (f.name != "podmedic_notifications_total") continue;
-      for (auto& m : f.metric) {
-        std::map<std::string, std::string> l;
-        for (auto& lp : m.label) l[lp.name] = lp.value;
-        if (l["notifier"] == notifier && l["outcome"] == outcome) return m.counter.value;
-      }
-    }
-    return 0;
+    double v = counter_value(registry, "podmedic_notifications_total",
+                             {{"notifier", notifier}, {"outcome", outcome}});
+    return v < 0 ? 0 : v;
   }
 };
 
