@@ -179,9 +179,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       [this](const diagnosis::DiagnosisOutcome& o) { diagnosed(o); });
   diagnoser_->on_evidence(
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
-        // key_evidence() redacted it already; sealing again is cheap (≤ 1800 bytes) and keeps
-        // the type honest across the Diagnoser, which carries plain strings.
-        stage_.evidence_ready(r.fingerprint, r.pod, redactor_.seal(ev.excerpt));
+        stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt);
       });
   diagnoses_ = &prometheus::BuildCounter()
                     .Name("podmedic_diagnoses_total")
@@ -718,8 +716,7 @@ void Pipeline::diagnosed(const diagnosis::DiagnosisOutcome& o) {
   stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);
 }
 
-std::string Pipeline::key_evidence(const diagnosis::Evidence& ev,
-                                   const std::string& container) const {
+Redacted Pipeline::key_evidence(const diagnosis::Evidence& ev, const std::string& container) const {
   constexpr std::size_t kMax = 1800;
   std::string logs;
   for (const auto& l : ev.logs) {
@@ -734,7 +731,7 @@ std::string Pipeline::key_evidence(const diagnosis::Evidence& ev,
   for (std::size_t i = 0; i < ev.events.size() && i < 3; ++i) {
     out += (i == 0 ? "Events:\n" : "") + ev.events[i] + "\n";
   }
-  return redactor_.redact(out);
+  return redactor_.seal(out);
 }
 
 net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(net::thread_pool& pool,

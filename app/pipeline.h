@@ -146,7 +146,7 @@ class Pipeline {
   void snapshot_soon();  // refresh_snapshot once, after the current burst of events
   boost::asio::awaitable<void> rebuild_snapshot();
   bool snapshot_queued_ = false;
-  std::string key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
+  Redacted key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   boost::asio::io_context& ioc_;
   PipelineOptions options_;

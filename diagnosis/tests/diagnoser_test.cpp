@@ -40,7 +40,7 @@ struct Harness {
                   std::to_string(pod.size() % 10) + ":00Z, container id 9f8e7d6c5b4a" +
                   std::to_string(pod.size()) + "\n== Logs ==\n" + crash_line + "\n",
               {pod, node},
-              "",
+              Redacted(),
               {}};
         },
         [this](GatheredEvidence ev) -> net::awaitable<Result<LlmAnswer>> {
