@@ -30,9 +30,14 @@ std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
     lines.push_back(std::move(line));
     start = nl + 1;
   }
-  // The tail first (half the budget), then error-looking lines before it, newest first.
+  // The tail first (half the budget), then error-looking lines before it, newest first. The
+  // "left out" markers count against the budget: at most one before the first kept line and one
+  // after each kept error line, each at most kMarkerMax bytes, so the result never exceeds
+  // max(max_bytes, kMarkerMax).
+  static constexpr std::size_t kMarkerMax =
+      std::string_view("[… ").size() + 20 + std::string_view(" lines left out …]\n").size();
   std::vector<bool> keep(lines.size(), false);
-  std::size_t used = 0, tail_budget = max_bytes / 2;
+  std::size_t used = kMarkerMax, tail_budget = max_bytes / 2;
   std::size_t i = lines.size();
   while (i > 0 && used + lines[i - 1].size() + 1 <= tail_budget) {
     --i;
@@ -42,9 +47,9 @@ std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
   for (std::size_t j = i; j > 0; --j) {
     const auto& l = lines[j - 1];
     if (!RE2::PartialMatch(l, errorish)) continue;
-    if (used + l.size() + 1 > max_bytes) break;
+    if (used + l.size() + 1 + kMarkerMax > max_bytes) break;
     keep[j - 1] = true;
-    used += l.size() + 1;
+    used += l.size() + 1 + kMarkerMax;
   }
   std::string out;
   std::size_t skipped = 0;

@@ -4,6 +4,8 @@
 # report, uncaught exception, leak, timeout or out-of-memory) and leaves the input that caused
 # it in build/fuzz/findings/. New inputs found during the run go to build/fuzz/corpus/ (not
 # into the repo; copy the interesting ones into fuzz/corpus/ by hand).
+# CI runs with a fixed seed (PODMEDIC_FUZZ_SEED, default 1) so a run is reproducible; set it to 0
+# for a random one.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET (default 20)] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +36,7 @@ for t in "${targets[@]}"; do
   # -timeout: one input may take at most 10 s; -rss_limit_mb bounds memory; new inputs go to
   # $work (first dir), the seeds are read-only inputs.
   if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "$bin" -seed="${PODMEDIC_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -artifact_prefix="build/fuzz/findings/$t-" -print_final_stats=1 \
       "$work" "fuzz/corpus/$t" >"$log" 2>&1; then
     execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
