@@ -1,15 +1,20 @@
 #pragma once
-// The YAML configuration of PRODUCT.md. Every key is declared once (type, default, doc) in
-// config.cpp; unknown keys and bad values are all reported together, each with its path
-// (e.g. "notifiers.slack[0].webhookUrl: ..."). ${VAR} and ${VAR:-default} expand from the
-// environment inside scalar values. Each component receives only its own section.
+// The YAML configuration of PRODUCT.md, composed from the sections the modules declare
+// (<module>/config.h: watch, detect, diagnosis, ollama, notifiers, server, state) and the ones
+// that belong to the process itself (cluster, ha, log; config.cpp). Unknown keys and bad values are
+// all reported together, each with its path (e.g. "notifiers.slack[0].webhookUrl: ..."). ${VAR} and
+// ${VAR:-default} expand from the environment inside scalar values. Each component receives only
+// its own section.
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "rules/detect.h"
-#include "watcher/watcher.h"
+#include "diagnosis/config.h"
+#include "incidents/config.h"
+#include "notifiers/config.h"
+#include "server/config.h"
+#include "watcher/config.h"
 
 namespace podmedic::app {
 
@@ -21,70 +26,16 @@ struct ClusterSettings {
   std::string context;
 };
 
-struct DetectConfig {
-  rules::DetectSettings rules;
-  milliseconds resolve_after{std::chrono::minutes(5)};
-  milliseconds renotify_after{std::chrono::hours(4)};
-  milliseconds flap_hold_down{std::chrono::minutes(10)};
-};
-
-struct DiagnosisSettings {
-  bool enabled = true;
-  milliseconds wait_before_notify{std::chrono::seconds(10)};
-  std::uint64_t fetch_bytes = 2 * 1024 * 1024;
-  std::uint64_t max_bytes = 8000;
-  int concurrency = 1;
-  int queue_size = 256;
-  std::vector<std::string> redact_patterns;
-  bool mask_names = false;
-};
-
-struct OllamaSettings {
-  std::string url = "http://127.0.0.1:11434";
-  std::string model = "mistral";
-  milliseconds timeout{std::chrono::seconds(120)};
-  std::string api = "ollama";  // ollama | openai
-  bool stream = true;
-  int num_ctx = 8192;
-  int num_predict = 512;
-};
-
-struct SlackNotifierSettings {
-  std::string name;
-  std::string webhook_url;
-  std::string bot_token;  // bot mode (chat.postMessage) instead of webhook_url
-  std::string channel;
-  std::string api_url = "https://slack.com/api";
-  std::vector<std::string> namespaces;
-  std::vector<std::string> reasons;
-};
-
-struct WebhookNotifierSettings {
-  std::string name;
-  std::string url;
-  std::string secret;
-  std::vector<std::string> namespaces;
-  std::vector<std::string> reasons;
-};
-
-struct NotifierSettings {
-  std::vector<SlackNotifierSettings> slack;
-  std::vector<WebhookNotifierSettings> webhooks;
-};
-
-struct ServerSettings {
-  std::string listen = "0.0.0.0:8080";
-  std::string token;
-  // Connections served at once; beyond it 503 and close. Start-up reserves this many file
-  // descriptors plus kReservedDescriptors for the rest of the process (see reserve_descriptors).
-  int max_connections = 256;
-  milliseconds idle_timeout{std::chrono::seconds(5)};  // keep-alive / first byte wait
-};
-
-struct StateSettings {
-  std::string dir = "/var/lib/podmedic";
-  milliseconds outbox_max_age{std::chrono::hours(24)};  // older undelivered messages are dropped
-};
+// Each module declares its own section (settings struct, keys, checks) next to its code; this
+// file composes them. The old names stay as aliases.
+using DetectConfig = incidents::DetectConfig;
+using DiagnosisSettings = diagnosis::DiagnosisConfig;
+using OllamaSettings = diagnosis::OllamaConfig;
+using SlackNotifierSettings = notifiers::SlackConfig;
+using WebhookNotifierSettings = notifiers::WebhookConfig;
+using NotifierSettings = notifiers::NotifiersConfig;
+using ServerSettings = server::ServerConfig;
+using StateSettings = incidents::StateConfig;
 
 struct HaSettings {
   bool enabled = false;  // two replicas, one voice: Lease-based leader election
@@ -123,17 +74,9 @@ struct ConfigResult {
 ConfigResult parse_config(const std::string& yaml_text, const std::string& origin);
 ConfigResult load_config(const std::string& path);
 
-// Expands ${VAR} and ${VAR:-default}; an unset ${VAR} becomes empty and is reported in `unset`.
-std::string expand_env(const std::string& in, std::vector<std::string>* unset = nullptr);
-
-// Whether server.listen ("host:port") binds beyond the loopback interface: true for 0.0.0.0,
-// [::], an empty host and any address not in 127.0.0.0/8 or ::1; a host name other than
-// "localhost" counts as beyond loopback.
-bool listens_beyond_loopback(const std::string& listen);
-
-// Whether a namespace is in the watch scope: listed in watch.namespaces (or that list is empty)
-// and not in watch.excludeNamespaces.
-bool in_watch_scope(const watcher::WatchSettings& watch, const std::string& ns);
+using config::expand_env;
+using server::listens_beyond_loopback;
+using watcher::in_watch_scope;
 
 // Reference documentation of every key (for `podmedic check-config --print-reference`).
 std::string config_reference();

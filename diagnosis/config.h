@@ -1,0 +1,40 @@
+#pragma once
+// The `diagnosis` and `ollama` sections of the configuration: evidence gathering, redaction and
+// the LLM server.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config_schema.h"
+
+namespace podmedic::diagnosis {
+
+using std::chrono::milliseconds;
+
+struct DiagnosisConfig {
+  bool enabled = true;
+  milliseconds wait_before_notify{std::chrono::seconds(10)};
+  std::uint64_t fetch_bytes = 2 * 1024 * 1024;
+  std::uint64_t max_bytes = 8000;
+  int concurrency = 1;
+  int queue_size = 256;
+  std::vector<std::string> redact_patterns;
+  bool mask_names = false;
+};
+
+struct OllamaConfig {
+  std::string url = "http://127.0.0.1:11434";
+  std::string model = "mistral";
+  milliseconds timeout{std::chrono::seconds(120)};
+  std::string api = "ollama";  // ollama | openai
+  bool stream = true;
+  int num_ctx = 8192;
+  int num_predict = 512;
+};
+
+config::Schema diagnosis_schema(DiagnosisConfig& d);
+config::Schema ollama_schema(OllamaConfig& o);
+void validate(const OllamaConfig& o, config::Ctx& ctx);
+
+}  // namespace podmedic::diagnosis

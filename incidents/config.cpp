@@ -1,0 +1,44 @@
+#include "incidents/config.h"
+
+#include <algorithm>
+
+namespace podmedic::incidents {
+
+std::string check_reason(const std::string& s) {
+  const auto& known = rules::known_reasons();
+  if (std::find(known.begin(), known.end(), s) != known.end()) return "";
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  return "unknown reason \"" + s + "\"; known: " + list;
+}
+
+config::Schema detect_schema(DetectConfig& d) {
+  using namespace config;
+  return Schema{
+      strlist("reasons", &d.rules.reasons, "failure reasons to detect", check_reason),
+      duration("resolveAfter", &d.resolve_after, "healthy this long → resolved", false),
+      duration("renotifyAfter", &d.renotify_after, "reminder for open incidents; 0: never", true),
+      duration("flapHoldDown", &d.flap_hold_down,
+               "a recurrence this soon after resolving reopens the incident silently", true),
+      strlist("ignoreContainers", &d.rules.ignore_containers,
+              "container names never reported (e.g. sidecars)")};
+}
+
+config::Schema state_schema(StateConfig& s) {
+  using namespace config;
+  return Schema{str("dir", &s.dir, "directory for incident state and the outbox"),
+                duration("outboxMaxAge", &s.outbox_max_age,
+                         "undelivered messages older than this are dropped (logged with the "
+                         "incident id)",
+                         false)};
+}
+
+void validate(const DetectConfig& d, config::Ctx& ctx) {
+  if (d.rules.reasons.empty()) ctx.error("detect.reasons", "must list at least one reason");
+}
+
+void validate(const StateConfig& s, config::Ctx& ctx) {
+  if (s.dir.empty()) ctx.error("state.dir", "must not be empty");
+}
+
+}  // namespace podmedic::incidents

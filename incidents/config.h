@@ -1,0 +1,34 @@
+#pragma once
+// The `detect` and `state` sections of the configuration: what counts as broken, when an
+// incident resolves, is reminded or reopens, and where its state is kept.
+#include <chrono>
+#include <string>
+
+#include "core/config_schema.h"
+#include "rules/detect.h"
+
+namespace podmedic::incidents {
+
+using std::chrono::milliseconds;
+
+struct DetectConfig {
+  rules::DetectSettings rules;
+  milliseconds resolve_after{std::chrono::minutes(5)};
+  milliseconds renotify_after{std::chrono::hours(4)};
+  milliseconds flap_hold_down{std::chrono::minutes(10)};
+};
+
+struct StateConfig {
+  std::string dir = "/var/lib/podmedic";
+  milliseconds outbox_max_age{std::chrono::hours(24)};  // older undelivered messages are dropped
+};
+
+// A failure reason detection knows, or why not (also used to route notifiers).
+std::string check_reason(const std::string& s);
+
+config::Schema detect_schema(DetectConfig& d);
+config::Schema state_schema(StateConfig& s);
+void validate(const DetectConfig& d, config::Ctx& ctx);
+void validate(const StateConfig& s, config::Ctx& ctx);
+
+}  // namespace podmedic::incidents

@@ -1,0 +1,84 @@
+#include "notifiers/config.h"
+
+#include <set>
+
+#include "incidents/config.h"
+
+namespace podmedic::notifiers {
+
+namespace {
+
+config::Schema slack_schema(SlackConfig& s) {
+  using namespace config;
+  return {str("name", &s.name, "notifier name, used in metrics and logs"),
+          str("webhookUrl", &s.webhook_url,
+              "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL}); or botToken + channel"),
+          str("botToken", &s.bot_token,
+              "bot mode: xoxb- token for chat.postMessage; follow-ups thread under the alert"),
+          str("channel", &s.channel, "bot mode: channel id (C…) or name"),
+          str("apiUrl", &s.api_url, "bot mode: Slack Web API base URL"),
+          strlist("namespaces", &s.namespaces, "route only these namespaces here; empty: all",
+                  check_namespace),
+          strlist("reasons", &s.reasons, "route only these reasons here; empty: all",
+                  incidents::check_reason)};
+}
+
+config::Schema webhook_schema(WebhookConfig& w) {
+  using namespace config;
+  return {str("name", &w.name, "notifier name, used in metrics and logs"),
+          str("url", &w.url, "endpoint receiving the JSON payload"),
+          str("secret", &w.secret, "HMAC-SHA256 key for X-Podmedic-Signature; empty: unsigned"),
+          strlist("namespaces", &w.namespaces, "route only these namespaces here; empty: all",
+                  check_namespace),
+          strlist("reasons", &w.reasons, "route only these reasons here; empty: all",
+                  incidents::check_reason)};
+}
+
+}  // namespace
+
+config::Schema notifiers_schema(NotifiersConfig& n) {
+  using namespace config;
+  return Schema{
+      list_of<SlackConfig>("slack", &n.slack, "Slack incoming webhooks", slack_schema),
+      list_of<WebhookConfig>("webhooks", &n.webhooks, "generic JSON webhooks", webhook_schema)};
+}
+
+void validate(const NotifiersConfig& n, config::Ctx& ctx) {
+  using config::is_http_url;
+  std::set<std::string> names;
+  auto check_name = [&](const std::string& path, const std::string& name) {
+    if (name.empty())
+      ctx.error(path + ".name", "required");
+    else if (!names.insert(name).second)
+      ctx.error(path + ".name", "duplicate notifier name \"" + name + "\"");
+  };
+  for (std::size_t i = 0; i < n.slack.size(); ++i) {
+    std::string p = "notifiers.slack[" + std::to_string(i) + "]";
+    const auto& s = n.slack[i];
+    check_name(p, s.name);
+    if (!s.bot_token.empty() || !s.channel.empty()) {
+      if (!s.webhook_url.empty())
+        ctx.error(p, "set either webhookUrl or botToken + channel, not both");
+      if (s.bot_token.empty())
+        ctx.error(p + ".botToken",
+                  "required with channel (empty after expanding environment variables?)");
+      if (s.channel.empty()) ctx.error(p + ".channel", "required with botToken");
+      if (!is_http_url(s.api_url)) ctx.error(p + ".apiUrl", "must be an http(s) URL");
+    } else if (s.webhook_url.empty()) {
+      ctx.error(p + ".webhookUrl", "required (empty after expanding environment variables?)");
+    } else if (!is_http_url(s.webhook_url)) {
+      ctx.error(p + ".webhookUrl", "must be an http(s) URL");
+    }
+  }
+  for (std::size_t i = 0; i < n.webhooks.size(); ++i) {
+    std::string p = "notifiers.webhooks[" + std::to_string(i) + "]";
+    const auto& w = n.webhooks[i];
+    check_name(p, w.name);
+    if (w.url.empty())
+      ctx.error(p + ".url", "required (empty after expanding environment variables?)");
+    else if (!is_http_url(w.url))
+      ctx.error(p + ".url", "must be an http(s) URL");
+  }
+}
+
+}  // namespace podmedic::notifiers

@@ -1,0 +1,47 @@
+#include "server/config.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/parse.h"
+
+namespace podmedic::server {
+
+config::Schema server_schema(ServerConfig& s) {
+  using namespace config;
+  return Schema{str("listen", &s.listen, "address:port of the HTTP server"),
+                str("token", &s.token,
+                    "bearer token for /ask, /diagnose, /models and /api/*; empty: open (a "
+                    "warning at start when listening beyond loopback)"),
+                integer("maxConnections", &s.max_connections,
+                        "connections at once; beyond it 503 and close (start-up makes room "
+                        "in RLIMIT_NOFILE for them plus 64, or refuses to start)",
+                        1, 65536),
+                duration("idleTimeout", &s.idle_timeout,
+                         "an idle connection (no request byte) is closed after this", false)};
+}
+
+void validate(const ServerConfig& s, config::Ctx& ctx) {
+  auto colon = s.listen.rfind(':');
+  bool port_ok = colon != std::string::npos &&
+                 parse::port(std::string_view(s.listen).substr(colon + 1)).has_value();
+  if (!port_ok) ctx.error("server.listen", "expected host:port, got \"" + s.listen + "\"");
+  if (s.idle_timeout > std::chrono::minutes(10))
+    ctx.error("server.idleTimeout", "must be at most 10m");
+}
+
+bool listens_beyond_loopback(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon == std::string::npos ? listen.size() : colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "localhost" || host == "::1") return false;
+  // 127.0.0.0/8, written as a dotted quad.
+  if (host.rfind("127.", 0) == 0 && std::all_of(host.begin(), host.end(), [](char ch) {
+        return ch == '.' || std::isdigit(static_cast<unsigned char>(ch));
+      }))
+    return false;
+  return true;
+}
+
+}  // namespace podmedic::server

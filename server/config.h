@@ -1,0 +1,27 @@
+#pragma once
+// The `server` section of the configuration: the HTTP API and metrics listener.
+#include <chrono>
+#include <string>
+
+#include "core/config_schema.h"
+
+namespace podmedic::server {
+
+struct ServerConfig {
+  std::string listen = "0.0.0.0:8080";
+  std::string token;
+  // Connections served at once; beyond it 503 and close. Start-up reserves this many file
+  // descriptors plus a reserve for the rest of the process (app's reserve_descriptors).
+  int max_connections = 256;
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(5)};  // keep-alive / first byte
+};
+
+config::Schema server_schema(ServerConfig& s);
+void validate(const ServerConfig& s, config::Ctx& ctx);
+
+// Whether server.listen ("host:port") binds beyond the loopback interface: true for 0.0.0.0,
+// [::], an empty host and any address not in 127.0.0.0/8 or ::1; a host name other than
+// "localhost" counts as beyond loopback.
+bool listens_beyond_loopback(const std::string& listen);
+
+}  // namespace podmedic::server
