@@ -2,9 +2,16 @@
 // real timers. The test plays the diagnoser by calling evidence_ready / diagnosis_ready.
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+
 #include "alerting/alert_hold.h"
+#include "sim/objects.h"
 #include "tests/fake_clock.h"
 #include "tests/fake_scheduler.h"
+#include "tests/support.h"
 
 using namespace podmedic;
 using namespace podmedic::alerting;
@@ -377,4 +384,108 @@ TEST_CASE("destroying the hold cancels its timers") {
   CHECK(scheduler.pending() == 0);
   scheduler.advance(60s);
   CHECK(rec.sent.empty());
+}
+
+// The same path with the real tracker behind TrackerLedger, its state in a file: an alert held
+// when podmedic stops is announced by the next start, once.
+namespace {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/podmedic-hold-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// A crashing pod, observed through the real decoder and detector as the pipeline does.
+void crash(incidents::IncidentTracker& t, test::FakeClock& clock, const std::string& deployment) {
+  Interner in;
+  k8s::Decoder dec{in};
+  rules::Detector det{in, rules::DetectSettings{}};
+  sim::PodTemplate tmpl;
+  tmpl.ns = "shop";
+  tmpl.deployment = deployment;
+  tmpl.name = deployment + "-" + tmpl.rs_hash + "-0";
+  auto pod = sim::make_pod(tmpl, clock.unix_seconds());
+  sim::set_crashloop(pod, "app", 1, "Error", clock.unix_seconds());
+  test::Padded line(nlohmann::json{{"type", "MODIFIED"}, {"object", pod}}.dump());
+  k8s::WatchHeader h;
+  k8s::PodView v;
+  REQUIRE(dec.watch_pod(line.view(), line.capacity(), h, v).ok());
+  t.observe(v, det.current(v), in);
+}
+
+incidents::IncidentSettings confirming() {
+  incidents::IncidentSettings s;
+  s.sink_confirms_alerts = true;  // as the pipeline sets it: the hold confirms
+  return s;
+}
+
+// Wired as in the pipeline: the hold's ledger is bound to the tracker before it is constructed.
+struct Wired {
+  Wired(test::FakeClock& clock, Scheduler& scheduler, incidents::IncidentSink& next,
+        incidents::StateFile& state)
+      // Through its address: GCC 12 takes binding a reference to a later member for a use.
+      : ledger(*std::addressof(tracker)),
+        hold(
+            HoldSettings{10s}, next, ledger, scheduler,
+            [this](const std::string&, const std::string&, const std::string& pod, bool) {
+              requested.push_back(pod);
+            },
+            [] {}),
+        tracker(confirming(), clock, hold, &state) {}
+  std::vector<std::string> requested;  // pods whose diagnosis was asked for
+  TrackerLedger ledger;
+  AlertHold hold;
+  incidents::IncidentTracker tracker;
+};
+
+}  // namespace
+
+TEST_CASE("with the real tracker, an alert held at shutdown is announced after the restart") {
+  TempDir dir;
+  test::FakeClock clock;
+  std::string held_id;
+  {
+    test::FakeScheduler scheduler(clock);
+    Recorder rec;
+    incidents::StateFile state(dir.path.string());
+    REQUIRE(state.prepare().ok());
+    Wired w(clock, scheduler, rec, state);
+    auto& tracker = w.tracker;
+    auto& requested = w.requested;
+    tracker.load();
+    crash(tracker, clock, "cart");
+    crash(tracker, clock, "api");
+    REQUIRE(tracker.open_count() == 2);
+    CHECK(requested.size() == 2);
+    // The api alert is answered and handed on; cart's is still held when podmedic stops.
+    auto incs = tracker.incidents();
+    const incidents::Incident* api = incs[0]->workload.name == "api" ? incs[0] : incs[1];
+    const incidents::Incident* cart = api == incs[0] ? incs[1] : incs[0];
+    held_id = cart->id;
+    w.hold.diagnosis_ready(api->fingerprint, requested.back(), true,
+                           Redacted::from_state("Out of memory."), "mistral");
+    scheduler.run_due();
+    REQUIRE(rec.sent.size() == 1);
+    CHECK(rec.sent[0].diagnosis == "Out of memory.");
+    CHECK_FALSE(tracker.find_open(api->fingerprint)->pending_alert);
+    CHECK(tracker.find_open(api->fingerprint)->diagnosis == "Out of memory.");
+    CHECK(tracker.find_open(cart->fingerprint)->pending_alert);
+    scheduler.shutdown();
+    scheduler.advance(60s);
+    CHECK(rec.sent.size() == 1);
+    tracker.flush();
+  }
+  // The next start: the tracker re-announces the held alert (and only it) on its first tick.
+  Recorder rec;
+  incidents::StateFile state(dir.path.string());
+  incidents::IncidentTracker tracker(confirming(), clock, rec, &state);
+  tracker.load();
+  tracker.tick();
+  REQUIRE(rec.sent.size() == 1);
+  CHECK(rec.sent[0].type == EventType::kOpened);
+  CHECK(rec.sent[0].ids == std::vector<std::string>{held_id});
 }
