@@ -63,6 +63,15 @@ std::string resource_version(const std::string& body) {
   return meta ? parse::string_or(*meta, "resourceVersion") : std::string();
 }
 
+alerting::HoldSettings hold_settings(const Config& c) {
+  alerting::HoldSettings s;
+  // Without the LLM, the alert still waits a little for its key log lines.
+  s.wait = c.diagnosis.enabled ? std::chrono::milliseconds(c.diagnosis.wait_before_notify)
+                               : std::min(std::chrono::milliseconds(c.diagnosis.wait_before_notify),
+                                          std::chrono::milliseconds(5000));
+  return s;
+}
+
 server::Response busy() {
   auto r = server::json_error(429, "too many LLM requests in flight; retry later");
   r.headers.emplace_back("Retry-After", "5");
@@ -76,7 +85,7 @@ incidents::IncidentSettings incident_settings(const Config& c) {
   s.resolve_after = duration_cast<seconds>(c.detect.resolve_after);
   s.renotify_after = duration_cast<seconds>(c.detect.renotify_after);
   s.flap_hold_down = duration_cast<seconds>(c.detect.flap_hold_down);
-  s.sink_confirms_alerts = true;  // the AlertStage holds alerts for the diagnosis
+  s.sink_confirms_alerts = true;  // the AlertHold holds alerts for the diagnosis
   return s;
 }
 
@@ -109,16 +118,19 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       detector_(interner_, config.detect.rules),
       state_(config.state.dir),
       sink_(sink),
-      stage_(*this, sink),
+      scheduler_(ioc, tasks_),
+      ledger_(tracker_),
+      stage_(
+          hold_settings(config), sink, ledger_, scheduler_,
+          [this](const std::string& fp, const std::string& ns, const std::string& pod,
+                 bool opening) {
+            diagnoser_->submit({fp, ns, pod, opening});
+          },
+          [this] { snapshot_soon(); }),
       redactor_(std::move(diagnosis::Redactor::create(config.diagnosis.redact_patterns).value())),
       llm_enabled_(config.diagnosis.enabled),
       mask_names_(config.diagnosis.mask_names),
       budget_{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
-      // Without the LLM, the alert still waits a little for its key log lines.
-      hold_(config.diagnosis.enabled
-                ? std::chrono::milliseconds(config.diagnosis.wait_before_notify)
-                : std::min(std::chrono::milliseconds(config.diagnosis.wait_before_notify),
-                           std::chrono::milliseconds(5000))),
       tracker_(
           [&] {
             auto s = incident_settings(config);
@@ -523,135 +535,6 @@ net::awaitable<void> Pipeline::run_ticks() {
     tracker_.tick();
     synced_flag_ = watcher_->synced();
     refresh_snapshot();
-  }
-}
-
-void AlertStage::on_incident_event(const incidents::IncidentEvent& e) {
-  auto& p = pipeline_;
-  p.snapshot_soon();  // the API shows what the notifiers are told
-  switch (e.type) {
-    case incidents::EventType::kOpened: {
-      for (const auto* inc : e.incidents) {
-        if (held_.count(inc->fingerprint)) continue;
-        const std::string pod = inc->all_pods.empty() ? std::string() : inc->all_pods.front();
-        if (p.hold_.count() == 0 || pod.empty()) {
-          // Nothing to wait for.
-          next_.on_incident_event({e.type, {inc}});
-          p.tracker_.mark_alerted(inc->fingerprint);
-          if (inc->diagnosis.empty()) followup_.insert(inc->fingerprint);
-          continue;
-        }
-        // Copy: the tracker may move or resolve its record while we wait.
-        Held h{*inc, pod, std::make_unique<net::steady_timer>(p.ioc_, p.hold_)};
-        held_.emplace(inc->fingerprint, std::move(h));
-        p.tasks_.spawn("alert hold", hold(inc->fingerprint));
-        p.diagnoser_->submit({inc->fingerprint, inc->ns, pod, true});
-      }
-      return;
-    }
-    case incidents::EventType::kDigest:
-      // A storm: one message now; the diagnoses land on the incidents, without follow-ups.
-      next_.on_incident_event(e);
-      for (const auto* inc : e.incidents) {
-        p.tracker_.mark_alerted(inc->fingerprint);
-        if (!inc->all_pods.empty())
-          p.diagnoser_->submit({inc->fingerprint, inc->ns, inc->all_pods.front(), true});
-      }
-      return;
-    case incidents::EventType::kResolved: {
-      std::vector<const incidents::Incident*> now;
-      for (const auto* inc : e.incidents) {
-        followup_.erase(inc->fingerprint);
-        if (held_.count(inc->fingerprint)) {
-          held_resolved_[inc->fingerprint].push_back(*inc);  // goes out after its alert
-        } else {
-          now.push_back(inc);
-        }
-      }
-      if (!now.empty()) next_.on_incident_event({e.type, now});
-      return;
-    }
-    case incidents::EventType::kReminder:
-    case incidents::EventType::kDiagnosed:
-      next_.on_incident_event(e);
-      return;
-  }
-}
-
-void AlertStage::on_pod_joined(const incidents::Incident& inc, const std::string& pod) {
-  pipeline_.diagnoser_->submit({inc.fingerprint, inc.ns, pod, false});
-}
-
-net::awaitable<void> AlertStage::hold(std::string fingerprint) {
-  auto it = held_.find(fingerprint);
-  if (it == held_.end()) co_return;
-  auto* timer = it->second.timer.get();
-  auto wait = timer->async_wait(net::as_tuple(net::use_awaitable));
-  // The timer expires (the hold ends) or is cancelled early (all is in); either way the alert
-  // goes out now, unless we are shutting down: then it stays pending in the state file and
-  // the next start announces it, rather than handing it to notifiers that are stopping.
-  co_await std::move(wait);
-  auto cs = co_await net::this_coro::cancellation_state;
-  if (cs.cancelled() != net::cancellation_type::none) co_return;
-  auto h = held_.find(fingerprint);
-  if (h == held_.end()) co_return;
-  if (!h->second.answered) {
-    log::info("diagnosis", "diagnosis not ready in time; alerting with the rules-based facts",
-              {{"incident", h->second.inc.id}, {"evidence", h->second.evidence}});
-  }
-  release(fingerprint);
-}
-
-void AlertStage::release(const std::string& fingerprint) {
-  auto it = held_.find(fingerprint);
-  if (it == held_.end()) return;
-  Held h = std::move(it->second);
-  held_.erase(it);
-  next_.on_incident_event({incidents::EventType::kOpened, {&h.inc}});
-  pipeline_.tracker_.mark_alerted(fingerprint);
-  if (h.inc.diagnosis.empty()) followup_.insert(fingerprint);
-  auto held = held_resolved_.find(fingerprint);
-  if (held == held_resolved_.end()) return;
-  auto resolved = std::move(held->second);
-  held_resolved_.erase(held);
-  for (const auto& r : resolved) {
-    followup_.erase(fingerprint);
-    next_.on_incident_event({incidents::EventType::kResolved, {&r}});
-  }
-}
-
-void AlertStage::evidence_ready(const std::string& fingerprint, const std::string& pod,
-                                const Redacted& excerpt) {
-  auto it = held_.find(fingerprint);
-  if (it != held_.end() && it->second.pod == pod) {
-    it->second.evidence = true;
-    it->second.inc.evidence = excerpt;
-  }
-  if (const auto* inc = pipeline_.tracker_.find_open(fingerprint);
-      inc && inc->evidence.empty() && !excerpt.empty()) {
-    pipeline_.tracker_.set_evidence(fingerprint, excerpt);
-  }
-}
-
-void AlertStage::diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
-                                 const Redacted& text, const std::string& model) {
-  auto it = held_.find(fingerprint);
-  if (it != held_.end()) {
-    if (ok && it->second.inc.diagnosis.empty()) {
-      it->second.inc.diagnosis = text;
-      it->second.inc.diagnosis_model = model;
-    }
-    if (it->second.pod == pod || ok) {
-      it->second.answered = true;
-      it->second.timer->cancel();  // the alert goes out now, with what there is
-    }
-  }
-  if (!ok) return;
-  const auto* inc = pipeline_.tracker_.set_diagnosis(fingerprint, text, model);
-  if (inc) pipeline_.snapshot_soon();
-  if (inc && followup_.erase(fingerprint)) {
-    // The alert went out without it: the explanation follows as its own message.
-    next_.on_incident_event({incidents::EventType::kDiagnosed, {inc}});
   }
 }
 

@@ -16,6 +16,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "alerting/alert_hold.h"
+#include "alerting/scheduler.h"
 #include "app/config.h"
 #include "app/leader.h"
 #include "core/clock.h"
@@ -43,43 +45,6 @@ struct PipelineOptions {
   // Why the notifiers' own state (outbox, Slack threads) cannot be written; empty when it can.
   // Called from the HTTP thread (/readyz).
   std::function<std::string()> notifier_state_error;
-};
-
-class Pipeline;
-
-// Between the tracker and the caller's sink. An opened incident is held (at most
-// diagnosis.waitBeforeNotify) while its first pod's evidence is gathered and the LLM explains
-// it; it is announced as soon as both are in, or when the hold ends with what is there (the
-// rules-based facts always). A diagnosis that arrives after the alert follows as kDiagnosed.
-// Held alerts are confirmed to the tracker when handed on, so a restart re-announces them.
-class AlertStage final : public incidents::IncidentSink {
- public:
-  AlertStage(Pipeline& pipeline, incidents::IncidentSink& next)
-      : pipeline_(pipeline), next_(next) {}
-  void on_incident_event(const incidents::IncidentEvent& e) override;
-  void on_pod_joined(const incidents::Incident& inc, const std::string& pod) override;
-  // From the diagnoser.
-  void evidence_ready(const std::string& fingerprint, const std::string& pod,
-                      const Redacted& excerpt);
-  void diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
-                       const Redacted& text, const std::string& model);
-
- private:
-  friend class Pipeline;
-  struct Held {
-    incidents::Incident inc;
-    std::string pod;  // whose evidence and diagnosis the alert waits for
-    std::unique_ptr<boost::asio::steady_timer> timer;
-    bool evidence = false, answered = false;
-  };
-  boost::asio::awaitable<void> hold(std::string fingerprint);
-  void release(const std::string& fingerprint);
-
-  Pipeline& pipeline_;
-  incidents::IncidentSink& next_;
-  std::map<std::string, Held> held_;                                       // by fingerprint
-  std::map<std::string, std::vector<incidents::Incident>> held_resolved_;  // by fingerprint
-  std::set<std::string> followup_;  // announced alone without a diagnosis: a late one follows
 };
 
 class Pipeline {
@@ -113,7 +78,6 @@ class Pipeline {
   std::string describe(const incidents::Incident& inc) const;
 
  private:
-  friend class AlertStage;
   boost::asio::awaitable<void> run_ticks();
   boost::asio::awaitable<void> check_model();
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
@@ -162,12 +126,14 @@ class Pipeline {
   rules::Detector detector_;
   incidents::StateFile state_;
   incidents::IncidentSink& sink_;
-  AlertStage stage_;
+  // The alert hold between the tracker and the caller's sink; its timers run in tasks_.
+  alerting::AsioScheduler scheduler_;
+  alerting::TrackerLedger ledger_;
+  alerting::AlertHold stage_;
   diagnosis::Redactor redactor_;
   bool llm_enabled_;
   bool mask_names_;
   diagnosis::LogBudget budget_;
-  std::chrono::milliseconds hold_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
   std::shared_ptr<diagnosis::LlmClient> llm_;

@@ -1,0 +1,152 @@
+#include "alerting/alert_hold.h"
+
+#include "core/log.h"
+
+namespace podmedic::alerting {
+
+using incidents::EventType;
+
+AlertHold::AlertHold(HoldSettings settings, incidents::IncidentSink& next, IncidentLedger& ledger,
+                     Scheduler& scheduler, RequestDiagnosis diagnose, std::function<void()> changed)
+    : s_(settings),
+      next_(next),
+      ledger_(ledger),
+      scheduler_(scheduler),
+      diagnose_(std::move(diagnose)),
+      changed_(std::move(changed)) {}
+
+AlertHold::~AlertHold() {
+  // Nothing scheduled may call into a destroyed hold; the held alerts stay pending (unconfirmed)
+  // in the tracker.
+  for (const auto& [fp, h] : held_) scheduler_.cancel(h.timer);
+}
+
+void AlertHold::on_incident_event(const incidents::IncidentEvent& e) {
+  changed_();  // the API shows what the notifiers are told
+  switch (e.type) {
+    case EventType::kOpened: {
+      for (const auto* inc : e.incidents) {
+        if (held_.count(inc->fingerprint)) continue;
+        const std::string pod = inc->all_pods.empty() ? std::string() : inc->all_pods.front();
+        if (s_.wait.count() == 0 || pod.empty()) {
+          // Nothing to wait for.
+          next_.on_incident_event({e.type, {inc}});
+          ledger_.mark_alerted(inc->fingerprint);
+          if (inc->diagnosis.empty()) followup_.insert(inc->fingerprint);
+          continue;
+        }
+        const std::string fp = inc->fingerprint;
+        Held h{*inc, pod};
+        h.timer = scheduler_.after(s_.wait, [this, fp] { hold_ended(fp); });
+        held_.emplace(fp, std::move(h));
+        // Last: its answer may come back from inside the call.
+        diagnose_(fp, inc->ns, pod, true);
+      }
+      return;
+    }
+    case EventType::kDigest:
+      // A storm: one message now; the diagnoses land on the incidents, without follow-ups.
+      next_.on_incident_event(e);
+      for (const auto* inc : e.incidents) {
+        ledger_.mark_alerted(inc->fingerprint);
+        if (!inc->all_pods.empty())
+          diagnose_(inc->fingerprint, inc->ns, inc->all_pods.front(), true);
+      }
+      return;
+    case EventType::kResolved: {
+      std::vector<const incidents::Incident*> now;
+      for (const auto* inc : e.incidents) {
+        followup_.erase(inc->fingerprint);
+        if (held_.count(inc->fingerprint)) {
+          held_resolved_[inc->fingerprint].push_back(*inc);  // goes out after its alert
+        } else {
+          now.push_back(inc);
+        }
+      }
+      if (!now.empty()) next_.on_incident_event({e.type, now});
+      return;
+    }
+    case EventType::kReminder:
+    case EventType::kDiagnosed:
+      next_.on_incident_event(e);
+      return;
+  }
+}
+
+void AlertHold::on_pod_joined(const incidents::Incident& inc, const std::string& pod) {
+  diagnose_(inc.fingerprint, inc.ns, pod, false);
+}
+
+void AlertHold::hold_ended(const std::string& fingerprint) {
+  // The hold's time is up, or everything is in (answered: scheduled for "now"). The Scheduler
+  // never calls this once shutting down, so an alert held then stays pending in the state file
+  // and the next start announces it.
+  auto h = held_.find(fingerprint);
+  if (h == held_.end()) return;
+  if (!h->second.answered) {
+    log::info("diagnosis", "diagnosis not ready in time; alerting with the rules-based facts",
+              {{"incident", h->second.inc.id}, {"evidence", h->second.evidence}});
+  }
+  release(fingerprint);
+}
+
+void AlertHold::release(const std::string& fingerprint) {
+  auto it = held_.find(fingerprint);
+  if (it == held_.end()) return;
+  Held h = std::move(it->second);
+  held_.erase(it);
+  next_.on_incident_event({EventType::kOpened, {&h.inc}});
+  ledger_.mark_alerted(fingerprint);
+  if (h.inc.diagnosis.empty()) followup_.insert(fingerprint);
+  auto held = held_resolved_.find(fingerprint);
+  if (held == held_resolved_.end()) return;
+  auto resolved = std::move(held->second);
+  held_resolved_.erase(held);
+  for (const auto& r : resolved) {
+    followup_.erase(fingerprint);
+    next_.on_incident_event({EventType::kResolved, {&r}});
+  }
+}
+
+void AlertHold::evidence_ready(const std::string& fingerprint, const std::string& pod,
+                               const Redacted& excerpt) {
+  auto it = held_.find(fingerprint);
+  if (it != held_.end() && it->second.pod == pod) {
+    it->second.evidence = true;
+    it->second.inc.evidence = excerpt;
+  }
+  if (const auto* inc = ledger_.find_open(fingerprint);
+      inc && inc->evidence.empty() && !excerpt.empty()) {
+    ledger_.set_evidence(fingerprint, excerpt);
+  }
+}
+
+void AlertHold::diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
+                                const Redacted& text, const std::string& model) {
+  auto it = held_.find(fingerprint);
+  if (it != held_.end()) {
+    auto& h = it->second;
+    if (ok && h.inc.diagnosis.empty()) {
+      h.inc.diagnosis = text;
+      h.inc.diagnosis_model = model;
+    }
+    // Its own pod's answer, or any good one: the alert goes out now, with what there is. Not
+    // from inside this call (it may come from inside the diagnoser's submit, itself inside the
+    // tracker's announcement): "now" is after the caller returns.
+    if ((h.pod == pod || ok) && !h.answered) {
+      h.answered = true;
+      scheduler_.cancel(h.timer);
+      h.timer = scheduler_.after(std::chrono::milliseconds(0),
+                                 [this, fp = fingerprint] { hold_ended(fp); });
+    }
+  }
+  if (!ok) return;
+  const auto* inc = ledger_.set_diagnosis(fingerprint, text, model);
+  if (inc) changed_();
+  if (inc && followup_.erase(fingerprint)) {
+    // The alert went out without it: the explanation follows as its own message.
+    next_.on_incident_event({EventType::kDiagnosed, {inc}});
+  }
+}
+
+}  // namespace podmedic::alerting
