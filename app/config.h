@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ha/config.h"
 #include "rules/detect.h"
 #include "watcher/watcher.h"
 
@@ -86,15 +87,7 @@ struct StateSettings {
   milliseconds outbox_max_age{std::chrono::hours(24)};  // older undelivered messages are dropped
 };
 
-struct HaSettings {
-  bool enabled = false;  // two replicas, one voice: Lease-based leader election
-  std::string lease_name = "podmedic";
-  std::string lease_namespace;  // empty: $POD_NAMESPACE, else "default"
-  std::string identity;         // empty: $POD_NAME, else the host name
-  milliseconds lease_duration{std::chrono::seconds(15)};
-  milliseconds renew_deadline{std::chrono::seconds(10)};
-  milliseconds retry_period{std::chrono::seconds(2)};
-};
+using HaSettings = ha::HaConfig;  // the ha: section, declared by the ha module
 
 struct LogSettings {
   std::string level = "info";   // debug | info | warn | error
