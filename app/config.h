@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "diagnosis/config.h"
+#include "ha/config.h"
 #include "incidents/config.h"
 #include "notifiers/config.h"
 #include "server/config.h"
@@ -37,15 +38,7 @@ using NotifierSettings = notifiers::NotifiersConfig;
 using ServerSettings = server::ServerConfig;
 using StateSettings = incidents::StateConfig;
 
-struct HaSettings {
-  bool enabled = false;  // two replicas, one voice: Lease-based leader election
-  std::string lease_name = "podmedic";
-  std::string lease_namespace;  // empty: $POD_NAMESPACE, else "default"
-  std::string identity;         // empty: $POD_NAME, else the host name
-  milliseconds lease_duration{std::chrono::seconds(15)};
-  milliseconds renew_deadline{std::chrono::seconds(10)};
-  milliseconds retry_period{std::chrono::seconds(2)};
-};
+using HaSettings = ha::HaConfig;  // the ha: section, declared by the ha module
 
 struct LogSettings {
   std::string level = "info";   // debug | info | warn | error

@@ -56,13 +56,6 @@ server::Response json_ok(const nlohmann::json& j) {
   return {200, "application/json", parse::dump(j), {}};
 }
 
-// metadata.resourceVersion of an object the API server returned; empty when unreadable.
-std::string resource_version(const std::string& body) {
-  auto j = parse::json_text(body, "object");
-  const nlohmann::json* meta = j.ok() ? parse::get_object(*j, "metadata") : nullptr;
-  return meta ? parse::string_or(*meta, "resourceVersion") : std::string();
-}
-
 alerting::HoldSettings hold_settings(const Config& c) {
   alerting::HoldSettings s;
   // Without the LLM, the alert still waits a little for its key log lines.
@@ -217,39 +210,22 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       http_ioc_, http_settings, server::make_api(std::move(api), config.server.token));
   if (config.ha.enabled) {
     leading_ = false;  // until elected; followers keep warm caches and serve the API
-    auto env = [](const char* name) {
-      const char* v = std::getenv(name);
-      return std::string(v ? v : "");
-    };
-    LeaderSettings ls;
-    ls.name = config.ha.lease_name;
-    ls.ns = !config.ha.lease_namespace.empty() ? config.ha.lease_namespace
-            : !env("POD_NAMESPACE").empty()    ? env("POD_NAMESPACE")
-                                               : "default";
-    ls.identity = config.ha.identity;
-    if (ls.identity.empty()) ls.identity = env("POD_NAME");
-    if (ls.identity.empty()) {
-      char host[256] = {};
-      gethostname(host, sizeof host - 1);
-      ls.identity = host;
-    }
-    ls.lease_duration = config.ha.lease_duration;
-    ls.renew_deadline = config.ha.renew_deadline;
-    ls.retry_period = config.ha.retry_period;
-    ha_namespace_ = ls.ns;
-    state_configmap_ = config.ha.lease_name + "-state";
-    elector_ = std::make_unique<LeaderElector>(
-        *client_, ls, [this] { tasks_.spawn("take over", take_over()); },
+    auto lease = ha::leader_settings(config.ha, ha::process_environment());
+    ha::MirrorHooks hooks;
+    hooks.outbox_snapshot = options_.outbox_snapshot;
+    hooks.adopt_outbox = options_.adopt_outbox;
+    hooks.save_state = [this](const nlohmann::json& j) { return state_.save(j); };
+    mirror_ = std::make_unique<ha::StateMirror>(*client_, ha::mirror_settings(lease),
+                                                std::move(hooks), &peer_errors_);
+    elector_ = std::make_unique<ha::LeaderElector>(
+        *client_, lease, [this] { tasks_.spawn("take over", take_over()); },
         [this] {
           leading_ = false;
-          lost_leadership_ = true;
+          mirror_->stop();
           if (options_.stop_on_lost_leadership) ioc_.stop();
         },
         &peer_errors_);
-    tracker_.on_persist = [this](const nlohmann::json& j) {
-      mirror_text_ = parse::dump(j);
-      mirror_dirty_ = true;
-    };
+    tracker_.on_persist = [this](const nlohmann::json& j) { mirror_->state_saved(j); };
   }
   pods_.set_listener(
       [this](k8s::WatchType type, const k8s::PodView* before, const k8s::PodView* after) {
@@ -279,45 +255,10 @@ Pipeline::~Pipeline() {
   if (leading_) tracker_.flush();
 }
 
-std::string Pipeline::state_configmap_path(bool item) const {
-  std::string p = "/api/v1/namespaces/" + k8s::url_encode(ha_namespace_) + "/configmaps";
-  if (item) p += "/" + k8s::url_encode(state_configmap_);
-  return p;
-}
-
 net::awaitable<void> Pipeline::take_over() {
   // The state the previous leader mirrored (if any) becomes ours before anything is announced.
-  auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
-  auto got = co_await std::move(get_op);
-  if (got.ok() && got->status == 200) {
-    // Written by another replica: every member is checked (a damaged ConfigMap means we start
-    // from the local state, never an abort).
-    auto cm = parse::json_text(got->body, "state ConfigMap");
-    const nlohmann::json* data = cm.ok() ? parse::get_object(*cm, "data") : nullptr;
-    if (!data) {
-      peer_errors_.count(Peer::kApiServer, PeerFault::kMalformed);
-      log::warn("leader",
-                "the state ConfigMap has no readable data; continuing with the local state");
-    }
-    std::string text = data ? parse::string_or(*data, "incidents.json") : std::string();
-    auto state = parse::json_text(text, "inherited state");
-    if (state.ok() && state->is_object()) {
-      if (auto r = state_.save(*state); !r.ok()) {
-        log::error("leader", "cannot write the inherited state", {{"error", r.error().message}});
-      }
-      mirror_text_ = text;
-    }
-    // Messages the previous leader had not delivered yet: delivered by us, same delivery ids.
-    std::string outbox = data ? parse::string_or(*data, "outbox.json") : std::string();
-    auto pending = parse::json_text(outbox, "inherited outbox");
-    if (pending.ok() && pending->is_object() && options_.adopt_outbox) {
-      auto n = options_.adopt_outbox(*pending);
-      if (n > 0) log::info("leader", "adopted undelivered messages", {{"messages", n}});
-    }
-  } else if (!got.ok() || got->status != 404) {
-    log::warn("leader", "cannot read the state ConfigMap; continuing with the local state",
-              {{"error", got.ok() ? std::to_string(got->status) : got.error().message}});
-  }
+  auto adopt = mirror_->take_over();
+  co_await std::move(adopt);
   tracker_.clear();
   tracker_.load();
   leading_ = true;
@@ -334,72 +275,6 @@ net::awaitable<void> Pipeline::take_over() {
   }
   refresh_snapshot();
   log::info("leader", "took over", {{"open", tracker_.open_count()}});
-}
-
-net::awaitable<void> Pipeline::mirror_state() {
-  auto ex = co_await net::this_coro::executor;
-  net::steady_timer timer(ex);
-  log::RateLimited too_big;
-  for (;;) {
-    timer.expires_after(std::chrono::milliseconds(100));
-    auto wait = timer.async_wait(net::as_tuple(net::use_awaitable));
-    auto [ec] = co_await std::move(wait);
-    if (ec) co_return;
-    if (!leading_) continue;
-    std::string outbox =
-        options_.outbox_snapshot ? parse::dump(options_.outbox_snapshot()) : std::string();
-    if (outbox != mirrored_outbox_) mirror_dirty_ = true;
-    if (!mirror_dirty_) continue;
-    mirror_dirty_ = false;
-    std::string text = mirror_text_;
-    if (text.size() + outbox.size() > 900 * 1024) {
-      too_big.write(log::Level::kError, "leader", "mirror",
-                    "incident state too large for a ConfigMap; a failover may repeat alerts",
-                    {{"bytes", text.size()}});
-      continue;
-    }
-    nlohmann::json cm = {{"apiVersion", "v1"},
-                         {"kind", "ConfigMap"},
-                         {"metadata", {{"name", state_configmap_}, {"namespace", ha_namespace_}}},
-                         {"data", nlohmann::json::object()}};
-    if (!text.empty()) cm["data"]["incidents.json"] = text;
-    if (!outbox.empty()) cm["data"]["outbox.json"] = outbox;
-    // The resourceVersion of our last write: no GET before each PUT. Unknown (first write, or
-    // after a conflict): read it first, or create the ConfigMap.
-    if (mirror_rv_.empty()) {
-      auto get_op = client_->get(state_configmap_path(true), 4u << 20, std::chrono::seconds(10));
-      auto got = co_await std::move(get_op);
-      if (got.ok() && got->status == 200) {
-        mirror_rv_ = resource_version(got->body);
-      } else if (!got.ok() || got->status != 404) {
-        mirror_dirty_ = true;
-        continue;
-      }
-    }
-    Result<k8s::HttpResponse> put = Error{"not sent"};
-    if (mirror_rv_.empty()) {
-      auto op = client_->send("POST", state_configmap_path(false), parse::dump(cm), 1 << 20,
-                              std::chrono::seconds(10));
-      put = co_await std::move(op);
-    } else {
-      cm["metadata"]["resourceVersion"] = mirror_rv_;
-      auto op = client_->send("PUT", state_configmap_path(true), parse::dump(cm), 1 << 20,
-                              std::chrono::seconds(10));
-      put = co_await std::move(op);
-    }
-    mirror_rv_.clear();
-    if (put.ok() && (put->status == 200 || put->status == 201)) {
-      mirror_rv_ = resource_version(put->body);
-    }
-    if (put.ok() && (put->status == 200 || put->status == 201)) {
-      mirrored_outbox_ = outbox;
-    } else {
-      mirror_dirty_ = true;  // try again (a newer state may replace it meanwhile)
-      static log::RateLimited rl;
-      rl.write(log::Level::kWarn, "leader", "mirror-failed", "cannot mirror the incident state",
-               {{"error", put.ok() ? std::to_string(put->status) : put.error().message}});
-    }
-  }
 }
 
 void Pipeline::snapshot_soon() {
@@ -482,7 +357,7 @@ Result<Ok> Pipeline::start() {
   tasks_.spawn("incident ticks", run_ticks());
   if (elector_) {
     tasks_.spawn("leader election", elector_->run());
-    tasks_.spawn("state mirror", mirror_state());
+    tasks_.spawn("state mirror", mirror_->run());
   }
   if (llm_enabled_) tasks_.spawn("model check", check_model());
   return Ok{};

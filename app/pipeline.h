@@ -19,7 +19,6 @@
 #include "alerting/alert_hold.h"
 #include "alerting/scheduler.h"
 #include "app/config.h"
-#include "app/leader.h"
 #include "core/clock.h"
 #include "core/peer_errors.h"
 #include "core/task_group.h"
@@ -27,6 +26,8 @@
 #include "diagnosis/evidence.h"
 #include "diagnosis/llm.h"
 #include "diagnosis/redact.h"
+#include "ha/leader.h"
+#include "ha/state_mirror.h"
 #include "incidents/tracker.h"
 #include "k8s/client.h"
 #include "rules/detect.h"
@@ -62,7 +63,7 @@ class Pipeline {
   // ha.enabled: whether this replica is the leader (always true without HA), and whether it was
   // and lost the Lease.
   bool leading() const { return leading_; }
-  bool lost_leadership() const { return lost_leadership_; }
+  bool lost_leadership() const { return elector_ && elector_->lost(); }
 
   Interner& interner() { return interner_; }
   watcher::PodStore& pods() { return pods_; }
@@ -82,9 +83,6 @@ class Pipeline {
   boost::asio::awaitable<void> check_model();
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
   boost::asio::awaitable<void> take_over();
-  // HA: the leader mirrors each saved state to the ConfigMap <leaseName>-state.
-  boost::asio::awaitable<void> mirror_state();
-  std::string state_configmap_path(bool item) const;
   // The diagnoser's evidence and LLM call for one pod.
   boost::asio::awaitable<Result<diagnosis::GatheredEvidence>> gather(std::string ns,
                                                                      std::string pod);
@@ -155,15 +153,10 @@ class Pipeline {
   boost::asio::io_context http_ioc_;
   std::unique_ptr<server::HttpServer> http_;
   TaskGroup http_tasks_{http_ioc_};
-  // HA (ha.enabled).
+  // HA (ha.enabled): the election, and the mirror of each saved state to <leaseName>-state.
   bool leading_ = true;
-  bool lost_leadership_ = false;
-  std::string ha_namespace_, state_configmap_;
-  std::unique_ptr<LeaderElector> elector_;
-  std::string mirror_text_;
-  std::string mirrored_outbox_;
-  std::string mirror_rv_;  // resourceVersion of our last write of the state ConfigMap
-  bool mirror_dirty_ = false;
+  std::unique_ptr<ha::LeaderElector> elector_;
+  std::unique_ptr<ha::StateMirror> mirror_;
   std::thread http_thread_;
   unsigned short http_port_ = 0;
   std::size_t max_connections_ = 0;  // server.maxConnections, for reserve_descriptors

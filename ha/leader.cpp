@@ -1,10 +1,10 @@
-#include "app/leader.h"
+#include "ha/leader.h"
 
+#include <cstdlib>
 #include <limits>
-
-#include "core/parse.h"
-
 #include <random>
+
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,9 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/units.h"
 
-namespace podmedic::app {
+namespace podmedic::ha {
 
 namespace net = boost::asio;
 using json = nlohmann::json;
@@ -137,6 +138,7 @@ net::awaitable<void> LeaderElector::run() {
       last_renew = Steady::now();
     } else if (Steady::now() - last_renew > s_.renew_deadline) {
       leading_ = false;
+      lost_ = true;
       log::error("leader", "lost the lease (renewals failed past the renew deadline); stopping",
                  {{"identity", s_.identity}});
       if (on_stopped_) on_stopped_();
@@ -145,4 +147,33 @@ net::awaitable<void> LeaderElector::run() {
   }
 }
 
-}  // namespace podmedic::app
+Environment process_environment() {
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  Environment e;
+  e.pod_namespace = env("POD_NAMESPACE");
+  e.pod_name = env("POD_NAME");
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);  // on failure: stays empty
+  e.host_name = host;
+  return e;
+}
+
+LeaderSettings leader_settings(const HaConfig& c, const Environment& env) {
+  LeaderSettings ls;
+  ls.name = c.lease_name;
+  ls.ns = !c.lease_namespace.empty()   ? c.lease_namespace
+          : !env.pod_namespace.empty() ? env.pod_namespace
+                                       : "default";
+  ls.identity = c.identity;
+  if (ls.identity.empty()) ls.identity = env.pod_name;
+  if (ls.identity.empty()) ls.identity = env.host_name;
+  ls.lease_duration = c.lease_duration;
+  ls.renew_deadline = c.renew_deadline;
+  ls.retry_period = c.retry_period;
+  return ls;
+}
+
+}  // namespace podmedic::ha

@@ -1,0 +1,19 @@
+#pragma once
+// The ha: section of the configuration (its keys are declared in app/config.cpp). Plain data, no
+// dependencies, so the configuration can hold it without pulling in the HA machinery.
+#include <chrono>
+#include <string>
+
+namespace podmedic::ha {
+
+struct HaConfig {
+  bool enabled = false;  // two replicas, one voice: Lease-based leader election
+  std::string lease_name = "podmedic";
+  std::string lease_namespace;  // empty: $POD_NAMESPACE, else "default"
+  std::string identity;         // empty: $POD_NAME, else the host name
+  std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
+  std::chrono::milliseconds renew_deadline{std::chrono::seconds(10)};
+  std::chrono::milliseconds retry_period{std::chrono::seconds(2)};
+};
+
+}  // namespace podmedic::ha
