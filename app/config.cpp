@@ -39,24 +39,7 @@ Schema root_schema(Config& c) {
       section("state", "persisted incident state",
               [&c] { return incidents::state_schema(c.state); }),
       section("ha", "high availability: several replicas, one notifies (Lease election)",
-              [&c] {
-                return Schema{
-                    boolean("enabled", &c.ha.enabled,
-                            "elect a leader on a coordination.k8s.io Lease; state moves with it "
-                            "through the ConfigMap <leaseName>-state"),
-                    str("leaseName", &c.ha.lease_name,
-                        "name of the Lease (and prefix of the state ConfigMap)"),
-                    str("leaseNamespace", &c.ha.lease_namespace,
-                        "namespace of the Lease; empty: $POD_NAMESPACE, else default"),
-                    str("identity", &c.ha.identity,
-                        "this replica's identity; empty: $POD_NAME, else the host name"),
-                    duration("leaseDuration", &c.ha.lease_duration,
-                             "a leader silent this long is replaced", false),
-                    duration("renewDeadline", &c.ha.renew_deadline,
-                             "a leader that cannot renew this long steps down", false),
-                    duration("retryPeriod", &c.ha.retry_period, "how often to try and renew",
-                             false)};
-              }),
+              [&c] { return ha::ha_schema(c.ha); }),
       section("log", "podmedic's own logs",
               [&c] {
                 return Schema{
@@ -74,13 +57,7 @@ void validate(Config& c, Ctx& ctx) {
   notifiers::validate(c.notifiers, ctx);
   server::validate(c.server, ctx);
   incidents::validate(c.state, ctx);
-  if (c.ha.enabled) {
-    if (c.ha.renew_deadline >= c.ha.lease_duration)
-      ctx.error("ha.renewDeadline", "must be shorter than ha.leaseDuration");
-    if (c.ha.retry_period >= c.ha.renew_deadline)
-      ctx.error("ha.retryPeriod", "must be shorter than ha.renewDeadline");
-    if (c.ha.lease_name.empty()) ctx.error("ha.leaseName", "must not be empty");
-  }
+  ha::validate(c.ha, ctx);
   static const std::set<std::string> levels = {"debug", "info", "warn", "error"};
   if (!levels.count(c.log.level)) ctx.error("log.level", "expected debug, info, warn or error");
   static const std::set<std::string> formats = {"auto", "json", "text"};

@@ -1,8 +1,10 @@
 #pragma once
-// The ha: section of the configuration (its keys are declared in app/config.cpp). Plain data, no
-// dependencies, so the configuration can hold it without pulling in the HA machinery.
+// The ha: section of the configuration: its settings and keys. Plain data, so the configuration
+// can hold it without pulling in the HA machinery.
 #include <chrono>
 #include <string>
+
+#include "core/config_schema.h"
 
 namespace podmedic::ha {
 
@@ -15,5 +17,8 @@ struct HaConfig {
   std::chrono::milliseconds renew_deadline{std::chrono::seconds(10)};
   std::chrono::milliseconds retry_period{std::chrono::seconds(2)};
 };
+
+config::Schema ha_schema(HaConfig& h);
+void validate(const HaConfig& h, config::Ctx& ctx);
 
 }  // namespace podmedic::ha
