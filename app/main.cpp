@@ -27,6 +27,7 @@
 #include "diagnosis/evidence.h"
 #include "diagnosis/redact.h"
 #include "incidents/tracker.h"
+#include "notifiers/console.h"
 #include "notifiers/dispatcher.h"
 #include "notifiers/slack.h"
 #include "notifiers/webhook.h"
@@ -105,74 +106,6 @@ std::optional<app::Config> load(const Args& args) {
   }
   return r.config;
 }
-
-// Incident events as log lines (`podmedic run` until notifiers land) or console lines (demo).
-class PrintSink final : public incidents::IncidentSink {
- public:
-  enum class Mode { kLog, kConsole };
-  explicit PrintSink(Mode mode) : mode_(mode) {}
-  void attach(const app::Pipeline* pipeline) { pipeline_ = pipeline; }
-  void on_incident_event(const incidents::IncidentEvent& e) override {
-    for (const auto* inc : e.incidents) {
-      std::string facts = pipeline_ ? pipeline_->describe(*inc) : inc->fingerprint;
-      if (e.type == incidents::EventType::kResolved) {
-        facts = "[" + inc->ns + "] " + inc->reason + " " + inc->workload.kind + "/" +
-                inc->workload.name + " container " + inc->container + ": resolved after " +
-                std::to_string(inc->resolved_at - inc->first_seen) + "s (" +
-                std::to_string(inc->all_pods.size()) + " pods, " + std::to_string(inc->restarts) +
-                " restarts)";
-      }
-      if (mode_ == Mode::kConsole) {
-        const char* tag = e.type == incidents::EventType::kOpened      ? "OPENED  "
-                          : e.type == incidents::EventType::kResolved  ? "RESOLVED"
-                          : e.type == incidents::EventType::kReminder  ? "REMINDER"
-                          : e.type == incidents::EventType::kDiagnosed ? "DIAGNOSIS"
-                                                                       : "DIGEST  ";
-        std::printf("%s %s  (incident %s)\n", tag, facts.c_str(), inc->id.c_str());
-        bool show = !inc->diagnosis.empty() && (e.type == incidents::EventType::kOpened ||
-                                                e.type == incidents::EventType::kDiagnosed);
-        if (show) {
-          std::printf("         likely cause (%s): %s\n", inc->diagnosis_model.c_str(),
-                      inc->diagnosis.c_str());
-        }
-        std::fflush(stdout);
-      } else {
-        auto level =
-            e.type == incidents::EventType::kResolved ? log::Level::kInfo : log::Level::kWarn;
-        log::write(level, "incidents", incidents::to_string(e.type),
-                   {{"id", inc->id},
-                    {"fingerprint", inc->fingerprint},
-                    {"namespace", inc->ns},
-                    {"reason", inc->reason},
-                    {"workload", inc->workload.kind + "/" + inc->workload.name},
-                    {"container", inc->container},
-                    {"pods", inc->all_pods.size()},
-                    {"restarts", inc->restarts},
-                    {"facts", facts},
-                    {"diagnosis", inc->diagnosis}});
-      }
-    }
-  }
-
- private:
-  Mode mode_;
-  const app::Pipeline* pipeline_ = nullptr;
-};
-
-// Hands each incident event to several sinks (logs, notifiers).
-class FanOut final : public incidents::IncidentSink {
- public:
-  explicit FanOut(std::vector<incidents::IncidentSink*> sinks) : sinks_(std::move(sinks)) {}
-  void on_incident_event(const incidents::IncidentEvent& e) override {
-    for (auto* s : sinks_) s->on_incident_event(e);
-  }
-  void on_pod_joined(const incidents::Incident& inc, const std::string& pod) override {
-    for (auto* s : sinks_) s->on_pod_joined(inc, pod);
-  }
-
- private:
-  std::vector<incidents::IncidentSink*> sinks_;
-};
 
 std::vector<std::unique_ptr<notifiers::Notifier>> make_notifiers(const app::Config& c) {
   std::vector<std::unique_ptr<notifiers::Notifier>> out;
@@ -360,20 +293,19 @@ int cmd_run(const Args& args) {
              {"context", conn->context_name}});
   net::io_context ioc;
   SystemClock clock;
-  PrintSink logs(PrintSink::Mode::kLog);
-  // The dispatcher's facts come from the pipeline, which is built after it: bind late.
-  const app::Pipeline* facts_source = nullptr;
+  auto registry = std::make_shared<prometheus::Registry>();
+  // First the caches and the facts read from them, then the notifiers that tell the facts, then
+  // the pipeline that fills the caches and feeds the notifiers.
+  app::ClusterView view(*config, registry);
   notifiers::DispatcherSettings ds;
   ds.state_dir = config->state.dir;
   ds.outbox_max_age = config->state.outbox_max_age;
-  auto registry = std::make_shared<prometheus::Registry>();
   notifiers::Dispatcher dispatcher(
       ds, make_notifiers(*config),
-      [&facts_source](const incidents::Incident& i) {
-        return facts_source ? facts_source->describe(i) : std::string();
-      },
+      [&facts = view.facts](const incidents::Incident& i) { return facts.describe(i); },
       registry.get());
-  FanOut sink({&logs, &dispatcher});
+  // Each event as a log line, then to the notifiers.
+  notifiers::ConsoleNotifier sink(notifiers::ConsoleNotifier::Mode::kLog, view.facts, &dispatcher);
   app::PipelineOptions popts;
   popts.registry = registry;
   // HA: the undelivered messages move with leadership too.
@@ -382,9 +314,7 @@ int cmd_run(const Args& args) {
   popts.notifier_state_error = [&dispatcher] {
     return dispatcher.state_ok() ? std::string() : dispatcher.state_error();
   };
-  app::Pipeline pipeline(ioc, *config, std::move(conn.value()), sink, clock, popts);
-  logs.attach(&pipeline);
-  facts_source = &pipeline;
+  app::Pipeline pipeline(ioc, *config, std::move(conn.value()), view, sink, clock, popts);
   if (auto r = pipeline.start(); !r.ok()) {
     log::error("app", "cannot start", {{"error", r.error().message}});
     return 1;
@@ -482,11 +412,11 @@ int cmd_demo(const Args& args) {
     config.server.listen = "127.0.0.1:8080";
   }
   SystemClock clock;
-  PrintSink sink(PrintSink::Mode::kConsole);
+  app::ClusterView view(config);
+  notifiers::ConsoleNotifier sink(notifiers::ConsoleNotifier::Mode::kConsole, view.facts);
   app::PipelineOptions popts;
   popts.tick = std::max(std::chrono::milliseconds(50), step / 2);
-  app::Pipeline pipeline(ioc, config, std::move(conn.value()), sink, clock, popts);
-  sink.attach(&pipeline);
+  app::Pipeline pipeline(ioc, config, std::move(conn.value()), view, sink, clock, popts);
   bool announced = false;
   if (auto r = pipeline.start(); !r.ok()) {
     std::fprintf(stderr, "podmedic demo: %s\n", r.error().message.c_str());

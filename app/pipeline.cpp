@@ -10,6 +10,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cassert>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -94,16 +96,41 @@ diagnosis::LlmSettings llm_settings(const Config& c) {
   return llm;
 }
 
+ClusterView::ClusterView(const Config& config, std::shared_ptr<prometheus::Registry> r)
+    : registry(r ? std::move(r) : std::make_shared<prometheus::Registry>()),
+      metrics(*registry),
+      pods(interner, &metrics),
+      events(interner, config.watch.event_limits, &metrics),
+      redactor(std::move(diagnosis::Redactor::create(config.diagnosis.redact_patterns).value())),
+      facts(pods, events, interner, [this](std::string_view text) { return redactor.seal(text); }) {
+}
+
+Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
+                   ClusterView& view, incidents::IncidentSink& sink, const Clock& clock,
+                   PipelineOptions options)
+    : Pipeline(ioc, config, std::move(connection), nullptr, &view, sink, clock,
+               std::move(options)) {}
+
 Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
                    incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options)
-    : ioc_(ioc),
+    : Pipeline(ioc, config, std::move(connection),
+               std::make_unique<ClusterView>(config, options.registry), nullptr, sink, clock,
+               options) {}
+
+Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
+                   std::unique_ptr<ClusterView> own_view, ClusterView* view,
+                   incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options)
+    : own_view_(std::move(own_view)),
+      view_(view ? *view : *own_view_),
+      ioc_(ioc),
       options_(options),
-      registry_(options.registry ? options.registry : std::make_shared<prometheus::Registry>()),
-      metrics_(*registry_),
+      registry_(view_.registry),
+      metrics_(view_.metrics),
       peer_errors_(*registry_),
       incident_metrics_(*registry_),
-      pods_(interner_, &metrics_),
-      events_(interner_, config.watch.event_limits, &metrics_),
+      interner_(view_.interner),
+      pods_(view_.pods),
+      events_(view_.events),
       client_(std::make_unique<k8s::KubeClient>(ioc.get_executor(), std::move(connection),
                                                 &peer_errors_)),
       watcher_(
@@ -120,7 +147,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
             diagnoser_->submit({fp, ns, pod, opening});
           },
           [this] { snapshot_soon(); }),
-      redactor_(std::move(diagnosis::Redactor::create(config.diagnosis.redact_patterns).value())),
+      redactor_(view_.redactor),
       llm_enabled_(config.diagnosis.enabled),
       mask_names_(config.diagnosis.mask_names),
       budget_{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
@@ -132,6 +159,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           }(),
           clock, stage_, &state_, &incident_metrics_),
       tasks_(ioc) {
+  assert(!options.registry || options.registry == registry_);
   prometheus::BuildGauge()
       .Name("podmedic_build_info")
       .Help("podmedic build information (always 1)")
@@ -297,9 +325,7 @@ void Pipeline::refresh_snapshot() {
   std::size_t resolved = 0;
   for (const auto* inc : tracker_.incidents()) {
     if (!inc->open() && ++resolved > 100) break;
-    auto j = incidents::to_json(*inc);
-    j["facts"] = describe(*inc);
-    list.push_back(std::move(j));
+    list.push_back(incidents::api_json(*inc, view_.facts.describe(*inc)));
   }
   auto body = std::make_shared<const std::string>(parse::dump(list));
   std::lock_guard lock(snapshot_mu_);
@@ -582,32 +608,6 @@ net::awaitable<server::Response> Pipeline::models() {
   auto list = co_await on_pool(*http_llm_pool_, std::move(call));
   if (!list.ok()) co_return server::json_error(503, list.error().message);
   co_return json_ok({{"models", list.value()}});
-}
-
-std::string Pipeline::describe(const incidents::Incident& inc) const {
-  std::string s = "[" + inc.ns + "] " + inc.reason + " " + inc.workload.kind + "/" +
-                  inc.workload.name + " container " + inc.container + ": " +
-                  std::to_string(inc.all_pods.size()) +
-                  (inc.all_pods.size() == 1 ? " pod" : " pods");
-  if (inc.exit_code != 0)
-    s += ", exit " + std::to_string(inc.exit_code) + " (" +
-         rules::exit_code_meaning(inc.exit_code) + ")";
-  s += ", " + std::to_string(inc.restarts) + " restarts";
-  // Container facts from any current pod of the incident.
-  for (const auto& name : inc.all_pods) {
-    const auto* pod = pods_.find(inc.ns, name);
-    if (!pod) continue;
-    for (const auto& c : pod->containers) {
-      if (interner_.view(c.name) == inc.container)
-        s += rules::container_facts(inc.reason, c, interner_);
-    }
-    auto evs = events_.for_pod(inc.ns, name);
-    if (!evs.empty())
-      s += " | " + std::string(interner_.view(evs.front()->reason)) + ": " +
-           redactor_.redact(evs.front()->message).substr(0, 160);  // redact, then cut
-    break;
-  }
-  return s;
 }
 
 }  // namespace podmedic::app

@@ -28,6 +28,7 @@
 #include "diagnosis/redact.h"
 #include "ha/leader.h"
 #include "ha/state_mirror.h"
+#include "incidents/facts.h"
 #include "incidents/tracker.h"
 #include "k8s/client.h"
 #include "rules/detect.h"
@@ -48,8 +49,38 @@ struct PipelineOptions {
   std::function<std::string()> notifier_state_error;
 };
 
+class Pipeline;
+
+// What is built before the notifiers, so that nothing is bound after construction: the metrics
+// registry, the informer caches the pipeline's watcher fills, the redactor, and the facts text
+// read from them (which the console/log notifier, the notifiers and /api/incidents share). The
+// composition root builds it first and keeps it until the pipeline and the notifiers are gone.
+// The pipeline thread's, like the stores.
+struct ClusterView {
+  // `registry` null: one of its own. The redaction patterns were checked by load_config.
+  explicit ClusterView(const Config& config,
+                       std::shared_ptr<prometheus::Registry> registry = nullptr);
+  ClusterView(const ClusterView&) = delete;
+  ClusterView& operator=(const ClusterView&) = delete;
+
+  std::shared_ptr<prometheus::Registry> registry;
+  watcher::WatchMetrics metrics;
+  Interner interner;
+  watcher::PodStore pods;
+  watcher::EventStore events;
+  diagnosis::Redactor redactor;
+  incidents::Facts facts;
+};
+
 class Pipeline {
  public:
+  // `view` (built first, see ClusterView) must outlive the pipeline; its registry is the one the
+  // pipeline registers on (options.registry, when set, must be the same).
+  Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
+           ClusterView& view, incidents::IncidentSink& sink, const Clock& clock,
+           PipelineOptions options = {});
+  // With a ClusterView of its own (on options.registry), for tests and benchmarks that need no
+  // notifiers.
   Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
            incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options = {});
   // Prepares state.dir (a clear error if unusable), restores incidents, starts watching and
@@ -74,11 +105,13 @@ class Pipeline {
   const diagnosis::Diagnoser& diagnoser() const { return *diagnoser_; }
   incidents::IncidentMetrics& incident_metrics() { return incident_metrics_; }
 
-  // One line of rules-based facts for an incident, e.g. "[shop] OOMKilled Deployment/cart
-  // container app: 3 pods, exit 137 (SIGKILL: out of memory), 4 restarts, memory limit 256Mi".
-  std::string describe(const incidents::Incident& inc) const;
+  // The rules-based facts line of an incident (incidents::Facts::describe).
+  const incidents::Facts& facts() const { return view_.facts; }
 
  private:
+  Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
+           std::unique_ptr<ClusterView> own_view, ClusterView* view, incidents::IncidentSink& sink,
+           const Clock& clock, PipelineOptions options);
   boost::asio::awaitable<void> run_ticks();
   boost::asio::awaitable<void> check_model();
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
@@ -110,15 +143,17 @@ class Pipeline {
   bool snapshot_queued_ = false;
   Redacted key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
+  std::unique_ptr<ClusterView> own_view_;  // the second constructor's; null with the caller's
+  ClusterView& view_;
   boost::asio::io_context& ioc_;
   PipelineOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
-  watcher::WatchMetrics metrics_;
+  watcher::WatchMetrics& metrics_;
   PeerErrors peer_errors_;  // podmedic_peer_errors_total
   incidents::IncidentMetrics incident_metrics_;
-  Interner interner_;
-  watcher::PodStore pods_;
-  watcher::EventStore events_;
+  Interner& interner_;
+  watcher::PodStore& pods_;
+  watcher::EventStore& events_;
   std::unique_ptr<k8s::KubeClient> client_;
   std::unique_ptr<watcher::Watcher> watcher_;
   rules::Detector detector_;
@@ -128,7 +163,7 @@ class Pipeline {
   alerting::AsioScheduler scheduler_;
   alerting::TrackerLedger ledger_;
   alerting::AlertHold stage_;
-  diagnosis::Redactor redactor_;
+  const diagnosis::Redactor& redactor_;
   bool llm_enabled_;
   bool mask_names_;
   diagnosis::LogBudget budget_;

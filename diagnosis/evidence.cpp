@@ -115,10 +115,7 @@ std::string summarize(const k8s::PodView& p, const Interner& in) {
 
 std::string finding_text(const k8s::PodView& p, const rules::Finding& f, const Interner& in) {
   std::string s = f.reason + " in container " + std::string(in.view(f.container));
-  if (f.exit_code)
-    s += ": exit " + std::to_string(f.exit_code) + " (" + rules::exit_code_meaning(f.exit_code) +
-         ")";
-  s += ", " + std::to_string(f.restarts) + " restarts";
+  s += (f.exit_code ? ": " : ", ") + rules::exit_and_restarts(f.exit_code, f.restarts);
   for (const auto& c : p.containers) {
     if (c.name == f.container) s += rules::container_facts(f.reason, c, in);
   }

@@ -25,6 +25,26 @@ std::string incident_id(const std::string& fp, std::int64_t opened_at) {
   return out;
 }
 
+nlohmann::json summary_json(const Incident& i) {
+  return {{"id", i.id},
+          {"fingerprint", i.fingerprint},
+          {"namespace", i.ns},
+          {"reason", i.reason},
+          {"workload", {{"kind", i.workload.kind}, {"name", i.workload.name}}},
+          {"container", i.container},
+          {"pods", i.all_pods},
+          {"restarts", i.restarts},
+          {"exitCode", i.exit_code},
+          {"firstSeen", format_rfc3339(i.first_seen)},
+          {"lastSeen", format_rfc3339(i.last_seen)},
+          {"message", i.message}};
+}
+
+nlohmann::json diagnosis_json(const Incident& i) {
+  if (i.diagnosis.empty()) return nullptr;
+  return {{"text", i.diagnosis}, {"model", i.diagnosis_model}, {"source", "llm"}};
+}
+
 nlohmann::json to_json(const Incident& i) {
   nlohmann::json pods = nlohmann::json::array();
   for (const auto& [name, rec] : i.pods) pods.push_back(name);
@@ -32,29 +52,23 @@ nlohmann::json to_json(const Incident& i) {
   for (const auto& [name, rec] : i.pods) {
     pod_state[name] = {{"restarts", rec.restarts}, {"healthySince", rec.healthy_since}};
   }
-  nlohmann::json j = {{"id", i.id},
-                      {"fingerprint", i.fingerprint},
-                      {"cluster", i.cluster},
-                      {"namespace", i.ns},
-                      {"reason", i.reason},
-                      {"workload", {{"kind", i.workload.kind}, {"name", i.workload.name}}},
-                      {"container", i.container},
-                      {"pods", i.all_pods},
-                      {"activePods", pods},
-                      {"restarts", i.restarts},
-                      {"exitCode", i.exit_code},
-                      {"firstSeen", format_rfc3339(i.first_seen)},
-                      {"lastSeen", format_rfc3339(i.last_seen)},
-                      {"message", i.message},
-                      {"evidence", i.evidence},
-                      {"state", i.open() ? "open" : "resolved"},
-                      {"flaps", i.flaps},
-                      {"podState", pod_state},
-                      {"lastNotified", i.last_notified}};
+  nlohmann::json j = summary_json(i);
+  j["cluster"] = i.cluster;
+  j["activePods"] = std::move(pods);
+  j["evidence"] = i.evidence;
+  j["state"] = i.open() ? "open" : "resolved";
+  j["flaps"] = i.flaps;
+  j["podState"] = std::move(pod_state);
+  j["lastNotified"] = i.last_notified;
   if (!i.open()) j["resolvedAt"] = format_rfc3339(i.resolved_at);
-  if (!i.diagnosis.empty())
-    j["diagnosis"] = {{"text", i.diagnosis}, {"model", i.diagnosis_model}, {"source", "llm"}};
+  if (!i.diagnosis.empty()) j["diagnosis"] = diagnosis_json(i);
   if (i.pending_alert) j["pendingAlert"] = true;
+  return j;
+}
+
+nlohmann::json api_json(const Incident& i, const std::string& facts) {
+  nlohmann::json j = to_json(i);
+  j["facts"] = facts;
   return j;
 }
 

@@ -57,7 +57,21 @@ std::string incident_id(const std::string& fingerprint, std::int64_t opened_at);
 // tracker itself keeps; a damaged file cannot make an incident unbounded).
 inline constexpr std::size_t kMaxStoredPods = 20000;
 
+// One JSON shape for an incident, built up in layers so the views agree on every field they
+// share:
+// - summary_json: the fields every view has, exactly the webhook payload's "incident" object
+//   (PRODUCT.md fixes it): id, fingerprint, namespace, reason, workload {kind, name},
+//   container, pods, restarts, exitCode, firstSeen, lastSeen, message.
+// - diagnosis_json: the LLM's diagnosis {text, model, source: "llm"}; null when there is none.
+// - to_json (the state file, the HA mirror): the summary plus cluster, activePods, evidence,
+//   state, flaps, podState, lastNotified, resolvedAt (resolved), diagnosis (when there is one)
+//   and pendingAlert (when set).
+// - api_json (one /api/incidents entry): to_json plus the facts line.
+// The webhook body (notifiers/render.cpp) is the summary plus its own envelope.
+nlohmann::json summary_json(const Incident& i);
+nlohmann::json diagnosis_json(const Incident& i);
 nlohmann::json to_json(const Incident& i);
+nlohmann::json api_json(const Incident& i, const std::string& facts);
 // Reads what to_json wrote; an error names the first field of the wrong type or missing.
 // Pod lists are capped at kMaxStoredPods entries whatever the file holds.
 Result<Incident> from_json(const nlohmann::json& j);

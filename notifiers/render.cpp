@@ -66,31 +66,21 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
 
 json webhook_body(const std::string& type, const incidents::Incident& inc,
                   const std::string& facts) {
+  // PRODUCT.md's payload: the incident's shared fields (incidents::summary_json), and around
+  // them the event type, the cluster, the facts and a diagnosis that is always there (the
+  // rules-based one when the LLM gave none).
+  json diagnosis = incidents::diagnosis_json(inc);
+  if (diagnosis.is_null()) {
+    diagnosis = {
+        {"text", inc.evidence.empty() ? facts : facts + "\n\nKey evidence:\n" + inc.evidence.str()},
+        {"model", ""},
+        {"source", "rules"}};
+  }
   return {{"type", type},
           {"cluster", inc.cluster},
-          {"incident",
-           {{"id", inc.id},
-            {"fingerprint", inc.fingerprint},
-            {"namespace", inc.ns},
-            {"reason", inc.reason},
-            {"workload", {{"kind", inc.workload.kind}, {"name", inc.workload.name}}},
-            {"container", inc.container},
-            {"pods", inc.all_pods},
-            {"restarts", inc.restarts},
-            {"exitCode", inc.exit_code},
-            {"firstSeen", format_rfc3339(inc.first_seen)},
-            {"lastSeen", format_rfc3339(inc.last_seen)},
-            {"message", inc.message}}},
+          {"incident", incidents::summary_json(inc)},
           {"facts", facts},
-          {"diagnosis", inc.diagnosis.empty()
-                            ? json{{"text", inc.evidence.empty() ? facts
-                                                                 : facts + "\n\nKey evidence:\n" +
-                                                                       inc.evidence.str()},
-                                   {"model", ""},
-                                   {"source", "rules"}}
-                            : json{{"text", inc.diagnosis.str()},
-                                   {"model", inc.diagnosis_model},
-                                   {"source", "llm"}}}};
+          {"diagnosis", std::move(diagnosis)}};
 }
 
 std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {

@@ -122,6 +122,13 @@ std::string exit_code_meaning(int code) {
   }
 }
 
+std::string exit_and_restarts(std::int32_t exit_code, std::uint32_t restarts) {
+  std::string s;
+  if (exit_code != 0)
+    s = "exit " + std::to_string(exit_code) + " (" + exit_code_meaning(exit_code) + "), ";
+  return s + std::to_string(restarts) + " restarts";
+}
+
 std::string container_facts(const std::string& reason, const k8s::ContainerView& c,
                             const Interner& in) {
   if (reason == "OOMKilled") {

@@ -52,6 +52,10 @@ class Detector {
 // problems, 1/2 application errors).
 std::string exit_code_meaning(int code);
 
+// The failure in words, shared by an incident's facts and a pod's findings: "exit 137 (SIGKILL:
+// out of memory or killed), 4 restarts", or "4 restarts" when the exit code is 0.
+std::string exit_and_restarts(std::int32_t exit_code, std::uint32_t restarts);
+
 // The container facts that matter for a reason: ", memory limit 256Mi" for OOMKilled,
 // ", image repo/app:1.2" for ImagePullBackOff, else empty.
 std::string container_facts(const std::string& reason, const k8s::ContainerView& c,

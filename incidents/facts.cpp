@@ -1,0 +1,58 @@
+#include "incidents/facts.h"
+
+#include "rules/detect.h"
+
+namespace podmedic::incidents {
+
+Facts::Facts(const watcher::PodStore& pods, const watcher::EventStore& events,
+             const Interner& interner, Seal seal)
+    : pods_(pods), events_(events), interner_(interner), seal_(std::move(seal)) {}
+
+std::string Facts::describe(const Incident& inc) const {
+  std::string s = "[" + inc.ns + "] " + inc.reason + " " + inc.workload.kind + "/" +
+                  inc.workload.name + " container " + inc.container + ": " +
+                  std::to_string(inc.all_pods.size()) +
+                  (inc.all_pods.size() == 1 ? " pod" : " pods");
+  s += ", " + rules::exit_and_restarts(inc.exit_code, inc.restarts);
+  // Container facts from the first pod of the incident still in the store.
+  for (const auto& name : inc.all_pods) {
+    const auto* pod = pods_.find(inc.ns, name);
+    if (!pod) continue;
+    for (const auto& c : pod->containers) {
+      if (interner_.view(c.name) == inc.container)
+        s += rules::container_facts(inc.reason, c, interner_);
+    }
+    auto evs = events_.for_pod(inc.ns, name);
+    if (!evs.empty()) {
+      // Redact, then cut: a cut first could split a secret so that the redactor misses it.
+      const Redacted message = seal_(evs.front()->message);
+      s += " | " + std::string(interner_.view(evs.front()->reason)) + ": " +
+           std::string(utf8_prefix(message.str(), kMaxEventMessage));
+    }
+    break;
+  }
+  return s;
+}
+
+std::string Facts::resolved(const Incident& inc) {
+  return "[" + inc.ns + "] " + inc.reason + " " + inc.workload.kind + "/" + inc.workload.name +
+         " container " + inc.container + ": resolved after " +
+         std::to_string(inc.resolved_at - inc.first_seen) + "s (" +
+         std::to_string(inc.all_pods.size()) + " pods, " + std::to_string(inc.restarts) +
+         " restarts)";
+}
+
+std::string Facts::for_event(EventType type, const Incident& inc) const {
+  return type == EventType::kResolved ? resolved(inc) : describe(inc);
+}
+
+std::string_view utf8_prefix(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  // s[n] is the first byte left out: while it continues a character, that character started
+  // inside the prefix, so it goes too.
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+}  // namespace podmedic::incidents
