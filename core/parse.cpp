@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace podmedic::parse {
 
 std::optional<unsigned short> port(std::string_view text, bool allow_zero) {
@@ -108,7 +110,7 @@ const char* type_name(const json& v) {
 }
 
 Error field_error(const json& obj, std::string_view key, const char* expected) {
-  std::string k(key.substr(0, 64));
+  std::string k(text::cut_utf8(key, 64));  // a name from a peer: bounded, never split mid-character
   if (!obj.is_object())
     return Error{"expected an object with field \"" + k + "\", got " + type_name(obj)};
   const json* v = member(obj, key);

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "core/text.h"
 #include "core/units.h"
 #include "k8s/decode.h"
 
@@ -15,18 +16,14 @@ std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
   static const RE2 errorish(
       R"((?i)(error|exception|fatal|panic|traceback|\boom\b|out of memory|killed|failed|refused|denied|timed? ?out|segfault|sigsegv|sigkill|cannot|unable to|no such|not found))");
   constexpr std::size_t kMaxLine = 400;
-  std::string clean = k8s::sanitize_utf8(raw);
+  std::string clean = text::sanitize_utf8(raw);
   std::vector<std::string> lines;
   std::size_t start = 0;
   while (start < clean.size()) {
     auto nl = clean.find('\n', start);
     if (nl == std::string::npos) nl = clean.size();
     std::string line = clean.substr(start, nl - start);
-    if (line.size() > kMaxLine) {
-      std::size_t n = kMaxLine;
-      while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80) --n;
-      line = line.substr(0, n) + " …[line cut]";
-    }
+    if (line.size() > kMaxLine) line = std::string(text::cut_utf8(line, kMaxLine)) + " …[line cut]";
     lines.push_back(std::move(line));
     start = nl + 1;
   }

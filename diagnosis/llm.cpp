@@ -4,6 +4,7 @@
 
 #include "core/http.h"
 #include "core/parse.h"
+#include "core/text.h"
 
 namespace podmedic::diagnosis {
 
@@ -32,9 +33,7 @@ namespace {
 // At most 200 bytes of a peer's text for an error message (cut at a UTF-8 boundary).
 std::string excerpt(std::string_view s) {
   if (s.size() <= 200) return std::string(s);
-  std::size_t n = 200;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n)) + "…";
+  return std::string(text::cut_utf8(s, 200)) + "…";
 }
 
 // The server's error text from an {"error": "…"} or {"error": {"message": "…"}} body; nullopt

@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include "core/parse.h"
+#include "core/text.h"
 #include "core/units.h"
 
 namespace podmedic::incidents {
@@ -16,13 +17,7 @@ std::string incident_id(const std::string& fp, std::int64_t opened_at) {
   std::string input = fp + "#" + std::to_string(opened_at);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 8; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
+  return text::hex(std::span(digest).first(8));
 }
 
 nlohmann::json summary_json(const Incident& i) {
@@ -118,7 +113,7 @@ Result<Incident> from_json(const nlohmann::json& j) {
       if (out.pods.size() >= kMaxStoredPods) break;
       PodRecord r;
       if (!rec.is_object()) {
-        if (bad.empty()) bad = "podState." + name.substr(0, 64);
+        if (bad.empty()) bad = "podState." + std::string(text::cut_utf8(name, 64));
         continue;
       }
       auto restarts = parse::get_integer<std::uint32_t>(rec, "restarts");

@@ -21,6 +21,7 @@
 
 #include "core/log.h"
 #include "core/parse.h"
+#include "core/text.h"
 #include "core/units.h"
 
 extern char** environ;
@@ -376,7 +377,7 @@ Result<bool> opt_bool(const YAML::Node& obj, const char* key, const std::string&
   if (auto b = parse::yaml_bool(n)) return *b;
   auto text = parse::yaml_string(n);
   return Error{where + ": " + key + " must be true or false" +
-               (text ? ", not \"" + text->substr(0, 32) + "\"" : "")};
+               (text ? ", not \"" + std::string(text::cut_utf8(*text, 32)) + "\"" : "")};
 }
 
 // Reads "X" or "X-data" (base64) for certificate-like fields, resolving relative paths.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include "core/parse.h"
+#include "core/text.h"
 #include "core/units.h"
 
 namespace podmedic::k8s {
@@ -60,12 +61,7 @@ namespace {
 
 // Cuts at most `max` bytes without splitting a UTF-8 sequence.
 void assign_bounded(std::string& out, std::string_view s, std::size_t max = kMaxMessageBytes) {
-  if (s.size() > max) {
-    std::size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    s = s.substr(0, n);
-  }
-  out.assign(s);
+  out.assign(text::cut_utf8(s, max));
 }
 
 bool is_type(od::value& v, od::json_type want) {
@@ -587,7 +583,7 @@ Result<Ok> decode_watch(od::parser& parser, std::string_view json, std::size_t c
     if (key == "type") {
       std::string_view s;
       if (!get_str(val, s)) return Error{"malformed watch event: bad type"};
-      hdr.type_name.assign(s.substr(0, 32));
+      assign_bounded(hdr.type_name, s, 32);
       hdr.type = watch_type(s);
     } else if (key == "object") {
       saw_object = true;
@@ -781,48 +777,10 @@ Status parse_status(int http_code, std::string_view body) {
     st.wrong_type = j && parse::wrong_type(*j, "kind", parse::json::value_t::string);
     // Plain text (priority-and-fairness 429, proxies): keep the first line, bounded.
     std::string_view first = body.substr(0, std::min(body.find('\n'), std::size_t{4096}));
-    assign_bounded(st.message, sanitize_utf8(first));
+    assign_bounded(st.message, text::sanitize_utf8(first));
   }
   if (st.reason.empty()) st.reason = reason_for_code(st.code);
   return st;
-}
-
-std::string sanitize_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  std::size_t i = 0;
-  while (i < in.size()) {
-    auto c = static_cast<unsigned char>(in[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xE  ? 3
-                      : (c >> 3) == 0x1E ? 4
-                                         : 0;
-    bool valid = len > 0 && i + len <= in.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
-    }
-    if (valid && len == 2) valid = c >= 0xC2;
-    if (valid && len == 3) {
-      auto c1 = static_cast<unsigned char>(in[i + 1]);
-      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-    }
-    if (valid && len == 4) {
-      auto c1 = static_cast<unsigned char>(in[i + 1]);
-      valid = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    if (valid && (len > 1 || c >= 0x20 || c == '\n' || c == '\t')) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else if (valid) {
-      out.push_back(c == '\r' ? '\r' : ' ');  // other control characters become spaces
-      i += 1;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      i += 1;
-    }
-  }
-  return out;
 }
 
 }  // namespace podmedic::k8s

@@ -79,7 +79,4 @@ class Decoder {
 // Never fails: whatever the body holds, the result has the HTTP code and a reason.
 Status parse_status(int http_code, std::string_view body);
 
-// Makes bytes safe to embed in JSON: invalid UTF-8 sequences become U+FFFD.
-std::string sanitize_utf8(std::string_view in);
-
 }  // namespace podmedic::k8s

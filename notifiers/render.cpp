@@ -5,6 +5,7 @@
 
 #include "core/http.h"
 #include "core/parse.h"
+#include "core/text.h"
 #include "core/units.h"
 #include "notifiers/slack.h"
 #include "notifiers/state.h"
@@ -29,7 +30,7 @@ SendResult classify(const http::PostResult& r) {
     return s;
   }
   s.status = r.status;
-  s.detail = r.status == 0 ? r.error : truncate_utf8(r.body, 200);
+  s.detail = r.status == 0 ? r.error : text::cut_utf8_with_marker(r.body, 200);
   if (r.retry_after_unusable)
     s.faults.push_back(PeerFault::kBadHeader);  // garbage or absurd: as if absent
   else if (r.retry_after_seconds > 0)
@@ -55,13 +56,7 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(hex[mac[i] >> 4]);
-    out.push_back(hex[mac[i] & 15]);
-  }
-  return out;
+  return text::hex({mac, len});
 }
 
 json webhook_body(const std::string& type, const incidents::Incident& inc,
@@ -136,13 +131,6 @@ std::string slack_escape(std::string_view s) {
   return out;
 }
 
-std::string truncate_utf8(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t n = max > 3 ? max - 3 : 0;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n)) + "\xE2\x80\xA6";  // …
-}
-
 std::vector<std::string> next_commands(const incidents::Incident& inc) {
   std::string pod = inc.all_pods.empty() ? inc.workload.name : inc.all_pods.front();
   std::string ns = "-n " + inc.ns + " ";
@@ -167,7 +155,7 @@ namespace {
 
 json text_section(const std::string& mrkdwn) {
   return {{"type", "section"},
-          {"text", {{"type", "mrkdwn"}, {"text", truncate_utf8(mrkdwn, 3000)}}}};
+          {"text", {{"type", "mrkdwn"}, {"text", text::cut_utf8_with_marker(mrkdwn, 3000)}}}};
 }
 
 // Long text as several sections of at most ~2900 characters, cut at line ends.
@@ -184,8 +172,7 @@ void long_text(json& blocks, const std::string& title, const std::string& text,
     } else {
       auto cut = rest.rfind('\n', budget);
       if (cut == std::string::npos || cut < budget / 2) {
-        cut = budget;  // no line end nearby: cut at a UTF-8 character boundary
-        while (cut > 0 && (static_cast<unsigned char>(rest[cut]) & 0xC0) == 0x80) --cut;
+        cut = text::cut_utf8(rest, budget).size();  // no line end nearby: at a character boundary
       }
       part = rest.substr(0, cut);
       rest = rest.substr(cut);
@@ -208,21 +195,22 @@ json diagnosis_blocks(const incidents::Incident& inc) {
 std::string code_block(const std::string& text) {
   std::string t = text;
   for (auto p = t.find("```"); p != std::string::npos; p = t.find("```", p)) t.replace(p, 3, "'''");
-  return "```" + truncate_utf8(t, 2900) + "```";
+  return "```" + text::cut_utf8_with_marker(t, 2900) + "```";
 }
 
 json alert_blocks(const incidents::Incident& inc, const std::string& facts, const char* headline) {
   json blocks = json::array();
-  blocks.push_back({{"type", "header"},
-                    {"text",
-                     {{"type", "plain_text"},
-                      {"text", truncate_utf8(std::string(headline) + inc.reason + ": " + inc.ns +
-                                                 "/" + inc.workload.name,
-                                             150)},
-                      {"emoji", true}}}});
+  blocks.push_back(
+      {{"type", "header"},
+       {"text",
+        {{"type", "plain_text"},
+         {"text",
+          text::cut_utf8_with_marker(
+              std::string(headline) + inc.reason + ": " + inc.ns + "/" + inc.workload.name, 150)},
+         {"emoji", true}}}});
   auto field = [](const std::string& k, const std::string& v) {
     return json{{"type", "mrkdwn"},
-                {"text", truncate_utf8("*" + k + "*\n" + slack_escape(v), 2000)}};
+                {"text", text::cut_utf8_with_marker("*" + k + "*\n" + slack_escape(v), 2000)}};
   };
   json fields = json::array({field("Cluster", inc.cluster), field("Namespace", inc.ns),
                              field("Workload", inc.workload.kind + "/" + inc.workload.name),
@@ -268,7 +256,9 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
   auto emit = [&](const std::string& event, const std::string& text, json blocks,
                   const std::string& thread = "", bool root = false) {
     if (blocks.size() > 50) blocks.erase(blocks.begin() + 49, blocks.end());
-    json body = {{"text", truncate_utf8(text, 3900)}, {"blocks", blocks}, {"unfurl_links", false}};
+    json body = {{"text", text::cut_utf8_with_marker(text, 3900)},
+                 {"blocks", blocks},
+                 {"unfurl_links", false}};
     out.push_back({event, parse::dump(body), thread, root});
   };
   switch (r.type) {
@@ -316,9 +306,9 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
     case incidents::EventType::kDigest: {
       std::string text = std::to_string(incs.size()) + " workloads started failing in [" +
                          slack_escape(incs.front()->cluster) + "]";
-      json blocks =
-          json::array({{{"type", "header"},
-                        {"text", {{"type", "plain_text"}, {"text", truncate_utf8(text, 150)}}}}});
+      json blocks = json::array(
+          {{{"type", "header"},
+            {"text", {{"type", "plain_text"}, {"text", text::cut_utf8_with_marker(text, 150)}}}}});
       std::string lines;
       std::size_t shown = 0;
       for (const auto* inc : incs) {
@@ -383,7 +373,7 @@ SendResult SlackNotifier::send(const Payload& p, const std::string&, const http:
   // but the receiver is not the Slack we expect: count it.
   if (res.outcome == Outcome::kOk && r.body != "ok") {
     res.faults.push_back(PeerFault::kMalformed);
-    res.detail = "unexpected reply to a 2xx: " + truncate_utf8(r.body, 100);
+    res.detail = "unexpected reply to a 2xx: " + text::cut_utf8_with_marker(r.body, 100);
   }
   return res;
 }

@@ -64,8 +64,6 @@ class SlackNotifier final : public Notifier {
 
 // Slack mrkdwn escaping: & first, then < and >; nothing else.
 std::string slack_escape(std::string_view s);
-// Cuts to at most `max` characters (UTF-8 aware), marking the cut with an ellipsis.
-std::string truncate_utf8(std::string_view s, std::size_t max);
 // The next kubectl commands a human would run for this incident.
 std::vector<std::string> next_commands(const incidents::Incident& inc);
 

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/parse.h"
+#include "core/text.h"
 
 namespace podmedic::notifiers {
 
@@ -156,7 +157,7 @@ SlackReply parse_slack_reply(std::string_view body) {
     r.kind = SlackReply::Kind::kError;
     r.ts.clear();
     if (auto e = parse::get_string(*j, "error")) {
-      r.error = e->substr(0, 100);
+      r.error = text::cut_utf8(*e, 100);
     } else {
       r.error = "unknown_error";
       r.fault = PeerFault::kWrongType;

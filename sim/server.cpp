@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cassert>
 #include <charconv>
 #include <list>
 #include <map>
@@ -20,8 +21,10 @@
 
 #include "core/log.h"
 #include "core/parse.h"
+#include "core/text.h"
 #include "core/units.h"
 #include "k8s/connection.h"
+#include "sim/route.h"
 #include "sim/tls.h"
 
 namespace podmedic::sim {
@@ -61,75 +64,6 @@ std::string status_line(const ApiStatus& st) {
   return event_line("ERROR", parse::dump(status_json(st)));
 }
 
-// Percent-decoding of one query key or value; nullopt for a '%' not followed by two hex digits
-// (Go's url.ParseQuery then drops the pair, so the apiserver never sees it).
-std::optional<std::string> url_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      if (i + 3 > s.size()) return std::nullopt;
-      unsigned char byte = 0;
-      const char* first = s.data() + i + 1;
-      const char* last = first + 2;
-      auto [p, ec] = std::from_chars(first, last, byte, 16);
-      if (ec != std::errc() || p != last) return std::nullopt;
-      out.push_back(static_cast<char>(byte));
-      i += 2;
-    } else if (s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-// Go's encoding/json (and so the apiserver) reads invalid UTF-8 inside JSON strings as U+FFFD,
-// one per bad byte; nlohmann's parser rejects it. Repairing the body first keeps the simulator's
-// answer the apiserver's. Valid input (the usual case) is returned without copying into a new
-// buffer until the first bad byte.
-std::size_t utf8_sequence(std::string_view in, std::size_t i) {
-  auto at = [&](std::size_t k) -> unsigned {
-    return k < in.size() ? static_cast<unsigned char>(in[k]) : 0u;
-  };
-  auto cont = [&](std::size_t k) { return (at(k) & 0xC0u) == 0x80u; };
-  unsigned c = at(i);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return at(i + 1) >= lo && at(i + 1) <= hi && cont(i + 2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return at(i + 1) >= lo && at(i + 1) <= hi && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-
-std::string repair_utf8(std::string body) {
-  std::size_t i = 0;
-  while (i < body.size()) {
-    std::size_t len = utf8_sequence(body, i);
-    if (len == 0) break;
-    i += len;
-  }
-  if (i == body.size()) return body;
-  std::string out(body, 0, i);
-  while (i < body.size()) {
-    std::size_t len = utf8_sequence(body, i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(body, i, len);
-      i += len;
-    }
-  }
-  return out;
-}
-
 // Integer query parameters as the apiserver's parameter codec reads them: empty means unset; a
 // value strconv.ParseInt rejects is 400 BadRequest naming the parameter.
 template <class T>
@@ -143,7 +77,7 @@ std::variant<std::optional<T>, ApiStatus> int_param(const std::map<std::string, 
                 text != "-";
   return ApiStatus{400, "BadRequest",
                    std::string("invalid value for ") + name + ": strconv.ParseInt: parsing \"" +
-                       text.substr(0, 64) +
+                       std::string(text::cut_utf8(text, 64)) +
                        "\": " + (digits ? "value out of range" : "invalid syntax")};
 }
 
@@ -247,6 +181,11 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     return respond(req, static_cast<http::status>(s.code), parse::dump(status_json(s, kind, name)));
   }
 
+  Response not_found(const Request& req) {
+    return error(req,
+                 ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+  }
+
   Response fault_response(const Request& req, const Fault& f) {
     Response res;
     if (f.plain_text) {
@@ -279,7 +218,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     return req[http::field::authorization] == "Bearer " + opts.token;
   }
 
-  Response discovery(const Request& req, const std::vector<std::string>& parts) {
+  Response discovery(const Request& req, const Route& route) {
     auto resource = [](const char* name, const char* kind, bool namespaced, json shorts) {
       return json{{"name", name},
                   {"singularName", ""},
@@ -288,7 +227,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                   {"verbs", {"get", "list", "watch"}},
                   {"shortNames", shorts}};
     };
-    if (parts.size() == 1 && parts[0] == "api") {
+    if (route.prefix == "api" && route.group_version.empty()) {
       return respond(
           req, http::status::ok,
           parse::dump(json{{"kind", "APIVersions"},
@@ -297,7 +236,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                             {{{"clientCIDR", "0.0.0.0/0"},
                               {"serverAddress", address + ":" + std::to_string(port)}}}}}));
     }
-    if (parts.size() == 1 && parts[0] == "apis") {
+    if (route.prefix == "apis" && route.group_version.empty()) {
       return respond(
           req, http::status::ok,
           parse::dump(
@@ -308,7 +247,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                       {"versions", {{{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
                       {"preferredVersion", {{"groupVersion", "apps/v1"}, {"version", "v1"}}}}}}}));
     }
-    if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1") {
+    if (route.prefix == "api" && route.group_version == "v1") {
       return respond(req, http::status::ok,
                      parse::dump(json{{"kind", "APIResourceList"},
                                       {"groupVersion", "v1"},
@@ -318,7 +257,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                                         resource("events", "Event", true, {"ev"}),
                                         resource("namespaces", "Namespace", false, {"ns"})}}}));
     }
-    if (parts.size() == 3 && parts[0] == "apis" && parts[1] == "apps" && parts[2] == "v1") {
+    if (route.prefix == "apis" && route.group_version == "apps/v1") {
       return respond(
           req, http::status::ok,
           parse::dump(json{{"kind", "APIResourceList"},
@@ -328,13 +267,13 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                             {resource("replicasets", "ReplicaSet", true, {"rs"}),
                              resource("deployments", "Deployment", true, {"deploy"})}}}));
     }
-    return error(req,
-                 ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    return not_found(req);
   }
 
-  Response pod_logs(const Request& req, const std::string& ns, const std::string& name,
-                    std::map<std::string, std::string>& q) {
+  Response pod_logs(const Request& req, const Route& route) {
     ++stats.logs;
+    const std::string& ns = route.ns;
+    const std::string& name = route.name;
     auto pod = store.get(Res::kPods, ns, name);
     if (!pod)
       return error(req, ApiStatus{404, "NotFound", "pods \"" + name + "\" not found"}, "pods",
@@ -347,7 +286,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
         }
       }
     }
-    std::string container = q["container"];
+    std::string container = route.param("container");
     if (container.empty()) {
       if (names.size() != 1) {
         std::string list;
@@ -363,9 +302,9 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                                   "container " + container + " is not valid for pod " + name});
     }
     // PodLogOptions as the apiserver decodes and validates them.
-    auto tail = int_param<long>(q, "tailLines");
+    auto tail = int_param<long>(route.query, "tailLines");
     if (auto* st = std::get_if<ApiStatus>(&tail)) return error(req, *st);
-    auto limit_bytes = int_param<long long>(q, "limitBytes");
+    auto limit_bytes = int_param<long long>(route.query, "limitBytes");
     if (auto* st = std::get_if<ApiStatus>(&limit_bytes)) return error(req, *st);
     const auto tail_lines = std::get<std::optional<long>>(tail);
     const auto max_bytes = std::get<std::optional<long long>>(limit_bytes);
@@ -381,7 +320,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                          "PodLogOptions \"" + name + "\" is invalid: limitBytes: Invalid value: " +
                              std::to_string(*max_bytes) + ": must be greater than 0"});
     }
-    bool previous = q["previous"] == "true" || q["previous"] == "1";
+    bool previous = route.param("previous") == "true" || route.param("previous") == "1";
     static const json kNoStatus = json::object();
     const json* cs = &kNoStatus;
     if (const json* status = parse::get_object(*pod, "status")) {
@@ -433,11 +372,12 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
       if (n == 0) pos = text.size();
       text = text.substr(pos);
     }
-    if (q["timestamps"] == "true") {
+    if (route.param("timestamps") == "true") {
       std::string out;
       for (auto& line : split(text, '\n')) out += "2026-01-01T00:00:00.000000000Z " + line + "\n";
       text = out;
     }
+    // Bytes, as the kubelet's limit writer cuts them (a character may be split).
     if (max_bytes && text.size() > static_cast<unsigned long long>(*max_bytes)) {
       text.resize(static_cast<std::size_t>(*max_bytes));
     }
@@ -446,29 +386,16 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
 
   // POST (create) and PUT (update, optimistic concurrency on metadata.resourceVersion) of the
   // objects leader election writes: Leases and ConfigMaps. Everything else stays read-only.
-  Response write(const Request& req, const std::string& path) {
-    auto parts = split(path, '/');
-    std::string gv;
-    std::size_t i = 0;
-    if (parts.size() >= 2 && parts[0] == "api") {
-      gv = parts[1];
-      i = 2;
-    } else if (parts.size() >= 3 && parts[0] == "apis") {
-      gv = parts[1] + "/" + parts[2];
-      i = 3;
-    }
-    std::optional<Res> res;
-    std::string ns;
-    if (i > 0 && parts.size() >= i + 3 && parts[i] == "namespaces") {
-      ns = parts[i + 1];
-      res = res_from_plural(gv, parts[i + 2]);
-      i += 2;
-    }
+  Response write(const Request& req, const Route& route) {
+    const std::optional<Res> res = route.ns.empty() ? std::nullopt : route.resource;
     if (!res || (*res != Res::kLeases && *res != Res::kConfigMaps)) {
       return error(req, ApiStatus{405, "MethodNotAllowed",
                                   "the simulated API server writes only leases and configmaps"});
     }
-    auto parsed = parse::json_text(repair_utf8(req.body()), "request body");
+    // Go's encoding/json (and so the apiserver) reads invalid UTF-8 inside JSON strings as
+    // U+FFFD, one per bad byte; nlohmann's parser rejects it. Repairing the body first keeps the
+    // simulator's answer the apiserver's.
+    auto parsed = parse::json_text(text::replace_invalid_utf8(req.body()), "request body");
     if (!parsed.ok() || !parsed->is_object()) {
       return error(
           req, ApiStatus{400, "BadRequest", "the body of the request was in an unknown format"});
@@ -476,19 +403,19 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     json body = std::move(*parsed);
     // Wrong-typed fields are the apiserver's 400 before anything touches them.
     if (auto bad = validate_write(*res, body)) return error(req, *bad);
-    body["metadata"]["namespace"] = ns;  // metadata is an object or absent (then created)
+    body["metadata"]["namespace"] = route.ns;  // metadata is an object or absent (then created)
     std::variant<ObjPtr, ApiStatus> r;
     http::status ok = http::status::ok;
-    if (req.method() == http::verb::post && parts.size() == i + 1) {
+    if (req.method() == http::verb::post && route.kind == RouteKind::kCollection) {
       r = store.create(*res, std::move(body));
       ok = http::status::created;
-    } else if (req.method() == http::verb::put && parts.size() == i + 2) {
+    } else if (req.method() == http::verb::put && route.kind == RouteKind::kObject) {
       const std::string body_name = parse::string_or(body["metadata"], "name");
-      if (body_name != parts[i + 1]) {
+      if (body_name != route.name) {
         return error(req,
                      ApiStatus{400, "BadRequest",
                                "the name of the object (" + body_name +
-                                   ") does not match the name on the URL (" + parts[i + 1] + ")"});
+                                   ") does not match the name on the URL (" + route.name + ")"});
       }
       r = store.update(*res, std::move(body));
     } else {
@@ -501,79 +428,61 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
   }
 
   // Non-watch requests: a pure function of the request and the store.
-  Response handle(const Request& req, const std::string& path,
-                  std::map<std::string, std::string>& q) {
-    auto parts = split(path, '/');
-    if (parts.empty())
+  Response handle(const Request& req, const Route& route) {
+    switch (route.kind) {
+      case RouteKind::kUnknown:
+      case RouteKind::kTooDeep:
+        return not_found(req);
+      case RouteKind::kVersion:
+        return respond(req, http::status::ok,
+                       parse::dump(json{{"major", "1"},
+                                        {"minor", "33"},
+                                        {"gitVersion", "v1.33.0-podmedic-sim"},
+                                        {"platform", "linux/amd64"}}));
+      case RouteKind::kDiscovery:
+        return discovery(req, route);
+      case RouteKind::kSubresource:
+        if (route.resource == Res::kPods && route.subresource == "log") return pod_logs(req, route);
+        return not_found(req);
+      case RouteKind::kObject:
+        return get(req, route);
+      case RouteKind::kCollection:
+        return list(req, route);
+    }
+    return not_found(req);
+  }
+
+  Response get(const Request& req, const Route& route) {
+    if (!route.resource) return not_found(req);
+    const Res res = *route.resource;
+    auto obj = store.get_ptr(res, route.ns, route.name);
+    if (!obj) {
       return error(req,
-                   ApiStatus{404, "NotFound", "the server could not find the requested resource"});
-    if (parts.size() == 1 && parts[0] == "version") {
-      return respond(req, http::status::ok,
-                     parse::dump(json{{"major", "1"},
-                                      {"minor", "33"},
-                                      {"gitVersion", "v1.33.0-podmedic-sim"},
-                                      {"platform", "linux/amd64"}}));
+                   ApiStatus{404, "NotFound",
+                             std::string(info(res).plural) + " \"" + route.name + "\" not found"},
+                   info(res).plural, route.name);
     }
-    std::string gv;
-    std::size_t i;
-    if (parts[0] == "api" && parts.size() >= 2) {
-      gv = parts[1];
-      i = 2;
-    } else if (parts[0] == "apis" && parts.size() >= 3) {
-      gv = parts[1] + "/" + parts[2];
-      i = 3;
-    } else {
-      return discovery(req, parts);
-    }
-    if (i == parts.size()) return discovery(req, parts);
-    std::string ns;
-    if (parts[i] == "namespaces" && parts.size() > i + 2) {
-      ns = parts[i + 1];
-      i += 2;
-    } else if (parts[i] == "namespaces" && parts.size() == i + 2 && gv == "v1") {
-      // GET /api/v1/namespaces/{name}
-      auto obj = store.get_ptr(Res::kNamespaces, "", parts[i + 1]);
-      if (!obj)
-        return error(req,
-                     ApiStatus{404, "NotFound", "namespaces \"" + parts[i + 1] + "\" not found"},
-                     "namespaces", parts[i + 1]);
-      ++stats.gets;
-      return respond(req, http::status::ok, Store::with_kind(Res::kNamespaces, *obj));
-    }
-    auto res = res_from_plural(gv, parts[i]);
-    if (!res)
-      return error(req,
-                   ApiStatus{404, "NotFound", "the server could not find the requested resource"});
-    if (parts.size() == i + 3 && *res == Res::kPods && parts[i + 2] == "log") {
-      return pod_logs(req, ns, parts[i + 1], q);
-    }
-    if (parts.size() == i + 2) {
-      auto obj = store.get_ptr(*res, ns, parts[i + 1]);
-      if (!obj) {
-        return error(
-            req,
-            ApiStatus{404, "NotFound",
-                      std::string(info(*res).plural) + " \"" + parts[i + 1] + "\" not found"},
-            info(*res).plural, parts[i + 1]);
-      }
-      ++stats.gets;
-      return respond(req, http::status::ok, Store::with_kind(*res, *obj));
-    }
-    if (parts.size() != i + 1)
-      return error(req,
-                   ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    ++stats.gets;
+    return respond(req, http::status::ok, Store::with_kind(res, *obj));
+  }
+
+  Response list(const Request& req, const Route& route) {
+    if (!route.resource) return not_found(req);
+    const Res res = *route.resource;
     ListQuery lq;
-    lq.ns = ns;
-    if (auto e = parse_label_selector(q["labelSelector"], lq.labels)) return error(req, *e);
-    if (auto e = parse_field_selector(*res, q["fieldSelector"], lq.fields)) return error(req, *e);
-    auto limit = int_param<long long>(q, "limit");
+    lq.ns = route.ns;
+    if (auto e = parse_label_selector(route.param("labelSelector"), lq.labels))
+      return error(req, *e);
+    if (auto e = parse_field_selector(res, route.param("fieldSelector"), lq.fields))
+      return error(req, *e);
+    auto limit = int_param<long long>(route.query, "limit");
     if (auto* st = std::get_if<ApiStatus>(&limit)) return error(req, *st);
     lq.limit = std::get<std::optional<long long>>(limit).value_or(0);
-    lq.continue_token = q["continue"];
-    lq.resource_version = q["resourceVersion"];
-    lq.resource_version_match = q["resourceVersionMatch"];
+    lq.continue_token = route.param("continue");
+    lq.resource_version = route.param("resourceVersion");
+    lq.resource_version_match = route.param("resourceVersionMatch");
     ++stats.lists;
-    auto r = store.list(*res, lq);
+    auto r = store.list(res, lq);
     if (auto* st = std::get_if<ApiStatus>(&r)) {
       auto out = error(req, *st);
       if (st->code == 504) out.set(http::field::retry_after, "1");
@@ -645,24 +554,27 @@ net::awaitable<void> reject_unreadable(StatePtr s, Stream& stream, beast::flat_b
 
 // Streams one watch on `stream`; returns when it ends (timeout, drop, expiry or error).
 template <class Stream>
-net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req, Res res,
-                                 std::string ns, std::map<std::string, std::string> q) {
+net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req, Route route) {
+  assert(route.kind == RouteKind::kCollection && route.resource);  // the caller checked
+  const Res res = *route.resource;
+  const std::string& ns = route.ns;
   auto w = std::make_shared<WatchSession>();
   w->res = res;
   w->ns = ns;
-  if (auto e = parse_label_selector(q["labelSelector"], w->labels)) {
+  if (auto e = parse_label_selector(route.param("labelSelector"), w->labels)) {
     auto r = s->error(req, *e);
     co_await http::async_write(stream, r, kUse);
     co_return;
   }
-  if (auto e = parse_field_selector(res, q["fieldSelector"], w->fields)) {
+  if (auto e = parse_field_selector(res, route.param("fieldSelector"), w->fields)) {
     auto r = s->error(req, *e);
     co_await http::async_write(stream, r, kUse);
     co_return;
   }
-  w->bookmarks = q["allowWatchBookmarks"] == "true" || q["allowWatchBookmarks"] == "1";
-  bool send_initial = q["sendInitialEvents"] == "true";
-  if (send_initial && q["resourceVersionMatch"] != "NotOlderThan") {
+  w->bookmarks =
+      route.param("allowWatchBookmarks") == "true" || route.param("allowWatchBookmarks") == "1";
+  bool send_initial = route.param("sendInitialEvents") == "true";
+  if (send_initial && route.param("resourceVersionMatch") != "NotOlderThan") {
     auto r = s->error(
         req, ApiStatus{422, "Invalid",
                        "sendInitialEvents is forbidden unless resourceVersionMatch=NotOlderThan"});
@@ -672,7 +584,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   // timeoutSeconds: an int64 (else 400, as the apiserver's decoder answers); unset means the
   // simulator's 30 min. Out-of-range values are clamped so the deadline cannot overflow the clock
   // (the apiserver multiplies into a Go Duration and wraps; a test never wants that).
-  auto timeout_param = int_param<long long>(q, "timeoutSeconds");
+  auto timeout_param = int_param<long long>(route.query, "timeoutSeconds");
   if (auto* st = std::get_if<ApiStatus>(&timeout_param)) {
     auto r = s->error(req, *st);
     co_await http::async_write(stream, r, kUse);
@@ -681,7 +593,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   constexpr long long kMaxWatchSeconds = 10LL * 365 * 24 * 3600;
   const long long timeout_s = std::clamp(
       std::get<std::optional<long long>>(timeout_param).value_or(1800), 0LL, kMaxWatchSeconds);
-  std::string rv = q["resourceVersion"];
+  const std::string& rv = route.param("resourceVersion");
   // Initial state: synthetic ADDED for RV unset/0 (or sendInitialEvents), else replay after RV.
   if (rv.empty() || rv == "0" || send_initial) {
     for (auto& o : s->store.all(res, ns)) {
@@ -800,20 +712,7 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
     }
     beast::get_lowest_layer(stream).expires_never();
     Request req = parser.release();
-    std::string target(req.target());
-    auto qpos = target.find('?');
-    std::string path = target.substr(0, qpos);
-    std::map<std::string, std::string> q;
-    if (qpos != std::string::npos) {
-      for (auto& kv : split(std::string_view(target).substr(qpos + 1), '&')) {
-        auto eq = kv.find('=');
-        auto key = url_decode(kv.substr(0, eq));
-        auto value = eq == std::string::npos ? std::optional<std::string>("")
-                                             : url_decode(kv.substr(eq + 1));
-        if (key && value) q[std::move(*key)] = std::move(*value);  // a bad escape drops the pair
-      }
-    }
-    bool is_watch = q["watch"] == "1" || q["watch"] == "true";
+    const Route route = parse_route(std::string_view(req.target().data(), req.target().size()));
     if (!s->authorized(req)) {
       ++s->stats.unauthorized;
       auto r = s->error(req, ApiStatus{401, "Unauthorized", "Unauthorized"});
@@ -821,14 +720,14 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
       if (wec || !req.keep_alive()) break;
       continue;
     }
-    if (auto f = s->take_fault(path, is_watch)) {
+    if (auto f = s->take_fault(route.path, route.watch())) {
       auto r = s->fault_response(req, *f);
       auto [wec, wn] = co_await http::async_write(stream, r, kUse);
       if (wec || !req.keep_alive()) break;
       continue;
     }
     if (req.method() == http::verb::post || req.method() == http::verb::put) {
-      auto r = s->write(req, path);
+      auto r = s->write(req, route);
       auto [wec, wn] = co_await http::async_write(stream, r, kUse);
       if (wec || !req.keep_alive()) break;
       continue;
@@ -840,35 +739,16 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
       if (wec || !req.keep_alive()) break;
       continue;
     }
-    if (is_watch) {
-      auto parts = split(path, '/');
-      std::optional<Res> res;
-      std::string ns;
-      if (parts.size() >= 3 && parts[0] == "api") {
-        std::size_t i = 2;
-        if (parts.size() == 5 && parts[2] == "namespaces") {
-          ns = parts[3];
-          i = 4;
-        }
-        if (parts.size() == i + 1) res = res_from_plural(parts[1], parts[i]);
-      } else if (parts.size() >= 4 && parts[0] == "apis") {
-        std::size_t i = 3;
-        if (parts.size() == 6 && parts[3] == "namespaces") {
-          ns = parts[4];
-          i = 5;
-        }
-        if (parts.size() == i + 1) res = res_from_plural(parts[1] + "/" + parts[2], parts[i]);
-      }
-      if (!res) {
-        auto r = s->error(
-            req, ApiStatus{404, "NotFound", "the server could not find the requested resource"});
+    if (route.watch()) {
+      if (route.kind != RouteKind::kCollection || !route.resource) {
+        auto r = s->not_found(req);
         co_await http::async_write(stream, r, kUse);
         break;
       }
-      co_await serve_watch(s, stream, req, *res, ns, q);
+      co_await serve_watch(s, stream, req, route);
       break;
     }
-    auto r = s->handle(req, path, q);
+    auto r = s->handle(req, route);
     auto [wec, wn] = co_await http::async_write(stream, r, kUse);
     if (wec || !r.keep_alive()) break;
   }

@@ -4,6 +4,7 @@
 
 #include "core/http.h"
 #include "core/parse.h"
+#include "core/text.h"
 #include "core/units.h"
 
 using namespace podmedic;
@@ -111,4 +112,15 @@ TEST_CASE("peer errors: fixed series from the start, shared across instances") {
   auto families = reg.Collect();
   REQUIRE(families.size() == 1);
   CHECK(families[0].metric.size() == kPeerCount * kPeerFaultCount);
+}
+
+TEST_CASE("field_error bounds a long field name without splitting a character") {
+  // 1 + 40 x 2 bytes: a byte cut at 64 would end inside the 32nd "é".
+  std::string key = "a";
+  for (int i = 0; i < 40; ++i) key += "\xC3\xA9";
+  json obj = json::object();
+  auto e = parse::field_error(obj, key, "a string");
+  CHECK(text::is_valid_utf8(e.message));
+  CHECK(e.message.find(key.substr(0, 63)) != std::string::npos);
+  CHECK(e.message.find(key.substr(0, 65)) == std::string::npos);
 }

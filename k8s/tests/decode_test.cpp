@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "core/text.h"
 #include "core/units.h"
 #include "k8s/decode.h"
 #include "tests/support.h"
@@ -95,6 +96,17 @@ TEST_CASE("bookmarks the initial-events-end mark and ERROR events") {
   REQUIRE(d.watch_pod(odd.view(), odd.capacity(), hdr, pod).ok());
   CHECK(hdr.type == WatchType::kUnknown);
   CHECK(hdr.type_name == "SOMETHING_NEW");
+
+  // An unknown type is kept for the log, bounded to 32 bytes without splitting a character (a
+  // byte cut would end inside the 16th "é").
+  std::string long_type = "A";
+  for (int i = 0; i < 20; ++i) long_type += "\xC3\xA9";
+  Padded wide(R"J({"type":")J" + long_type +
+              R"J(","object":{"metadata":{"resourceVersion":"9"}}})J");
+  REQUIRE(d.watch_pod(wide.view(), wide.capacity(), hdr, pod).ok());
+  CHECK(hdr.type == WatchType::kUnknown);
+  CHECK(hdr.type_name == long_type.substr(0, 31));
+  CHECK(text::is_valid_utf8(hdr.type_name));
 }
 
 TEST_CASE("malformed input is an error value never an exception") {
@@ -167,12 +179,4 @@ TEST_CASE("Status bodies: JSON or plain text") {
       504,
       R"J({"kind":"Status","code":504,"reason":"Timeout","message":"Timeout: Too large resource version: 9, current: 5","details":{"retryAfterSeconds":1}})J");
   CHECK(ra.retry_after_seconds == 1);
-}
-
-TEST_CASE("sanitize_utf8 keeps valid text and replaces invalid bytes") {
-  CHECK(sanitize_utf8("plain ascii\n") == "plain ascii\n");
-  CHECK(sanitize_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
-  CHECK(sanitize_utf8("bad\xff") == "bad\xEF\xBF\xBD");
-  CHECK(sanitize_utf8("trunc\xe2\x82") == "trunc\xEF\xBF\xBD\xEF\xBF\xBD");
-  CHECK(sanitize_utf8(std::string("nul\0x", 5)) == "nul x");
 }

@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 
 #include "core/peer_errors.h"
+#include "core/text.h"
 #include "k8s/connection.h"
 
 using namespace podmedic;
@@ -63,6 +64,23 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
   CHECK(contains(r.error().message, "insecure-skip-tls-verify"));
   CHECK(contains(r.error().message, path));
   CHECK(contains(r.error().message, "maybe"));
+}
+
+TEST_CASE("kubeconfig: a long non-boolean is quoted cut to 32 bytes, never mid-character") {
+  TempDir dir;
+  std::string value = "n";  // 1 + 20 x 2 bytes: a byte cut at 32 ends inside the 16th "é"
+  for (int i = 0; i < 20; ++i) value += "\xC3\xA9";
+  auto path = dir.write("config", R"(current-context: x
+clusters: [{name: c, cluster: {server: "https://h:1", insecure-skip-tls-verify: ")" +
+                                      value +
+                                      R"("}}]
+users: [{name: u, user: {}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+)");
+  auto r = load_kubeconfig({path}, "");
+  REQUIRE_FALSE(r.ok());
+  CHECK(contains(r.error().message, ", not \"" + value.substr(0, 31) + "\""));
+  CHECK(text::is_valid_utf8(r.error().message));
 }
 
 TEST_CASE("kubeconfig: wrong types anywhere are errors naming the key, never exceptions") {

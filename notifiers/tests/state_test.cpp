@@ -2,6 +2,7 @@
 // load is an error; entries of the wrong type are skipped and named; nothing throws.
 #include <catch2/catch.hpp>
 
+#include "core/text.h"
 #include "notifiers/state.h"
 
 using namespace podmedic;
@@ -95,4 +96,13 @@ TEST_CASE("Slack Web API replies of every shape") {
     CHECK(r.error == c.error);
     if (r.fault) CHECK_FALSE(r.detail.empty());
   }
+}
+
+TEST_CASE("a long Slack error is kept to 100 bytes without splitting a character") {
+  std::string error = "x";  // 1 + 60 x 2 bytes: a byte cut at 100 ends inside the 50th "é"
+  for (int i = 0; i < 60; ++i) error += "\xC3\xA9";
+  auto r = parse_slack_reply(R"({"ok":false,"error":")" + error + R"("})");
+  CHECK(r.kind == SlackReply::Kind::kError);
+  CHECK(r.error == error.substr(0, 99));
+  CHECK(text::is_valid_utf8(r.error));
 }

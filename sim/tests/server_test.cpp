@@ -217,6 +217,16 @@ TEST_CASE("sim server: pod log parameters are validated as PodLogOptions") {
   check_status(sim.get(logs + "?tailLines=-1"), 422, "Invalid", "tailLines: Invalid value: -1");
   check_status(sim.get(logs + "?limitBytes=-1"), 422, "Invalid", "limitBytes: Invalid value: -1");
   check_status(sim.get(logs + "?limitBytes=1e3"), 400, "BadRequest", "limitBytes");
+  // A long bad value is quoted cut to 64 bytes at a character boundary: a byte cut would end
+  // inside the 32nd "é" and the message would carry a U+FFFD.
+  std::string wide = "x", wide_query = "x";
+  for (int i = 0; i < 40; ++i) {
+    wide += "\xC3\xA9";
+    wide_query += "%C3%A9";
+  }
+  auto cut = sim.get(logs + "?tailLines=" + wide_query);
+  check_status(cut, 400, "BadRequest", "parsing \"" + wide.substr(0, 63) + "\": invalid syntax");
+  CHECK(cut.body.find("\xEF\xBF\xBD") == std::string::npos);
   auto r = sim.get(logs + "?tailLines=2&limitBytes=3");
   REQUIRE(r.ok);
   CHECK(r.status == 200);
@@ -332,5 +342,36 @@ TEST_CASE("sim server: oversized and malformed requests are answered, then the c
     REQUIRE(r.ok);
     CHECK(r.status == 413);
   }
+  sim.still_serving();
+}
+
+TEST_CASE("sim server: hostile paths get the answers of the one route table") {
+  Sim sim;
+  // Empty segments are skipped: the usual list.
+  auto collapsed = sim.get("//api//v1//namespaces//shop//pods//");
+  REQUIRE(collapsed.ok);
+  CHECK(collapsed.status == 200);
+  CHECK(collapsed.body.find("\"cart-0\"") != std::string::npos);
+  // Dot segments and encoded slashes are names: nothing has them.
+  check_status(sim.get("/api/v1/namespaces/shop/pods/.."), 404, "NotFound",
+               "pods \"..\" not found");
+  check_status(sim.get("/api/v1/namespaces/shop/pods/cart-0%2F..%2Fx"), 404, "NotFound",
+               "pods \"cart-0%2F..%2Fx\" not found");
+  check_status(sim.get("/api/v1/namespaces/shop%2Fpods/pods/cart-0"), 404, "NotFound");
+  // A path deeper than any route, and a long one within the header limit.
+  check_status(sim.get("/api/v1/namespaces/shop/pods/cart-0/log/x"), 404, "NotFound",
+               "the server could not find the requested resource");
+  std::string deep = "/api/v1/namespaces/shop/pods";
+  for (int i = 0; i < 2000; ++i) deep += "/x";
+  check_status(sim.get(deep), 404, "NotFound");
+  check_status(sim.get(deep + "?watch=1"), 404, "NotFound");
+  // Writes: a deep Lease path is the wrong method, a cluster-wide one is not writable.
+  check_status(sim.send("POST", std::string(kLeases) + "/l/x/y", lease("l", "{}")), 405,
+               "MethodNotAllowed", "use POST on the collection or PUT on an object");
+  check_status(sim.send("POST", "/apis/coordination.k8s.io/v1/leases", lease("l", "{}")), 405,
+               "MethodNotAllowed", "writes only leases and configmaps");
+  // A watch only of a collection.
+  check_status(sim.get("/api/v1/namespaces/shop/pods/cart-0?watch=1"), 404, "NotFound");
+  check_status(sim.get("/api?watch=true"), 404, "NotFound");
   sim.still_serving();
 }

@@ -7,28 +7,13 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "core/text.h"
 #include "tests/integration/harness.h"
 
 using namespace podmedic;
 using namespace podmedic::test;
 
 namespace {
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t extra = c < 0x80             ? 0
-                              : (c & 0xE0) == 0xC0 ? 1
-                              : (c & 0xF0) == 0xE0 ? 2
-                              : (c & 0xF8) == 0xF0 ? 3
-                                                   : 4;
-    if (extra == 4 || (extra == 1 && c < 0xC2) || s.size() - i <= extra) return false;
-    for (std::size_t k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 std::size_t series(prometheus::Registry& r) {
   std::size_t n = 0;
@@ -39,10 +24,10 @@ std::size_t series(prometheus::Registry& r) {
 }  // namespace
 
 TEST_CASE("the UTF-8 check used below rejects cut and invalid sequences") {
-  CHECK(valid_utf8("ADDED é ✓ 😀"));
-  CHECK_FALSE(valid_utf8("cut \xC3"));
-  CHECK_FALSE(valid_utf8("bad \xFF here"));
-  CHECK_FALSE(valid_utf8("\xE2\x9C"));
+  CHECK(text::is_valid_utf8("ADDED é ✓ 😀"));
+  CHECK_FALSE(text::is_valid_utf8("cut \xC3"));
+  CHECK_FALSE(text::is_valid_utf8("bad \xFF here"));
+  CHECK_FALSE(text::is_valid_utf8("\xE2\x9C"));
 }
 
 TEST_CASE("made-up watch event types count as other and add no series") {
@@ -85,7 +70,7 @@ TEST_CASE("made-up watch event types count as other and add no series") {
         if (l.name == "type") CHECK(fixed.count(l.value) == 1);
   }
   const std::string exposition = prometheus::TextSerializer().Serialize(h.registry.Collect());
-  CHECK(valid_utf8(exposition));
+  CHECK(text::is_valid_utf8(exposition));
   CHECK(exposition.find("BOGUS") == std::string::npos);
   CHECK(exposition.find("TTTT") == std::string::npos);
 }

@@ -1,0 +1,50 @@
+#pragma once
+// Text helpers for bytes that come from peers: UTF-8 checks and repair, cutting to a byte budget
+// without splitting a character, and hex encoding. The one place these live; every module that
+// bounds a peer's text for a message, a log line or a JSON field uses them. Pure functions;
+// thread-safe.
+//
+// Invalid UTF-8 is never an error here: the checks say where it is, the repairs replace it with
+// U+FFFD one byte at a time (as Go's decoders, and so the apiserver, do), and the cuts keep it as
+// it is (it counts as one-byte units, so a cut can fall right after a bad byte).
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace podmedic::text {
+
+// Length (1-4) of the well-formed UTF-8 sequence that starts at s[i]; 0 when the bytes there are
+// not one: a stray continuation byte, a lead byte that is never valid (C0, C1, F5-FF), a sequence
+// cut short by a bad continuation byte or the end of s, an overlong form, a surrogate (U+D800-
+// U+DFFF) or a code point above U+10FFFF. Requires i < s.size().
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+
+// Whether every byte of s is part of a well-formed sequence.
+bool is_valid_utf8(std::string_view s);
+
+// s with every byte that is not part of a well-formed sequence replaced by U+FFFD (one per byte).
+// Valid input comes back unchanged.
+std::string replace_invalid_utf8(std::string_view s);
+
+// replace_invalid_utf8, and C0 control characters (below 0x20, NUL included) other than '\n',
+// '\t' and '\r' become spaces: text safe to embed in JSON, a prompt or a log line.
+std::string sanitize_utf8(std::string_view s);
+
+// The longest prefix of s of at most max_bytes bytes that does not end inside a well-formed UTF-8
+// sequence: s itself when it fits, else cut at max_bytes or up to 3 bytes before it (at the start
+// of the character the cut would split). Invalid bytes are kept as they are and never move the
+// cut further back, so a hostile run of continuation bytes is cut at max_bytes, not emptied.
+// max_bytes 0 gives "". The view points into s.
+std::string_view cut_utf8(std::string_view s, std::size_t max_bytes);
+
+// s itself when it fits in max_bytes; else cut_utf8(s, max_bytes - marker.size()) followed by
+// marker, so the result is at most max(max_bytes, marker.size()) bytes.
+inline constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026 …
+std::string cut_utf8_with_marker(std::string_view s, std::size_t max_bytes,
+                                 std::string_view marker = kEllipsis);
+
+// Lowercase hex, two digits a byte, in order.
+std::string hex(std::span<const unsigned char> bytes);
+
+}  // namespace podmedic::text
