@@ -1,5 +1,7 @@
 #include "incidents/facts.h"
 
+#include "core/text.h"
+
 #include "rules/detect.h"
 
 namespace podmedic::incidents {
@@ -27,7 +29,7 @@ std::string Facts::describe(const Incident& inc) const {
       // Redact, then cut: a cut first could split a secret so that the redactor misses it.
       const Redacted message = seal_(evs.front()->message);
       s += " | " + std::string(interner_.view(evs.front()->reason)) + ": " +
-           std::string(utf8_prefix(message.str(), kMaxEventMessage));
+           std::string(text::cut_utf8(message.str(), kMaxEventMessage));
     }
     break;
   }
@@ -44,15 +46,6 @@ std::string Facts::resolved(const Incident& inc) {
 
 std::string Facts::for_event(EventType type, const Incident& inc) const {
   return type == EventType::kResolved ? resolved(inc) : describe(inc);
-}
-
-std::string_view utf8_prefix(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t n = max;
-  // s[n] is the first byte left out: while it continues a character, that character started
-  // inside the prefix, so it goes too.
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
 }
 
 }  // namespace podmedic::incidents

@@ -48,8 +48,4 @@ class Facts {
   Seal seal_;
 };
 
-// The longest prefix of `s` of at most `max` bytes that ends on a UTF-8 character boundary (a
-// multi-byte character is never split; nothing is appended).
-std::string_view utf8_prefix(std::string_view s, std::size_t max);
-
 }  // namespace podmedic::incidents

@@ -118,17 +118,6 @@ TEST_CASE("facts: the cut never splits a UTF-8 character") {
   CHECK(cited == std::string(159, 'y'));
 }
 
-TEST_CASE("facts: utf8_prefix") {
-  using incidents::utf8_prefix;
-  CHECK(utf8_prefix("short", 160) == "short");
-  CHECK(utf8_prefix("abcdef", 3) == "abc");
-  CHECK(utf8_prefix("ab\xC3\xA9", 3) == "ab");          // é would be cut in half
-  CHECK(utf8_prefix("ab\xC3\xA9", 4) == "ab\xC3\xA9");  // fits exactly
-  CHECK(utf8_prefix("\xE2\x80\xA6xyz", 2) == "");       // … (3 bytes) does not fit
-  CHECK(utf8_prefix("a\xF0\x9F\x92\xA5", 4) == "a");    // 💥 (4 bytes) does not fit
-  CHECK(utf8_prefix("a\xF0\x9F\x92\xA5!", 5) == "a\xF0\x9F\x92\xA5");
-  CHECK(utf8_prefix("abc", 0) == "");
-}
 
 TEST_CASE("facts: the resolved line, and the line for each event type") {
   Stores s;
