@@ -23,7 +23,9 @@
 #include "core/task_group.h"
 #include "diagnosis/diagnoser.h"
 #include "diagnosis/evidence.h"
+#include "diagnosis/evidence_source.h"
 #include "diagnosis/llm.h"
+#include "diagnosis/llm_service.h"
 #include "diagnosis/redact.h"
 #include "incidents/tracker.h"
 #include "k8s/client.h"
@@ -43,6 +45,8 @@ struct PipelineOptions {
   // Why the notifiers' own state (outbox, Slack threads) cannot be written; empty when it can.
   // Called from the HTTP thread (/readyz).
   std::function<std::string()> notifier_state_error;
+  // The LLM client (an in-process fake in tests); null: an HttpLlmClient from ollama.*.
+  std::shared_ptr<diagnosis::LlmClient> llm;
 };
 
 class Pipeline;
@@ -115,38 +119,17 @@ class Pipeline {
  private:
   friend class AlertStage;
   boost::asio::awaitable<void> run_ticks();
-  boost::asio::awaitable<void> check_model();
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
   boost::asio::awaitable<void> take_over();
   // HA: the leader mirrors each saved state to the ConfigMap <leaseName>-state.
   boost::asio::awaitable<void> mirror_state();
   std::string state_configmap_path(bool item) const;
-  // The diagnoser's evidence and LLM call for one pod.
-  boost::asio::awaitable<Result<diagnosis::GatheredEvidence>> gather(std::string ns,
-                                                                     std::string pod);
-  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> explain(diagnosis::GatheredEvidence ev);
-  void diagnosed(const diagnosis::DiagnosisOutcome& o);
-  // The LLM routes of the HTTP API.
-  boost::asio::awaitable<server::Response> ask(std::string question);
-  boost::asio::awaitable<server::Response> diagnose(std::string question, std::string ns,
-                                                    std::string pod);
-  boost::asio::awaitable<server::Response> models();
-  // One LLM chat on `pool`, timed; counts llm_error outcomes. llm_busy() counts "busy".
-  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> llm_chat(boost::asio::thread_pool& pool,
-                                                                const char* system,
-                                                                std::string user);
-  // HTTP API requests to the LLM (/ask, /diagnose, /models; later /mcp): at most kMaxHttpLlm
-  // in flight together, beyond that 429. They run on their own pool, so they cannot delay an
-  // incident's diagnosis.
-  static constexpr int kMaxHttpLlm = 2;
-  bool llm_busy();
   // The /api/incidents body, rebuilt on the pipeline thread whenever incidents change (and each
   // tick) and served from the HTTP thread.
   void refresh_snapshot();
   void snapshot_soon();  // refresh_snapshot once, after the current burst of events
   boost::asio::awaitable<void> rebuild_snapshot();
   bool snapshot_queued_ = false;
-  Redacted key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   boost::asio::io_context& ioc_;
   PipelineOptions options_;
@@ -165,22 +148,14 @@ class Pipeline {
   AlertStage stage_;
   diagnosis::Redactor redactor_;
   bool llm_enabled_;
-  bool mask_names_;
-  diagnosis::LogBudget budget_;
   std::chrono::milliseconds hold_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
-  std::shared_ptr<diagnosis::LlmClient> llm_;
-  // Blocking LLM calls, in two lanes; results resume on the pipeline thread. Incidents:
-  // diagnosis.concurrency threads for the Diagnoser's calls + 1 for the start-up model check,
-  // so an incident's call never queues. HTTP routes: kMaxHttpLlm threads, their own.
-  std::unique_ptr<boost::asio::thread_pool> llm_pool_;
-  std::unique_ptr<boost::asio::thread_pool> http_llm_pool_;
-  int http_llm_inflight_ = 0;  // HTTP LLM requests admitted (<= kMaxHttpLlm)
+  // Evidence from the pod cache first; every LLM call (the Diagnoser's, the HTTP routes') goes
+  // through the service, whose threads ~Pipeline joins first.
+  std::unique_ptr<diagnosis::EvidenceSource> evidence_;
+  std::unique_ptr<diagnosis::LlmService> llm_;
   std::unique_ptr<diagnosis::Diagnoser> diagnoser_;
-  prometheus::Family<prometheus::Counter>* diagnoses_ =
-      nullptr;                                     // podmedic_diagnoses_total{outcome}
-  prometheus::Histogram* llm_duration_ = nullptr;  // podmedic_llm_request_duration_seconds
   // The HTTP server runs on its own thread and io_context (at a lower CPU priority), so no
   // number of clients can starve the watch path; LLM routes hop onto the pipeline's thread.
   std::atomic<bool> synced_flag_{false};
