@@ -273,7 +273,8 @@ net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& i
                                             const rules::Detector& detector, std::string ns,
                                             std::string pod, LogBudget budget,
                                             std::shared_ptr<RedactionSession> session) {
-  auto view = co_await get_pod(client, interner, ns, pod);
+  auto get = get_pod(client, interner, ns, pod);
+  auto view = co_await std::move(get);
   if (!view.ok()) co_return view.error();
   auto facts = pod_facts(*view, interner, detector);
   auto op = complete_evidence(client, interner, std::move(facts), budget, std::move(session));

@@ -27,7 +27,8 @@ net::awaitable<Result<Evidence>> EvidenceSource::pod(std::string ns, std::string
     facts = pod_facts(*cached, interner_, detector_);
     workload = incidents::resolve_workload(*cached, interner_).name;
   } else {
-    auto view = co_await get_pod(client_, interner_, ns, pod);
+    auto get = get_pod(client_, interner_, ns, pod);
+    auto view = co_await std::move(get);
     if (!view.ok()) co_return view.error();
     facts = pod_facts(*view, interner_, detector_);
     workload = incidents::resolve_workload(*view, interner_).name;

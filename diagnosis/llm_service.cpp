@@ -95,7 +95,8 @@ void LlmService::shutdown() {
 net::awaitable<void> LlmService::check_model() {
   auto llm = llm_;
   auto call = [llm] { return llm->models(); };
-  auto list = co_await on_pool(*incident_pool_, std::move(call));
+  auto op = on_pool(*incident_pool_, std::move(call));
+  auto list = co_await std::move(op);
   const std::string& want = llm_->model();
   if (!list.ok()) {
     log::warn("diagnosis", "LLM server not reachable; alerts go out with rules-based facts only",
@@ -189,7 +190,8 @@ net::awaitable<Result<LlmAnswer>> LlmService::chat(net::thread_pool& pool, const
   auto llm = llm_;
   auto t0 = std::chrono::steady_clock::now();
   auto call = [llm, system, user] { return llm->chat(system, user); };
-  auto answer = co_await on_pool(pool, std::move(call));
+  auto op = on_pool(pool, std::move(call));
+  auto answer = co_await std::move(op);
   duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (!answer.ok()) diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
   co_return answer;
@@ -293,7 +295,8 @@ net::awaitable<ModelsReply> LlmService::models() {
   Counted inflight(inflight_);
   auto llm = llm_;
   auto call = [llm] { return llm->models(); };
-  auto list = co_await on_pool(*request_pool_, std::move(call));
+  auto op = on_pool(*request_pool_, std::move(call));
+  auto list = co_await std::move(op);
   if (!list.ok()) {
     reply.outcome = LlmOutcome::kLlmError;
     reply.error = list.error().message;
