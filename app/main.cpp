@@ -25,6 +25,8 @@
 #include "core/log.h"
 #include "core/units.h"
 #include "diagnosis/evidence.h"
+#include "diagnosis/evidence_source.h"
+#include "diagnosis/llm_service.h"
 #include "diagnosis/redact.h"
 #include "incidents/tracker.h"
 #include "notifiers/console.h"
@@ -194,70 +196,78 @@ int cmd_diagnose(const Args& args) {
     return 1;
   }
   const bool use_llm = config->diagnosis.enabled && !args.has("--no-llm");
-  diagnosis::HttpLlmClient llm(app::llm_settings(*config));
   net::io_context ioc;
   k8s::KubeClient client(ioc.get_executor(), std::move(conn.value()));
   Interner interner;
   rules::Detector detector(interner, config->detect.rules);
-  diagnosis::LogBudget budget{config->diagnosis.fetch_bytes, config->diagnosis.max_bytes};
+  // No watcher here: every read goes to the API server.
+  diagnosis::EvidenceSource evidence(
+      client, interner, detector,
+      diagnosis::LogBudget{config->diagnosis.fetch_bytes, config->diagnosis.max_bytes});
+  prometheus::Registry registry;
+  // The same service as `podmedic run`'s /diagnose: one prompt over the pod (or the namespace's
+  // first LlmService::kMaxPods failing pods), one redaction session for all of it.
+  diagnosis::LlmService llm(std::make_shared<diagnosis::HttpLlmClient>(app::llm_settings(*config)),
+                            *redactor, evidence, registry);
+  diagnosis::DiagnoseRequest req;
+  req.question = args.get("--question").value_or("");
+  req.ns = ns;
+  req.pod = pod;
+  req.ask_llm = use_llm;
+  req.ask_without_failing_pods = false;
+  req.before_llm = [&] {
+    std::fprintf(stderr, "asking %s at %s…\n", llm.client().model().c_str(),
+                 diagnosis::url_without_credentials(config->ollama.url).c_str());
+  };
   int rc = 0;
   auto run = [&]() -> net::awaitable<void> {
-    std::vector<std::string> pods;
-    if (!pod.empty()) {
-      pods.push_back(pod);
-    } else {
-      auto failing = co_await diagnosis::failing_pods(client, interner, detector, ns, 3);
-      if (!failing.ok()) {
-        std::fprintf(stderr, "podmedic diagnose: namespace %s: %s\n", ns.c_str(),
-                     failing.error().message.c_str());
-        rc = 1;
-        co_return;
-      }
-      pods = failing.value();
-      if (pods.empty()) std::printf("No failing pods in namespace %s.\n", ns.c_str());
+    auto op = llm.diagnose(req);
+    const auto r = co_await std::move(op);
+    if (r.outcome == diagnosis::LlmOutcome::kListFailed) {
+      std::fprintf(stderr, "podmedic diagnose: namespace %s: %s\n", ns.c_str(), r.error.c_str());
+      rc = 1;
+      co_return;
     }
-    for (const auto& p : pods) {
-      // The session redacts each whole text as fetched (with diagnosis.redact.patterns) before
-      // any selection, and masks a secret found anywhere wherever it recurs.
-      auto session = std::make_shared<diagnosis::RedactionSession>(*redactor);
-      auto ev = co_await diagnosis::gather_pod(client, interner, detector, ns, p, budget, session);
-      if (!ev.ok()) {
-        std::fprintf(stderr, "podmedic diagnose: %s/%s: %s\n", ns.c_str(), p.c_str(),
-                     ev.error().message.c_str());
-        rc = 1;
-        continue;
-      }
-      // Everything printed passes through the redactor: logs are untrusted and may hold secrets.
-      const std::string evidence = redactor->redact(ev->text());
-      std::printf("%s\n", evidence.c_str());
-      const std::string question = redactor->redact(args.get("--question").value_or(""));
-      if (use_llm) {
-        std::fprintf(stderr, "asking %s at %s…\n", llm.model().c_str(),
-                     diagnosis::url_without_credentials(config->ollama.url).c_str());
-        // A one-shot command: blocking here is fine.
-        auto answer = llm.chat(diagnosis::kDiagnoseSystemPrompt,
-                               diagnosis::diagnose_user_prompt(question, evidence));
-        if (answer.ok()) {
-          std::printf("== Answer (%s) ==\n", answer->model.c_str());
-          if (!question.empty()) std::printf("Question: %s\n", question.c_str());
-          std::printf("%s\n%s\n== Facts (rules) ==\n", redactor->redact(answer->text).c_str(),
-                      answer->truncated ? "[answer cut at ollama.numPredict]" : "");
-          for (const auto& f : ev->findings_text)
-            std::printf("- %s\n", redactor->redact(f).c_str());
-          std::printf("\n");
-          continue;
-        }
-        std::printf("== Answer (rules-based; LLM unavailable: %s) ==\n",
-                    answer.error().message.c_str());
+    if (r.outcome == diagnosis::LlmOutcome::kPodNotFound ||
+        r.outcome == diagnosis::LlmOutcome::kPodFailed) {
+      std::fprintf(stderr, "podmedic diagnose: %s/%s: %s\n", ns.c_str(), r.failed_pod.c_str(),
+                   r.error.c_str());
+      rc = 1;
+      co_return;
+    }
+    if (r.pods.empty()) {
+      std::printf("No failing pods in namespace %s.\n", ns.c_str());
+      co_return;
+    }
+    // Everything printed is redacted (one session over the evidence, the question, the answer
+    // and the facts): logs are untrusted and may hold secrets.
+    std::printf("%s", r.context.c_str());
+    // The facts: one pod's as they are, several pods' prefixed with the pod.
+    auto print_facts = [&r] {
+      if (r.pods.size() == 1) {
+        for (const auto& f : r.pods.front().findings) std::printf("- %s\n", f.c_str());
       } else {
-        std::printf("== Answer (rules-based) ==\n");
+        for (const auto& f : r.facts) std::printf("- %s\n", f.c_str());
       }
-      if (!question.empty()) std::printf("Question: %s\n", question.c_str());
-      if (ev->findings_text.empty())
-        std::printf("No container of this pod is failing right now.\n");
-      for (const auto& f : ev->findings_text) std::printf("- %s\n", redactor->redact(f).c_str());
+    };
+    if (r.asked && r.outcome == diagnosis::LlmOutcome::kOk) {
+      std::printf("== Answer (%s) ==\n", r.model.c_str());
+      if (!r.question.empty()) std::printf("Question: %s\n", r.question.c_str());
+      std::printf("%s\n%s\n== Facts (rules) ==\n", r.answer.c_str(),
+                  r.truncated ? "[answer cut at ollama.numPredict]" : "");
+      print_facts();
       std::printf("\n");
+      co_return;
     }
+    if (r.asked) {
+      std::printf("== Answer (rules-based; LLM unavailable: %s) ==\n", r.error.c_str());
+    } else {
+      std::printf("== Answer (rules-based) ==\n");
+    }
+    if (!r.question.empty()) std::printf("Question: %s\n", r.question.c_str());
+    if (r.facts.empty()) std::printf("No container of this pod is failing right now.\n");
+    print_facts();
+    std::printf("\n");
   };
   net::co_spawn(ioc, run(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);

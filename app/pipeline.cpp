@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "app/llm_routes.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/peer_errors.h"
@@ -28,36 +29,6 @@ using std::chrono::seconds;
 
 namespace {
 
-// Runs blocking `f` on `pool`; the awaiting coroutine resumes on its own executor with f's
-// result. A plain post to the pool and one back, not co_spawn: a coroutine co_spawned on the pool
-// whose awaiter was cancelled (TaskGroup::stop) throws operation_aborted from co_spawn's own
-// final hop, on the pool thread, where nothing can catch it (std::terminate at shutdown).
-// Cancelling the awaiter does not abort `f`; the LLM client's cancel_all() does.
-template <class F>
-net::awaitable<std::invoke_result_t<F>> on_pool(net::thread_pool& pool, F f) {
-  using R = std::invoke_result_t<F>;
-  auto home = co_await net::this_coro::executor;
-  auto initiate = [&pool, home](auto handler, F fn) {
-    net::post(pool, [handler = std::move(handler), fn = std::move(fn),
-                     work = net::make_work_guard(home)]() mutable {
-      R result = fn();
-      auto back = work.get_executor();
-      net::post(back, [handler = std::move(handler), result = std::move(result)]() mutable {
-        std::move(handler)(std::move(result));
-      });
-    });
-  };
-  // Named before it is awaited: GCC 12 miscompiles temporaries with destructors inside co_await
-  // expressions.
-  auto op = net::async_initiate<decltype(net::use_awaitable), void(R)>(initiate, net::use_awaitable,
-                                                                       std::move(f));
-  co_return co_await std::move(op);
-}
-
-server::Response json_ok(const nlohmann::json& j) {
-  return {200, "application/json", parse::dump(j), {}};
-}
-
 alerting::HoldSettings hold_settings(const Config& c) {
   alerting::HoldSettings s;
   // Without the LLM, the alert still waits a little for its key log lines.
@@ -67,11 +38,6 @@ alerting::HoldSettings hold_settings(const Config& c) {
   return s;
 }
 
-server::Response busy() {
-  auto r = server::json_error(429, "too many LLM requests in flight; retry later");
-  r.headers.emplace_back("Retry-After", "5");
-  return r;
-}
 }  // namespace
 
 incidents::IncidentSettings incident_settings(const Config& c) {
@@ -149,8 +115,6 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           [this] { snapshot_soon(); }),
       redactor_(view_.redactor),
       llm_enabled_(config.diagnosis.enabled),
-      mask_names_(config.diagnosis.mask_names),
-      budget_{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
       tracker_(
           [&] {
             auto s = incident_settings(config);
@@ -184,11 +148,12 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         std::lock_guard lock(snapshot_mu_);
         return snapshot_;
       },
-      registry_, [this, on_pipeline](std::string q) { return on_pipeline(ask(std::move(q))); },
+      registry_,
+      [this, on_pipeline](std::string q) { return on_pipeline(ask_route(*llm_, std::move(q))); },
       [this, on_pipeline](std::string q, std::string ns, std::string pod) {
-        return on_pipeline(diagnose(std::move(q), std::move(ns), std::move(pod)));
+        return on_pipeline(diagnose_route(*llm_, std::move(q), std::move(ns), std::move(pod)));
       },
-      [this, on_pipeline] { return on_pipeline(models()); },
+      [this, on_pipeline] { return on_pipeline(models_route(*llm_)); },
       // A copy: called on the HTTP thread.
       [watch = config.watch](const std::string& ns) { return in_watch_scope(watch, ns); },
       [this] {
@@ -197,38 +162,41 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           return std::string("cannot write the incident state under state.dir");
         return options_.notifier_state_error ? options_.notifier_state_error() : std::string();
       }};
-  llm_ = std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config), &peer_errors_);
-  llm_pool_ = std::make_unique<net::thread_pool>(
-      static_cast<std::size_t>(config.diagnosis.concurrency + 1));
-  http_llm_pool_ = std::make_unique<net::thread_pool>(static_cast<std::size_t>(kMaxHttpLlm));
+  // The pod cache answers for a namespace once synced, when the watch holds all its pods.
+  diagnosis::EvidenceCache cache{&pods_, [this, watch = config.watch](const std::string& ns) {
+                                   return watcher_->synced() && watch.label_selector.empty() &&
+                                          in_watch_scope(watch, ns);
+                                 }};
+  evidence_ = std::make_unique<diagnosis::EvidenceSource>(
+      *client_, interner_, detector_,
+      diagnosis::LogBudget{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
+      std::move(cache));
+  auto llm_client = options_.llm ? options_.llm
+                                 : std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config),
+                                                                              &peer_errors_);
+  llm_ = std::make_unique<diagnosis::LlmService>(
+      std::move(llm_client), redactor_, *evidence_, *registry_,
+      diagnosis::LlmServiceSettings{static_cast<std::size_t>(config.diagnosis.concurrency),
+                                    config.diagnosis.mask_names});
   diagnosis::DiagnoserSettings ds;
   ds.llm_concurrency = static_cast<std::size_t>(config.diagnosis.concurrency);
   ds.queue_capacity = static_cast<std::size_t>(config.diagnosis.queue_size);
   ds.ask_llm = config.diagnosis.enabled;
   diagnoser_ = std::make_unique<diagnosis::Diagnoser>(
       tasks_, config.ollama.model, ds,
-      [this](const std::string& ns, const std::string& pod) { return gather(ns, pod); },
-      [this](diagnosis::GatheredEvidence ev) { return explain(std::move(ev)); },
-      [this](const diagnosis::DiagnosisOutcome& o) { diagnosed(o); });
+      [this](const std::string& ns, const std::string& pod) { return llm_->gather(ns, pod); },
+      [this](diagnosis::GatheredEvidence ev) { return llm_->explain(std::move(ev)); },
+      [this](const diagnosis::DiagnosisOutcome& o) {
+        Redacted text = llm_->delivered(o);
+        std::string model = o.answer.ok() ? o.answer->model : std::string();
+        stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);
+      });
   diagnoser_->on_evidence(
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
         stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt);
       });
-  diagnoses_ = &prometheus::BuildCounter()
-                    .Name("podmedic_diagnoses_total")
-                    .Help(
-                        "Diagnoses, by outcome: ok, cached (an identical one answered), "
-                        "llm_error, no_evidence, dropped (queue full), not_found, busy")
-                    .Register(*registry_);
-  for (const char* outcome : {"ok", "cached", "llm_error"}) diagnoses_->Add({{"outcome", outcome}});
   for (const auto& reason : config.detect.rules.reasons)
     incident_metrics_.total.Add({{"reason", reason}});
-  llm_duration_ = &prometheus::BuildHistogram()
-                       .Name("podmedic_llm_request_duration_seconds")
-                       .Help("LLM request duration")
-                       .Register(*registry_)
-                       .Add({}, prometheus::Histogram::BucketBoundaries{0.5, 1, 2, 5, 10, 20, 30,
-                                                                        60, 120, 300});
   server::ServerSettings http_settings;
   http_settings.listen = config.server.listen;
   http_settings.max_connections = static_cast<std::size_t>(config.server.max_connections);
@@ -268,13 +236,10 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
 
 Pipeline::~Pipeline() {
   // LLM calls in flight (a hung server) end within http::kCancelLatency instead of holding the
-  // pool threads, and with them the shutdown, until ollama.timeout.
-  if (llm_) llm_->cancel_all();
-  // The pools' threads finish their (now cancelled) calls and post the results back, holding a
-  // work guard on the io_context they came from: join them while those io_contexts still exist
-  // (the pools are members declared before them, so destroyed after them).
-  if (http_llm_pool_) http_llm_pool_->join();
-  if (llm_pool_) llm_pool_->join();
+  // service's threads, and with them the shutdown, until ollama.timeout. Its threads post their
+  // results back with a work guard on the io_context they came from: joined now, while those
+  // io_contexts still exist (http_ioc_ is a member destroyed before llm_).
+  if (llm_) llm_->shutdown();
   // The HTTP thread first; its coroutines are drained after the pipeline's (http_tasks_ is
   // destroyed after tasks_), so an LLM route waiting on the pipeline completes or is cancelled.
   http_ioc_.stop();
@@ -385,31 +350,8 @@ Result<Ok> Pipeline::start() {
     tasks_.spawn("leader election", elector_->run());
     tasks_.spawn("state mirror", mirror_->run());
   }
-  if (llm_enabled_) tasks_.spawn("model check", check_model());
+  if (llm_enabled_) tasks_.spawn("model check", llm_->check_model());
   return Ok{};
-}
-
-net::awaitable<void> Pipeline::check_model() {
-  auto llm = llm_;
-  auto call = [llm] { return llm->models(); };
-  auto list = co_await on_pool(*llm_pool_, std::move(call));
-  const std::string& want = llm_->model();
-  if (!list.ok()) {
-    log::warn("diagnosis", "LLM server not reachable; alerts go out with rules-based facts only",
-              {{"error", list.error().message}});
-    co_return;
-  }
-  // Ollama names carry a tag ("mistral:latest"); the configured name may omit it.
-  for (const auto& m : list.value()) {
-    if (m == want || m == want + ":latest") {
-      log::info("diagnosis", "LLM model available", {{"model", want}});
-      co_return;
-    }
-  }
-  log::warn("diagnosis",
-            "LLM model not found on the server; run `ollama pull " + want +
-                "` (alerts go out with rules-based facts until then)",
-            {{"model", want}, {"available", list->size()}});
 }
 
 net::awaitable<void> Pipeline::run_ticks() {
@@ -437,177 +379,6 @@ net::awaitable<void> Pipeline::run_ticks() {
     synced_flag_ = watcher_->synced();
     refresh_snapshot();
   }
-}
-
-net::awaitable<Result<diagnosis::GatheredEvidence>> Pipeline::gather(std::string ns,
-                                                                     std::string pod) {
-  // One redaction session for everything this pod's evidence holds: a secret found in any of
-  // its texts (logs as fetched, before selection; state messages; events) is masked in all,
-  // and in the LLM's answer later.
-  auto session = std::make_shared<diagnosis::RedactionSession>(redactor_);
-  auto op = diagnosis::gather_pod(*client_, interner_, detector_, ns, pod, budget_, session);
-  auto ev = co_await std::move(op);
-  if (!ev.ok()) co_return ev.error();
-  diagnosis::GatheredEvidence g;
-  g.text = ev->text();  // redacted by the session
-  g.session = ev->session;
-  g.volatile_names.push_back(pod);
-  std::string container;
-  if (!ev->findings.empty())
-    container = std::string(interner_.view(ev->findings.front().container));
-  g.excerpt = key_evidence(ev.value(), container);
-  const auto* view = pods_.find(ns, pod);
-  if (view && view->node) g.volatile_names.emplace_back(interner_.view(view->node));
-  if (mask_names_) {
-    diagnosis::NameMasker m;
-    m.add(pod, "pod");
-    m.add(ns, "namespace");
-    if (view) {
-      auto w = incidents::resolve_workload(*view, interner_);
-      m.add(w.name, "workload");
-      if (view->node) m.add(std::string(interner_.view(view->node)), "node");
-    }
-    g.masks = m.pairs();
-  }
-  co_return g;
-}
-
-net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::explain(diagnosis::GatheredEvidence ev) {
-  std::string evidence = diagnosis::replace_all_longest_first(ev.text, ev.masks);
-  auto op = llm_chat(*llm_pool_, diagnosis::kDiagnoseSystemPrompt,
-                     diagnosis::diagnose_user_prompt("", evidence));
-  auto answer = co_await std::move(op);
-  if (answer.ok() && !ev.masks.empty()) {
-    std::vector<std::pair<std::string, std::string>> back;
-    for (const auto& [name, placeholder] : ev.masks) back.emplace_back(placeholder, name);
-    answer->text = diagnosis::replace_all_longest_first(answer->text, back);
-  }
-  if (answer.ok() && ev.session) answer->text = ev.session->redact(answer->text);
-  co_return answer;
-}
-
-void Pipeline::diagnosed(const diagnosis::DiagnosisOutcome& o) {
-  // llm_error is counted by llm_chat (for the HTTP routes too); "disabled" is not a diagnosis.
-  const std::string_view outcome = o.outcome;
-  if (outcome != "llm_error" && outcome != "disabled")
-    diagnoses_->Add({{"outcome", o.outcome}}).Increment();
-  if (!o.answer.ok()) {
-    log::debug("diagnosis", "no diagnosis",
-               {{"pod", o.pod}, {"outcome", o.outcome}, {"error", o.answer.error().message}});
-  }
-  Redacted text = o.answer.ok() ? redactor_.seal(o.answer->text) : Redacted();
-  std::string model = o.answer.ok() ? o.answer->model : std::string();
-  stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);
-}
-
-Redacted Pipeline::key_evidence(const diagnosis::Evidence& ev, const std::string& container) const {
-  constexpr std::size_t kMax = 1800;
-  std::string logs;
-  for (const auto& l : ev.logs) {
-    if (l.container == container) logs = !l.previous.empty() ? l.previous : l.current;
-  }
-  if (logs.size() > kMax) {
-    // The end matters most (the crash): cut at a line start.
-    auto cut = logs.find('\n', logs.size() - kMax);
-    logs = "[…]\n" + logs.substr(cut == std::string::npos ? logs.size() - kMax : cut + 1);
-  }
-  std::string out = logs;
-  for (std::size_t i = 0; i < ev.events.size() && i < 3; ++i) {
-    out += (i == 0 ? "Events:\n" : "") + ev.events[i] + "\n";
-  }
-  return redactor_.seal(out);
-}
-
-net::awaitable<Result<diagnosis::LlmAnswer>> Pipeline::llm_chat(net::thread_pool& pool,
-                                                                const char* system,
-                                                                std::string user) {
-  auto llm = llm_;
-  auto t0 = std::chrono::steady_clock::now();
-  auto call = [llm, system, user] { return llm->chat(system, user); };
-  auto answer = co_await on_pool(pool, std::move(call));
-  llm_duration_->Observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  if (!answer.ok()) diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
-  co_return answer;
-}
-
-bool Pipeline::llm_busy() {
-  if (http_llm_inflight_ < kMaxHttpLlm) return false;
-  diagnoses_->Add({{"outcome", "busy"}}).Increment();
-  return true;
-}
-
-namespace {
-struct Counted {
-  int& n;
-  explicit Counted(int& c) : n(c) { ++n; }
-  ~Counted() { --n; }
-};
-}  // namespace
-
-net::awaitable<server::Response> Pipeline::ask(std::string question) {
-  if (llm_busy()) co_return busy();
-  Counted inflight(http_llm_inflight_);
-  // Nothing leaves unredacted, questions included.
-  auto answer =
-      co_await llm_chat(*http_llm_pool_, diagnosis::kAskSystemPrompt, redactor_.redact(question));
-  if (!answer.ok()) co_return server::json_error(503, answer.error().message);
-  diagnoses_->Add({{"outcome", "ok"}}).Increment();
-  co_return json_ok({{"answer", redactor_.redact(answer->text)}, {"model", answer->model}});
-}
-
-net::awaitable<server::Response> Pipeline::diagnose(std::string question, std::string ns,
-                                                    std::string pod) {
-  if (llm_busy()) co_return busy();
-  Counted inflight(http_llm_inflight_);
-  std::vector<std::string> pods;
-  if (!pod.empty()) {
-    pods.push_back(pod);
-  } else {
-    auto failing = co_await diagnosis::failing_pods(*client_, interner_, detector_, ns, 2);
-    if (!failing.ok())
-      co_return server::json_error(502, "cannot list pods: " + failing.error().message);
-    pods = failing.value();
-  }
-  std::string context;
-  nlohmann::json facts = nlohmann::json::array();
-  // One session for the whole answer: secrets found in any pod's texts are masked everywhere,
-  // the LLM's answer included.
-  auto session = std::make_shared<diagnosis::RedactionSession>(redactor_);
-  for (const auto& p : pods) {
-    auto ev =
-        co_await diagnosis::gather_pod(*client_, interner_, detector_, ns, p, budget_, session);
-    if (!ev.ok()) {
-      diagnoses_->Add({{"outcome", "not_found"}}).Increment();
-      co_return server::json_error(ev.error().message.find("404") != std::string::npos ? 404 : 502,
-                                   ev.error().message);
-    }
-    context += ev->text() + "\n";
-    for (const auto& f : ev->findings_text) facts.push_back(session->redact(p + ": " + f));
-  }
-  if (pods.empty()) context = "No pod in namespace " + ns + " is failing right now.\n";
-  context = session->redact(context);
-  std::string user = diagnosis::diagnose_user_prompt(session->redact(question), context);
-  auto answer =
-      co_await llm_chat(*http_llm_pool_, diagnosis::kDiagnoseSystemPrompt, std::move(user));
-  if (!answer.ok()) {
-    // The LLM is down or slow: still give the evidence and the rules-based facts.
-    nlohmann::json j = {{"error", answer.error().message}, {"context", context}, {"facts", facts}};
-    co_return server::Response{503, "application/json", parse::dump(j), {}};
-  }
-  diagnoses_->Add({{"outcome", "ok"}}).Increment();
-  co_return json_ok(
-      {{"answer", session->redact(answer->text)}, {"model", answer->model}, {"context", context}});
-}
-
-net::awaitable<server::Response> Pipeline::models() {
-  if (llm_busy()) co_return busy();
-  Counted inflight(http_llm_inflight_);
-  auto llm = llm_;
-  auto call = [llm] { return llm->models(); };
-  auto list = co_await on_pool(*http_llm_pool_, std::move(call));
-  if (!list.ok()) co_return server::json_error(503, list.error().message);
-  co_return json_ok({{"models", list.value()}});
 }
 
 }  // namespace podmedic::app

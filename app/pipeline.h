@@ -24,7 +24,9 @@
 #include "core/task_group.h"
 #include "diagnosis/diagnoser.h"
 #include "diagnosis/evidence.h"
+#include "diagnosis/evidence_source.h"
 #include "diagnosis/llm.h"
+#include "diagnosis/llm_service.h"
 #include "diagnosis/redact.h"
 #include "ha/leader.h"
 #include "ha/state_mirror.h"
@@ -47,6 +49,8 @@ struct PipelineOptions {
   // Why the notifiers' own state (outbox, Slack threads) cannot be written; empty when it can.
   // Called from the HTTP thread (/readyz).
   std::function<std::string()> notifier_state_error;
+  // The LLM client (an in-process fake in tests); null: an HttpLlmClient from ollama.*.
+  std::shared_ptr<diagnosis::LlmClient> llm;
 };
 
 class Pipeline;
@@ -113,35 +117,14 @@ class Pipeline {
            std::unique_ptr<ClusterView> own_view, ClusterView* view, incidents::IncidentSink& sink,
            const Clock& clock, PipelineOptions options);
   boost::asio::awaitable<void> run_ticks();
-  boost::asio::awaitable<void> check_model();
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
   boost::asio::awaitable<void> take_over();
-  // The diagnoser's evidence and LLM call for one pod.
-  boost::asio::awaitable<Result<diagnosis::GatheredEvidence>> gather(std::string ns,
-                                                                     std::string pod);
-  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> explain(diagnosis::GatheredEvidence ev);
-  void diagnosed(const diagnosis::DiagnosisOutcome& o);
-  // The LLM routes of the HTTP API.
-  boost::asio::awaitable<server::Response> ask(std::string question);
-  boost::asio::awaitable<server::Response> diagnose(std::string question, std::string ns,
-                                                    std::string pod);
-  boost::asio::awaitable<server::Response> models();
-  // One LLM chat on `pool`, timed; counts llm_error outcomes. llm_busy() counts "busy".
-  boost::asio::awaitable<Result<diagnosis::LlmAnswer>> llm_chat(boost::asio::thread_pool& pool,
-                                                                const char* system,
-                                                                std::string user);
-  // HTTP API requests to the LLM (/ask, /diagnose, /models; later /mcp): at most kMaxHttpLlm
-  // in flight together, beyond that 429. They run on their own pool, so they cannot delay an
-  // incident's diagnosis.
-  static constexpr int kMaxHttpLlm = 2;
-  bool llm_busy();
   // The /api/incidents body, rebuilt on the pipeline thread whenever incidents change (and each
   // tick) and served from the HTTP thread.
   void refresh_snapshot();
   void snapshot_soon();  // refresh_snapshot once, after the current burst of events
   boost::asio::awaitable<void> rebuild_snapshot();
   bool snapshot_queued_ = false;
-  Redacted key_evidence(const diagnosis::Evidence& ev, const std::string& container) const;
 
   std::unique_ptr<ClusterView> own_view_;  // the second constructor's; null with the caller's
   ClusterView& view_;
@@ -165,21 +148,13 @@ class Pipeline {
   alerting::AlertHold stage_;
   const diagnosis::Redactor& redactor_;
   bool llm_enabled_;
-  bool mask_names_;
-  diagnosis::LogBudget budget_;
   incidents::IncidentTracker tracker_;
   bool reconciled_ = false;
-  std::shared_ptr<diagnosis::LlmClient> llm_;
-  // Blocking LLM calls, in two lanes; results resume on the pipeline thread. Incidents:
-  // diagnosis.concurrency threads for the Diagnoser's calls + 1 for the start-up model check,
-  // so an incident's call never queues. HTTP routes: kMaxHttpLlm threads, their own.
-  std::unique_ptr<boost::asio::thread_pool> llm_pool_;
-  std::unique_ptr<boost::asio::thread_pool> http_llm_pool_;
-  int http_llm_inflight_ = 0;  // HTTP LLM requests admitted (<= kMaxHttpLlm)
+  // Evidence from the pod cache first; every LLM call (the Diagnoser's, the HTTP routes') goes
+  // through the service, whose threads ~Pipeline joins first.
+  std::unique_ptr<diagnosis::EvidenceSource> evidence_;
+  std::unique_ptr<diagnosis::LlmService> llm_;
   std::unique_ptr<diagnosis::Diagnoser> diagnoser_;
-  prometheus::Family<prometheus::Counter>* diagnoses_ =
-      nullptr;                                     // podmedic_diagnoses_total{outcome}
-  prometheus::Histogram* llm_duration_ = nullptr;  // podmedic_llm_request_duration_seconds
   // The HTTP server runs on its own thread and io_context (at a lower CPU priority), so no
   // number of clients can starve the watch path; LLM routes hop onto the pipeline's thread.
   std::atomic<bool> synced_flag_{false};

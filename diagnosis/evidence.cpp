@@ -144,11 +144,29 @@ const Redactor& builtin_redactor() {
   return r;
 }
 
-net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& interner,
-                                            const rules::Detector& detector, std::string ns,
-                                            std::string pod, LogBudget budget,
-                                            std::shared_ptr<RedactionSession> session) {
-  if (!session) session = std::make_shared<RedactionSession>(builtin_redactor());
+PodFacts pod_facts(const k8s::PodView& view, const Interner& interner,
+                   const rules::Detector& detector) {
+  PodFacts f;
+  Evidence& ev = f.evidence;
+  ev.ns = std::string(interner.view(view.ns));
+  ev.pod = view.name;
+  ev.summary = summarize(view, interner);
+  ev.findings = detector.current(view);
+  for (const auto& x : ev.findings) ev.findings_text.push_back(finding_text(view, x, interner));
+  if (!ev.findings.empty())
+    ev.key_container = std::string(interner.view(ev.findings.front().container));
+  if (view.node) ev.node = std::string(interner.view(view.node));
+  f.uid = view.uid;
+  for (const auto& c : view.containers) {
+    f.containers.push_back(
+        {std::string(interner.view(c.name)),
+         c.restart_count > 0 || c.last.kind == k8s::ContainerState::kTerminated});
+  }
+  return f;
+}
+
+net::awaitable<Result<k8s::PodView>> get_pod(k8s::KubeClient& client, Interner& interner,
+                                             std::string ns, std::string pod) {
   using namespace std::chrono_literals;
   std::string target =
       "/api/v1/namespaces/" + k8s::url_encode(ns) + "/pods/" + k8s::url_encode(pod);
@@ -162,14 +180,17 @@ net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& i
   k8s::WatchHeader hdr;
   k8s::PodView view;
   if (auto d = decoder.watch_pod(line, line.capacity(), hdr, view); !d.ok()) co_return d.error();
+  co_return view;
+}
 
-  Evidence ev;
-  ev.ns = ns;
-  ev.pod = pod;
-  ev.summary = summarize(view, interner);
-  ev.findings = detector.current(view);
-  for (const auto& f : ev.findings) ev.findings_text.push_back(finding_text(view, f, interner));
-  auto events = co_await k8s::fetch_pod_events(client, decoder, ns, pod, view.uid, 10);
+net::awaitable<Result<Evidence>> complete_evidence(k8s::KubeClient& client, Interner& interner,
+                                                   PodFacts facts, LogBudget budget,
+                                                   std::shared_ptr<RedactionSession> session) {
+  if (!session) session = std::make_shared<RedactionSession>(builtin_redactor());
+  Evidence ev = std::move(facts.evidence);
+  const std::string ns = ev.ns, pod = ev.pod;
+  k8s::Decoder decoder(interner);
+  auto events = co_await k8s::fetch_pod_events(client, decoder, ns, pod, facts.uid, 10);
   if (events.ok()) {
     for (const auto& e : *events) {
       ev.events.push_back(format_rfc3339(e.last_seen) + " " + std::string(interner.view(e.type)) +
@@ -185,15 +206,15 @@ net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& i
     bool has_previous = false, has_current = false;
   };
   std::vector<RawLogs> raw;
-  for (const auto& c : view.containers) {
+  for (const auto& c : facts.containers) {
     ContainerLogs cl;
     RawLogs rl;
-    cl.container = std::string(interner.view(c.name));
+    cl.container = c.name;
     k8s::LogOptions o;
     o.container = cl.container;
     o.tail_lines = 2000;
     o.limit_bytes = static_cast<long long>(budget.fetch_bytes);
-    if (c.restart_count > 0 || c.last.kind == k8s::ContainerState::kTerminated) {
+    if (c.previous) {
       o.previous = true;
       auto prev = co_await k8s::fetch_logs(client, ns, pod, o);
       if (prev.ok() && prev->available) {
@@ -242,25 +263,43 @@ net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& i
   co_return ev;
 }
 
+net::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& interner,
+                                            const rules::Detector& detector, std::string ns,
+                                            std::string pod, LogBudget budget,
+                                            std::shared_ptr<RedactionSession> session) {
+  auto get = get_pod(client, interner, ns, pod);
+  auto view = co_await std::move(get);
+  if (!view.ok()) co_return view.error();
+  auto facts = pod_facts(*view, interner, detector);
+  auto op = complete_evidence(client, interner, std::move(facts), budget, std::move(session));
+  co_return co_await std::move(op);
+}
+
 net::awaitable<Result<std::vector<std::string>>> failing_pods(k8s::KubeClient& client,
                                                               Interner& interner,
                                                               const rules::Detector& detector,
-                                                              std::string ns, std::size_t max) {
+                                                              std::string ns, std::size_t max,
+                                                              int page_size) {
   using namespace std::chrono_literals;
-  // Named first: GCC 12 mishandles temporaries bound to references inside co_await expressions.
-  const k8s::ListOptions all;
-  std::string target = k8s::list_target(k8s::Resource::kPods, ns, all);
-  auto r = co_await client.get(std::move(target), 256u << 20, 60s);
-  if (!r.ok()) co_return r.error();
-  if (r->status != 200) co_return Error{k8s::describe(k8s::parse_status(r->status, r->body))};
-  r->body.reserve(r->body.size() + k8s::kJsonPadding);
   k8s::Decoder decoder(interner);
-  k8s::ListMeta meta;
   std::vector<std::string> out;
-  auto d = decoder.pod_list(r->body, r->body.capacity(), meta, [&](k8s::PodView& p) {
-    if (out.size() < max && !detector.current(p).empty()) out.push_back(p.name);
-  });
-  if (!d.ok()) co_return d.error();
+  k8s::ListOptions page;
+  page.limit = page_size;
+  // Bounded: a namespace of N pods takes N / page_size pages; each page is at most 64 MiB.
+  for (;;) {
+    std::string target = k8s::list_target(k8s::Resource::kPods, ns, page);
+    auto r = co_await client.get(std::move(target), 64u << 20, 60s);
+    if (!r.ok()) co_return r.error();
+    if (r->status != 200) co_return Error{k8s::describe(k8s::parse_status(r->status, r->body))};
+    r->body.reserve(r->body.size() + k8s::kJsonPadding);
+    k8s::ListMeta meta;
+    auto d = decoder.pod_list(r->body, r->body.capacity(), meta, [&](k8s::PodView& p) {
+      if (out.size() < max && !detector.current(p).empty()) out.push_back(p.name);
+    });
+    if (!d.ok()) co_return d.error();
+    if (out.size() >= max || meta.continue_token.empty()) break;
+    page.continue_token = meta.continue_token;
+  }
   co_return out;
 }
 

@@ -41,8 +41,13 @@ struct ContainerLogs {
 
 struct Evidence {
   std::string ns, pod;
-  std::string summary;                     // pod and container states
-  std::vector<rules::Finding> findings;    // failing containers now
+  std::string summary;  // pod and container states
+  // Failing containers now. Their symbols are safe for one interner period (core/interner.h);
+  // use key_container to keep a name longer.
+  std::vector<rules::Finding> findings;
+  std::string key_container;  // the first failing container's name (empty: none)
+  std::string node;           // the pod's node (empty: not scheduled)
+  std::string workload;  // the owning workload's name (EvidenceSource fills it; for name masking)
   std::vector<std::string> findings_text;  // one line each, rules-based facts
   std::vector<std::string> events;         // newest first
   std::vector<ContainerLogs> logs;
@@ -53,9 +58,36 @@ struct Evidence {
   std::string text() const;  // everything, sectioned, for a terminal or a prompt
 };
 
-// The redacted evidence of one pod. `session` is the incident's RedactionSession: texts already
-// passed through it lend their secrets to this evidence. Null: a fresh session over the
-// built-in rules only (a caller with diagnosis.redact.patterns must pass its own).
+// The part of a pod's evidence its object holds, read at once from a decoded or cached view:
+// plain strings afterwards, so nothing refers to the view (or its symbols) across an await.
+struct PodFacts {
+  Evidence evidence;  // ns, pod, summary, findings, findings_text, key_container, node (raw)
+  std::string uid;
+  struct Container {
+    std::string name;
+    bool previous = false;  // restarted or terminated: its previous instance has logs
+  };
+  std::vector<Container> containers;
+};
+PodFacts pod_facts(const k8s::PodView& view, const Interner& interner,
+                   const rules::Detector& detector);
+
+// GET of one pod, decoded into a view with `interner`'s symbols. An API error (404 included) is
+// an error value with the API's message ("HTTP 404 NotFound: pods \"ghost\" not found").
+boost::asio::awaitable<Result<k8s::PodView>> get_pod(k8s::KubeClient& client, Interner& interner,
+                                                     std::string ns, std::string pod);
+
+// Completes `facts` with the pod's own events and its containers' logs from the API, then
+// redacts every text through `session` (null: a fresh one over the built-in rules) before the
+// logs are selected.
+boost::asio::awaitable<Result<Evidence>> complete_evidence(
+    k8s::KubeClient& client, Interner& interner, PodFacts facts, LogBudget budget,
+    std::shared_ptr<RedactionSession> session);
+
+// The redacted evidence of one pod (get_pod, pod_facts, complete_evidence). `session` is the
+// incident's RedactionSession: texts already passed through it lend their secrets to this evidence.
+// Null: a fresh session over the built-in rules only (a caller with diagnosis.redact.patterns must
+// pass its own).
 boost::asio::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Interner& interner,
                                                     const rules::Detector& detector, std::string ns,
                                                     std::string pod, LogBudget budget,
@@ -64,9 +96,11 @@ boost::asio::awaitable<Result<Evidence>> gather_pod(k8s::KubeClient& client, Int
 // The Redactor with the built-in rules only, built once (for callers without a configured one).
 const Redactor& builtin_redactor();
 
-// Pods of the namespace that are failing now (at most `max`), for `diagnose NAMESPACE`.
+// Pods of the namespace that are failing now (at most `max`, in the API's order: by name), for
+// `diagnose NAMESPACE`. Lists in pages of `page_size` (limit/continue) and stops at the page
+// that completes `max`.
 boost::asio::awaitable<Result<std::vector<std::string>>> failing_pods(
     k8s::KubeClient& client, Interner& interner, const rules::Detector& detector, std::string ns,
-    std::size_t max);
+    std::size_t max, int page_size = 500);
 
 }  // namespace podmedic::diagnosis

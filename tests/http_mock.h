@@ -4,6 +4,7 @@
 // them from notifier worker threads). Thread-safe accessors.
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>

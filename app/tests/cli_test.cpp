@@ -11,6 +11,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/http_mock.h"
+
 namespace {
 struct Run {
   int code;
@@ -90,7 +92,13 @@ TEST_CASE("run warns loudly when the API listens beyond loopback without a token
 }
 
 TEST_CASE("demo: one incident per broken workload opened once and resolved") {
-  auto r = run("demo --duration 7s --step 200ms --listen 127.0.0.1:0");
+  // The LLM is down (never the default 127.0.0.1:11434): alerts carry the rules-based facts.
+  podmedic::test::HttpMock llm([](const podmedic::test::MockRequest&) {
+    return podmedic::test::MockResponse{500, R"({"error":"model runner unavailable"})", {}};
+  });
+  auto cfg = temp_file("demo.yaml", "ollama:\n  url: " + llm.url("") + "\n");
+  auto r = run("demo --duration 7s --step 200ms --listen 127.0.0.1:0 --config " + cfg);
+  std::filesystem::remove(cfg);
   INFO(r.out);
   CHECK(r.code == 0);
   CHECK(r.out.find("synced: watching 10 pods") != std::string::npos);

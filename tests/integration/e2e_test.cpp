@@ -46,6 +46,10 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
   auto& sim = env.sim;
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
+  // The LLM is down: alerts carry the key log lines (never the default 127.0.0.1:11434).
+  test::HttpMock llm([](const test::MockRequest&) {
+    return test::MockResponse{500, R"({"error":"model runner unavailable"})", {}};
+  });
   setenv("E2E_WEBHOOK_SECRET", "e2e-secret", 1);
   setenv("E2E_API_TOKEN", "e2e-api-token", 1);
   std::ofstream(dir / "podmedic.yaml")
@@ -57,6 +61,7 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
       << "\n      secret: ${E2E_WEBHOOK_SECRET}\n"
       << "state:\n  dir: " << (dir / "state").string() << "\n"
       << "server:\n  listen: 127.0.0.1:0\n  token: ${E2E_API_TOKEN}\n"
+      << "ollama:\n  url: " << llm.url("") << "\n"
       << "log:\n  format: json\n  level: info\n";
   std::vector<std::string> argv = {PODMEDIC_BINARY, "run", "--config",
                                    (dir / "podmedic.yaml").string()};
@@ -153,8 +158,13 @@ TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer
   E2eCluster env("diag", 5);
   auto& dir = env.dir;
   auto& sim = env.sim;
+  // The LLM is down (never the default 127.0.0.1:11434): the answer is rules-based.
+  test::HttpMock llm([](const test::MockRequest&) {
+    return test::MockResponse{500, R"({"error":"model runner unavailable"})", {}};
+  });
   std::ofstream(dir / "podmedic.yaml")
-      << "cluster:\n  kubeconfig: " << (dir / "kubeconfig").string() << "\n";
+      << "cluster:\n  kubeconfig: " << (dir / "kubeconfig").string() << "\n"
+      << "ollama:\n  url: " << llm.url("") << "\n";
   auto pods = sim.call([&] { return sim.cluster.pods_of("payments", "api"); });
   REQUIRE(!pods.empty());
   auto run = [&](std::vector<std::string> extra) {
@@ -177,6 +187,12 @@ TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer
   CHECK(out.find("hunter2") == std::string::npos);
   CHECK(out.find("postgres://payments:[REDACTED]@") != std::string::npos);
   CHECK(out.find("Question: why does it crash?") != std::string::npos);
+  CHECK(out.find("== Answer (rules-based; LLM unavailable: ") != std::string::npos);
+  CHECK(out.find("model runner unavailable") != std::string::npos);
+  auto [nollm_code, nollm_out] = run({"payments/" + pods[0], "--no-llm"});
+  CHECK(nollm_code == 0);
+  CHECK(nollm_out.find("== Answer (rules-based) ==\n- CrashLoopBackOff in container app") !=
+        std::string::npos);
 
   auto [ns_code, ns_out] = run({"payments"});
   CHECK(ns_code == 0);

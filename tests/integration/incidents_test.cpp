@@ -9,6 +9,7 @@
 
 #include "app/pipeline.h"
 #include "tests/fake_clock.h"
+#include "tests/fake_llm.h"
 #include "tests/http_mock.h"
 #include "tests/integration/harness.h"
 
@@ -55,6 +56,8 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
   }
   app::PipelineOptions fast;
   fast.tick = std::chrono::milliseconds(10);
+  auto llm = std::make_shared<FakeLlm>();
+  fast.llm = llm;  // in-process: never the default 127.0.0.1:11434
   {
     Recorder rec;
     app::Pipeline p(h.ioc, config_for(dir.string()), connect(h.server), rec, clock, fast);
@@ -71,6 +74,9 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
     REQUIRE(run_until(h.ioc, [&] { return !rec.lines.empty(); }));  // after evidence gathering
     CHECK(rec.lines ==
           std::vector<std::string>{"incident.opened sim/shop/Deployment/cart/app/OOMKilled"});
+    // The alert waited for the injected LLM's explanation.
+    CHECK(llm->prompts().size() == 1);
+    CHECK(p.tracker().incidents()[0]->diagnosis == "The container runs out of memory.");
     double total = 0;
     for (auto& f : p.registry().Collect()) {
       if (f.name != "podmedic_incidents_total") continue;
@@ -112,6 +118,7 @@ TEST_CASE("when evidence is not ready in time the alert goes out without it") {
                              429, 2, 1, true});
   app::PipelineOptions fast;
   fast.tick = std::chrono::milliseconds(10);
+  fast.llm = std::make_shared<FakeLlm>();
   Recorder rec;
   app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
   REQUIRE(p.start().ok());

@@ -1,0 +1,61 @@
+#include "diagnosis/evidence_source.h"
+
+#include <algorithm>
+
+#include "incidents/workload.h"
+
+namespace podmedic::diagnosis {
+
+namespace net = boost::asio;
+
+EvidenceSource::EvidenceSource(k8s::KubeClient& client, Interner& interner,
+                               const rules::Detector& detector, LogBudget budget,
+                               EvidenceCache cache)
+    : client_(client),
+      interner_(interner),
+      detector_(detector),
+      budget_(budget),
+      cache_(std::move(cache)) {}
+
+net::awaitable<Result<Evidence>> EvidenceSource::pod(std::string ns, std::string pod,
+                                                     std::shared_ptr<RedactionSession> session) {
+  PodFacts facts;
+  std::string workload;
+  // Read at once, before any await: the store may replace or drop the pod meanwhile.
+  const k8s::PodView* cached = cache_.pods ? cache_.pods->find(ns, pod) : nullptr;
+  if (cached) {
+    facts = pod_facts(*cached, interner_, detector_);
+    workload = incidents::resolve_workload(*cached, interner_).name;
+  } else {
+    auto get = get_pod(client_, interner_, ns, pod);
+    auto view = co_await std::move(get);
+    if (!view.ok()) co_return view.error();
+    facts = pod_facts(*view, interner_, detector_);
+    workload = incidents::resolve_workload(*view, interner_).name;
+  }
+  auto op = complete_evidence(client_, interner_, std::move(facts), budget_, std::move(session));
+  auto ev = co_await std::move(op);
+  if (ev.ok()) ev->workload = std::move(workload);
+  co_return ev;
+}
+
+net::awaitable<Result<std::vector<std::string>>> EvidenceSource::failing_pods(std::string ns,
+                                                                              std::size_t max) {
+  if (cache_.pods && cache_.covers && cache_.covers(ns)) {
+    const Sym want = interner_.find(ns);
+    std::vector<std::string> failing;
+    // Bounded by the pods of one namespace in the store.
+    if (want != 0) {
+      cache_.pods->for_each([&](const k8s::PodView& p) {
+        if (p.ns == want && !detector_.current(p).empty()) failing.push_back(p.name);
+      });
+    }
+    std::sort(failing.begin(), failing.end());
+    if (failing.size() > max) failing.resize(max);
+    co_return failing;
+  }
+  auto op = diagnosis::failing_pods(client_, interner_, detector_, ns, max, kPageSize);
+  co_return co_await std::move(op);
+}
+
+}  // namespace podmedic::diagnosis
