@@ -360,6 +360,8 @@ int cmd_run(const Args& args) {
              {"context", conn->context_name}});
   net::io_context ioc;
   SystemClock clock;
+  // State and outbox writes, batched on their own thread (outlives the dispatcher and pipeline).
+  GroupCommit writer;
   PrintSink logs(PrintSink::Mode::kLog);
   // The dispatcher's facts come from the pipeline, which is built after it: bind late.
   const app::Pipeline* facts_source = nullptr;
@@ -372,10 +374,11 @@ int cmd_run(const Args& args) {
       [&facts_source](const incidents::Incident& i) {
         return facts_source ? facts_source->describe(i) : std::string();
       },
-      registry.get());
+      registry.get(), clock, &writer);
   FanOut sink({&logs, &dispatcher});
   app::PipelineOptions popts;
   popts.registry = registry;
+  popts.writer = &writer;
   // HA: the undelivered messages move with leadership too.
   popts.outbox_snapshot = [&dispatcher] { return dispatcher.outbox_snapshot(); };
   popts.adopt_outbox = [&dispatcher](const nlohmann::json& j) { return dispatcher.adopt(j); };
@@ -482,8 +485,10 @@ int cmd_demo(const Args& args) {
     config.server.listen = "127.0.0.1:8080";
   }
   SystemClock clock;
+  GroupCommit writer;  // the state's writes, off the pipeline thread
   PrintSink sink(PrintSink::Mode::kConsole);
   app::PipelineOptions popts;
+  popts.writer = &writer;
   popts.tick = std::max(std::chrono::milliseconds(50), step / 2);
   app::Pipeline pipeline(ioc, config, std::move(conn.value()), sink, clock, popts);
   sink.attach(&pipeline);

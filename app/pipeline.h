@@ -43,6 +43,9 @@ struct PipelineOptions {
   // Why the notifiers' own state (outbox, Slack threads) cannot be written; empty when it can.
   // Called from the HTTP thread (/readyz).
   std::function<std::string()> notifier_state_error;
+  // The group commit the incident state is written through (shared with the dispatcher's
+  // outboxes; outlives the pipeline). Null: written synchronously on the pipeline thread.
+  GroupCommit* writer = nullptr;
 };
 
 class Pipeline;

@@ -56,8 +56,10 @@ TEST_CASE("two replicas one voice: failover without duplicate or lost alerts") {
   Harness h;
   FakeClock clock;
   for (const char* d : {"cart", "api", "web", "search"}) add_deployment(h, d);
+  GroupCommit writer;  // shared by both replicas' trackers, as one daemon's would be
   app::PipelineOptions opts;
   opts.tick = std::chrono::milliseconds(10);
+  opts.writer = &writer;
   opts.stop_on_lost_leadership = false;
   k8s::ClusterConnection conn;
   REQUIRE(k8s::parse_server_url(h.server.url(), conn).ok());

@@ -53,8 +53,10 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
     t.name = "cart-7d9f8b6c5d-" + std::to_string(i);
     h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
   }
+  GroupCommit writer;  // the state's writes off the pipeline thread, as in the daemon
   app::PipelineOptions fast;
   fast.tick = std::chrono::milliseconds(10);
+  fast.writer = &writer;
   {
     Recorder rec;
     app::Pipeline p(h.ioc, config_for(dir.string()), connect(h.server), rec, clock, fast);
@@ -110,8 +112,10 @@ TEST_CASE("when evidence is not ready in time the alert goes out without it") {
   // The API server answers log requests slowly: 429 with Retry-After 1 s, twice.
   h.server.inject(sim::Fault{"/api/v1/namespaces/shop/pods/cart-7d9f8b6c5d-0", sim::Fault::kAny,
                              429, 2, 1, true});
+  GroupCommit writer;  // the state's writes off the pipeline thread, as in the daemon
   app::PipelineOptions fast;
   fast.tick = std::chrono::milliseconds(10);
+  fast.writer = &writer;
   Recorder rec;
   app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
   REQUIRE(p.start().ok());
@@ -173,6 +177,7 @@ struct DiagnosisWorld {
   test::FakeClock clock;
   FakeOllama ollama;
   DiagnosisRecorder rec;
+  GroupCommit writer;  // outlives the pipeline
   std::unique_ptr<app::Pipeline> p;
   DiagnosisWorld(const std::string& tag, int pods, std::chrono::milliseconds wait, int delay_ms)
       : dir(fs::temp_directory_path() / ("podmedic-" + tag + "-" + std::to_string(::getpid()))) {
@@ -184,6 +189,7 @@ struct DiagnosisWorld {
     config.diagnosis.wait_before_notify = wait;
     app::PipelineOptions fast;
     fast.tick = std::chrono::milliseconds(10);
+    fast.writer = &writer;
     p = std::make_unique<app::Pipeline>(h.ioc, config, connect(h.server), rec, clock, fast);
     REQUIRE(p->start().ok());
     REQUIRE(run_until(h.ioc, [&] { return p->synced(); }));
