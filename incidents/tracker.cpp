@@ -93,6 +93,7 @@ void IncidentTracker::clear() {
   digest_started_ = 0;
   dirty_ = false;
   held_.clear();
+  joins_held_.clear();
   unsaved_since_ = 0;
   inflight_seq_ = 0;  // a completion still on its way is ignored
   inflight_snap_.reset();
@@ -211,8 +212,14 @@ void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::
     failing.insert(fp);
     if (auto it = open_.find(fp); it != open_.end()) {
       // A replica joins, or restarts climb: no message.
-      if (join(it->second, pod, f, now) && it->second.last_notified != 0)
-        sink_.on_pod_joined(it->second, pod.name);
+      if (join(it->second, pod, f, now) && it->second.last_notified != 0) {
+        if (auto h = joins_held_.find(fp); h != joins_held_.end()) {
+          // Its announcement is held: the sink hears of the pod after it (as it always did).
+          if (h->second.size() < kMaxPodNames) h->second.push_back(pod.name);
+        } else {
+          sink_.on_pod_joined(it->second, pod.name);
+        }
+      }
       continue;
     }
     if (auto r = resolved_.find(fp);
@@ -485,6 +492,8 @@ void IncidentTracker::deliver(Held e, bool saved) {
   if (hold) {
     // Group commit: recorded by the next seal (the state changed before this event was made).
     e.seq = seal_seq_ + 1;
+    if (e.type == EventType::kOpened || e.type == EventType::kDigest)
+      for (const auto& fp : e.fingerprints) joins_held_.try_emplace(fp);
     held_.push_back(std::move(e));
     if (held_.size() > kMaxHeld) {
       // Beyond the bound the oldest goes out unsaved rather than being dropped.
@@ -503,6 +512,14 @@ void IncidentTracker::emit(const Held& e) {
   for (const auto& fp : e.fingerprints)
     if (const Incident* inc = lookup(fp, e.type)) out.incidents.push_back(inc);
   if (!out.incidents.empty()) sink_.on_incident_event(out);
+  for (const auto& fp : e.fingerprints) {
+    auto h = joins_held_.find(fp);
+    if (h == joins_held_.end()) continue;
+    auto pods = std::move(h->second);
+    joins_held_.erase(h);
+    for (const auto& pod : pods)
+      if (const Incident* inc = find_open(fp)) sink_.on_pod_joined(*inc, pod);
+  }
 }
 
 void IncidentTracker::release_held(bool saved) {

@@ -199,7 +199,11 @@ class IncidentTracker {
   std::int64_t digest_started_ = 0;
   std::vector<std::string> unsent_;  // restored with pending_alert: announced again on tick
   bool dirty_ = false;
-  std::deque<Held> held_;           // bounded by kMaxHeld
+  std::deque<Held> held_;  // bounded by kMaxHeld
+  // Openings (and digests) held, by fingerprint → pods that joined meanwhile, reported to the
+  // sink's on_pod_joined right after the announcement. At most one per held incident, each at
+  // most kMaxPodNames pods.
+  std::map<std::string, std::vector<std::string>> joins_held_;
   std::int64_t unsaved_since_ = 0;  // first failed save of the current streak, 0: none
   std::string last_error_;          // of the last save, "" when it succeeded
   // Group commit.

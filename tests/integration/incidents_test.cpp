@@ -44,6 +44,14 @@ k8s::ClusterConnection connect(sim::ApiServer& server) {
 TEST_CASE("replicas crashing through the sim open one incident and a restart does not repeat it") {
   auto dir = fs::temp_directory_path() / ("podmedic-incidents-" + std::to_string(::getpid()));
   fs::remove_all(dir);
+  // Removed last, after the pipelines and the writer (whose thread may still be writing there).
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   Harness h;
   test::FakeClock clock;
   for (int i = 0; i < 3; ++i) {
@@ -92,14 +100,22 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
   for (int i = 0; i < 3; ++i)
     h.server.store().remove(sim::Res::kPods, "shop", "cart-7d9f8b6c5d-" + std::to_string(i));
   REQUIRE(run_until(h.ioc, [&] { return p.tracker().open_count() == 0; }));
+  // Announced once the state recording it is written (group commit).
+  REQUIRE(run_until(h.ioc, [&] { return !rec.lines.empty(); }));
   CHECK(rec.lines ==
         std::vector<std::string>{"incident.resolved sim/shop/Deployment/cart/app/OOMKilled"});
-  fs::remove_all(dir);
 }
 
 TEST_CASE("when evidence is not ready in time the alert goes out without it") {
   auto dir = fs::temp_directory_path() / ("podmedic-hold-" + std::to_string(::getpid()));
   fs::remove_all(dir);
+  struct Cleanup {  // last, after the pipeline and the writer (whose thread may write there)
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   Harness h;
   test::FakeClock clock;
   sim::PodTemplate t;
@@ -125,7 +141,6 @@ TEST_CASE("when evidence is not ready in time the alert goes out without it") {
   CHECK(rec.lines ==
         std::vector<std::string>{"incident.opened sim/shop/Deployment/cart/app/OOMKilled"});
   CHECK(p.tracker().incidents()[0]->evidence.empty());
-  fs::remove_all(dir);
 }
 
 namespace {
