@@ -303,6 +303,8 @@ int cmd_run(const Args& args) {
              {"context", conn->context_name}});
   net::io_context ioc;
   SystemClock clock;
+  // State and outbox writes, batched on their own thread (outlives the dispatcher and pipeline).
+  GroupCommit writer;
   auto registry = std::make_shared<prometheus::Registry>();
   // First the caches and the facts read from them, then the notifiers that tell the facts, then
   // the pipeline that fills the caches and feeds the notifiers.
@@ -313,11 +315,12 @@ int cmd_run(const Args& args) {
   notifiers::Dispatcher dispatcher(
       ds, make_notifiers(*config),
       [&facts = view.facts](const incidents::Incident& i) { return facts.describe(i); },
-      registry.get());
+      registry.get(), clock, &writer);
   // Each event as a log line, then to the notifiers.
   notifiers::ConsoleNotifier sink(notifiers::ConsoleNotifier::Mode::kLog, view.facts, &dispatcher);
   app::PipelineOptions popts;
   popts.registry = registry;
+  popts.writer = &writer;
   // HA: the undelivered messages move with leadership too.
   popts.outbox_snapshot = [&dispatcher] { return dispatcher.outbox_snapshot(); };
   popts.adopt_outbox = [&dispatcher](const nlohmann::json& j) { return dispatcher.adopt(j); };
@@ -422,9 +425,11 @@ int cmd_demo(const Args& args) {
     config.server.listen = "127.0.0.1:8080";
   }
   SystemClock clock;
+  GroupCommit writer;  // the state's writes, off the pipeline thread
   app::ClusterView view(config);
   notifiers::ConsoleNotifier sink(notifiers::ConsoleNotifier::Mode::kConsole, view.facts);
   app::PipelineOptions popts;
+  popts.writer = &writer;
   popts.tick = std::max(std::chrono::milliseconds(50), step / 2);
   app::Pipeline pipeline(ioc, config, std::move(conn.value()), view, sink, clock, popts);
   bool announced = false;

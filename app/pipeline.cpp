@@ -124,6 +124,11 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           clock, stage_, &state_, &incident_metrics_),
       tasks_(ioc) {
   assert(!options.registry || options.registry == registry_);
+  if (options_.writer) {
+    // State writes leave the pipeline thread; their completions come back to it.
+    tracker_.use_group_commit(*options_.writer,
+                              [&ioc](std::function<void()> f) { net::post(ioc, std::move(f)); });
+  }
   prometheus::BuildGauge()
       .Name("podmedic_build_info")
       .Help("podmedic build information (always 1)")

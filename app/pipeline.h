@@ -51,6 +51,9 @@ struct PipelineOptions {
   std::function<std::string()> notifier_state_error;
   // The LLM client (an in-process fake in tests); null: an HttpLlmClient from ollama.*.
   std::shared_ptr<diagnosis::LlmClient> llm;
+  // The group commit the incident state is written through (shared with the dispatcher's
+  // outboxes; outlives the pipeline). Null: written synchronously on the pipeline thread.
+  GroupCommit* writer = nullptr;
 };
 
 class Pipeline;

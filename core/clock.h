@@ -26,4 +26,10 @@ class SystemClock final : public Clock {
   }
 };
 
+// The process's one SystemClock, for defaults.
+inline const Clock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 }  // namespace podmedic

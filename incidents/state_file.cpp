@@ -81,6 +81,7 @@ void StateFile::set_aside(const std::string& why) {
 }
 
 Result<Ok> StateFile::save(const nlohmann::json& state) {
+  std::lock_guard lock(save_mu_);
   const std::string tmp = path() + ".tmp";
   auto r = write_file(tmp, parse::dump(state));
   if (!r.ok()) {

@@ -9,12 +9,15 @@
 // - healthy()/last_error() say whether the last save succeeded, for /readyz.
 // - A corrupt, truncated or wrong-typed file is reported and moved aside (<name>.corrupt-<unix>),
 //   never fatal.
-// Not thread-safe (one owner thread), except healthy(), which any thread may read.
+// Not thread-safe (one owner thread), except save(), healthy() and last_error(): a GroupCommit
+// writer thread saves while the owner may save synchronously at shutdown or HA take-over (saves
+// are serialized, so two never share the temp file).
 #include <sys/types.h>
 
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -49,8 +52,11 @@ class StateFile {
 
   // True until a save fails, and again after the next one succeeds. Any thread.
   bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
-  // The last save's error ("" when it succeeded). Owner thread only.
-  const std::string& last_error() const { return last_error_; }
+  // The last save's error ("" when it succeeded). Any thread.
+  std::string last_error() const {
+    std::lock_guard lock(save_mu_);
+    return last_error_;
+  }
   void set_writer(WriteFn w) { write_ = std::move(w); }
   // Each failed save increments `c` (a state_write_errors() series; must outlive this).
   void count_errors(prometheus::Counter* c) { errors_ = c; }
@@ -60,6 +66,7 @@ class StateFile {
   Result<Ok> ensure_dir();
   std::string dir_, name_;
   std::string corrupt_note_;
+  mutable std::mutex save_mu_;  // serializes save(); guards last_error_
   std::string last_error_;
   std::atomic<bool> healthy_{true};
   WriteFn write_;

@@ -3,6 +3,8 @@
 #include "core/parse.h"
 
 #include <algorithm>
+#include <cassert>
+#include <limits>
 
 #include "core/log.h"
 
@@ -50,6 +52,26 @@ IncidentTracker::IncidentTracker(IncidentSettings settings, const Clock& clock, 
   if (state_ && metrics_) state_->count_errors(&metrics_->state_write_errors);
 }
 
+IncidentTracker::~IncidentTracker() {
+  if (writer_) writer_->remove(slot_);  // no completion reaches a destroyed tracker
+}
+
+void IncidentTracker::use_group_commit(GroupCommit& writer, Post post, int order) {
+  assert(state_ && post && !writer_);
+  writer_ = &writer;
+  post_ = std::move(post);
+  std::weak_ptr<IncidentTracker*> alive = alive_;
+  slot_ = writer.add({"incidents", order,
+                      [state = state_](const nlohmann::json& j) { return state->save(j); }, nullptr,
+                      // Writer thread: hop back to the tracker's thread with the result.
+                      [alive, post = post_](std::uint64_t seq, const Result<Ok>& r) {
+                        std::string error = r.ok() ? std::string() : r.error().message;
+                        post([alive, seq, error = std::move(error)] {
+                          if (auto t = alive.lock()) (*t)->on_saved(seq, error);
+                        });
+                      }});
+}
+
 namespace {
 std::string pod_key(const std::string& ns, const std::string& pod) {
   return ns + "/" + pod;
@@ -71,7 +93,10 @@ void IncidentTracker::clear() {
   digest_started_ = 0;
   dirty_ = false;
   held_.clear();
+  joins_held_.clear();
   unsaved_since_ = 0;
+  inflight_seq_ = 0;  // a completion still on its way is ignored
+  inflight_snap_.reset();
   update_gauge();
 }
 
@@ -166,7 +191,7 @@ void IncidentTracker::announce(Incident& inc, std::int64_t now) {
   inc.last_notified = now;
   inc.pending_alert = s_.sink_confirms_alerts;
   dirty_ = true;
-  bool saved = persist();  // before the announcement: a restart must not announce it again
+  bool saved = commit();  // before the announcement: a restart must not announce it again
   deliver({EventType::kOpened, {inc.fingerprint}}, saved);
 }
 
@@ -187,8 +212,14 @@ void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::
     failing.insert(fp);
     if (auto it = open_.find(fp); it != open_.end()) {
       // A replica joins, or restarts climb: no message.
-      if (join(it->second, pod, f, now) && it->second.last_notified != 0)
-        sink_.on_pod_joined(it->second, pod.name);
+      if (join(it->second, pod, f, now) && it->second.last_notified != 0) {
+        if (auto h = joins_held_.find(fp); h != joins_held_.end()) {
+          // Its announcement is held: the sink hears of the pod after it (as it always did).
+          if (h->second.size() < kMaxPodNames) h->second.push_back(pod.name);
+        } else {
+          sink_.on_pod_joined(it->second, pod.name);
+        }
+      }
       continue;
     }
     if (auto r = resolved_.find(fp);
@@ -278,7 +309,11 @@ void IncidentTracker::reconcile(
     if (!exists(ns, pod)) gone.emplace_back(ns, pod);
   }
   for (const auto& [ns, pod] : gone) pod_gone(ns, pod);
-  flush();
+  if (writer_) {
+    if (dirty_) schedule();
+  } else {
+    flush();
+  }
 }
 
 void IncidentTracker::resolve(const std::string& fp, std::int64_t now) {
@@ -306,7 +341,7 @@ void IncidentTracker::resolve(const std::string& fp, std::int64_t now) {
   }
   update_gauge();
   dirty_ = true;
-  bool saved = persist();
+  bool saved = commit();
   if (announced) deliver({EventType::kResolved, {slot.fingerprint}}, saved);
 }
 
@@ -345,7 +380,7 @@ void IncidentTracker::tick() {
     }
     digest_.clear();
     dirty_ = true;
-    bool saved = persist();
+    bool saved = commit();
     if (!digest.fingerprints.empty()) deliver(std::move(digest), saved);
   }
 
@@ -354,10 +389,18 @@ void IncidentTracker::tick() {
       if (inc.last_notified != 0 && now - inc.last_notified >= s_.renotify_after.count()) {
         inc.last_notified = now;
         dirty_ = true;
-        bool saved = persist();
+        bool saved = commit();  // group commit: one write for all reminders of this tick
         deliver({EventType::kReminder, {fp}}, saved);
       }
     }
+  }
+  if (writer_) {
+    // Group commit: whatever changed without a seal on its way (evidence, a write that failed)
+    // is sealed here, once a tick; held announcements go out when their batch is written, or
+    // unsaved once saving has been failing for hold_unsaved.
+    if (dirty_ && !seal_posted_ && inflight_seq_ == 0) seal();
+    if (!held_.empty() && failing_too_long(now)) release_held(false);
+    return;
   }
   flush();  // a save that failed earlier is retried here, once a tick
   // Held announcements go out once the state is saved, or unsaved when saving has been failing
@@ -367,7 +410,69 @@ void IncidentTracker::tick() {
 }
 
 void IncidentTracker::flush() {
-  if (dirty_) persist();
+  if (!writer_) {
+    if (dirty_) persist();
+    return;
+  }
+  // Shutdown: write on this thread whatever is not durable yet (a batch in flight may never
+  // report back: the executor is stopping), then hand on what was held for it.
+  if (!dirty_ && inflight_seq_ == 0 && held_.empty()) return;
+  if (persist()) release_upto(std::numeric_limits<std::uint64_t>::max());
+}
+
+bool IncidentTracker::failing_too_long(std::int64_t now) const {
+  return unsaved_since_ != 0 && now - unsaved_since_ >= s_.hold_unsaved.count();
+}
+
+bool IncidentTracker::commit() {
+  if (!writer_) return persist();
+  schedule();
+  return false;
+}
+
+void IncidentTracker::schedule() {
+  // The first change of a burst posts one seal; the rest of the burst rides on it. While a
+  // batch is in flight its completion seals instead.
+  if (seal_posted_ || inflight_seq_ != 0) return;
+  seal_posted_ = true;
+  std::weak_ptr<IncidentTracker*> alive = alive_;
+  post_([alive] {
+    if (auto t = alive.lock()) {
+      (*t)->seal_posted_ = false;
+      (*t)->seal();
+    }
+  });
+}
+
+void IncidentTracker::seal() {
+  if (!dirty_ || inflight_seq_ != 0) return;
+  inflight_snap_ = std::make_shared<const nlohmann::json>(snapshot());
+  dirty_ = false;
+  inflight_seq_ = ++seal_seq_;
+  writer_->submit(slot_, inflight_snap_, inflight_seq_);
+}
+
+void IncidentTracker::on_saved(std::uint64_t seq, const std::string& error) {
+  if (seq != inflight_seq_) return;  // superseded by flush() or clear()
+  inflight_seq_ = 0;
+  auto snap = std::move(inflight_snap_);
+  inflight_snap_.reset();
+  if (!error.empty()) {
+    dirty_ = true;  // retried by the next tick
+    save_failed(error);
+    return;
+  }
+  save_succeeded(*snap);
+  release_upto(seq);
+  if (dirty_) seal();  // what changed during the write: the next batch
+}
+
+void IncidentTracker::release_upto(std::uint64_t seq) {
+  while (!held_.empty() && held_.front().seq <= seq) {
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    emit(h);
+  }
 }
 
 const Incident* IncidentTracker::lookup(const std::string& fp, EventType type) const {
@@ -382,7 +487,13 @@ const Incident* IncidentTracker::lookup(const std::string& fp, EventType type) c
 
 void IncidentTracker::deliver(Held e, bool saved) {
   const std::int64_t now = clock_.unix_seconds();
-  if (!saved && now - unsaved_since_ < s_.hold_unsaved.count()) {
+  const bool hold =
+      writer_ ? !failing_too_long(now) : !saved && now - unsaved_since_ < s_.hold_unsaved.count();
+  if (hold) {
+    // Group commit: recorded by the next seal (the state changed before this event was made).
+    e.seq = seal_seq_ + 1;
+    if (e.type == EventType::kOpened || e.type == EventType::kDigest)
+      for (const auto& fp : e.fingerprints) joins_held_.try_emplace(fp);
     held_.push_back(std::move(e));
     if (held_.size() > kMaxHeld) {
       // Beyond the bound the oldest goes out unsaved rather than being dropped.
@@ -401,6 +512,14 @@ void IncidentTracker::emit(const Held& e) {
   for (const auto& fp : e.fingerprints)
     if (const Incident* inc = lookup(fp, e.type)) out.incidents.push_back(inc);
   if (!out.incidents.empty()) sink_.on_incident_event(out);
+  for (const auto& fp : e.fingerprints) {
+    auto h = joins_held_.find(fp);
+    if (h == joins_held_.end()) continue;
+    auto pods = std::move(h->second);
+    joins_held_.erase(h);
+    for (const auto& pod : pods)
+      if (const Incident* inc = find_open(fp)) sink_.on_pod_joined(*inc, pod);
+  }
 }
 
 void IncidentTracker::release_held(bool saved) {
@@ -410,7 +529,7 @@ void IncidentTracker::release_held(bool saved) {
               "announcing without saved state: a restart before the state can be written may "
               "announce these again",
               {{"held", held_.size()},
-               {"error", state_ ? state_->last_error() : std::string()},
+               {"error", last_error_},
                {"failingForSeconds", clock_.unix_seconds() - unsaved_since_}});
   }
   auto held = std::move(held_);
@@ -418,35 +537,56 @@ void IncidentTracker::release_held(bool saved) {
   for (const auto& h : held) emit(h);
 }
 
+nlohmann::json IncidentTracker::snapshot() const {
+  nlohmann::json open = nlohmann::json::array(), resolved = nlohmann::json::array();
+  for (const auto& [fp, inc] : open_) open.push_back(to_json(inc));
+  for (const auto& [fp, inc] : resolved_) resolved.push_back(to_json(inc));
+  return {{"version", 1},
+          {"cluster", s_.cluster},
+          {"savedAt", clock_.unix_seconds()},
+          {"open", open},
+          {"resolved", resolved}};
+}
+
 bool IncidentTracker::persist() {
   if (!state_) {
     dirty_ = false;
     return true;
   }
-  nlohmann::json open = nlohmann::json::array(), resolved = nlohmann::json::array();
-  for (const auto& [fp, inc] : open_) open.push_back(to_json(inc));
-  for (const auto& [fp, inc] : resolved_) resolved.push_back(to_json(inc));
-  nlohmann::json j = {{"version", 1},
-                      {"cluster", s_.cluster},
-                      {"savedAt", clock_.unix_seconds()},
-                      {"open", open},
-                      {"resolved", resolved}};
-  if (auto r = state_->save(j); !r.ok()) {
-    if (unsaved_since_ == 0) unsaved_since_ = clock_.unix_seconds();
-    static log::RateLimited rl;
-    rl.write(log::Level::kError, "incidents", "save",
-             "cannot persist incident state; retried every tick",
-             {{"error", r.error().message}, {"path", state_->path()}});
-    return false;  // dirty_ stays set: the next tick (or flush) tries again
+  auto j = std::make_shared<const nlohmann::json>(snapshot());
+  // With a group commit, through its writer (after the batch in progress, superseding it).
+  auto r = writer_ ? writer_->write_now(slot_, j) : state_->save(*j);
+  if (writer_) {
+    inflight_seq_ = 0;  // whatever was in flight is older than this
+    inflight_snap_.reset();
   }
+  if (!r.ok()) {
+    dirty_ = true;  // the next tick (or flush) tries again
+    save_failed(r.error().message);
+    return false;
+  }
+  dirty_ = false;
+  save_succeeded(*j);
+  return true;
+}
+
+void IncidentTracker::save_failed(const std::string& error) {
+  if (unsaved_since_ == 0) unsaved_since_ = clock_.unix_seconds();
+  last_error_ = error;
+  static log::RateLimited rl;
+  rl.write(log::Level::kError, "incidents", "save",
+           "cannot persist incident state; retried every tick",
+           {{"error", error}, {"path", state_->path()}});
+}
+
+void IncidentTracker::save_succeeded(const nlohmann::json& j) {
   if (unsaved_since_ != 0) {
     log::info("incidents", "incident state saved again",
               {{"failingForSeconds", clock_.unix_seconds() - unsaved_since_}});
     unsaved_since_ = 0;
   }
-  dirty_ = false;
+  last_error_.clear();
   if (on_persist) on_persist(j);
-  return true;
 }
 
 std::vector<const Incident*> IncidentTracker::incidents() const {
@@ -475,7 +615,7 @@ const Incident* IncidentTracker::set_diagnosis(const std::string& fp, Redacted t
   it->second.diagnosis = std::move(text);
   it->second.diagnosis_model = std::move(model);
   dirty_ = true;
-  persist();
+  commit();
   return &it->second;
 }
 
@@ -483,7 +623,7 @@ void IncidentTracker::mark_alerted(const std::string& fp) {
   if (auto it = open_.find(fp); it != open_.end() && it->second.pending_alert) {
     it->second.pending_alert = false;
     dirty_ = true;
-    persist();  // now: a restart must not announce it a second time
+    commit();  // now (or in the next batch): a restart must not announce it a second time
   }
 }
 

@@ -10,13 +10,23 @@
 // - More than storm_threshold openings within storm_window become one kDigest.
 // - State is persisted (StateFile) before an announcement is emitted, so a restart neither
 //   repeats nor forgets; on a first start with no state, existing failures are announced once.
+// - Group commit (use_group_commit(), the daemon): observe/tick/mark_alerted/set_diagnosis never
+//   write. The first change of a burst posts one seal onto the tracker's executor; the seal takes
+//   one snapshot of the whole state and hands it to the GroupCommit writer thread (latest
+//   snapshot wins; one write in flight, what changes meanwhile is sealed when it completes).
+//   Every event is held until the batch holding the state that records it has been written; the
+//   writer's completion comes back through `post` and releases it then (on_persist too). So
+//   notification latency grows by about one write; detection latency does not. flush() (at
+//   shutdown) writes synchronously what is pending and releases what was held. Without a group
+//   commit, every change is saved synchronously on the caller's thread (tests, benchmarks' "sync").
 // - When that save fails (disk full, state.dir gone and not re-creatable, EMFILE), the
 //   announcement is held and the save retried every tick: once it succeeds the held events go out
 //   in order, so nothing reaches a human that a restart could announce again (a restart in
 //   between detects the still-failing pod anew and announces it once). A save failing for longer
 //   than hold_unsaved stops holding: events go out unsaved (at-least-once; a restart may repeat
 //   them) rather than never. state_ok() says whether the last save succeeded (/readyz).
-// Runs on the pipeline thread; not thread-safe. Time comes only from the Clock.
+// Runs on the pipeline thread; not thread-safe (the writer's completions are posted back to it).
+// Time comes only from the Clock.
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -33,6 +43,7 @@
 #include <prometheus/registry.h>
 
 #include "core/clock.h"
+#include "core/group_commit.h"
 #include "incidents/incident.h"
 #include "incidents/state_file.h"
 #include "rules/detect.h"
@@ -90,12 +101,24 @@ class IncidentTracker {
  public:
   IncidentTracker(IncidentSettings settings, const Clock& clock, IncidentSink& sink,
                   StateFile* state = nullptr, IncidentMetrics* metrics = nullptr);
+  ~IncidentTracker();
+  IncidentTracker(const IncidentTracker&) = delete;
+  IncidentTracker& operator=(const IncidentTracker&) = delete;
+
+  // Runs a function on the tracker's thread later (the pipeline's executor); callable from any
+  // thread.
+  using Post = std::function<void(std::function<void()>)>;
+  // Writes the state through `writer` (shared with the notifiers' outboxes, which take a lower
+  // `order` so a batch writes them first) instead of on this thread; completions come back
+  // through `post`. Needs a StateFile; call once, before load(). The writer must outlive this.
+  void use_group_commit(GroupCommit& writer, Post post, int order = 1);
 
   // Restores persisted incidents (call once, before the first observe).
   void load();
   // Forgets everything in memory (a new leader then load()s the state its predecessor left).
   void clear();
-  // Called with the state after every successful save (HA mirrors it to a ConfigMap).
+  // Called with the state after every successful save (HA mirrors it to a ConfigMap), on the
+  // tracker's thread.
   std::function<void(const nlohmann::json&)> on_persist;
   // A pod changed; `current` are all its failing containers now (Detector::current).
   // `received` is when the watch bytes arrived, for the detection-latency histogram.
@@ -106,7 +129,9 @@ class IncidentTracker {
   void reconcile(const std::function<bool(const std::string& ns, const std::string& pod)>& exists);
   // Time-driven work: resolve, remind, flush digests, persist. Call every second or so.
   void tick();
-  void flush();  // persist now if anything changed
+  // Persists now, on this thread, if anything changed or is not durable yet (shutdown); with a
+  // group commit, also hands on the announcements that waited for it.
+  void flush();
 
   // Attaches gathered (already redacted) evidence to an open incident.
   void set_evidence(const std::string& fingerprint, Redacted evidence);
@@ -135,9 +160,22 @@ class IncidentTracker {
   struct Held {
     EventType type;
     std::vector<std::string> fingerprints;
+    std::uint64_t seq = 0;  // group commit: the first seal whose snapshot records this event
   };
-  // Saves the state; false when that failed (then dirty_ stays set for the next tick).
+  // Saves the state now, on this thread; false when that failed (then dirty_ stays set for the
+  // next tick).
   bool persist();
+  // A change to make durable: saved now (true when it was), or, with a group commit, scheduled
+  // (false: the event is held until its batch is written).
+  bool commit();
+  void schedule();                                             // posts one seal for the burst
+  void seal();                                                 // snapshot → writer
+  void on_saved(std::uint64_t seq, const std::string& error);  // the writer's completion
+  void release_upto(std::uint64_t seq);
+  bool failing_too_long(std::int64_t now) const;
+  nlohmann::json snapshot() const;
+  void save_failed(const std::string& error);
+  void save_succeeded(const nlohmann::json& j);
   // Emits `e` now when `saved` (after the events held before it) or when the failure streak is
   // older than hold_unsaved; otherwise holds it.
   void deliver(Held e, bool saved);
@@ -161,8 +199,23 @@ class IncidentTracker {
   std::int64_t digest_started_ = 0;
   std::vector<std::string> unsent_;  // restored with pending_alert: announced again on tick
   bool dirty_ = false;
-  std::deque<Held> held_;           // bounded by kMaxHeld
+  std::deque<Held> held_;  // bounded by kMaxHeld
+  // Openings (and digests) held, by fingerprint → pods that joined meanwhile, reported to the
+  // sink's on_pod_joined right after the announcement. At most one per held incident, each at
+  // most kMaxPodNames pods.
+  std::map<std::string, std::vector<std::string>> joins_held_;
   std::int64_t unsaved_since_ = 0;  // first failed save of the current streak, 0: none
+  std::string last_error_;          // of the last save, "" when it succeeded
+  // Group commit.
+  GroupCommit* writer_ = nullptr;
+  GroupCommit::SlotId slot_ = 0;
+  Post post_;
+  bool seal_posted_ = false;
+  std::uint64_t seal_seq_ = 0;                           // snapshots sealed so far
+  std::uint64_t inflight_seq_ = 0;                       // the one being written, 0: none
+  std::shared_ptr<const nlohmann::json> inflight_snap_;  // for on_persist
+  // Posted closures and completions reach this tracker only while it lives.
+  std::shared_ptr<IncidentTracker*> alive_ = std::make_shared<IncidentTracker*>(this);
 };
 
 }  // namespace podmedic::incidents

@@ -1,6 +1,6 @@
 #include "notifiers/dispatcher.h"
 
-#include <ctime>
+#include <atomic>
 #include <random>
 
 #include "core/log.h"
@@ -45,16 +45,25 @@ std::string new_delivery_id() {
 struct Dispatcher::Worker {
   using Entry = OutboxMessage;
 
-  Worker(Notifier& n, const DispatcherSettings& s, NotifyMetrics* m, PeerErrors* pe)
+  Worker(Notifier& n, const DispatcherSettings& s, NotifyMetrics* m, PeerErrors* pe, const Clock& c,
+         GroupCommit* w)
       : notifier(n),
         settings(s),
         outbox(s.state_dir, "outbox-" + n.name() + ".json"),
         metrics(m),
         peer_errors(pe),
-        backoff(s.backoff) {
+        backoff(s.backoff),
+        clock(c),
+        writer(w) {
     if (m) {
       outbox.count_errors(&m->outbox_write_errors);
       if (auto* f = n.state_file()) f->count_errors(&m->slack_threads_write_errors);
+    }
+    if (writer) {
+      // Order 0: in a batch the outboxes are written before the incident state.
+      slot = writer->add({"outbox-" + n.name(), 0, [this](const json& j) { return outbox.save(j); },
+                          [this] { return pull(); },
+                          [this](std::uint64_t, const Result<Ok>& r) { sealed(r); }});
     }
   }
 
@@ -74,6 +83,24 @@ struct Dispatcher::Worker {
   Steady::time_point next_retry{};
   std::thread thread;
   log::RateLimited logs;
+  const Clock& clock;
+  // Group commit (null: the outbox is written synchronously by whoever changes the queue).
+  GroupCommit* writer;
+  GroupCommit::SlotId slot = 0;
+  bool detached = false;  // stop() removed the slot
+  // start() restored the outbox: before that, writing it would overwrite the previous run's.
+  std::atomic<bool> started{false};
+  // Enqueued, not yet durable: invisible to the worker until the batch holding them is written.
+  // Guarded by in_mu alone, so the pipeline thread never takes mu (which the worker holds).
+  // Lock order: mu before in_mu. Bounded by max_queue (the oldest go first).
+  struct Unsealed {
+    std::uint64_t seq;
+    Entry entry;
+  };
+  mutable std::mutex in_mu;
+  std::deque<Unsealed> unsealed;
+  std::uint64_t intake_seq = 0;   // under in_mu
+  std::uint64_t pulled_upto = 0;  // writer thread: the last unsealed seq in the pulled snapshot
 
   void count(const char* outcome) {
     if (metrics)
@@ -83,11 +110,61 @@ struct Dispatcher::Worker {
     if (metrics)
       metrics->depth.Add({{"notifier", notifier.name()}}).Set(static_cast<double>(queue.size()));
   }
-  // Caller holds mu.
+  // Every undelivered message, visible ones first, at most max_queue (the newest). Caller holds
+  // mu (not in_mu).
   json messages() const {
     json msgs = json::array();
     for (const auto& e : queue) msgs.push_back(outbox_message_json(e));
+    std::lock_guard in(in_mu);
+    for (const auto& u : unsealed) msgs.push_back(outbox_message_json(u.entry));
+    if (msgs.size() > settings.max_queue)
+      msgs.erase(msgs.begin(),
+                 msgs.begin() + static_cast<std::ptrdiff_t>(msgs.size() - settings.max_queue));
     return msgs;
+  }
+  std::size_t unsealed_count() const {
+    std::lock_guard in(in_mu);
+    return unsealed.size();
+  }
+
+  // Writer thread: the outbox as it is now, and which intake it covers.
+  GroupCommit::Snapshot pull() {
+    if (!started) return nullptr;  // start() touches again
+    std::lock_guard lock(mu);
+    {
+      std::lock_guard in(in_mu);
+      pulled_upto = intake_seq;
+    }
+    return std::make_shared<const json>(
+        json{{"version", 1}, {"notifier", notifier.name()}, {"messages", messages()}});
+  }
+  // Writer thread, after the batch's outbox write: what it held is handed to the worker. A
+  // failed write keeps today's semantics: delivered anyway, the write retried every kSaveRetry.
+  void sealed(const Result<Ok>& r) {
+    std::lock_guard lock(mu);
+    const bool was_dirty = dirty;
+    dirty = !r.ok();
+    if (dirty) {
+      next_retry = clock.now() + kSaveRetry;
+      logs.write(log::Level::kError, "notifiers", notifier.name() + "outbox-save",
+                 "cannot persist the outbox; retried every second",
+                 {{"notifier", notifier.name()}, {"error", r.error().message}});
+    } else if (was_dirty) {
+      log::info("notifiers", "outbox saved again", {{"notifier", notifier.name()}});
+    }
+    {
+      std::lock_guard in(in_mu);
+      while (!unsealed.empty() && unsealed.front().seq <= pulled_upto) {
+        queue.push_back(std::move(unsealed.front().entry));
+        unsealed.pop_front();
+      }
+    }
+    while (queue.size() > settings.max_queue) {
+      queue.pop_front();
+      count("dropped");
+    }
+    gauge();
+    cv.notify_one();
   }
   // Appends messages whose delivery id is not queued yet, keeping at most max_queue (the oldest
   // go first); returns how many were added. Caller holds mu.
@@ -125,8 +202,14 @@ struct Dispatcher::Worker {
     return add(std::move(valid));
   }
 
-  // Writes the outbox; on failure `dirty` stays set and the worker retries. Caller holds mu.
+  // Writes the outbox (group commit: in the next batch); on failure `dirty` stays set and the
+  // worker retries. Caller holds mu.
   bool save() {
+    if (writer) {
+      if (!detached) writer->touch(slot);
+      gauge();
+      return true;
+    }
     json msgs = messages();
     auto r = outbox.save({{"version", 1}, {"notifier", notifier.name()}, {"messages", msgs}});
     dirty = !r.ok();
@@ -141,10 +224,10 @@ struct Dispatcher::Worker {
   // Retries the writes that failed, at most once per kSaveRetry. Caller holds mu.
   void retry_saves() {
     if (!dirty && !notifier_dirty) return;
-    auto now = Steady::now();
+    auto now = clock.now();
     if (now < next_retry) return;
     next_retry = now + kSaveRetry;
-    if (dirty && save())
+    if (dirty && save() && !writer)
       log::info("notifiers", "outbox saved again", {{"notifier", notifier.name()}});
     if (notifier_dirty) notifier_dirty = !notifier.save_state();
   }
@@ -184,6 +267,23 @@ struct Dispatcher::Worker {
   }
 
   void enqueue(Payload p) {
+    if (writer) {
+      // Pipeline thread: in_mu only, never a disk; visible to the worker once written.
+      {
+        std::lock_guard in(in_mu);
+        if (unsealed.size() >= settings.max_queue) {
+          unsealed.pop_front();
+          count("dropped");
+          logs.write(log::Level::kWarn, "notifiers", notifier.name() + "full",
+                     "queue full: dropped the oldest message",
+                     {{"notifier", notifier.name()}, {"limit", settings.max_queue}});
+        }
+        unsealed.push_back(
+            {++intake_seq, {new_delivery_id(), std::move(p), 0, clock.unix_seconds()}});
+      }
+      writer->touch(slot);
+      return;
+    }
     std::lock_guard lock(mu);
     if (queue.size() >= settings.max_queue) {
       queue.pop_front();
@@ -192,8 +292,7 @@ struct Dispatcher::Worker {
                  "queue full: dropped the oldest message",
                  {{"notifier", notifier.name()}, {"limit", settings.max_queue}});
     }
-    queue.push_back(
-        {new_delivery_id(), std::move(p), 0, static_cast<std::int64_t>(std::time(nullptr))});
+    queue.push_back({new_delivery_id(), std::move(p), 0, clock.unix_seconds()});
     save();  // persisted before the pipeline moves on
     cv.notify_one();
   }
@@ -206,12 +305,13 @@ struct Dispatcher::Worker {
       if (stopping) return false;
       retry_saves();
       if (ready()) return true;
-      auto now = Steady::now();
+      auto now = clock.now();
       if (now >= until) return true;
-      // Bounded waits: a finite deadline for the condition variable, and the next retry.
+      // Bounded waits: a finite deadline for the condition variable, and the next retry. The
+      // clock may be a test's: wait for the duration (wake() re-reads it after an advance).
       auto wake = std::min(until, now + std::chrono::hours(1));
       if (dirty || notifier_dirty) wake = std::min(wake, next_retry);
-      cv.wait_until(lock, wake);
+      cv.wait_for(lock, wake - now);
     }
   }
   bool sleep(std::unique_lock<std::mutex>& lock, Steady::time_point until) {
@@ -221,7 +321,7 @@ struct Dispatcher::Worker {
   // Drops the message at the front when it is older than outbox_max_age. Caller holds mu.
   bool expire_front() {
     const Entry& e = queue.front();
-    const auto age = static_cast<std::int64_t>(std::time(nullptr)) - e.created;
+    const auto age = clock.unix_seconds() - e.created;
     if (age <= std::chrono::duration_cast<std::chrono::seconds>(settings.outbox_max_age).count())
       return false;
     log::warn("notifiers", "dropped an undelivered message older than state.outboxMaxAge",
@@ -256,7 +356,7 @@ struct Dispatcher::Worker {
                   {{"notifier", notifier.name()}, {"deliveryId", e.id}});
         return;
       }
-      last_post = Steady::now();
+      last_post = clock.now();
       if (!r.faults.empty()) {
         for (PeerFault f : r.faults) {
           if (peer_errors) peer_errors->count(notifier.peer(), f);
@@ -295,7 +395,7 @@ struct Dispatcher::Worker {
       // must not park the queue).
       auto hint = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after),
                            settings.backoff.cap);
-      auto delay = backoff.next(Steady::now(), hint);
+      auto delay = backoff.next(clock.now(), hint);
       if (consecutive_failures >= settings.breaker_threshold) {
         delay =
             std::max(delay, settings.breaker_cooldown);  // breaker open: leave the endpoint alone
@@ -307,21 +407,26 @@ struct Dispatcher::Worker {
                   {"error", r.detail},
                   {"delayMs", delay.count()},
                   {"consecutiveFailures", consecutive_failures}});
-      if (!sleep(lock, Steady::now() + delay)) return;
+      if (!sleep(lock, clock.now() + delay)) return;
     }
   }
 };
 
 Dispatcher::Dispatcher(DispatcherSettings settings,
                        std::vector<std::unique_ptr<Notifier>> notifiers, Facts facts,
-                       prometheus::Registry* registry)
-    : s_(std::move(settings)), facts_(std::move(facts)), notifiers_(std::move(notifiers)) {
+                       prometheus::Registry* registry, const Clock& clock, GroupCommit* writer)
+    : s_(std::move(settings)),
+      facts_(std::move(facts)),
+      clock_(clock),
+      writer_(writer),
+      notifiers_(std::move(notifiers)) {
   if (registry) {
     metrics_ = std::make_unique<NotifyMetrics>(*registry);
     peer_errors_ = std::make_unique<PeerErrors>(*registry);
   }
   for (auto& n : notifiers_) {
-    workers_.push_back(std::make_unique<Worker>(*n, s_, metrics_.get(), peer_errors_.get()));
+    workers_.push_back(
+        std::make_unique<Worker>(*n, s_, metrics_.get(), peer_errors_.get(), clock_, writer_));
     if (metrics_) {  // every notifier's series from the start, at zero
       for (const char* outcome : {"sent", "retry", "failed", "dropped", "expired"})
         metrics_->total.Add({{"notifier", n->name()}, {"outcome", outcome}});
@@ -338,6 +443,8 @@ Result<Ok> Dispatcher::start() {
   for (auto& w : workers_) {
     if (auto r = w->outbox.prepare(); !r.ok()) return r;
     w->restore();
+    w->started = true;
+    if (w->writer && w->unsealed_count() > 0) w->writer->touch(w->slot);
     w->thread = std::thread([&w = *w] { w.run(); });
   }
   return Ok{};
@@ -361,9 +468,29 @@ void Dispatcher::stop() {
   }
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
+    if (w->writer && !w->detached) {
+      // What is pending (unsealed, or a change not written yet) goes to disk now, on this
+      // thread, after the batch in progress; then no batch calls back into this worker.
+      if (!w->started) {
+        // Never restored: the file on disk is the previous run's; leave it as it is.
+      } else if (auto r = w->writer->write_now(w->slot, nullptr); !r.ok()) {
+        log::error("notifiers", "cannot persist the outbox at shutdown",
+                   {{"notifier", w->notifier.name()}, {"error", r.error().message}});
+      }
+      w->writer->remove(w->slot);
+      std::lock_guard lock(w->mu);
+      w->detached = true;
+    }
     std::lock_guard lock(w->mu);
-    if (w->dirty) w->save();  // one last try: what is pending must be on disk for the next start
+    if (w->dirty && !w->writer) w->save();  // one last try: pending must be on disk at next start
     if (w->notifier_dirty) w->notifier_dirty = !w->notifier.save_state();
+  }
+}
+
+void Dispatcher::wake() {
+  for (auto& w : workers_) {
+    std::lock_guard lock(w->mu);  // no lost wake-up between the worker's check and its wait
+    w->cv.notify_all();
   }
 }
 
@@ -413,7 +540,7 @@ std::size_t Dispatcher::pending() const {
   std::size_t n = 0;
   for (const auto& w : workers_) {
     std::lock_guard lock(w->mu);
-    n += w->queue.size();
+    n += w->queue.size() + w->unsealed_count();
   }
   return n;
 }

@@ -1,9 +1,13 @@
 #pragma once
 // Dispatcher: the incident sink that owns delivery. On the pipeline thread it routes and renders
 // each event and appends the payloads to the notifier's bounded queue, persisted as an outbox
-// under state.dir before it returns (so nothing announced is lost by a restart). One worker
-// thread per notifier delivers in order: at most one post per min_interval, retries with capped
-// jittered backoff honouring Retry-After, permanent failure on other 4xx (logged with the
+// under state.dir (so nothing announced is lost by a restart). With a GroupCommit (the daemon),
+// on_incident_event never writes and never takes a lock a worker holds: the payloads wait,
+// invisible to the worker, until the writer thread's next batch has written the outbox holding
+// them (outboxes first in a batch, before the incident state), then the worker may send them.
+// Without one, the outbox is written before on_incident_event returns (tests, the old path). One
+// worker thread per notifier delivers in order: at most one post per min_interval, retries with
+// capped jittered backoff honouring Retry-After, permanent failure on other 4xx (logged with the
 // server's error string), and a circuit breaker that pauses a notifier after repeated failures.
 // Whatever a receiver answers that cannot be used is counted in podmedic_peer_errors_total
 // (peer slack|webhook) on the registry, and logged rate-limited. The outbox file is untrusted on
@@ -16,6 +20,8 @@
 // their incident id, and counted (outcome "expired").
 // Shutdown: stop() aborts deliveries in flight (within http::kCancelLatency); the aborted message
 // stays first in the outbox with its attempts unchanged, and nothing is counted for it.
+// Time (pacing, backoff, Retry-After, the breaker, outbox_max_age, message ages) comes only from
+// the Clock; with a test's clock, call wake() after advancing it.
 // Thread-safe: on_incident_event from the pipeline thread; workers are internal.
 #include <condition_variable>
 #include <deque>
@@ -29,6 +35,8 @@
 #include <prometheus/registry.h>
 
 #include "core/backoff.h"
+#include "core/clock.h"
+#include "core/group_commit.h"
 #include "core/peer_errors.h"
 #include "incidents/state_file.h"
 #include "notifiers/notifier.h"
@@ -59,21 +67,28 @@ struct NotifyMetrics {
 class Dispatcher final : public incidents::IncidentSink {
  public:
   using Facts = std::function<std::string(const incidents::Incident&)>;
+  // `writer`: the group commit shared with the incident tracker (null: synchronous outbox writes);
+  // it must outlive this dispatcher.
   Dispatcher(DispatcherSettings settings, std::vector<std::unique_ptr<Notifier>> notifiers,
-             Facts facts, prometheus::Registry* registry = nullptr);
+             Facts facts, prometheus::Registry* registry = nullptr,
+             const Clock& clock = system_clock(), GroupCommit* writer = nullptr);
   ~Dispatcher() override;
 
   // Restores each notifier's outbox and starts the workers.
   Result<Ok> start();
   void on_incident_event(const incidents::IncidentEvent& e) override;
   // Aborts the deliveries in flight and stops the workers; returns within about
-  // http::kCancelLatency plus one outbox write. What is pending stays in the outbox (written once
-  // more if an earlier write failed). Idempotent; not restartable.
+  // http::kCancelLatency plus one outbox write. What is pending stays in the outbox (with a group
+  // commit, written synchronously here, after the batch in progress). Idempotent; not
+  // restartable.
   void stop();
+  // Workers re-read the clock now (tests, after advancing a FakeClock).
+  void wake();
   // Whether every outbox and thread file was last written successfully (any thread), and the
   // first error when not ("" when ok), for /readyz.
   bool state_ok() const;
   std::string state_error() const;
+  // Undelivered messages, including those not yet durable (group commit).
   std::size_t pending() const;
   // HA: the undelivered messages of every notifier ({name: [messages]}), which the leader mirrors;
   // and adopting a predecessor's, keeping delivery ids (messages already queued are skipped).
@@ -88,6 +103,8 @@ class Dispatcher final : public incidents::IncidentSink {
   struct Worker;
   DispatcherSettings s_;
   Facts facts_;
+  const Clock& clock_;
+  GroupCommit* writer_;
   std::unique_ptr<NotifyMetrics> metrics_;
   std::unique_ptr<PeerErrors> peer_errors_;           // with a registry
   std::vector<std::unique_ptr<Notifier>> notifiers_;  // before workers_: outlives them

@@ -14,6 +14,7 @@
 #include "notifiers/state.h"
 #include "notifiers/tests/support.h"
 #include "notifiers/webhook.h"
+#include "tests/fake_clock.h"
 #include "tests/http_mock.h"
 #include "tests/support.h"
 
@@ -490,4 +491,54 @@ TEST_CASE("messages older than outbox_max_age are dropped, counted, and never se
   CHECK(hook.requests()[0].headers["x-podmedic-delivery"] == "new-1");
   CHECK(env.counter("pager", "expired") == 1);
   CHECK(env.counter("pager", "sent") == 1);
+}
+
+namespace {
+// A receiver that never accepts: every send is a retry. Counts attempts.
+class Refusing final : public Notifier {
+ public:
+  const std::string& name() const override { return name_; }
+  std::vector<Payload> render(const Rendering& r) const override {
+    return {{incidents::to_string(r.type), "{}", r.incidents.front()->id, true}};
+  }
+  SendResult send(const Payload&, const std::string&, const http::Cancel*) override {
+    ++attempts;
+    return {Outcome::kRetry, 503, 0s, "unavailable"};
+  }
+  std::atomic<int> attempts{0};
+
+ private:
+  std::string name_ = "pager";
+};
+}  // namespace
+
+TEST_CASE("backoff and outbox_max_age run on the dispatcher's clock") {
+  Env env;
+  test::FakeClock clock;
+  auto s = env.settings();
+  s.backoff.initial = 10min;  // on a fake clock: no wall-clock wait in this test
+  s.backoff.cap = 10min;
+  s.outbox_max_age = 2h;
+  auto n = std::make_unique<Refusing>();
+  Refusing* pager = n.get();
+  Dispatcher d(s, one(std::move(n)), nullptr, &env.registry, clock);
+  REQUIRE(d.start().ok());
+  auto inc = incident();
+  d.on_incident_event({incidents::EventType::kOpened, {&inc}});
+  REQUIRE(eventually([&] { return env.counter("pager", "retry") == 1; }));
+  // The retry (10 to 20 min of backoff) waits for the fake clock, not the wall clock.
+  REQUIRE(eventually([&] {
+    clock.advance(std::chrono::minutes(1));
+    d.wake();
+    return env.counter("pager", "retry") == 2;
+  }));
+  CHECK(pager->attempts == 2);
+  // Older than outbox_max_age by the clock: dropped, counted, never sent.
+  REQUIRE(eventually([&] {
+    clock.advance(std::chrono::minutes(10));
+    d.wake();
+    return env.counter("pager", "expired") == 1;
+  }));
+  CHECK(d.pending() == 0);
+  CHECK(env.counter("pager", "sent") == 0);
 }

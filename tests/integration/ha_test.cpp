@@ -53,11 +53,21 @@ void add_deployment(Harness& h, const std::string& name) {
 TEST_CASE("two replicas one voice: failover without duplicate or lost alerts") {
   auto dir = fs::temp_directory_path() / ("podmedic-ha-" + std::to_string(::getpid()));
   fs::remove_all(dir);
+  // Removed last, after the pipelines and the writer (whose thread may still be writing there).
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   Harness h;
   FakeClock clock;
   for (const char* d : {"cart", "api", "web", "search"}) add_deployment(h, d);
+  GroupCommit writer;  // shared by both replicas' trackers, as one daemon's would be
   app::PipelineOptions opts;
   opts.tick = std::chrono::milliseconds(10);
+  opts.writer = &writer;
   opts.stop_on_lost_leadership = false;
   k8s::ClusterConnection conn;
   REQUIRE(k8s::parse_server_url(h.server.url(), conn).ok());
@@ -110,7 +120,6 @@ TEST_CASE("two replicas one voice: failover without duplicate or lost alerts") {
   lease = h.server.store().get(sim::Res::kLeases, "podmedic", "podmedic");
   CHECK((*lease)["spec"]["holderIdentity"] == "replica-b");
   CHECK((*lease)["spec"]["leaseTransitions"] == 1);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("the simulated API server enforces optimistic concurrency on Lease updates") {

@@ -45,6 +45,14 @@ k8s::ClusterConnection connect(sim::ApiServer& server) {
 TEST_CASE("replicas crashing through the sim open one incident and a restart does not repeat it") {
   auto dir = fs::temp_directory_path() / ("podmedic-incidents-" + std::to_string(::getpid()));
   fs::remove_all(dir);
+  // Removed last, after the pipelines and the writer (whose thread may still be writing there).
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   Harness h;
   test::FakeClock clock;
   for (int i = 0; i < 3; ++i) {
@@ -54,10 +62,12 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
     t.name = "cart-7d9f8b6c5d-" + std::to_string(i);
     h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
   }
+  GroupCommit writer;  // the state's writes off the pipeline thread, as in the daemon
   app::PipelineOptions fast;
   fast.tick = std::chrono::milliseconds(10);
   auto llm = std::make_shared<FakeLlm>();
   fast.llm = llm;  // in-process: never the default 127.0.0.1:11434
+  fast.writer = &writer;
   {
     Recorder rec;
     app::Pipeline p(h.ioc, config_for(dir.string()), connect(h.server), rec, clock, fast);
@@ -96,14 +106,22 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
   for (int i = 0; i < 3; ++i)
     h.server.store().remove(sim::Res::kPods, "shop", "cart-7d9f8b6c5d-" + std::to_string(i));
   REQUIRE(run_until(h.ioc, [&] { return p.tracker().open_count() == 0; }));
+  // Announced once the state recording it is written (group commit).
+  REQUIRE(run_until(h.ioc, [&] { return !rec.lines.empty(); }));
   CHECK(rec.lines ==
         std::vector<std::string>{"incident.resolved sim/shop/Deployment/cart/app/OOMKilled"});
-  fs::remove_all(dir);
 }
 
 TEST_CASE("when evidence is not ready in time the alert goes out without it") {
   auto dir = fs::temp_directory_path() / ("podmedic-hold-" + std::to_string(::getpid()));
   fs::remove_all(dir);
+  struct Cleanup {  // last, after the pipeline and the writer (whose thread may write there)
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   Harness h;
   test::FakeClock clock;
   sim::PodTemplate t;
@@ -116,9 +134,11 @@ TEST_CASE("when evidence is not ready in time the alert goes out without it") {
   // The API server answers log requests slowly: 429 with Retry-After 1 s, twice.
   h.server.inject(sim::Fault{"/api/v1/namespaces/shop/pods/cart-7d9f8b6c5d-0", sim::Fault::kAny,
                              429, 2, 1, true});
+  GroupCommit writer;  // the state's writes off the pipeline thread, as in the daemon
   app::PipelineOptions fast;
   fast.tick = std::chrono::milliseconds(10);
   fast.llm = std::make_shared<FakeLlm>();
+  fast.writer = &writer;
   Recorder rec;
   app::Pipeline p(h.ioc, config, connect(h.server), rec, clock, fast);
   REQUIRE(p.start().ok());
@@ -128,7 +148,6 @@ TEST_CASE("when evidence is not ready in time the alert goes out without it") {
   CHECK(rec.lines ==
         std::vector<std::string>{"incident.opened sim/shop/Deployment/cart/app/OOMKilled"});
   CHECK(p.tracker().incidents()[0]->evidence.empty());
-  fs::remove_all(dir);
 }
 
 namespace {
@@ -180,6 +199,7 @@ struct DiagnosisWorld {
   test::FakeClock clock;
   FakeOllama ollama;
   DiagnosisRecorder rec;
+  GroupCommit writer;  // outlives the pipeline
   std::unique_ptr<app::Pipeline> p;
   DiagnosisWorld(const std::string& tag, int pods, std::chrono::milliseconds wait, int delay_ms)
       : dir(fs::temp_directory_path() / ("podmedic-" + tag + "-" + std::to_string(::getpid()))) {
@@ -191,6 +211,7 @@ struct DiagnosisWorld {
     config.diagnosis.wait_before_notify = wait;
     app::PipelineOptions fast;
     fast.tick = std::chrono::milliseconds(10);
+    fast.writer = &writer;
     p = std::make_unique<app::Pipeline>(h.ioc, config, connect(h.server), rec, clock, fast);
     REQUIRE(p->start().ok());
     REQUIRE(run_until(h.ioc, [&] { return p->synced(); }));
