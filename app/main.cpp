@@ -29,10 +29,6 @@
 #include "diagnosis/llm_service.h"
 #include "diagnosis/redact.h"
 #include "incidents/tracker.h"
-#include "notifiers/console.h"
-#include "notifiers/dispatcher.h"
-#include "notifiers/slack.h"
-#include "notifiers/webhook.h"
 #include "sim/scenario.h"
 #include "sim/server.h"
 
@@ -107,26 +103,6 @@ std::optional<app::Config> load(const Args& args) {
     return std::nullopt;
   }
   return r.config;
-}
-
-std::vector<std::unique_ptr<notifiers::Notifier>> make_notifiers(const app::Config& c) {
-  std::vector<std::unique_ptr<notifiers::Notifier>> out;
-  for (const auto& s : c.notifiers.slack) {
-    notifiers::SlackSettings ss;
-    ss.name = s.name;
-    ss.webhook_url = s.webhook_url;
-    ss.routing = {s.namespaces, s.reasons};
-    ss.bot_token = s.bot_token;
-    ss.channel = s.channel;
-    ss.api_url = s.api_url;
-    ss.state_dir = c.state.dir;
-    out.push_back(std::make_unique<notifiers::SlackNotifier>(std::move(ss)));
-  }
-  for (const auto& w : c.notifiers.webhooks) {
-    out.push_back(std::make_unique<notifiers::WebhookNotifier>(
-        notifiers::WebhookSettings{w.name, w.url, w.secret, {w.namespaces, w.reasons}}));
-  }
-  return out;
 }
 
 void stop_on_signals(net::io_context& ioc, net::signal_set& signals) {
@@ -207,8 +183,9 @@ int cmd_diagnose(const Args& args) {
   prometheus::Registry registry;
   // The same service as `podmedic run`'s /diagnose: one prompt over the pod (or the namespace's
   // first LlmService::kMaxPods failing pods), one redaction session for all of it.
-  diagnosis::LlmService llm(std::make_shared<diagnosis::HttpLlmClient>(app::llm_settings(*config)),
-                            *redactor, evidence, registry);
+  diagnosis::LlmService llm(
+      std::make_shared<diagnosis::HttpLlmClient>(diagnosis::llm_settings(config->ollama)),
+      *redactor, evidence, registry);
   diagnosis::DiagnoseRequest req;
   req.question = args.get("--question").value_or("");
   req.ns = ns;
@@ -303,37 +280,10 @@ int cmd_run(const Args& args) {
              {"context", conn->context_name}});
   net::io_context ioc;
   SystemClock clock;
-  // State and outbox writes, batched on their own thread (outlives the dispatcher and pipeline).
-  GroupCommit writer;
-  auto registry = std::make_shared<prometheus::Registry>();
-  // First the caches and the facts read from them, then the notifiers that tell the facts, then
-  // the pipeline that fills the caches and feeds the notifiers.
-  app::ClusterView view(*config, registry);
-  notifiers::DispatcherSettings ds;
-  ds.state_dir = config->state.dir;
-  ds.outbox_max_age = config->state.outbox_max_age;
-  notifiers::Dispatcher dispatcher(
-      ds, make_notifiers(*config),
-      [&facts = view.facts](const incidents::Incident& i) { return facts.describe(i); },
-      registry.get(), clock, &writer);
-  // Each event as a log line, then to the notifiers.
-  notifiers::ConsoleNotifier sink(notifiers::ConsoleNotifier::Mode::kLog, view.facts, &dispatcher);
-  app::PipelineOptions popts;
-  popts.registry = registry;
-  popts.writer = &writer;
-  // HA: the undelivered messages move with leadership too.
-  popts.outbox_snapshot = [&dispatcher] { return dispatcher.outbox_snapshot(); };
-  popts.adopt_outbox = [&dispatcher](const nlohmann::json& j) { return dispatcher.adopt(j); };
-  popts.notifier_state_error = [&dispatcher] {
-    return dispatcher.state_ok() ? std::string() : dispatcher.state_error();
-  };
-  app::Pipeline pipeline(ioc, *config, std::move(conn.value()), view, sink, clock, popts);
+  app::Pipeline pipeline(ioc, *config, std::move(conn.value()), app::Output::kLogAndNotifiers,
+                         clock);
   if (auto r = pipeline.start(); !r.ok()) {
     log::error("app", "cannot start", {{"error", r.error().message}});
-    return 1;
-  }
-  if (auto r = dispatcher.start(); !r.ok()) {
-    log::error("app", "cannot start the notifiers", {{"error", r.error().message}});
     return 1;
   }
   log::info(
@@ -342,8 +292,7 @@ int cmd_run(const Args& args) {
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   stop_on_signals(ioc, signals);
   ioc.run();
-  pipeline.tracker().flush();
-  dispatcher.stop();  // what is still undelivered stays in the outbox for the next start
+  pipeline.stop();  // the state and the outbox written; undelivered messages wait in the outbox
   // Lost the Lease: exit non-zero, Kubernetes restarts this replica as a follower.
   return pipeline.lost_leadership() ? 1 : 0;
 }
@@ -425,13 +374,9 @@ int cmd_demo(const Args& args) {
     config.server.listen = "127.0.0.1:8080";
   }
   SystemClock clock;
-  GroupCommit writer;  // the state's writes, off the pipeline thread
-  app::ClusterView view(config);
-  notifiers::ConsoleNotifier sink(notifiers::ConsoleNotifier::Mode::kConsole, view.facts);
   app::PipelineOptions popts;
-  popts.writer = &writer;
   popts.tick = std::max(std::chrono::milliseconds(50), step / 2);
-  app::Pipeline pipeline(ioc, config, std::move(conn.value()), view, sink, clock, popts);
+  app::Pipeline pipeline(ioc, config, std::move(conn.value()), app::Output::kConsole, clock, popts);
   bool announced = false;
   if (auto r = pipeline.start(); !r.ok()) {
     std::fprintf(stderr, "podmedic demo: %s\n", r.error().message.c_str());

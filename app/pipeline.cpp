@@ -19,7 +19,10 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/peer_errors.h"
+#include "notifiers/slack.h"
+#include "notifiers/webhook.h"
 #include "server/api.h"
+#include "server/limits.h"
 
 namespace podmedic::app {
 
@@ -40,28 +43,6 @@ alerting::HoldSettings hold_settings(const Config& c) {
 
 }  // namespace
 
-incidents::IncidentSettings incident_settings(const Config& c) {
-  incidents::IncidentSettings s;
-  s.cluster = c.cluster.name;
-  s.resolve_after = duration_cast<seconds>(c.detect.resolve_after);
-  s.renotify_after = duration_cast<seconds>(c.detect.renotify_after);
-  s.flap_hold_down = duration_cast<seconds>(c.detect.flap_hold_down);
-  s.sink_confirms_alerts = true;  // the AlertHold holds alerts for the diagnosis
-  return s;
-}
-
-diagnosis::LlmSettings llm_settings(const Config& c) {
-  diagnosis::LlmSettings llm;
-  llm.url = c.ollama.url;
-  llm.model = c.ollama.model;
-  llm.timeout = c.ollama.timeout;
-  llm.openai_compatible = c.ollama.api == "openai";
-  llm.stream = c.ollama.stream;
-  llm.num_ctx = c.ollama.num_ctx;
-  llm.num_predict = c.ollama.num_predict;
-  return llm;
-}
-
 ClusterView::ClusterView(const Config& config, std::shared_ptr<prometheus::Registry> r)
     : registry(r ? std::move(r) : std::make_shared<prometheus::Registry>()),
       metrics(*registry),
@@ -72,24 +53,52 @@ ClusterView::ClusterView(const Config& config, std::shared_ptr<prometheus::Regis
 }
 
 Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
-                   ClusterView& view, incidents::IncidentSink& sink, const Clock& clock,
-                   PipelineOptions options)
-    : Pipeline(ioc, config, std::move(connection), nullptr, &view, sink, clock,
+                   Output output, const Clock& clock, PipelineOptions options)
+    : Pipeline(ioc, config, std::move(connection), nullptr, output, clock, std::move(options)) {}
+
+Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
+                   incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options)
+    : Pipeline(ioc, config, std::move(connection), &sink, Output::kLogAndNotifiers, clock,
                std::move(options)) {}
 
-Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
-                   incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options)
-    : Pipeline(ioc, config, std::move(connection),
-               std::make_unique<ClusterView>(config, options.registry), nullptr, sink, clock,
-               options) {}
+namespace {
+notifiers::DispatcherSettings dispatcher_settings(const StateSettings& state) {
+  notifiers::DispatcherSettings ds;
+  ds.state_dir = state.dir;
+  ds.outbox_max_age = state.outbox_max_age;
+  return ds;
+}
+
+// Slack and webhook notifiers from config.notifiers (their own state under state.dir).
+std::vector<std::unique_ptr<notifiers::Notifier>> make_notifiers(const Config& c) {
+  std::vector<std::unique_ptr<notifiers::Notifier>> out;
+  for (const auto& s : c.notifiers.slack) {
+    notifiers::SlackSettings ss;
+    ss.name = s.name;
+    ss.webhook_url = s.webhook_url;
+    ss.routing = {s.namespaces, s.reasons};
+    ss.bot_token = s.bot_token;
+    ss.channel = s.channel;
+    ss.api_url = s.api_url;
+    ss.state_dir = c.state.dir;
+    out.push_back(std::make_unique<notifiers::SlackNotifier>(std::move(ss)));
+  }
+  for (const auto& w : c.notifiers.webhooks) {
+    out.push_back(std::make_unique<notifiers::WebhookNotifier>(
+        notifiers::WebhookSettings{w.name, w.url, w.secret, {w.namespaces, w.reasons}}));
+  }
+  return out;
+}
+}  // namespace
 
 Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
-                   std::unique_ptr<ClusterView> own_view, ClusterView* view,
-                   incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options)
-    : own_view_(std::move(own_view)),
-      view_(view ? *view : *own_view_),
-      ioc_(ioc),
+                   incidents::IncidentSink* sink, Output output, const Clock& clock,
+                   PipelineOptions options)
+    : ioc_(ioc),
       options_(options),
+      own_writer_(options.writer ? nullptr : std::make_unique<GroupCommit>()),
+      writer_(options.writer ? *options.writer : *own_writer_),
+      view_(config, options.registry),
       registry_(view_.registry),
       metrics_(view_.metrics),
       peer_errors_(*registry_),
@@ -103,32 +112,43 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
       detector_(interner_, config.detect.rules),
       state_(config.state.dir),
-      sink_(sink),
+      dispatcher_(!sink && output == Output::kLogAndNotifiers
+                      ? std::make_unique<notifiers::Dispatcher>(
+                            dispatcher_settings(config.state), make_notifiers(config),
+                            [&facts = view_.facts](const incidents::Incident& i) {
+                              return facts.describe(i);
+                            },
+                            registry_.get(), clock, &writer_)
+                      : nullptr),
+      console_(sink ? nullptr
+                    : std::make_unique<notifiers::ConsoleNotifier>(
+                          output == Output::kConsole ? notifiers::ConsoleNotifier::Mode::kConsole
+                                                     : notifiers::ConsoleNotifier::Mode::kLog,
+                          view_.facts, dispatcher_.get())),
+      sink_(sink ? *sink : *console_),
       scheduler_(ioc, tasks_),
       ledger_(tracker_),
       stage_(
-          hold_settings(config), sink, ledger_, scheduler_,
+          hold_settings(config), sink_, ledger_, scheduler_,
           [this](const std::string& fp, const std::string& ns, const std::string& pod,
                  bool opening) {
             diagnoser_->submit({fp, ns, pod, opening});
           },
-          [this] { snapshot_soon(); }),
+          [this] { snapshot_.soon(); }),
       redactor_(view_.redactor),
       llm_enabled_(config.diagnosis.enabled),
       tracker_(
           [&] {
-            auto s = incident_settings(config);
+            auto s = incidents::tracker_settings(config.detect, config.cluster.name);
             s.redact = [this](std::string_view text) { return redactor_.seal(text); };
             return s;
           }(),
           clock, stage_, &state_, &incident_metrics_),
+      snapshot_(tracker_, view_.facts, tasks_),
       tasks_(ioc) {
-  assert(!options.registry || options.registry == registry_);
-  if (options_.writer) {
-    // State writes leave the pipeline thread; their completions come back to it.
-    tracker_.use_group_commit(*options_.writer,
-                              [&ioc](std::function<void()> f) { net::post(ioc, std::move(f)); });
-  }
+  // State writes leave the pipeline thread; their completions come back to it.
+  tracker_.use_group_commit(writer_,
+                            [&ioc](std::function<void()> f) { net::post(ioc, std::move(f)); });
   prometheus::BuildGauge()
       .Name("podmedic_build_info")
       .Help("podmedic build information (always 1)")
@@ -148,12 +168,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
     co_return response;
   };
   server::ApiSources api{
-      [this] { return synced_flag_.load(); },
-      [this] {
-        std::lock_guard lock(snapshot_mu_);
-        return snapshot_;
-      },
-      registry_,
+      [this] { return synced_flag_.load(); }, [this] { return snapshot_.get(); }, registry_,
       [this, on_pipeline](std::string q) { return on_pipeline(ask_route(*llm_, std::move(q))); },
       [this, on_pipeline](std::string q, std::string ns, std::string pod) {
         return on_pipeline(diagnose_route(*llm_, std::move(q), std::move(ns), std::move(pod)));
@@ -165,7 +180,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         // Both reads are safe from the HTTP thread (an atomic / the dispatcher's lock).
         if (!tracker_.state_ok())
           return std::string("cannot write the incident state under state.dir");
-        return options_.notifier_state_error ? options_.notifier_state_error() : std::string();
+        return dispatcher_ && !dispatcher_->state_ok() ? dispatcher_->state_error() : std::string();
       }};
   // The pod cache answers for a namespace once synced, when the watch holds all its pods.
   diagnosis::EvidenceCache cache{&pods_, [this, watch = config.watch](const std::string& ns) {
@@ -177,8 +192,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       diagnosis::LogBudget{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
       std::move(cache));
   auto llm_client = options_.llm ? options_.llm
-                                 : std::make_shared<diagnosis::HttpLlmClient>(llm_settings(config),
-                                                                              &peer_errors_);
+                                 : std::make_shared<diagnosis::HttpLlmClient>(
+                                       diagnosis::llm_settings(config.ollama), &peer_errors_);
   llm_ = std::make_unique<diagnosis::LlmService>(
       std::move(llm_client), redactor_, *evidence_, *registry_,
       diagnosis::LlmServiceSettings{static_cast<std::size_t>(config.diagnosis.concurrency),
@@ -213,8 +228,11 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
     leading_ = false;  // until elected; followers keep warm caches and serve the API
     auto lease = ha::leader_settings(config.ha, ha::process_environment());
     ha::MirrorHooks hooks;
-    hooks.outbox_snapshot = options_.outbox_snapshot;
-    hooks.adopt_outbox = options_.adopt_outbox;
+    if (dispatcher_) {
+      // The undelivered messages move with leadership too.
+      hooks.outbox_snapshot = [this] { return dispatcher_->outbox_snapshot(); };
+      hooks.adopt_outbox = [this](const nlohmann::json& j) { return dispatcher_->adopt(j); };
+    }
     hooks.save_state = [this](const nlohmann::json& j) { return state_.save(j); };
     mirror_ = std::make_unique<ha::StateMirror>(*client_, ha::mirror_settings(lease),
                                                 std::move(hooks), &peer_errors_);
@@ -250,7 +268,14 @@ Pipeline::~Pipeline() {
   http_ioc_.stop();
   if (http_thread_.joinable()) http_thread_.join();
   tasks_.stop();
+  stop();
+}
+
+void Pipeline::stop() {
+  if (stopped_) return;
+  stopped_ = true;
   if (leading_) tracker_.flush();
+  if (dispatcher_) dispatcher_->stop();  // what is still undelivered stays in the outbox
 }
 
 net::awaitable<void> Pipeline::take_over() {
@@ -271,77 +296,18 @@ net::awaitable<void> Pipeline::take_over() {
       return pods_.find(ns, pod) != nullptr;
     });
   }
-  refresh_snapshot();
+  snapshot_.refresh();
   log::info("leader", "took over", {{"open", tracker_.open_count()}});
 }
 
-void Pipeline::snapshot_soon() {
-  // Once per burst (a tick resolving a thousand incidents is a thousand events), right after the
-  // work at hand, not once per event.
-  if (snapshot_queued_) return;
-  snapshot_queued_ = true;
-  tasks_.spawn("snapshot", rebuild_snapshot());
-}
-
-net::awaitable<void> Pipeline::rebuild_snapshot() {
-  snapshot_queued_ = false;
-  refresh_snapshot();
-  co_return;
-}
-
-void Pipeline::refresh_snapshot() {
-  // Open incidents, then the 100 most recently resolved.
-  nlohmann::json list = nlohmann::json::array();
-  std::size_t resolved = 0;
-  for (const auto* inc : tracker_.incidents()) {
-    if (!inc->open() && ++resolved > 100) break;
-    list.push_back(incidents::api_json(*inc, view_.facts.describe(*inc)));
-  }
-  auto body = std::make_shared<const std::string>(parse::dump(list));
-  std::lock_guard lock(snapshot_mu_);
-  snapshot_ = std::move(body);
-}
-
-Result<Ok> reserve_descriptors(std::size_t max_connections) {
-  const std::size_t need = max_connections + kReservedDescriptors;
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return Ok{};  // unknown: nothing to adjust
-  auto fits = [need](rlim_t limit) {
-    return limit == RLIM_INFINITY || static_cast<std::uint64_t>(limit) >= need;
-  };
-  if (fits(rl.rlim_cur)) return Ok{};
-  if (!fits(rl.rlim_max)) {
-    auto hard = static_cast<std::size_t>(rl.rlim_max);
-    return Error{"server.maxConnections " + std::to_string(max_connections) + " needs " +
-                 std::to_string(need) + " file descriptors (plus " +
-                 std::to_string(kReservedDescriptors) +
-                 " for the watches, notifiers, LLM and state files) but the open files limit "
-                 "(RLIMIT_NOFILE, ulimit -n) is " +
-                 std::to_string(hard) + "; set server.maxConnections to at most " +
-                 std::to_string(hard > kReservedDescriptors ? hard - kReservedDescriptors : 0) +
-                 " or raise the limit"};
-  }
-  const auto was = rl.rlim_cur;
-  rl.rlim_cur = static_cast<rlim_t>(need);
-  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-    return Error{"cannot raise the open files limit (RLIMIT_NOFILE) from " + std::to_string(was) +
-                 " to " + std::to_string(need) + " for server.maxConnections " +
-                 std::to_string(max_connections)};
-  log::info("app", "raised the open files limit for server.maxConnections",
-            {{"from", static_cast<std::uint64_t>(was)},
-             {"to", need},
-             {"max_connections", max_connections}});
-  return Ok{};
-}
-
 Result<Ok> Pipeline::start() {
-  if (auto r = reserve_descriptors(max_connections_); !r.ok()) return r;
+  if (auto r = server::reserve_descriptors(max_connections_); !r.ok()) return r;
   if (auto r = state_.prepare(); !r.ok()) return r;
   if (!elector_) tracker_.load();  // with HA, the state comes with the leadership
   auto port = http_->start(http_tasks_);
   if (!port.ok()) return port.error();
   http_port_ = port.value();
-  refresh_snapshot();
+  snapshot_.refresh();
   http_thread_ = std::thread([this] {
     // Below the watch path: under a flood of clients the kernel runs the pipeline first.
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
@@ -356,6 +322,10 @@ Result<Ok> Pipeline::start() {
     tasks_.spawn("state mirror", mirror_->run());
   }
   if (llm_enabled_) tasks_.spawn("model check", llm_->check_model());
+  if (dispatcher_) {
+    if (auto r = dispatcher_->start(); !r.ok())
+      return Error{"cannot start the notifiers: " + r.error().message};
+  }
   return Ok{};
 }
 
@@ -382,7 +352,7 @@ net::awaitable<void> Pipeline::run_ticks() {
     }
     tracker_.tick();
     synced_flag_ = watcher_->synced();
-    refresh_snapshot();
+    snapshot_.refresh();
   }
 }
 

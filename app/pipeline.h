@@ -1,8 +1,13 @@
 #pragma once
-// The composition root: the only place that names concrete classes. Wires the Kubernetes client,
-// the stores, the watcher, the detector and the incident tracker on one io_context; incident
-// events go to the sink given by the caller (console for the demo, logs for `run`; notifiers
-// hang off the same point).
+// The composition root: the only place that names concrete classes. The constructor is the one
+// wiring function: it builds everything in order (the state writer → the caches and the facts
+// read from them → the Kubernetes client → the console line and the notifiers behind it → the LLM
+// service and the diagnoser → the alert hold → the incident tracker → the /api/incidents
+// snapshot → the watcher → HA → the HTTP server), each from its own section of the
+// configuration, with nothing bound after construction. Every feature lives in its module
+// (alerting/, diagnosis/, ha/, incidents/, notifiers/, server/, watcher/); what is left here is
+// the order, the tick loop and the watch path's hand-off from the pod cache to the tracker.
+// docs/architecture.md draws it.
 #include <atomic>
 #include <map>
 #include <memory>
@@ -20,6 +25,7 @@
 #include "alerting/scheduler.h"
 #include "app/config.h"
 #include "core/clock.h"
+#include "core/group_commit.h"
 #include "core/peer_errors.h"
 #include "core/task_group.h"
 #include "diagnosis/diagnoser.h"
@@ -31,8 +37,11 @@
 #include "ha/leader.h"
 #include "ha/state_mirror.h"
 #include "incidents/facts.h"
+#include "incidents/snapshot.h"
 #include "incidents/tracker.h"
 #include "k8s/client.h"
+#include "notifiers/console.h"
+#include "notifiers/dispatcher.h"
 #include "rules/detect.h"
 #include "server/http_server.h"
 #include "watcher/watcher.h"
@@ -43,26 +52,22 @@ struct PipelineOptions {
   std::chrono::milliseconds tick{1000};            // resolve/remind/digest cadence
   std::shared_ptr<prometheus::Registry> registry;  // shared with other components; null: own one
   bool stop_on_lost_leadership = true;  // ha: stop the io_context (the process exits, restarts)
-  // ha: the notifiers' undelivered messages, mirrored with the state; adopted on take-over.
-  std::function<nlohmann::json()> outbox_snapshot;
-  std::function<std::size_t(const nlohmann::json&)> adopt_outbox;
-  // Why the notifiers' own state (outbox, Slack threads) cannot be written; empty when it can.
-  // Called from the HTTP thread (/readyz).
-  std::function<std::string()> notifier_state_error;
   // The LLM client (an in-process fake in tests); null: an HttpLlmClient from ollama.*.
   std::shared_ptr<diagnosis::LlmClient> llm;
-  // The group commit the incident state is written through (shared with the dispatcher's
-  // outboxes; outlives the pipeline). Null: written synchronously on the pipeline thread.
+  // The group commit the incident state and the outboxes are written through (outlives the
+  // pipeline); null: one of the pipeline's own.
   GroupCommit* writer = nullptr;
 };
 
+// Where `podmedic run` and `podmedic demo` send incident events: a log line each, then the
+// notifiers of config.notifiers (run), or a console line each and no notifiers (demo).
+enum class Output { kLogAndNotifiers, kConsole };
+
 class Pipeline;
 
-// What is built before the notifiers, so that nothing is bound after construction: the metrics
-// registry, the informer caches the pipeline's watcher fills, the redactor, and the facts text
-// read from them (which the console/log notifier, the notifiers and /api/incidents share). The
-// composition root builds it first and keeps it until the pipeline and the notifiers are gone.
-// The pipeline thread's, like the stores.
+// What is built before the notifiers: the metrics registry, the informer caches the watcher
+// fills, the redactor, and the facts text read from them (which the console/log notifier, the
+// notifiers and /api/incidents share). The pipeline thread's, like the stores.
 struct ClusterView {
   // `registry` null: one of its own. The redaction patterns were checked by load_config.
   explicit ClusterView(const Config& config,
@@ -81,18 +86,18 @@ struct ClusterView {
 
 class Pipeline {
  public:
-  // `view` (built first, see ClusterView) must outlive the pipeline; its registry is the one the
-  // pipeline registers on (options.registry, when set, must be the same).
+  // The daemon: incident events go to the log or console and the notifiers (`output`).
   Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
-           ClusterView& view, incidents::IncidentSink& sink, const Clock& clock,
-           PipelineOptions options = {});
-  // With a ClusterView of its own (on options.registry), for tests and benchmarks that need no
-  // notifiers.
+           Output output, const Clock& clock, PipelineOptions options = {});
+  // Tests and benchmarks: incident events go to `sink` alone (no notifiers).
   Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
            incidents::IncidentSink& sink, const Clock& clock, PipelineOptions options = {});
   // Prepares state.dir (a clear error if unusable), restores incidents, starts watching and
-  // the HTTP server on server.listen.
+  // the HTTP server on server.listen, then the notifiers (restoring their outbox).
   Result<Ok> start();
+  // After the io_context stopped: writes what is pending (the incident state, the outbox; what is
+  // still undelivered stays in the outbox for the next start). Also run by the destructor.
+  void stop();
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -117,22 +122,17 @@ class Pipeline {
 
  private:
   Pipeline(boost::asio::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
-           std::unique_ptr<ClusterView> own_view, ClusterView* view, incidents::IncidentSink& sink,
-           const Clock& clock, PipelineOptions options);
+           incidents::IncidentSink* sink, Output output, const Clock& clock,
+           PipelineOptions options);
   boost::asio::awaitable<void> run_ticks();
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
   boost::asio::awaitable<void> take_over();
-  // The /api/incidents body, rebuilt on the pipeline thread whenever incidents change (and each
-  // tick) and served from the HTTP thread.
-  void refresh_snapshot();
-  void snapshot_soon();  // refresh_snapshot once, after the current burst of events
-  boost::asio::awaitable<void> rebuild_snapshot();
-  bool snapshot_queued_ = false;
 
-  std::unique_ptr<ClusterView> own_view_;  // the second constructor's; null with the caller's
-  ClusterView& view_;
   boost::asio::io_context& ioc_;
   PipelineOptions options_;
+  std::unique_ptr<GroupCommit> own_writer_;  // null when options.writer is given
+  GroupCommit& writer_;
+  ClusterView view_;
   std::shared_ptr<prometheus::Registry> registry_;
   watcher::WatchMetrics& metrics_;
   PeerErrors peer_errors_;  // podmedic_peer_errors_total
@@ -144,6 +144,10 @@ class Pipeline {
   std::unique_ptr<watcher::Watcher> watcher_;
   rules::Detector detector_;
   incidents::StateFile state_;
+  // The notifiers (run only) and the log/console line in front of them; sink_ is that line, or
+  // the caller's sink.
+  std::unique_ptr<notifiers::Dispatcher> dispatcher_;
+  std::unique_ptr<notifiers::ConsoleNotifier> console_;
   incidents::IncidentSink& sink_;
   // The alert hold between the tracker and the caller's sink; its timers run in tasks_.
   alerting::AsioScheduler scheduler_;
@@ -161,8 +165,7 @@ class Pipeline {
   // The HTTP server runs on its own thread and io_context (at a lower CPU priority), so no
   // number of clients can starve the watch path; LLM routes hop onto the pipeline's thread.
   std::atomic<bool> synced_flag_{false};
-  std::mutex snapshot_mu_;
-  std::shared_ptr<const std::string> snapshot_;  // the JSON array of /api/incidents
+  incidents::IncidentSnapshot snapshot_;  // the /api/incidents body
   boost::asio::io_context http_ioc_;
   std::unique_ptr<server::HttpServer> http_;
   TaskGroup http_tasks_{http_ioc_};
@@ -173,22 +176,8 @@ class Pipeline {
   std::thread http_thread_;
   unsigned short http_port_ = 0;
   std::size_t max_connections_ = 0;  // server.maxConnections, for reserve_descriptors
+  bool stopped_ = false;
   TaskGroup tasks_;  // last: destroyed first, stopping the coroutines that use the members above
 };
-
-// File descriptors kept for everything but the API's connections: the watches, API server
-// requests and log fetches, LLM and notifier connections, state and outbox writes, the
-// io_contexts' own descriptors, stdio.
-inline constexpr std::size_t kReservedDescriptors = 64;
-
-// Makes room in RLIMIT_NOFILE for `max_connections` API connections plus kReservedDescriptors,
-// so a flood of API clients cannot take the descriptors the watcher, notifiers and state writes
-// need: raises the soft limit (up to the hard one) when it is lower; if the hard limit is too
-// low, an error naming server.maxConnections and the largest value that fits (podmedic refuses
-// to start rather than run with an API that can starve the watch).
-Result<Ok> reserve_descriptors(std::size_t max_connections);
-
-incidents::IncidentSettings incident_settings(const Config& c);
-diagnosis::LlmSettings llm_settings(const Config& c);
 
 }  // namespace podmedic::app

@@ -56,4 +56,16 @@ void validate(const OllamaConfig& o, config::Ctx& ctx) {
     ctx.error("ollama.api", "expected ollama or openai, got \"" + o.api + "\"");
 }
 
+LlmSettings llm_settings(const OllamaConfig& o) {
+  LlmSettings llm;
+  llm.url = o.url;
+  llm.model = o.model;
+  llm.timeout = o.timeout;
+  llm.openai_compatible = o.api == "openai";
+  llm.stream = o.stream;
+  llm.num_ctx = o.num_ctx;
+  llm.num_predict = o.num_predict;
+  return llm;
+}
+
 }  // namespace podmedic::diagnosis

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config_schema.h"
+#include "diagnosis/llm.h"
 
 namespace podmedic::diagnosis {
 
@@ -36,5 +37,8 @@ struct OllamaConfig {
 config::Schema diagnosis_schema(DiagnosisConfig& d);
 config::Schema ollama_schema(OllamaConfig& o);
 void validate(const OllamaConfig& o, config::Ctx& ctx);
+
+// The LLM client's settings from the ollama section.
+LlmSettings llm_settings(const OllamaConfig& o);
 
 }  // namespace podmedic::diagnosis

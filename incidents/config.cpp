@@ -41,4 +41,16 @@ void validate(const StateConfig& s, config::Ctx& ctx) {
   if (s.dir.empty()) ctx.error("state.dir", "must not be empty");
 }
 
+IncidentSettings tracker_settings(const DetectConfig& d, const std::string& cluster) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  IncidentSettings s;
+  s.cluster = cluster;
+  s.resolve_after = duration_cast<seconds>(d.resolve_after);
+  s.renotify_after = duration_cast<seconds>(d.renotify_after);
+  s.flap_hold_down = duration_cast<seconds>(d.flap_hold_down);
+  s.sink_confirms_alerts = true;
+  return s;
+}
+
 }  // namespace podmedic::incidents

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/config_schema.h"
+#include "incidents/tracker.h"
 #include "rules/detect.h"
 
 namespace podmedic::incidents {
@@ -30,5 +31,9 @@ config::Schema detect_schema(DetectConfig& d);
 config::Schema state_schema(StateConfig& s);
 void validate(const DetectConfig& d, config::Ctx& ctx);
 void validate(const StateConfig& s, config::Ctx& ctx);
+
+// The tracker's settings from the detect section (durations in whole seconds) for `cluster`.
+// Alerts are confirmed by the sink (the alert hold holds them for the diagnosis).
+IncidentSettings tracker_settings(const DetectConfig& d, const std::string& cluster);
 
 }  // namespace podmedic::incidents
