@@ -19,8 +19,6 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/peer_errors.h"
-#include "notifiers/slack.h"
-#include "notifiers/webhook.h"
 #include "server/api.h"
 #include "server/limits.h"
 
@@ -69,26 +67,6 @@ notifiers::DispatcherSettings dispatcher_settings(const StateSettings& state) {
   return ds;
 }
 
-// Slack and webhook notifiers from config.notifiers (their own state under state.dir).
-std::vector<std::unique_ptr<notifiers::Notifier>> make_notifiers(const Config& c) {
-  std::vector<std::unique_ptr<notifiers::Notifier>> out;
-  for (const auto& s : c.notifiers.slack) {
-    notifiers::SlackSettings ss;
-    ss.name = s.name;
-    ss.webhook_url = s.webhook_url;
-    ss.routing = {s.namespaces, s.reasons};
-    ss.bot_token = s.bot_token;
-    ss.channel = s.channel;
-    ss.api_url = s.api_url;
-    ss.state_dir = c.state.dir;
-    out.push_back(std::make_unique<notifiers::SlackNotifier>(std::move(ss)));
-  }
-  for (const auto& w : c.notifiers.webhooks) {
-    out.push_back(std::make_unique<notifiers::WebhookNotifier>(
-        notifiers::WebhookSettings{w.name, w.url, w.secret, {w.namespaces, w.reasons}}));
-  }
-  return out;
-}
 }  // namespace
 
 Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConnection connection,
@@ -114,7 +92,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       state_(config.state.dir),
       dispatcher_(!sink && output == Output::kLogAndNotifiers
                       ? std::make_unique<notifiers::Dispatcher>(
-                            dispatcher_settings(config.state), make_notifiers(config),
+                            dispatcher_settings(config.state),
+                            notifiers::make_notifiers(config.notifiers, config.state.dir),
                             [&facts = view_.facts](const incidents::Incident& i) {
                               return facts.describe(i);
                             },

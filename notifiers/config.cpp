@@ -3,6 +3,8 @@
 #include <set>
 
 #include "incidents/config.h"
+#include "notifiers/slack.h"
+#include "notifiers/webhook.h"
 
 namespace podmedic::notifiers {
 
@@ -79,6 +81,27 @@ void validate(const NotifiersConfig& n, config::Ctx& ctx) {
     else if (!is_http_url(w.url))
       ctx.error(p + ".url", "must be an http(s) URL");
   }
+}
+
+std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
+                                                      const std::string& state_dir) {
+  std::vector<std::unique_ptr<Notifier>> out;
+  for (const auto& s : n.slack) {
+    SlackSettings ss;
+    ss.name = s.name;
+    ss.webhook_url = s.webhook_url;
+    ss.routing = {s.namespaces, s.reasons};
+    ss.bot_token = s.bot_token;
+    ss.channel = s.channel;
+    ss.api_url = s.api_url;
+    ss.state_dir = state_dir;
+    out.push_back(std::make_unique<SlackNotifier>(std::move(ss)));
+  }
+  for (const auto& w : n.webhooks) {
+    out.push_back(std::make_unique<WebhookNotifier>(
+        WebhookSettings{w.name, w.url, w.secret, {w.namespaces, w.reasons}}));
+  }
+  return out;
 }
 
 }  // namespace podmedic::notifiers

@@ -1,10 +1,12 @@
 #pragma once
 // The `notifiers` section of the configuration: Slack (webhook or bot) and generic webhooks,
 // each with its routing by namespace and reason.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config_schema.h"
+#include "notifiers/notifier.h"
 
 namespace podmedic::notifiers {
 
@@ -33,5 +35,10 @@ struct NotifiersConfig {
 
 config::Schema notifiers_schema(NotifiersConfig& n);
 void validate(const NotifiersConfig& n, config::Ctx& ctx);
+
+// The Slack and webhook notifiers of the section, in its order; their own state (Slack threads)
+// under `state_dir`.
+std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
+                                                      const std::string& state_dir);
 
 }  // namespace podmedic::notifiers
