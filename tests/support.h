@@ -17,6 +17,22 @@
 
 namespace podmedic::test {
 
+// A scratch directory removed (with what is in it) when this goes out of scope; declare it before
+// the pipelines and writers that may still write there, so it is removed after them. Starts empty.
+struct ScratchDir {
+  std::filesystem::path path;
+  explicit ScratchDir(std::filesystem::path p) : path(std::move(p)) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+};
+
 inline std::string source_dir() {
   const char* d = std::getenv("PODMEDIC_SOURCE_DIR");
   return d ? d : ".";

@@ -10,6 +10,7 @@
 #include "app/pipeline.h"
 #include "tests/fake_clock.h"
 #include "tests/integration/harness.h"
+#include "tests/support.h"
 
 using namespace podmedic;
 using namespace podmedic::test;
@@ -51,16 +52,10 @@ void add_deployment(Harness& h, const std::string& name) {
 }  // namespace
 
 TEST_CASE("two replicas one voice: failover without duplicate or lost alerts") {
-  auto dir = fs::temp_directory_path() / ("podmedic-ha-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
   // Removed last, after the pipelines and the writer (whose thread may still be writing there).
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{dir};
+  test::ScratchDir scratch(fs::temp_directory_path() /
+                           ("podmedic-ha-" + std::to_string(::getpid())));
+  const auto& dir = scratch.path;
   Harness h;
   FakeClock clock;
   for (const char* d : {"cart", "api", "web", "search"}) add_deployment(h, d);

@@ -12,6 +12,7 @@
 #include "tests/fake_llm.h"
 #include "tests/http_mock.h"
 #include "tests/integration/harness.h"
+#include "tests/support.h"
 
 using namespace podmedic;
 using namespace podmedic::test;
@@ -43,16 +44,10 @@ k8s::ClusterConnection connect(sim::ApiServer& server) {
 }  // namespace
 
 TEST_CASE("replicas crashing through the sim open one incident and a restart does not repeat it") {
-  auto dir = fs::temp_directory_path() / ("podmedic-incidents-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
   // Removed last, after the pipelines and the writer (whose thread may still be writing there).
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{dir};
+  test::ScratchDir scratch(fs::temp_directory_path() /
+                           ("podmedic-incidents-" + std::to_string(::getpid())));
+  const auto& dir = scratch.path;
   Harness h;
   test::FakeClock clock;
   for (int i = 0; i < 3; ++i) {
@@ -113,15 +108,10 @@ TEST_CASE("replicas crashing through the sim open one incident and a restart doe
 }
 
 TEST_CASE("when evidence is not ready in time the alert goes out without it") {
-  auto dir = fs::temp_directory_path() / ("podmedic-hold-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  struct Cleanup {  // last, after the pipeline and the writer (whose thread may write there)
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{dir};
+  // Removed last, after the pipelines and the writer (whose thread may still be writing there).
+  test::ScratchDir scratch(fs::temp_directory_path() /
+                           ("podmedic-hold-" + std::to_string(::getpid())));
+  const auto& dir = scratch.path;
   Harness h;
   test::FakeClock clock;
   sim::PodTemplate t;
