@@ -95,6 +95,16 @@ std::string_view cut_utf8(std::string_view s, std::size_t max_bytes) {
   return s.substr(0, max_bytes);
 }
 
+std::string_view tail_utf8(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t start = s.size() - max_bytes;
+  for (int i = 0; i < 3 && start < s.size() && continuation(static_cast<unsigned char>(s[start]));
+       ++i) {
+    ++start;
+  }
+  return s.substr(start);
+}
+
 std::string cut_utf8_with_marker(std::string_view s, std::size_t max_bytes,
                                  std::string_view marker) {
   if (s.size() <= max_bytes) return std::string(s);

@@ -38,6 +38,11 @@ std::string sanitize_utf8(std::string_view s);
 // max_bytes 0 gives "". The view points into s.
 std::string_view cut_utf8(std::string_view s, std::size_t max_bytes);
 
+// The longest suffix of s of at most max_bytes bytes that does not start inside a UTF-8 sequence:
+// s itself when it fits, else from s.size() - max_bytes moved forward past at most 3 continuation
+// bytes (so a hostile run of them is kept, not skipped). The end of a log matters most.
+std::string_view tail_utf8(std::string_view s, std::size_t max_bytes);
+
 // s itself when it fits in max_bytes; else cut_utf8(s, max_bytes - marker.size()) followed by
 // marker, so the result is at most max(max_bytes, marker.size()) bytes.
 inline constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026 …

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace podmedic::diagnosis {
 
@@ -125,7 +126,8 @@ Redacted LlmService::key_evidence(const Evidence& ev) const {
   if (logs.size() > kMax) {
     // The end matters most (the crash): cut at a line start.
     auto cut = logs.find('\n', logs.size() - kMax);
-    logs = "[…]\n" + logs.substr(cut == std::string::npos ? logs.size() - kMax : cut + 1);
+    logs = "[…]\n" + (cut == std::string::npos ? std::string(text::tail_utf8(logs, kMax))
+                                               : logs.substr(cut + 1));
   }
   std::string out = logs;
   for (std::size_t i = 0; i < ev.events.size() && i < 3; ++i) {

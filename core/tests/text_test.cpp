@@ -116,6 +116,17 @@ TEST_CASE("cut_utf8 on invalid UTF-8 keeps the bad bytes and never backs off pas
   CHECK(text::cut_utf8("\xFF" + kGrin, 3) == "\xFF");
 }
 
+TEST_CASE("tail_utf8 never starts inside a character") {
+  CHECK(text::tail_utf8("short", 10) == "short");
+  CHECK(text::tail_utf8("abcdef", 3) == "def");
+  CHECK(text::tail_utf8("a\xC3\xA9z", 2) == "z");          // é would be cut in half
+  CHECK(text::tail_utf8("a\xC3\xA9z", 3) == "\xC3\xA9z");  // fits exactly
+  CHECK(text::tail_utf8("\xF0\x9F\x92\xA5!", 2) == "!");   // 💥 (4 bytes) does not fit
+  CHECK(text::tail_utf8("abc", 0) == "");
+  // A hostile run of continuation bytes: at most 3 skipped, the rest kept.
+  CHECK(text::tail_utf8(std::string(10, '\x80'), 8).size() == 5);
+}
+
 TEST_CASE("cut_utf8_with_marker counts the marker against the budget") {
   CHECK(text::cut_utf8_with_marker("short", 5) == "short");
   CHECK(text::cut_utf8_with_marker("toolong", 6) == "too\xE2\x80\xA6");
