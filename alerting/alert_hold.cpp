@@ -141,12 +141,13 @@ void AlertHold::diagnosis_ready(const std::string& fingerprint, const std::strin
     }
   }
   if (!ok) return;
-  const auto* inc = ledger_.set_diagnosis(fingerprint, text, model);
-  if (inc) changed_();
-  if (inc && followup_.erase(fingerprint)) {
-    // The alert went out without it: the explanation follows as its own message.
-    next_.on_incident_event({EventType::kDiagnosed, {inc}});
-  }
+  // The alert went out without it: the explanation follows as its own message, announced by the
+  // tracker once the state holding it is saved (it comes back through on_incident_event).
+  const bool follow_up = followup_.count(fingerprint) > 0;
+  const auto* inc = ledger_.set_diagnosis(fingerprint, text, model, follow_up);
+  if (!inc) return;
+  followup_.erase(fingerprint);
+  changed_();
 }
 
 }  // namespace podmedic::alerting

@@ -37,9 +37,11 @@ class IncidentLedger {
   virtual void mark_alerted(const std::string& fingerprint) = 0;
   virtual const incidents::Incident* find_open(const std::string& fingerprint) const = 0;
   virtual void set_evidence(const std::string& fingerprint, Redacted evidence) = 0;
-  // The incident when the diagnosis was attached (it was open and had none), else null.
+  // The incident when the diagnosis was attached (it was open and had none), else null. With
+  // `follow_up`, the tracker also announces it (kDiagnosed, back through the hold to the next
+  // sink) once the state holding it is saved, like every other event.
   virtual const incidents::Incident* set_diagnosis(const std::string& fingerprint, Redacted text,
-                                                   std::string model) = 0;
+                                                   std::string model, bool follow_up) = 0;
 };
 
 // IncidentLedger over the real tracker.
@@ -54,9 +56,9 @@ class TrackerLedger final : public IncidentLedger {
   void set_evidence(const std::string& fp, Redacted evidence) override {
     tracker_.set_evidence(fp, std::move(evidence));
   }
-  const incidents::Incident* set_diagnosis(const std::string& fp, Redacted text,
-                                           std::string model) override {
-    return tracker_.set_diagnosis(fp, std::move(text), std::move(model));
+  const incidents::Incident* set_diagnosis(const std::string& fp, Redacted text, std::string model,
+                                           bool follow_up) override {
+    return tracker_.set_diagnosis(fp, std::move(text), std::move(model), follow_up);
   }
 
  private:

@@ -609,13 +609,14 @@ void IncidentTracker::set_evidence(const std::string& fp, Redacted evidence) {
 }
 
 const Incident* IncidentTracker::set_diagnosis(const std::string& fp, Redacted text,
-                                               std::string model) {
+                                               std::string model, bool follow_up) {
   auto it = open_.find(fp);
   if (it == open_.end() || !it->second.diagnosis.empty() || text.empty()) return nullptr;
   it->second.diagnosis = std::move(text);
   it->second.diagnosis_model = std::move(model);
   dirty_ = true;
-  commit();
+  bool saved = commit();
+  if (follow_up) deliver({EventType::kDiagnosed, {fp}}, saved);
   return &it->second;
 }
 

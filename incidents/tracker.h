@@ -137,7 +137,10 @@ class IncidentTracker {
   void set_evidence(const std::string& fingerprint, Redacted evidence);
   // Attaches the LLM's explanation to an open incident that has none yet; persisted. Returns
   // the incident when it was attached.
-  const Incident* set_diagnosis(const std::string& fingerprint, Redacted text, std::string model);
+  // With `follow_up` (the alert went out without it), also announces it as kDiagnosed, like any
+  // other event: only once the state holding the diagnosis is saved.
+  const Incident* set_diagnosis(const std::string& fingerprint, Redacted text, std::string model,
+                                bool follow_up = false);
   // The opened alert of this incident has been handed to the notifiers (their outbox). Until
   // then a restart announces it again (pending_alert), so an alert held for its diagnosis is
   // never lost.

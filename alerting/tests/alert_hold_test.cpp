@@ -56,13 +56,30 @@ struct FakeLedger final : IncidentLedger {
   void set_evidence(const std::string& fp, Redacted evidence) override {
     if (auto it = open.find(fp); it != open.end()) it->second.evidence = std::move(evidence);
   }
-  const Incident* set_diagnosis(const std::string& fp, Redacted text, std::string model) override {
+  const Incident* set_diagnosis(const std::string& fp, Redacted text, std::string model,
+                                bool follow_up) override {
     auto it = open.find(fp);
     if (it == open.end() || !it->second.diagnosis.empty() || text.empty()) return nullptr;
     it->second.diagnosis = std::move(text);
     it->second.diagnosis_model = std::move(model);
+    // Like the tracker: the follow-up is announced once the state holding the diagnosis is
+    // saved (at once when `durable`, else at save()).
+    if (follow_up) {
+      unsaved.push_back(fp);
+      if (durable) save();
+    }
     return &it->second;
   }
+  void save() {
+    auto due = std::move(unsaved);
+    unsaved.clear();
+    for (const auto& fp : due)
+      if (auto it = open.find(fp); it != open.end() && sink)
+        sink->on_incident_event({EventType::kDiagnosed, {&it->second}});
+  }
+  incidents::IncidentSink* sink = nullptr;  // where announcements go (the hold)
+  bool durable = true;                      // false: held until save()
+  std::vector<std::string> unsaved;         // follow-ups waiting for the save
 };
 
 struct Request {
@@ -79,7 +96,9 @@ struct Env {
               requests.push_back({fp, ns, pod, opening});
               if (on_request) on_request(requests.back());
             },
-            [this] { ++changes; }) {}
+            [this] { ++changes; }) {
+    ledger.sink = &hold;
+  }
 
   // An incident the tracker has just opened (and announced, pending confirmation).
   Incident& open(const std::string& name, std::vector<std::string> pods = {}) {
@@ -175,11 +194,27 @@ TEST_CASE("a held alert goes out with the facts when the hold ends; the diagnosi
   CHECK(env.rec.sent[1].type == EventType::kDiagnosed);
   CHECK(env.rec.sent[1].ids == std::vector<std::string>{"cart-id"});
   CHECK(env.rec.sent[1].diagnosis == "Out of memory: the limit is 256Mi.");
-  CHECK(env.changes == changes + 1);  // the API shows the diagnosis
+  CHECK(env.changes > changes);  // the API shows the diagnosis
   // One follow-up at most.
   env.answer(inc, "cart-1", "Another explanation.");
   env.scheduler.advance(60s);
   CHECK(env.rec.sent.size() == 2);
+}
+
+TEST_CASE("the diagnosis follow-up goes out only once the state holding it is saved") {
+  Env env;
+  auto& inc = env.open("cart");
+  env.opened(inc);
+  env.scheduler.advance(10s);
+  REQUIRE(env.rec.sent.size() == 1);  // the alert, facts only
+  env.ledger.durable = false;         // the state write is slow
+  env.answer(inc, "cart-0", "Out of memory: the limit is 256Mi.");
+  CHECK(env.rec.sent.size() == 1);  // not before the save: a crash now must not lose the record
+  CHECK(env.ledger.open[inc.fingerprint].diagnosis.str() == "Out of memory: the limit is 256Mi.");
+  env.ledger.save();
+  REQUIRE(env.rec.sent.size() == 2);
+  CHECK(env.rec.sent[1].type == EventType::kDiagnosed);
+  CHECK(env.rec.sent[1].diagnosis == "Out of memory: the limit is 256Mi.");
 }
 
 TEST_CASE("a resolution that arrives while its alert is held goes out after the alert") {

@@ -632,6 +632,39 @@ TEST_CASE("an announcement waits for its state save; a restart after it does not
   CHECK(rec.events.empty());
 }
 
+TEST_CASE("a diagnosis follow-up waits for the state that holds the diagnosis") {
+  TempDir dir;
+  World w;
+  FullDisk disk;
+  Recorder rec;
+  StateFile state(dir.path.string());
+  REQUIRE(state.prepare().ok());
+  state.set_writer(disk.writer());
+  IncidentTracker t(settings(), w.clock, rec, &state);
+  t.load();
+  w.crash(t, w.add("cart", 0));
+  REQUIRE(rec.count(EventType::kOpened) == 1);
+  const auto fp = t.incidents()[0]->fingerprint;
+  disk.full = true;
+  REQUIRE(t.set_diagnosis(fp, Redacted::from_state("The limit is too low."), "mistral", true) !=
+          nullptr);
+  CHECK(rec.count(EventType::kDiagnosed) == 0);  // the save failed: held
+  CHECK(t.held() == 1);
+  disk.full = false;
+  w.clock.advance(1s);
+  t.tick();
+  CHECK(rec.count(EventType::kDiagnosed) == 1);
+  // Without follow_up (the alert carried the diagnosis): attached, nothing announced.
+  w.crash(t, w.add("api", 0));
+  const Incident* api = nullptr;
+  for (const auto* i : t.incidents())
+    if (i->workload.name == "api") api = i;
+  REQUIRE(api != nullptr);
+  REQUIRE(t.set_diagnosis(api->fingerprint, Redacted::from_state("x"), "m") != nullptr);
+  t.tick();
+  CHECK(rec.count(EventType::kDiagnosed) == 1);
+}
+
 TEST_CASE("a restart while an announcement is held announces it once, never twice") {
   TempDir dir;
   World w;
