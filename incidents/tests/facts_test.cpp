@@ -118,7 +118,6 @@ TEST_CASE("facts: the cut never splits a UTF-8 character") {
   CHECK(cited == std::string(159, 'y'));
 }
 
-
 TEST_CASE("facts: the resolved line, and the line for each event type") {
   Stores s;
   s.failing_pod("cart-a", "Back-off");
