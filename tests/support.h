@@ -17,6 +17,36 @@
 
 namespace podmedic::test {
 
+// A fresh directory under /tmp (mkdtemp), removed with what is in it when this goes out of scope.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/podmedic-test-XXXXXX";
+    const char* made = mkdtemp(tmpl);
+    if (!made) std::abort();  // the test machine cannot make a directory: nothing to test
+    path = made;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  // Writes `text` to path/name; returns the file's path.
+  std::string write(const std::string& name, const std::string& text) const {
+    auto p = path / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  // An executable shell script path/name running `body`; returns its path.
+  std::string script(const std::string& name, const std::string& body) const {
+    auto p = write(name, "#!/bin/sh\n" + body + "\n");
+    std::error_code ec;
+    std::filesystem::permissions(p, std::filesystem::perms::owner_all, ec);
+    return p;
+  }
+};
+
 // A scratch directory removed (with what is in it) when this goes out of scope; declare it before
 // the pipelines and writers that may still write there, so it is removed after them. Starts empty.
 struct ScratchDir {

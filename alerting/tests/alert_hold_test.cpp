@@ -425,14 +425,7 @@ TEST_CASE("destroying the hold cancels its timers") {
 // when podmedic stops is announced by the next start, once.
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/podmedic-hold-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using podmedic::test::TempDir;
 
 // A crashing pod, observed through the real decoder and detector as the pipeline does.
 void crash(incidents::IncidentTracker& t, test::FakeClock& clock, const std::string& deployment) {

@@ -39,14 +39,7 @@ struct Recorder final : IncidentSink {
   }
 };
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/podmedic-state-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using podmedic::test::TempDir;
 
 // A small cluster of pods as JSON, observed through the real decoder and detector.
 struct World {

@@ -7,24 +7,13 @@
 #include <fstream>
 
 #include "k8s/connection.h"
+#include "tests/support.h"
 
 using namespace podmedic::k8s;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/podmedic-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    auto p = path / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-};
+using podmedic::test::TempDir;
 }  // namespace
 
 TEST_CASE("server URLs split into scheme host port and base path") {

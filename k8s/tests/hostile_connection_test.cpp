@@ -13,6 +13,7 @@
 #include "core/peer_errors.h"
 #include "core/text.h"
 #include "k8s/connection.h"
+#include "tests/support.h"
 
 using namespace podmedic;
 using namespace podmedic::k8s;
@@ -20,27 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/podmedic-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    auto p = path / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string script(const std::string& name, const std::string& body) const {
-    auto p = write(name, "#!/bin/sh\n" + body + "\n");
-    fs::permissions(p, fs::perms::owner_all);
-    return p;
-  }
-};
+using podmedic::test::TempDir;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;

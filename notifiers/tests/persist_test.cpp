@@ -30,17 +30,7 @@ using incidents::IncidentTracker;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/podmedic-persist-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using podmedic::test::TempDir;
 
 // The pipeline's executor, driven by the test: post() from any thread, run() on the test's.
 struct Posts {
