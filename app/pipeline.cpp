@@ -25,8 +25,6 @@
 namespace podmedic::app {
 
 namespace net = boost::asio;
-using std::chrono::duration_cast;
-using std::chrono::seconds;
 
 namespace {
 

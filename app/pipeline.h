@@ -9,17 +9,12 @@
 // the order, the tick loop and the watch path's hand-off from the pod cache to the tracker.
 // docs/architecture.md draws it.
 #include <atomic>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <thread>
 
 #include <prometheus/registry.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "alerting/alert_hold.h"
 #include "alerting/scheduler.h"
@@ -29,7 +24,6 @@
 #include "core/peer_errors.h"
 #include "core/task_group.h"
 #include "diagnosis/diagnoser.h"
-#include "diagnosis/evidence.h"
 #include "diagnosis/evidence_source.h"
 #include "diagnosis/llm.h"
 #include "diagnosis/llm_service.h"
