@@ -1,10 +1,5 @@
 #include "diagnosis/evidence.h"
 
-#include <re2/re2.h>
-
-#include <set>
-
-#include "core/text.h"
 #include "core/units.h"
 #include "k8s/decode.h"
 

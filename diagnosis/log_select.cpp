@@ -20,10 +20,12 @@
 // Cost: linear in the input (hand-written scanning and RE2, no backtracking), memory a few times
 // the input (the cleaned text and 32 bytes a line). Thread-safe (the regexes are immutable).
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -146,63 +148,73 @@ std::uint64_t template_of(std::string_view s) {
 
 // The patterns. Fatal and error markers are case-sensitive (FATAL, ERROR, Exception as written
 // by loggers and runtimes); the error-ish words are not, and lose to a harmless form that starts
-// at the same place or before (leftmost-first alternation).
+// at the same place or before.
+constexpr const char* kFatalRe =
+    R"re((?:^|[^\w])panic:|fatal error:|\bFATAL\b|\bFatal\b|\bfatal:|\bCRITICAL\b|\[critical\]|)re"
+    R"re(^crit: |\[emerg\]|\[alert\]|\bEMERG\b|OutOfMemory|out of memory|\bMemoryError\b|)re"
+    R"re(\bOOM(?:Killed)?\b|\bKilled\b|\bSIGKILL\b|\bSIGSEGV\b|\bSIGABRT\b|\bsignal 9\b|)re"
+    R"re(Segmentation fault|core dumped|panicked at|Unhandled exception|Uncaught|)re"
+    R"re(UnhandledPromiseRejection|uncaughtException|Exception in thread|exited with code|)re"
+    R"re(exit (?:code|status) [1-9]|APPLICATION FAILED TO START|Unrecoverable|)re"
+    R"re(Allowed memory size|heap out of memory|Cannot allocate memory|\bENOMEM\b|)re"
+    R"re(level=(?:fatal|panic|crit)\b|"level":\s*"(?:fatal|panic|critical|crit|emerg)"|)re"
+    R"re("level":\s*60\b|failed to boot|Application run failed|Application startup exception|)re"
+    R"re(aborted!|Unable to load application)re";
+constexpr const char* kErrorRe =
+    R"re(\bERROR\b|\bERR\b|\[error\]|\berror:|level=error\b|"level":\s*"err(?:or)?"|)re"
+    R"re("level":\s*50\b|"levelname":\s*"ERROR"|"severity":\s*"ERROR"|^fail: |\.ERROR:|^Error:|)re"
+    R"re(^\s*(?:[\w$]+\.)*[\w$]*(?:Error|Exception)\b|\b[A-Z]\w*(?:Error|Exception)[(:]|)re"
+    R"re(\([A-Z][\w:]*(?:Error|Exception|NotFound|NotEstablished)\)\s*$|SQLSTATE|^Caused by:|)re"
+    R"re(^\s*---> |\bERROR \d+ \()re";
+constexpr const char* kHarmlessRe =
+    R"re((?i)\b(?:errs?|errors?|fail(?:ed|ures?)?|(?:error|failure)_count)\b["']?\s*[:=]\s*)re"
+    R"re(["']?(?:0|none|nil|null|<nil>|false|\[\]|\{\})(?:\b|["'\]}]|$)|\b0 errors?\b|)re"
+    R"re(\bno errors?\b|without errors?|on_error|errors?[._-]?(?:pages?|html|log|handler|rate|)re"
+    R"re(count|total|budget|threshold)\b)re";
+constexpr const char* kWeakRe =
+    R"re((?i)error|exception|fail|refused|denied|timed? ?out|cannot|can't|unable to|no such|)re"
+    R"re(not found|invalid|unavailable|unreachable|forbidden|unauthori[sz]ed|missing|)re"
+    R"re(does not exist|already in use|already exists|abort|\boom\b|killed|panic|fatal|crash)re";
+// What follows an error rather than causing it.
+constexpr const char* kCascadeRe =
+    R"re((?i)context cancell?ed|context deadline exceeded|shutting down|shutdown (?:initiated|)re"
+    R"re(complete)|connection closed|closed network connection|broken pipe|transport is closing|)re"
+    R"re(code = Canceled|server closed|channel closed|graceful|\bstopping\b|\bstopped\b|)re"
+    R"re(\bexiting\b|signal: terminated|SIGTERM|Handling signal|\bEOF\b|\bBye\b)re";
+
+enum Pattern { kFatalPattern, kErrorPattern, kHarmlessPattern, kWeakPattern, kCascadePattern };
+
+// All five in one RE2::Set: one DFA pass a line says which match. Built once; a pattern that
+// does not compile is a bug (abort).
+const RE2::Set& patterns() {
+  static const RE2::Set* set = [] {
+    auto* s = new RE2::Set(RE2::DefaultOptions, RE2::UNANCHORED);
+    for (const char* p : {kFatalRe, kErrorRe, kHarmlessRe, kWeakRe, kCascadeRe}) {
+      if (s->Add(p, nullptr) < 0) std::abort();
+    }
+    if (!s->Compile()) std::abort();
+    return s;
+  }();
+  return *set;
+}
+
 const RE2& fatal_re() {
-  static const RE2 re(
-      R"re((?:^|[^\w])panic:|fatal error:|\bFATAL\b|\bFatal\b|\bfatal:|\bCRITICAL\b|\[critical\]|)re"
-      R"re(^crit: |\[emerg\]|\[alert\]|\bEMERG\b|OutOfMemory|out of memory|\bMemoryError\b|)re"
-      R"re(\bOOM(Killed)?\b|\bKilled\b|\bSIGKILL\b|\bSIGSEGV\b|\bSIGABRT\b|\bsignal 9\b|)re"
-      R"re(Segmentation fault|core dumped|panicked at|Unhandled exception|Uncaught|)re"
-      R"re(UnhandledPromiseRejection|uncaughtException|Exception in thread|exited with code|)re"
-      R"re(exit (?:code|status) [1-9]|APPLICATION FAILED TO START|Unrecoverable|)re"
-      R"re(Allowed memory size|heap out of memory|Cannot allocate memory|\bENOMEM\b|)re"
-      R"re(level=(?:fatal|panic|crit)\b|"level":\s*"(?:fatal|panic|critical|crit|emerg)"|)re"
-      R"re("level":\s*60\b|^F\d{4} \d\d:|^F, \[|failed to boot|Application run failed|)re"
-      R"re(Application startup exception|aborted!|Unable to load application)re");
+  static const RE2 re(kFatalRe);
   return re;
 }
-
 const RE2& error_re() {
-  static const RE2 re(
-      R"re(\bERROR\b|\bERR\b|\[error\]|\berror:|level=error\b|"level":\s*"err(?:or)?"|)re"
-      R"re("level":\s*50\b|"levelname":\s*"ERROR"|"severity":\s*"ERROR"|^E\d{4} \d\d:|^E, \[|)re"
-      R"re(^fail: |\.ERROR:|^Error:|^\s*(?:[\w$]+\.)*[\w$]*(?:Error|Exception)\b|)re"
-      R"re(\b[A-Z]\w*(?:Error|Exception)[(:]|\([A-Z][\w:]*(?:Error|Exception|NotFound|)re"
-      R"re(NotEstablished)\)\s*$|SQLSTATE|^Caused by:|^\s*---> |\bERROR \d+ \()re");
+  static const RE2 re(kErrorRe);
   return re;
 }
-
-// Group 1: a harmless use of an error word; group 2: an error-ish word.
+// Group 1: a harmless use of an error word; group 2: an error-ish word. Leftmost-first: a
+// harmless form that starts at the same place wins.
 const RE2& weak_re() {
-  static const RE2 re(
-      R"re((?i)(\b(?:errs?|errors?|fail(?:ed|ures?)?|(?:error|failure)_count)\b["']?\s*[:=]\s*)re"
-      R"re(["']?(?:0|none|nil|null|<nil>|false|\[\]|\{\})(?:\b|["'\]}]|$)|\b0 errors?\b|)re"
-      R"re(\bno errors?\b|without errors?|on_error|errors?[._-]?(?:pages?|html|log|handler|rate|)re"
-      R"re(count|total|budget|threshold)\b))re"
-      R"re(|(error|exception|fail|refused|denied|timed? ?out|cannot|can't|unable to|no such|)re"
-      R"re(not found|invalid|unavailable|unreachable|forbidden|unauthori[sz]ed|missing|)re"
-      R"re(does not exist|already in use|already exists|abort|\boom\b|killed|panic|fatal|crash))re");
+  static const RE2 re(std::string("(") + kHarmlessRe + ")|(" + kWeakRe + ")");
   return re;
 }
 
-const RE2& cascade_re() {
-  static const RE2 re(
-      R"re((?i)context cancell?ed|context deadline exceeded|shutting down|shutdown (?:initiated|)re"
-      R"re(complete)|connection closed|closed network connection|broken pipe|transport is closing|)re"
-      R"re(code = Canceled|server closed|channel closed|graceful|\bstopping\b|\bstopped\b|)re"
-      R"re(\bexiting\b|signal: terminated|SIGTERM|Handling signal|\bEOF\b|\bBye\b)re");
-  return re;
-}
-
-// The first level word of the line's prefix (or a klog / Ruby / pino level mark) decides it, so
-// "INFO ... failed=0 ... error" stays INFO.
-const RE2& level_re() {
-  static const RE2 re(
-      R"re((?i)\b(trace|debug|dbug|info|notice|warn|warning|error|err|fail|crit|critical|fatal|)re"
-      R"re(emerg|alert|panic|severe)\b)re");
-  return re;
-}
-
+// The level of a line: a klog, Ruby Logger or pino mark, else the first level word in its first
+// kLevelPrefix bytes ("INFO ... failed=0 ... error" stays INFO).
 Level level_of(std::string_view s) {
   if (s.size() > 5 && is_digit(s[1]) && is_digit(s[2]) && is_digit(s[3]) && is_digit(s[4]) &&
       s[5] == ' ') {
@@ -243,16 +255,31 @@ Level level_of(std::string_view s) {
       return v >= 60 ? kFatalLevel : v >= 50 ? kErrorLevel : v >= 40 ? kWarn : kInfo;
     }
   }
-  re2::StringPiece prefix(s.data(), std::min(s.size(), kLevelPrefix));
-  re2::StringPiece word;
-  if (!RE2::PartialMatch(prefix, level_re(), &word)) return kNoLevel;
-  std::string w(word.data(), word.size());
-  for (auto& c : w) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  if (w == "trace" || w == "debug" || w == "dbug") return kDebug;
-  if (w == "info" || w == "notice") return kInfo;
-  if (w == "warn" || w == "warning") return kWarn;
-  if (w == "error" || w == "err" || w == "fail") return kErrorLevel;
-  return kFatalLevel;
+  const std::string_view prefix = s.substr(0, kLevelPrefix);
+  for (std::size_t i = 0; i < prefix.size();) {
+    if (!is_alnum(prefix[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < prefix.size() && is_alnum(prefix[j])) ++j;
+    if (j - i >= 3 && j - i <= 8) {
+      char w[9] = {};
+      for (std::size_t k = i; k < j; ++k)
+        w[k - i] =
+            static_cast<char>(prefix[k] >= 'A' && prefix[k] <= 'Z' ? prefix[k] + 32 : prefix[k]);
+      const std::string_view word(w, j - i);
+      if (word == "trace" || word == "debug" || word == "dbug") return kDebug;
+      if (word == "info" || word == "notice") return kInfo;
+      if (word == "warn" || word == "warning") return kWarn;
+      if (word == "error" || word == "err" || word == "fail") return kErrorLevel;
+      if (word == "crit" || word == "critical" || word == "fatal" || word == "emerg" ||
+          word == "alert" || word == "panic" || word == "severe")
+        return kFatalLevel;
+    }
+    i = j;
+  }
+  return kNoLevel;
 }
 
 // Where the first error-ish word of s is (not a harmless form), or npos.
@@ -266,18 +293,30 @@ std::size_t weak_error_at(std::string_view s) {
   return std::string_view::npos;
 }
 
-Class classify(std::string_view s) {
+struct Marks {
+  Class cls = kPlain;
+  bool cascade = false;
+};
+
+// `hit` is scratch space, reused from line to line.
+Marks classify(std::string_view s, std::vector<int>& hit) {
   const Level level = level_of(s);
-  const bool fatal = RE2::PartialMatch(s, fatal_re());
-  const bool error = !fatal && RE2::PartialMatch(s, error_re());
-  Class c = fatal ? kFatal : error ? kError : kPlain;
-  if (c == kPlain && weak_error_at(s) != std::string_view::npos) c = kWeak;
-  if (level == kFatalLevel) c = kFatal;
-  if (level == kErrorLevel && c < kError) c = kError;
+  hit.clear();
+  if (!patterns().Match(re2::StringPiece(s.data(), s.size()), &hit)) hit.clear();
+  auto has = [&hit](Pattern p) { return std::find(hit.begin(), hit.end(), p) != hit.end(); };
+  const bool fatal = has(kFatalPattern);
+  Marks m;
+  m.cls = fatal ? kFatal : has(kErrorPattern) ? kError : kPlain;
+  if (m.cls == kPlain && has(kWeakPattern) &&
+      (!has(kHarmlessPattern) || weak_error_at(s) != std::string_view::npos))
+    m.cls = kWeak;
+  if (level == kFatalLevel) m.cls = kFatal;
+  if (level == kErrorLevel && m.cls < kError) m.cls = kError;
   // A warning or an info line is not an error, whatever words it holds.
-  if (level == kWarn) c = std::min(c, fatal ? kError : kWeak);
-  if (level == kInfo || level == kDebug) c = std::min(c, kWeak);
-  return c;
+  if (level == kWarn) m.cls = std::min(m.cls, fatal ? kError : kWeak);
+  if (level == kInfo || level == kDebug) m.cls = std::min(m.cls, kWeak);
+  m.cascade = has(kCascadePattern);
+  return m;
 }
 
 std::string_view trim_left(std::string_view s) {
@@ -527,6 +566,7 @@ std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
   std::string text;
   text.reserve(raw.size());
   std::string scratch;
+  std::vector<int> hit;
   std::vector<Line> lines;
   for (std::size_t start = 0; start < raw.size();) {
     auto nl = raw.find('\n', start);
@@ -538,8 +578,11 @@ std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
     const std::string_view s(text.data() + l.off, l.len);
     l.tmpl = template_of(s);
     l.frame = is_frame(s);
-    l.cls = l.frame ? kPlain : classify(s);
-    if (l.cls >= kError) l.cascade = RE2::PartialMatch(s, cascade_re());
+    if (!l.frame) {
+      const auto m = classify(s, hit);
+      l.cls = m.cls;
+      l.cascade = m.cascade;
+    }
     lines.push_back(l);
     start = nl + 1;
   }
