@@ -348,6 +348,20 @@ bool is_go_panic(std::string_view s) {
   return s.starts_with("panic: ") || s.starts_with("fatal error: ");
 }
 
+// A scalar as JSON; an object as its scalar members only (an error object's type, message and
+// stack); an array as []. Never deeper: parse::dump recurses, and a hostile line can nest
+// 100,000 levels.
+std::string dump_shallow(const parse::json& v) {
+  if (v.is_array()) return "[]";
+  if (!v.is_object()) return parse::dump(v);
+  std::string out = "{";
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it.value().is_structured()) continue;
+    out += (out.size() > 1 ? "," : "") + parse::dump(it.key()) + ":" + parse::dump(it.value());
+  }
+  return out + "}";
+}
+
 // A JSON log line reduced to its level, message and error members (raw JSON values, so the text
 // of each reads as in the original line); nullopt when the line is not a JSON object or has none
 // of them.
@@ -383,7 +397,7 @@ std::optional<std::string> reduce_json(std::string_view s) {
       to = &errors;
     else
       continue;
-    *to += (to->empty() ? "" : ",") + parse::dump(it.key()) + ":" + parse::dump(it.value());
+    *to += (to->empty() ? "" : ",") + parse::dump(it.key()) + ":" + dump_shallow(it.value());
   }
   if (message.empty() && errors.empty()) return std::nullopt;
   std::string out = "{" + level;
