@@ -39,7 +39,10 @@ namespace podmedic::diagnosis {
 
 namespace {
 
-constexpr std::size_t kMaxLine = 512;      // a longer line is cut around its error part
+// A longer line is cut around its error part: an error line to kMaxErrorLine (a root-cause line
+// is often a long exception message, and is kept whole up to there), any other to kMaxLine.
+constexpr std::size_t kMaxErrorLine = 1000;
+constexpr std::size_t kMaxLine = 400;
 constexpr std::size_t kLevelPrefix = 120;  // a line's level is looked for in its first bytes
 // Bounds the offsets (32 bits) and the work: a longer log keeps its newest kMaxInput bytes (the
 // API returns at most diagnosis.logs.fetchBytes, 2 MiB by default).
@@ -159,13 +162,16 @@ constexpr const char* kFatalRe =
     R"re(Allowed memory size|heap out of memory|Cannot allocate memory|\bENOMEM\b|)re"
     R"re(level=(?:fatal|panic|crit)\b|"level":\s*"(?:fatal|panic|critical|crit|emerg)"|)re"
     R"re("level":\s*60\b|failed to boot|Application run failed|Application startup exception|)re"
-    R"re(aborted!|Unable to load application)re";
+    R"re(aborted!|Unable to load application|terminate called after throwing|)re"
+    R"re(Illegal instruction|stack overflow|StackOverflow|Kernel pid terminated|)re"
+    R"re("(?:s|@l|severity|level|lvl|levelname)":\s*"(?:F|FATAL|Fatal|CRITICAL|Critical)")re";
 constexpr const char* kErrorRe =
     R"re(\bERROR\b|\bERR\b|\[error\]|\berror:|level=error\b|"level":\s*"err(?:or)?"|)re"
     R"re("level":\s*50\b|"levelname":\s*"ERROR"|"severity":\s*"ERROR"|^fail: |\.ERROR:|^Error:|)re"
     R"re(^\s*(?:[\w$]+\.)*[\w$]*(?:Error|Exception)\b|\b[A-Z]\w*(?:Error|Exception)[(:]|)re"
     R"re(\([A-Z][\w:]*(?:Error|Exception|NotFound|NotEstablished)\)\s*$|SQLSTATE|^Caused by:|)re"
-    R"re(^\s*---> |\bERROR \d+ \()re";
+    R"re(^\s*---> |\bERROR \d+ \(|)re"
+    R"re("(?:s|@l|severity|lvl|levelname)":\s*"(?:E|ERROR|Error|error|err)")re";
 constexpr const char* kHarmlessRe =
     R"re((?i)\b(?:errs?|errors?|fail(?:ed|ures?)?|(?:error|failure)_count)\b["']?\s*[:=]\s*)re"
     R"re(["']?(?:0|none|nil|null|<nil>|false|\[\]|\{\})(?:\b|["'\]}]|$)|\b0 errors?\b|)re"
@@ -263,18 +269,29 @@ Level level_of(std::string_view s) {
     }
     std::size_t j = i;
     while (j < prefix.size() && is_alnum(prefix[j])) ++j;
-    if (j - i >= 3 && j - i <= 8) {
+    // A level word written as one: upper case (ERROR, ERRO), or delimited like a level
+    // ("level=error", "[warn]", "error:", "Error: ..." at the start), not a word of the message
+    // or a path ("GET /error").
+    bool upper = true;
+    for (std::size_t k = i; k < j; ++k) upper &= !(prefix[k] >= 'a' && prefix[k] <= 'z');
+    const char before = i ? prefix[i - 1] : '\0', after = j < s.size() ? s[j] : '\0';
+    const bool delimited =
+        before == '\0' || std::string_view("[\"=<|(").find(before) != std::string_view::npos ||
+        (after != '\0' && std::string_view("]:\"|>)").find(after) != std::string_view::npos);
+    if (j - i >= 3 && j - i <= 8 && (upper || delimited)) {
       char w[9] = {};
       for (std::size_t k = i; k < j; ++k)
         w[k - i] =
             static_cast<char>(prefix[k] >= 'A' && prefix[k] <= 'Z' ? prefix[k] + 32 : prefix[k]);
       const std::string_view word(w, j - i);
-      if (word == "trace" || word == "debug" || word == "dbug") return kDebug;
+      if (word == "trace" || word == "trac" || word == "debug" || word == "debu" || word == "dbug")
+        return kDebug;
       if (word == "info" || word == "notice") return kInfo;
       if (word == "warn" || word == "warning") return kWarn;
-      if (word == "error" || word == "err" || word == "fail") return kErrorLevel;
-      if (word == "crit" || word == "critical" || word == "fatal" || word == "emerg" ||
-          word == "alert" || word == "panic" || word == "severe")
+      if (word == "error" || word == "erro" || word == "err" || word == "fail") return kErrorLevel;
+      if (word == "crit" || word == "critical" || word == "fatal" || word == "fata" ||
+          word == "emerg" || word == "alert" || word == "panic" || word == "pani" ||
+          word == "severe")
         return kFatalLevel;
     }
     i = j;
@@ -312,9 +329,10 @@ Marks classify(std::string_view s, std::vector<int>& hit) {
     m.cls = kWeak;
   if (level == kFatalLevel) m.cls = kFatal;
   if (level == kErrorLevel && m.cls < kError) m.cls = kError;
-  // A warning or an info line is not an error, whatever words it holds.
-  if (level == kWarn) m.cls = std::min(m.cls, fatal ? kError : kWeak);
-  if (level == kInfo || level == kDebug) m.cls = std::min(m.cls, kWeak);
+  // A warning or an info line is not an error, whatever words it holds; a fatal one ("INFO
+  // exited: app (terminated by SIGKILL)") still ranks with the errors.
+  if (level == kWarn || level == kInfo || level == kDebug)
+    m.cls = std::min(m.cls, fatal ? kError : kWeak);
   m.cascade = has(kCascadePattern);
   return m;
 }
@@ -370,10 +388,10 @@ std::optional<std::string> reduce_json(std::string_view s) {
   if (t.size() < 2 || t.front() != '{' || s.back() != '}') return std::nullopt;
   auto doc = parse::json_text(t, "log line");
   if (!doc.ok() || !doc->is_object()) return std::nullopt;
-  static constexpr std::array<std::string_view, 7> kLevel = {
-      "level", "lvl", "severity", "levelname", "log.level", "@l", "loglevel"};
-  static constexpr std::array<std::string_view, 5> kMessage = {"msg", "message", "@m", "@mt",
-                                                               "event"};
+  static constexpr std::array<std::string_view, 8> kLevel = {
+      "level", "lvl", "severity", "levelname", "log.level", "@l", "loglevel", "s"};
+  static constexpr std::array<std::string_view, 7> kMessage = {"msg",   "message", "@m",      "@mt",
+                                                               "event", "log",     "@message"};
   auto lower = [](std::string_view k) {
     std::string l(k);
     for (auto& c : l) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -395,9 +413,18 @@ std::optional<std::string> reduce_json(std::string_view s) {
       to = &message;
     else if (is_error_key(k))
       to = &errors;
-    else
+    if (to) {
+      *to += (to->empty() ? "" : ",") + parse::dump(it.key()) + ":" + dump_shallow(it.value());
       continue;
-    *to += (to->empty() ? "" : ",") + parse::dump(it.key()) + ":" + dump_shallow(it.value());
+    }
+    // Error members one level down ({"attr":{"error":"..."}} of MongoDB, zap's named fields).
+    if (!it.value().is_object()) continue;
+    for (auto sub = it.value().begin(); sub != it.value().end(); ++sub) {
+      if (sub.value().is_structured() || sub.value().is_null() || !is_error_key(lower(sub.key())))
+        continue;
+      errors += (errors.empty() ? "" : ",") + parse::dump(it.key() + "." + sub.key()) + ":" +
+                parse::dump(sub.value());
+    }
   }
   if (message.empty() && errors.empty()) return std::nullopt;
   std::string out = "{" + level;
@@ -409,10 +436,10 @@ std::optional<std::string> reduce_json(std::string_view s) {
   return out + "}";
 }
 
-// s cut to about kMaxLine bytes around its error part: the head (timestamp, level, logger) and,
+// s cut to about max_line bytes around its error part: the head (timestamp, level, logger) and,
 // when the first error word is further in, a window from just before it.
-std::string cut_long(std::string_view s) {
-  if (s.size() <= kMaxLine) return std::string(s);
+std::string cut_long(std::string_view s, std::size_t max_line) {
+  if (s.size() <= max_line) return std::string(s);
   std::size_t at = std::string_view::npos;
   const re2::StringPiece in(s.data(), s.size());
   re2::StringPiece m;
@@ -421,15 +448,15 @@ std::string cut_long(std::string_view s) {
     at = static_cast<std::size_t>(m.data() - s.data());
   if (at == std::string_view::npos) at = weak_error_at(s);
   constexpr std::size_t kHead = 120, kBefore = 80;
-  if (at == std::string_view::npos || at + 200 < kMaxLine)
-    return std::string(text::cut_utf8(s, kMaxLine)) + std::string(kCutMarker);
+  if (at == std::string_view::npos || at + 200 < max_line)
+    return std::string(text::cut_utf8(s, max_line)) + std::string(kCutMarker);
   std::string out(text::cut_utf8(s, kHead));
   out += " … ";
   std::size_t from = at > kBefore ? at - kBefore : 0;
   from = std::max(from, kHead);
   while (from < s.size() && (static_cast<unsigned char>(s[from]) & 0xC0) == 0x80) ++from;
-  out += text::cut_utf8(s.substr(from), kMaxLine - out.size());
-  if (from + (kMaxLine - kHead) < s.size()) out += kCutMarker;
+  out += text::cut_utf8(s.substr(from), max_line - out.size());
+  if (from + (max_line - kHead) < s.size()) out += kCutMarker;
   return out;
 }
 
@@ -547,7 +574,9 @@ class Selection {
       if (it == shown_.end()) {
         const std::string_view raw(text_.data() + lines_[i].off, lines_[i].len);
         auto json = reduce_json(raw);
-        it = shown_.emplace(i, cut_long(json ? *json : raw)).first;
+        const bool error = lines_[i].cls >= kError || lines_[i].root;
+        it =
+            shown_.emplace(i, cut_long(json ? *json : raw, error ? kMaxErrorLine : kMaxLine)).first;
       }
       cost_ += gap_delta(i) * marker_max_ + static_cast<std::int64_t>(it->second.size()) + 1;
       set(i, true);

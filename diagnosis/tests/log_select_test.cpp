@@ -125,6 +125,8 @@ TEST_CASE("log selector: JSON lines are reduced to level, message and error fiel
       R"({"level":"fatal","ts":1733051523.114,"caller":"cmd/server/main.go:54","msg":"cannot start server","error":"listen tcp :8080: bind: address already in use","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"})"
       "\n"
       R"({"level":60,"time":1733051523114,"pid":1,"hostname":"api-1","msg":"config invalid","err":{"type":"ValidationError","message":"\"KEY\" is required","details":[{"path":["KEY"]}]}})"
+      "\n"
+      R"({"t":{"$date":"2026-11-30T09:12:03Z"},"s":"F","c":"CONTROL","id":20573,"msg":"Wrong mongod version","attr":{"error":"UPGRADE PROBLEM: invalid featureCompatibilityVersion","n":1}})"
       "\n{\"level\":\"info\" not json}\n";
   const auto out = select_log_lines(log, 8000);
   INFO(out);
@@ -136,20 +138,27 @@ TEST_CASE("log selector: JSON lines are reduced to level, message and error fiel
       out.find(
           R"({"level":60,"msg":"config invalid","err":{"message":"\"KEY\" is required","type":"ValidationError"}})") !=
       std::string::npos);
+  CHECK(
+      out.find(
+          R"({"s":"F","msg":"Wrong mongod version","attr.error":"UPGRADE PROBLEM: invalid featureCompatibilityVersion"})") !=
+      std::string::npos);
   CHECK(out.find("trace_id") == std::string::npos);
   CHECK(out.find("{\"level\":\"info\" not json}") != std::string::npos);
 }
 
 TEST_CASE("log selector: a long line is cut around its error part", "[selector]") {
+  // An error line is kept up to 1,000 bytes (an exception message is often long), any other line
+  // up to 400.
   const std::string log = "2026-11-30T09:12:03Z app: loaded " + std::string(5000, 'x') +
                           " ERROR disk quota exceeded on volume data " + std::string(3000, 'y') +
-                          "\n";
+                          "\nconfig dump " + std::string(5000, 'c') + "\n";
   const auto out = select_log_lines(log, 8000);
   INFO(out);
   CHECK(out.find("2026-11-30T09:12:03Z app: loaded") != std::string::npos);
   CHECK(out.find("ERROR disk quota exceeded on volume data") != std::string::npos);
   CHECK(out.find("[line cut]") != std::string::npos);
-  CHECK(out.size() < 700);
+  CHECK(out.find("config dump cccc") != std::string::npos);
+  CHECK(out.size() < 1000 + 400 + 100);
 }
 
 TEST_CASE("log selector: a Java causal chain is kept compact, its root cause first", "[selector]") {
