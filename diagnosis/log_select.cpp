@@ -501,15 +501,17 @@ class Selection {
   // "[×N similar lines]" marker between; only i when the pair does not fit. False when i does
   // not fit either.
   bool keep(std::size_t i, bool pair) {
-    if (kept_[i]) return true;
-    if (pair) {
-      const auto& t = templates_.at_or(lines_[i].tmpl);
-      if (t.count >= 2) {
-        const std::size_t other = i == t.first ? t.last : t.first;
-        if (kept_[other] || try_keep({i, other})) return true;
+    const auto& t = templates_.at_or(lines_[i].tmpl);
+    if (pair && t.count >= 2) {
+      // i may already be kept as context, or its partner: complete the pair.
+      const std::size_t other = i == t.first ? t.last : t.first;
+      if (kept_[i]) {
+        if (!kept_[other]) try_keep({other});
+        return true;
       }
+      if (!kept_[other] && try_keep({i, other})) return true;
     }
-    return try_keep({i});
+    return kept_[i] || try_keep({i});
   }
 
   std::string render() {
@@ -708,13 +710,16 @@ std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
     if (sel.full()) break;
     sel.keep(i, false);
   }
-  // Rank 2: the last lines (an eighth of the budget, at most 8 lines).
+  // Rank 2: the last lines (an eighth of the budget, at most 8 lines); of a repeated template
+  // only the last occurrence, which brings the first along (the lines between are "similar").
   {
     std::size_t budget = max_bytes / 8, taken = 0;
     for (std::size_t i = n; i > 0 && taken < 8; --i) {
-      const std::size_t cost = lines[i - 1].len + 1;
+      const std::size_t k = i - 1;
+      if (!sel.first_of_template(k) && !sel.last_of_template(k)) continue;
+      const std::size_t cost = lines[k].len + 1;
       if (cost > budget || sel.full()) break;
-      if (sel.keep(i - 1, true)) {
+      if (sel.keep(k, true)) {
         budget -= cost;
         ++taken;
       }
