@@ -6,7 +6,9 @@
 // corpus, and milliseconds for a realistic 2 MiB log (corpus logs one after another) and for a
 // hostile one (every line error-looking, distinct, long, with ANSI codes and \r redraws).
 //
-//   build/<dir>/bench/selector_bench [--budget 8000] [--rounds 5] [--misses]
+//   build/<dir>/bench/selector_bench [--budget 8000] [--rounds 5] [--misses] [--show NAME]
+// --misses lists the root-cause lines each selector lost; --show prints each selector's output
+// for the log NAME.
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
   std::size_t budget = 8000;
   int rounds = 5;
   bool misses = false;
+  std::string show;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--budget") && i + 1 < argc)
       budget = static_cast<std::size_t>(std::atoi(argv[++i]));
@@ -119,6 +122,8 @@ int main(int argc, char** argv) {
       rounds = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--misses"))
       misses = true;
+    else if (!std::strcmp(argv[i], "--show") && i + 1 < argc)
+      show = argv[++i];
   }
   const auto logs = test::load_crash_logs();
   if (logs.empty()) {
@@ -157,6 +162,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> missed;
     for (const auto& l : logs) {
       const std::string out = strip_ansi(s.fn(l.text, budget));
+      if (l.name == show) std::printf("==== %s: %s\n%s====\n", s.name, l.name.c_str(), out.c_str());
       std::size_t k = 0;
       for (const auto& c : l.causes) {
         if (out.find(c) != std::string::npos)

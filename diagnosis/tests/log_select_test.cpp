@@ -172,6 +172,8 @@ TEST_CASE("log selector: a Java causal chain is kept compact, its root cause fir
   log += "Caused by: java.net.UnknownHostException: postgres-primary: Name or service not known\n";
   for (int i = 0; i < 20; ++i) log += "\tat java.net.Inet" + letters(i) + ".lookup(I.java:3)\n";
   log += "\t... 97 common frames omitted\n";
+  for (int i = 0; i < 100; ++i)
+    log += "WARN pool " + letters(i) + " close failed: connection closed\n";
   for (int i = 0; i < 200; ++i) log += "INFO stopping bean " + letters(i) + "\n";
   const auto out = select_log_lines(log, 1500);
   INFO(out);
