@@ -278,7 +278,8 @@ Level level_of(std::string_view s) {
     const bool delimited =
         before == '\0' || std::string_view("[\"=<|(").find(before) != std::string_view::npos ||
         (after != '\0' && std::string_view("]:\"|>)").find(after) != std::string_view::npos);
-    if (j - i >= 3 && j - i <= 8 && (upper || delimited)) {
+    const bool json_key = after == '"' && j + 1 < s.size() && s[j + 1] == ':';  // {"error":
+    if (j - i >= 3 && j - i <= 8 && (upper || delimited) && !json_key) {
       char w[9] = {};
       for (std::size_t k = i; k < j; ++k)
         w[k - i] =
@@ -575,7 +576,11 @@ class Selection {
       auto it = shown_.find(i);
       if (it == shown_.end()) {
         const std::string_view raw(text_.data() + lines_[i].off, lines_[i].len);
-        auto json = reduce_json(raw);
+        // A line that names a cause is shown as written (its other JSON members, an address, a
+        // path, a component, are often part of the explanation); any other JSON line as its
+        // level, message and error members.
+        const bool cause = (lines_[i].cls >= kError && !lines_[i].cascade) || lines_[i].root;
+        auto json = cause ? std::nullopt : reduce_json(raw);
         const bool error = lines_[i].cls >= kError || lines_[i].root;
         it =
             shown_.emplace(i, cut_long(json ? *json : raw, error ? kMaxErrorLine : kMaxLine)).first;

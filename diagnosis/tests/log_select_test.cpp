@@ -121,28 +121,34 @@ TEST_CASE("log selector: ANSI codes and \\r redraws are removed", "[selector]") 
 }
 
 TEST_CASE("log selector: JSON lines are reduced to level, message and error fields", "[selector]") {
+  // Lines that name a cause (errors, fatal lines) are shown whole: their other members are often
+  // part of the explanation. The others are reduced.
+  const std::string fatal =
+      R"({"level":"fatal","ts":1733051523.114,"caller":"cmd/server/main.go:54","msg":"cannot start server","addr":":8080","error":"listen tcp :8080: bind: address already in use"})";
   const std::string log =
-      R"({"level":"fatal","ts":1733051523.114,"caller":"cmd/server/main.go:54","msg":"cannot start server","error":"listen tcp :8080: bind: address already in use","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"})"
+      R"({"level":"warn","ts":1733051521.2,"caller":"store/redis.go:58","msg":"redis ping failed, retrying","attempt":3,"error":"dial tcp: i/o timeout","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"})"
       "\n"
-      R"({"level":60,"time":1733051523114,"pid":1,"hostname":"api-1","msg":"config invalid","err":{"type":"ValidationError","message":"\"KEY\" is required","details":[{"path":["KEY"]}]}})"
+      R"({"t":{"$date":"2026-11-30T09:12:03Z"},"s":"W","c":"CONTROL","id":20573,"msg":"Wrong mongod version","attr":{"error":"UPGRADE PROBLEM: invalid featureCompatibilityVersion","n":1}})"
       "\n"
-      R"({"t":{"$date":"2026-11-30T09:12:03Z"},"s":"F","c":"CONTROL","id":20573,"msg":"Wrong mongod version","attr":{"error":"UPGRADE PROBLEM: invalid featureCompatibilityVersion","n":1}})"
-      "\n{\"level\":\"info\" not json}\n";
+      R"({"level":30,"time":1733051523114,"pid":1,"hostname":"api-1","msg":"plugin failed","err":{"type":"ValidationError","message":"\"KEY\" is required","details":[{"path":["KEY"]}]}})"
+      "\n" +
+      fatal + "\n{\"level\":\"info\" not json}\n";
   const auto out = select_log_lines(log, 8000);
   INFO(out);
   CHECK(
       out.find(
-          R"({"level":"fatal","msg":"cannot start server","error":"listen tcp :8080: bind: address already in use"})") !=
-      std::string::npos);
-  CHECK(
-      out.find(
-          R"({"level":60,"msg":"config invalid","err":{"message":"\"KEY\" is required","type":"ValidationError"}})") !=
-      std::string::npos);
-  CHECK(
-      out.find(
-          R"({"s":"F","msg":"Wrong mongod version","attr.error":"UPGRADE PROBLEM: invalid featureCompatibilityVersion"})") !=
+          R"({"level":"warn","msg":"redis ping failed, retrying","error":"dial tcp: i/o timeout"})") !=
       std::string::npos);
   CHECK(out.find("trace_id") == std::string::npos);
+  CHECK(
+      out.find(
+          R"({"s":"W","msg":"Wrong mongod version","attr.error":"UPGRADE PROBLEM: invalid featureCompatibilityVersion"})") !=
+      std::string::npos);
+  CHECK(
+      out.find(
+          R"({"level":30,"msg":"plugin failed","err":{"message":"\"KEY\" is required","type":"ValidationError"}})") !=
+      std::string::npos);
+  CHECK(out.find(fatal + "\n") != std::string::npos);
   CHECK(out.find("{\"level\":\"info\" not json}") != std::string::npos);
 }
 

@@ -185,8 +185,8 @@ TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer
   CHECK(out.find("BackOff") != std::string::npos);
   CHECK(out.find("memory 128Mi") != std::string::npos);
   CHECK(out.find("hunter2") == std::string::npos);
-  // JSON log lines are shown as their level, message and error members (the DSN member is
-  // dropped, after redaction: its password never reaches the output either way).
+  // The error line is shown whole; JSON lines that name no cause are shown as their level,
+  // message and error members, so the info line's (redacted) DSN member is dropped.
   CHECK(out.find(
             R"({"level":"error","msg":"dial tcp 10.96.14.7:5432: connect: connection refused"})") !=
         std::string::npos);
