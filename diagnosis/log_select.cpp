@@ -381,6 +381,12 @@ std::string dump_shallow(const parse::json& v) {
   return out + "}";
 }
 
+// No error: "errors":0, "err":null, "failed":false, "error":"".
+bool empty_value(const parse::json& v) {
+  return v.is_null() || (v.is_number() && v == 0) || (v.is_boolean() && v == false) ||
+         (v.is_string() && v == "") || (v.is_structured() && v.empty());
+}
+
 // A JSON log line reduced to its level, message and error members (raw JSON values, so the text
 // of each reads as in the original line); nullopt when the line is not a JSON object or has none
 // of them.
@@ -412,7 +418,7 @@ std::optional<std::string> reduce_json(std::string_view s) {
       to = &level;
     else if (std::find(kMessage.begin(), kMessage.end(), k) != kMessage.end())
       to = &message;
-    else if (is_error_key(k))
+    else if (is_error_key(k) && !empty_value(it.value()))
       to = &errors;
     if (to) {
       *to += (to->empty() ? "" : ",") + parse::dump(it.key()) + ":" + dump_shallow(it.value());
@@ -421,7 +427,8 @@ std::optional<std::string> reduce_json(std::string_view s) {
     // Error members one level down ({"attr":{"error":"..."}} of MongoDB, zap's named fields).
     if (!it.value().is_object()) continue;
     for (auto sub = it.value().begin(); sub != it.value().end(); ++sub) {
-      if (sub.value().is_structured() || sub.value().is_null() || !is_error_key(lower(sub.key())))
+      if (sub.value().is_structured() || empty_value(sub.value()) ||
+          !is_error_key(lower(sub.key())))
         continue;
       errors += (errors.empty() ? "" : ",") + parse::dump(it.key() + "." + sub.key()) + ":" +
                 parse::dump(sub.value());

@@ -126,7 +126,7 @@ TEST_CASE("log selector: JSON lines are reduced to level, message and error fiel
   const std::string fatal =
       R"({"level":"fatal","ts":1733051523.114,"caller":"cmd/server/main.go:54","msg":"cannot start server","addr":":8080","error":"listen tcp :8080: bind: address already in use"})";
   const std::string log =
-      R"({"level":"warn","ts":1733051521.2,"caller":"store/redis.go:58","msg":"redis ping failed, retrying","attempt":3,"error":"dial tcp: i/o timeout","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"})"
+      R"({"level":"warn","ts":1733051521.2,"caller":"store/redis.go:58","msg":"redis ping failed, retrying","attempt":3,"errors":0,"error":"dial tcp: i/o timeout","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"})"
       "\n"
       R"({"t":{"$date":"2026-11-30T09:12:03Z"},"s":"W","c":"CONTROL","id":20573,"msg":"Wrong mongod version","attr":{"error":"UPGRADE PROBLEM: invalid featureCompatibilityVersion","n":1}})"
       "\n"
