@@ -15,7 +15,9 @@
 // A repeated template (numbers, hex ids, UUIDs, timestamps and IPs normalised) is kept as its first
 // and last occurrence with "[×N similar lines]" before the last, so one error repeated 400 times
 // costs two lines and a trend (RSS climbing) stays visible. Harmless matches (errors=0, err=<nil>,
-// on_error=retry, error_rate) do not count as errors.
+// on_error=retry, error_rate) do not count as errors. Lines read as a terminal shows them (ANSI
+// codes and \r redraws removed, UTF-8 repaired); a JSON line that names no cause is reduced to its
+// level, message and error members; a long line is cut around its error part.
 //
 // Cost: linear in the input (hand-written scanning and RE2, no backtracking), memory a few times
 // the input (the cleaned text and 32 bytes a line). Thread-safe (the regexes are immutable).
@@ -26,6 +28,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
