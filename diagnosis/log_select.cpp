@@ -173,7 +173,7 @@ constexpr const char* kErrorRe =
     R"re("level":\s*50\b|"levelname":\s*"ERROR"|"severity":\s*"ERROR"|^fail: |\.ERROR:|^Error:|)re"
     R"re(^\s*(?:[\w$]+\.)*[\w$]*(?:Error|Exception)\b|\b[A-Z]\w*(?:Error|Exception)[(:]|)re"
     R"re(\([A-Z][\w:]*(?:Error|Exception|NotFound|NotEstablished)\)\s*$|SQLSTATE|^Caused by:|)re"
-    R"re(^\s*---> |\bERROR \d+ \(|)re"
+    R"re(^\s*---> |\bERROR \d+ \(|^\s*\*\* \(|=(?:CRASH|ERROR) REPORT|)re"
     R"re("(?:s|@l|severity|lvl|levelname)":\s*"(?:E|ERROR|Error|error|err)")re";
 constexpr const char* kHarmlessRe =
     R"re((?i)\b(?:errs?|errors?|fail(?:ed|ures?)?|(?:error|failure)_count)\b["']?\s*[:=]\s*)re"
