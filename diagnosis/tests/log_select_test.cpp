@@ -232,8 +232,9 @@ TEST_CASE("log selector: hostile input stays within the budget, valid UTF-8, in 
       const double seconds = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       CHECK(out.size() <= budget);
       CHECK(text::is_valid_utf8(out));
-      // Linear: a quadratic pass over 2 MiB takes minutes; one pass takes milliseconds.
-      CHECK(seconds < 2.0);
+      // Linear: a quadratic pass over 2 MiB takes hours; one pass takes milliseconds (about a
+      // second in the ASan Debug build).
+      CHECK(seconds < 10.0);
     }
   }
 }
