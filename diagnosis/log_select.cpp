@@ -503,16 +503,14 @@ class Selection {
 
   bool full() const { return cost_ + 2 > max_bytes_; }
   bool kept(std::size_t i) const { return kept_[i]; }
-  bool last_of_template(std::size_t i) const { return templates_.at_or(lines_[i].tmpl).last == i; }
-  bool first_of_template(std::size_t i) const {
-    return templates_.at_or(lines_[i].tmpl).first == i;
-  }
+  bool last_of_template(std::size_t i) const { return templates_.of(lines_[i].tmpl).last == i; }
+  bool first_of_template(std::size_t i) const { return templates_.of(lines_[i].tmpl).first == i; }
 
   // Keeps line i, and for a repeated template its first and last occurrence with the
   // "[×N similar lines]" marker between; only i when the pair does not fit. False when i does
   // not fit either.
   bool keep(std::size_t i, bool pair) {
-    const auto& t = templates_.at_or(lines_[i].tmpl);
+    const auto& t = templates_.of(lines_[i].tmpl);
     if (pair && t.count >= 2) {
       // i may already be kept as context, or its partner: complete the pair.
       const std::size_t other = i == t.first ? t.last : t.first;
@@ -535,7 +533,7 @@ class Selection {
       }
       if (skipped) out += std::string(kGapHead) + std::to_string(skipped) + std::string(kGapTail);
       skipped = 0;
-      if (auto n = similar_between(lines_[i].tmpl); n && templates_.at_or(lines_[i].tmpl).last == i)
+      if (auto n = similar_between(lines_[i].tmpl); n && templates_.of(lines_[i].tmpl).last == i)
         out += std::string(kSimilarHead) + std::to_string(n) + std::string(kSimilarTail);
       out += shown_.find(i)->second;
       out += '\n';
@@ -549,12 +547,13 @@ class Selection {
     std::size_t count = 0, first = 0, last = 0, kept = 0;
   };
   struct Templates : std::unordered_map<std::uint64_t, Template> {
-    const Template& at_or(std::uint64_t k) const { return find(k)->second; }
+    // Every line's template is in the map (it is built from all lines).
+    const Template& of(std::uint64_t k) const { return find(k)->second; }
   };
 
   // The occurrences of a template left out between its kept first and last one.
   std::size_t similar_between(std::uint64_t tmpl) const {
-    const auto& t = templates_.at_or(tmpl);
+    const auto& t = templates_.of(tmpl);
     if (t.count < 3 || !kept_[t.first] || !kept_[t.last]) return 0;
     return t.count - t.kept;
   }
