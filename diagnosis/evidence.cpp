@@ -1,67 +1,11 @@
 #include "diagnosis/evidence.h"
 
-#include <re2/re2.h>
-
-#include <set>
-
-#include "core/text.h"
 #include "core/units.h"
 #include "k8s/decode.h"
 
 namespace podmedic::diagnosis {
 
 namespace net = boost::asio;
-
-std::string select_log_lines(std::string_view raw, std::size_t max_bytes) {
-  static const RE2 errorish(
-      R"((?i)(error|exception|fatal|panic|traceback|\boom\b|out of memory|killed|failed|refused|denied|timed? ?out|segfault|sigsegv|sigkill|cannot|unable to|no such|not found))");
-  constexpr std::size_t kMaxLine = 400;
-  std::string clean = text::sanitize_utf8(raw);
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < clean.size()) {
-    auto nl = clean.find('\n', start);
-    if (nl == std::string::npos) nl = clean.size();
-    std::string line = clean.substr(start, nl - start);
-    if (line.size() > kMaxLine) line = std::string(text::cut_utf8(line, kMaxLine)) + " …[line cut]";
-    lines.push_back(std::move(line));
-    start = nl + 1;
-  }
-  // The tail first (half the budget), then error-looking lines before it, newest first. The
-  // "left out" markers count against the budget: at most one before the first kept line and one
-  // after each kept error line, each at most kMarkerMax bytes, so the result never exceeds
-  // max(max_bytes, kMarkerMax).
-  static constexpr std::size_t kMarkerMax =
-      std::string_view("[… ").size() + 20 + std::string_view(" lines left out …]\n").size();
-  std::vector<bool> keep(lines.size(), false);
-  std::size_t used = kMarkerMax, tail_budget = max_bytes / 2;
-  std::size_t i = lines.size();
-  while (i > 0 && used + lines[i - 1].size() + 1 <= tail_budget) {
-    --i;
-    keep[i] = true;
-    used += lines[i].size() + 1;
-  }
-  for (std::size_t j = i; j > 0; --j) {
-    const auto& l = lines[j - 1];
-    if (!RE2::PartialMatch(l, errorish)) continue;
-    if (used + l.size() + 1 + kMarkerMax > max_bytes) break;
-    keep[j - 1] = true;
-    used += l.size() + 1 + kMarkerMax;
-  }
-  std::string out;
-  std::size_t skipped = 0;
-  for (std::size_t k = 0; k < lines.size(); ++k) {
-    if (!keep[k]) {
-      ++skipped;
-      continue;
-    }
-    if (skipped) out += "[… " + std::to_string(skipped) + " lines left out …]\n";
-    skipped = 0;
-    out += lines[k] + "\n";
-  }
-  if (skipped) out += "[… " + std::to_string(skipped) + " lines left out …]\n";
-  return out;
-}
 
 namespace {
 

@@ -27,9 +27,13 @@ struct LogBudget {
   std::uint64_t max_bytes = 8000;               // kept per container log after selection
 };
 
-// Sanitizes (UTF-8), cuts huge lines, and keeps error-looking lines plus the tail within
-// `max_bytes`, in their original order, marking what was left out. Pass it redacted text: it
-// cuts lines, so run on raw text it could cut a secret away from the key that announces it.
+// The lines of a crash log that explain it, within `max_bytes` (never more), in their original
+// order with "[… N lines left out …]" and "[×N similar lines]" markers: the first error and the
+// fatal lines with a little context and compact stack traces, then other errors, then the tail;
+// repeated templates as their first and last occurrence; ANSI codes and \r redraws removed, JSON
+// lines reduced to level, message and error fields, long lines cut around their error part,
+// valid UTF-8. Linear time (diagnosis/log_select.cpp; docs/diagnosis.md). Pass it redacted text:
+// it cuts lines, so run on raw text it could cut a secret away from the key that announces it.
 std::string select_log_lines(std::string_view raw, std::size_t max_bytes);
 
 struct ContainerLogs {

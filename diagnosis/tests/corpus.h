@@ -1,8 +1,12 @@
 #pragma once
 // Loaders for the redaction corpora under diagnosis/tests/data/ (format described at the top of
-// each file), shared by the unit tests, bench/redact_bench.cpp and end-to-end tests.
+// each file) and the crash-log corpus under data/crashlogs/ (its README.md), shared by the unit
+// tests, bench/redact_bench.cpp, bench/selector_bench.cpp and end-to-end tests.
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -61,6 +65,33 @@ inline std::vector<std::string> load_ordinary_lines(
   std::vector<std::string> out;
   for (auto& line : read_lines(path))
     if (!line.empty() && line[0] != '#') out.push_back(std::move(line));
+  return out;
+}
+
+struct CrashLog {
+  std::string name;                 // file name without .log
+  std::string text;                 // the log, verbatim
+  std::vector<std::string> causes;  // <name>.expect: the root-cause lines, ANSI codes removed
+};
+
+// Every <name>.log of the crash-log corpus with its labels, by name.
+inline std::vector<CrashLog> load_crash_logs(const std::string& dir = corpus_dir() + "/crashlogs") {
+  std::vector<CrashLog> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto path = it->path();
+    if (path.extension() != ".log") continue;
+    CrashLog log;
+    log.name = path.stem().string();
+    std::ifstream in(path, std::ios::binary);
+    log.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    auto expect = path;
+    for (auto& line : read_lines(expect.replace_extension(".expect").string()))
+      if (!line.empty()) log.causes.push_back(std::move(line));
+    out.push_back(std::move(log));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const CrashLog& a, const CrashLog& b) { return a.name < b.name; });
   return out;
 }
 
