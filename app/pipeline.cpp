@@ -197,7 +197,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       });
   diagnoser_->on_evidence(
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
-        stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt);
+        std::vector<incidents::Change> changes;
+        for (const auto& c : ev.changes) changes.push_back({c.field, c.container, c.from, c.to});
+        stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt, changes);
       });
   for (const auto& reason : config.detect.rules.reasons)
     incident_metrics_.total.Add({{"reason", reason}});

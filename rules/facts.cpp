@@ -63,6 +63,14 @@ const std::string& termination_message(const k8s::ContainerView& c) {
   return kNone;
 }
 
+std::string run_time(const k8s::ContainerView& c) {
+  const auto* t = terminated(c);
+  if (!t || !t->started_at || t->finished_at < t->started_at) return "";
+  const std::int64_t ran = t->finished_at - t->started_at;
+  if (ran < kStartupSeconds) return "crashed " + human_duration(ran) + " after start (at start-up)";
+  return "after running " + human_duration(ran);
+}
+
 std::string last_termination(const k8s::ContainerView& c, const Interner& in) {
   const auto* t = terminated(c);
   if (!t) return "";
@@ -70,13 +78,7 @@ std::string last_termination(const k8s::ContainerView& c, const Interner& in) {
   s += ", exit " + std::to_string(t->exit_code) + " (" + exit_code_meaning(t->exit_code) + ")";
   if (int sig = termination_signal(*t))
     s += ", signal " + std::to_string(sig) + " (" + signal_name(sig) + ")";
-  if (t->started_at && t->finished_at >= t->started_at) {
-    const std::int64_t ran = t->finished_at - t->started_at;
-    if (ran < kStartupSeconds)
-      s += ", crashed " + human_duration(ran) + " after start (at start-up)";
-    else
-      s += ", after running " + human_duration(ran);
-  }
+  if (auto ran = run_time(c); !ran.empty()) s += ", " + ran;
   return s;
 }
 

@@ -31,6 +31,9 @@ std::string signal_name(int signal);
 // 3 h". Empty when it never terminated. Start-up means it ran less than kStartupSeconds.
 inline constexpr std::int64_t kStartupSeconds = 10;
 std::string last_termination(const k8s::ContainerView& c, const Interner& in);
+// How long the container ran before its last termination: "crashed 2 s after start (at
+// start-up)", "after running 3 h"; empty when unknown.
+std::string run_time(const k8s::ContainerView& c);
 // Its termination message (lastState, or state while terminated); empty if none. Cluster text.
 const std::string& termination_message(const k8s::ContainerView& c);
 
