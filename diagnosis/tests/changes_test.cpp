@@ -4,6 +4,7 @@
 
 #include "core/parse.h"
 #include "diagnosis/changes.h"
+#include "diagnosis/node.h"
 #include "rules/facts.h"
 #include "sim/objects.h"
 
@@ -235,4 +236,30 @@ TEST_CASE("revisions: hostile list bodies are errors or skipped items, never exc
   auto bounded = parse_revisions(parse::dump(many));
   REQUIRE(bounded.ok());
   CHECK(bounded->size() == static_cast<std::size_t>(kMaxItems));
+}
+
+TEST_CASE(
+    "node memory: the MemoryPressure condition; hostile bodies are errors, never exceptions") {
+  auto m = parse_node_memory(parse::dump(sim::make_node("worker-1", true, 1'800'000'000)));
+  REQUIRE(m.ok());
+  CHECK(m->known);
+  CHECK(m->memory_pressure == "True");
+  CHECK(m->pressure_since == 1'800'000'000);
+  CHECK(parse_node_memory(parse::dump(sim::make_node("worker-1", false, 5)))->memory_pressure ==
+        "False");
+  // No conditions (or of the wrong types): known, without pressure.
+  for (
+      const char* body :
+      {R"({})", R"({"status":null})", R"({"status":{"conditions":"x"}})",
+       R"({"status":{"conditions":[null,3,{"type":"MemoryPressure","status":7,"lastTransitionTime":99999999999999999999}]}})"}) {
+    INFO(body);
+    auto r = parse_node_memory(body);
+    REQUIRE(r.ok());
+    CHECK(r->memory_pressure.empty());
+    CHECK(r->pressure_since == 0);
+  }
+  for (std::string body : {std::string(""), std::string("[1]"), std::string("\"x\""),
+                           std::string("{\"status\":\xff}"), std::string(200000, '{')}) {
+    CHECK_FALSE(parse_node_memory(body).ok());
+  }
 }
