@@ -109,15 +109,21 @@ void AlertHold::release(const std::string& fingerprint) {
 }
 
 void AlertHold::evidence_ready(const std::string& fingerprint, const std::string& pod,
-                               const Redacted& excerpt) {
+                               const Redacted& excerpt,
+                               const std::vector<incidents::Change>& changes) {
   auto it = held_.find(fingerprint);
   if (it != held_.end() && it->second.pod == pod) {
     it->second.evidence = true;
     it->second.inc.evidence = excerpt;
+    if (!changes.empty()) it->second.inc.changes = changes;
   }
   if (const auto* inc = ledger_.find_open(fingerprint);
       inc && inc->evidence.empty() && !excerpt.empty()) {
     ledger_.set_evidence(fingerprint, excerpt);
+  }
+  if (const auto* inc = ledger_.find_open(fingerprint);
+      inc && inc->changes.empty() && !changes.empty()) {
+    ledger_.set_changes(fingerprint, changes);
   }
 }
 

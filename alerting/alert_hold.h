@@ -37,6 +37,8 @@ class IncidentLedger {
   virtual void mark_alerted(const std::string& fingerprint) = 0;
   virtual const incidents::Incident* find_open(const std::string& fingerprint) const = 0;
   virtual void set_evidence(const std::string& fingerprint, Redacted evidence) = 0;
+  virtual void set_changes(const std::string& fingerprint,
+                           std::vector<incidents::Change> changes) = 0;
   // The incident when the diagnosis was attached (it was open and had none), else null. With
   // `follow_up`, the tracker also announces it (kDiagnosed, back through the hold to the next
   // sink) once the state holding it is saved, like every other event.
@@ -55,6 +57,9 @@ class TrackerLedger final : public IncidentLedger {
   }
   void set_evidence(const std::string& fp, Redacted evidence) override {
     tracker_.set_evidence(fp, std::move(evidence));
+  }
+  void set_changes(const std::string& fp, std::vector<incidents::Change> changes) override {
+    tracker_.set_changes(fp, std::move(changes));
   }
   const incidents::Incident* set_diagnosis(const std::string& fp, Redacted text, std::string model,
                                            bool follow_up) override {
@@ -83,9 +88,11 @@ class AlertHold final : public incidents::IncidentSink {
 
   void on_incident_event(const incidents::IncidentEvent& e) override;
   void on_pod_joined(const incidents::Incident& inc, const std::string& pod) override;
-  // From the diagnoser: a pod's key log lines and events (redacted) were gathered.
+  // From the diagnoser: a pod's key log lines and events (redacted) were gathered, with what
+  // its workload's rollout changed (redacted; empty: nothing seen). Like the excerpt, the first
+  // pod's changes go to the held alert and the first non-empty ones to the tracker.
   void evidence_ready(const std::string& fingerprint, const std::string& pod,
-                      const Redacted& excerpt);
+                      const Redacted& excerpt, const std::vector<incidents::Change>& changes = {});
   // From the diagnoser: a pod's diagnosis ended; `ok` with the LLM's (redacted) answer.
   void diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
                        const Redacted& text, const std::string& model);

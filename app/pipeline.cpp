@@ -164,10 +164,17 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
                                    return watcher_->synced() && watch.label_selector.empty() &&
                                           in_watch_scope(watch, ns);
                                  }};
+  // Nodes are cluster-scoped: namespaced Roles (watch.namespaces) cannot read them.
+  diagnosis::FactSettings facts;
+  facts.node_facts = config.watch.namespaces.empty();
+  facts.node_facts_off =
+      "watch.namespaces is set (namespaced Roles only; nodes are cluster-scoped)";
+  facts.change_window_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(config.diagnosis.change_window).count();
   evidence_ = std::make_unique<diagnosis::EvidenceSource>(
       *client_, interner_, detector_,
       diagnosis::LogBudget{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
-      std::move(cache));
+      std::move(cache), std::move(facts));
   auto llm_client = options_.llm ? options_.llm
                                  : std::make_shared<diagnosis::HttpLlmClient>(
                                        diagnosis::llm_settings(config.ollama), &peer_errors_);
@@ -190,7 +197,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       });
   diagnoser_->on_evidence(
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
-        stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt);
+        std::vector<incidents::Change> changes;
+        for (const auto& c : ev.changes) changes.push_back({c.field, c.container, c.from, c.to});
+        stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt, changes);
       });
   for (const auto& reason : config.detect.rules.reasons)
     incident_metrics_.total.Add({{"reason", reason}});

@@ -17,6 +17,10 @@ config::Schema diagnosis_schema(DiagnosisConfig& d) {
       boolean("enabled", &d.enabled, "ask the LLM to explain incidents"),
       duration("waitBeforeNotify", &d.wait_before_notify,
                "hold the alert this long for the diagnosis", true),
+      duration("changeWindow", &d.change_window,
+               "a workload rollout at most this long before a failure is shown as what changed "
+               "(image, command, args, env names, config refs, resources)",
+               true),
       integer("concurrency", &d.concurrency, "LLM calls at a time for incidents", 1, 16),
       integer("queueSize", &d.queue_size,
               "diagnosis requests waiting at most (newest first; oldest dropped)", 1, 100000),

@@ -22,6 +22,8 @@ struct DiagnosisConfig {
   int queue_size = 256;
   std::vector<std::string> redact_patterns;
   bool mask_names = false;
+  // A rollout at most this long before a failure is shown as "what changed" (diagnosis/changes.h).
+  milliseconds change_window{std::chrono::minutes(30)};
 };
 
 struct OllamaConfig {

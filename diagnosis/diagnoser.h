@@ -54,6 +54,7 @@ struct GatheredEvidence {
   std::string text;                         // redacted: what the LLM reads
   std::vector<std::string> volatile_names;  // pod and node names: ignored by the cache key
   Redacted excerpt;                         // key log lines and events, for alerts
+  std::vector<EvidenceChange> changes;      // what the workload's rollout changed (redacted)
   // Names replaced with placeholders in the prompt and restored in the answer (maskNames).
   std::vector<std::pair<std::string, std::string>> masks;
   // The secrets found while gathering: the LLM's answer passes through it too (an answer that

@@ -1,7 +1,13 @@
 #include "diagnosis/evidence.h"
 
+#include <chrono>
+#include <set>
+
+#include "core/text.h"
 #include "core/units.h"
+#include "diagnosis/node.h"
 #include "k8s/decode.h"
+#include "rules/facts.h"
 
 namespace podmedic::diagnosis {
 
@@ -66,10 +72,16 @@ std::string finding_text(const k8s::PodView& p, const rules::Finding& f, const I
 }  // namespace
 
 std::string Evidence::text() const {
-  std::string t = "== Pod ==\n" + summary;
+  // The change first: a failure right after a rollout is most often the rollout's doing.
+  std::string t = change.empty() ? "" : "== What changed ==\n" + change + "\n\n";
+  t += "== Pod ==\n" + summary;
   t += "\n== Findings (rules) ==\n";
   if (findings_text.empty()) t += "no failing container right now\n";
   for (const auto& f : findings_text) t += "- " + f + "\n";
+  if (!facts.empty()) {
+    t += "\n== Facts ==\n";
+    for (const auto& f : facts) t += "- " + f + "\n";
+  }
   t += "\n== Events (this pod, newest first) ==\n";
   if (events.empty()) t += "none\n";
   for (const auto& e : events) t += e + "\n";
@@ -101,6 +113,29 @@ PodFacts pod_facts(const k8s::PodView& view, const Interner& interner,
     ev.key_container = std::string(interner.view(ev.findings.front().container));
   if (view.node) ev.node = std::string(interner.view(view.node));
   f.uid = view.uid;
+  if (view.owner_kind) {
+    f.owner_kind = std::string(interner.view(view.owner_kind));
+    f.owner_name = std::string(interner.view(view.owner_name));
+  }
+  // Facts beyond logs that the pod object itself holds.
+  for (const auto& x : ev.findings) {
+    for (const auto& c : view.containers) {
+      if (c.name != x.container || c.init != x.init) continue;
+      const std::string name(interner.view(c.name));
+      if (auto t = rules::last_termination(c, interner); !t.empty())
+        ev.facts.push_back("container " + name + " last ended: " + t);
+      if (const auto& m = rules::termination_message(c); !m.empty())
+        ev.facts.push_back("container " + name + " termination message: " + m);
+      if (x.reason == "OOMKilled" && !f.oom) {
+        f.oom = PodFacts::Oom{name, c.mem_limit ? std::string(interner.view(c.mem_limit)) : "",
+                              c.mem_request ? std::string(interner.view(c.mem_request)) : "",
+                              x.terminated_at};
+      }
+    }
+  }
+  for (auto& line : rules::init_container_facts(view, interner))
+    ev.facts.push_back(std::move(line));
+  if (!ev.findings.empty()) f.began = ev.findings.front().terminated_at;
   for (const auto& c : view.containers) {
     f.containers.push_back(
         {std::string(interner.view(c.name)),
@@ -127,19 +162,90 @@ net::awaitable<Result<k8s::PodView>> get_pod(k8s::KubeClient& client, Interner& 
   co_return view;
 }
 
+namespace {
+
+// The node's memory state for an OOM kill: asked when node facts are allowed, else why not.
+net::awaitable<std::string> node_fact(k8s::KubeClient& client, k8s::Decoder& decoder,
+                                      const PodFacts::Oom& oom, std::string node,
+                                      FactSettings settings, std::int64_t now) {
+  rules::NodeMemory mem;
+  if (node.empty()) {
+    mem.unknown_why = "the pod has no node";
+  } else if (!settings.node_facts) {
+    mem.unknown_why = "node facts skipped: " + settings.node_facts_off;
+  } else {
+    auto op = fetch_node_memory(client, decoder, node, oom.killed_at ? oom.killed_at : now);
+    mem = co_await std::move(op);
+  }
+  co_return "container " + oom.container + ": " +
+      rules::oom_verdict(oom.limit, oom.request, node, mem);
+}
+
+// What the owner's latest rollout changed: fills ev.change (a sentence) and returns the raw
+// changes. Only for pods a Deployment (via its ReplicaSet), StatefulSet or DaemonSet controls.
+net::awaitable<std::vector<TemplateChange>> rollout_fact(k8s::KubeClient& client, Evidence& ev,
+                                                         const PodFacts& facts,
+                                                         FactSettings settings,
+                                                         RevisionLookup revisions,
+                                                         std::int64_t began) {
+  const std::string& kind = facts.owner_kind;
+  std::vector<TemplateChange> none;
+  if (kind != "ReplicaSet" && kind != "StatefulSet" && kind != "DaemonSet") co_return none;
+  Result<std::vector<Revision>> revs = Error{""};
+  if (revisions) {
+    auto op = revisions(ev.ns, kind);
+    revs = co_await std::move(op);
+  } else {
+    auto op = fetch_revisions(client, ev.ns, kind);
+    revs = co_await std::move(op);
+  }
+  if (!revs.ok()) {
+    ev.change = "(the workload's revisions are unavailable: " + revs.error().message + ")";
+    co_return none;
+  }
+  auto rc = rollout_change(*revs, kind, facts.owner_name, facts.owner_name, began,
+                           settings.change_window_seconds);
+  if (!rc) co_return none;
+  ev.change = "started failing " + rules::human_duration(began - rc->created) +
+              " after the rollout to revision " + std::to_string(rc->number) + " (" + rc->revision +
+              ", was revision " + std::to_string(rc->previous) +
+              "): " + rules::describe_changes(rc->changes);
+  co_return std::move(rc->changes);
+}
+
+}  // namespace
+
 net::awaitable<Result<Evidence>> complete_evidence(k8s::KubeClient& client, Interner& interner,
                                                    PodFacts facts, LogBudget budget,
-                                                   std::shared_ptr<RedactionSession> session) {
+                                                   std::shared_ptr<RedactionSession> session,
+                                                   FactSettings settings, RevisionLookup revisions,
+                                                   std::int64_t now) {
   if (!session) session = std::make_shared<RedactionSession>(builtin_redactor());
+  if (now == 0)
+    now = std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
   Evidence ev = std::move(facts.evidence);
   const std::string ns = ev.ns, pod = ev.pod;
   k8s::Decoder decoder(interner);
   auto events = co_await k8s::fetch_pod_events(client, decoder, ns, pod, facts.uid, 10);
   if (events.ok()) {
+    std::set<std::string> seen;  // container + meaning: one line each, from the newest event
     for (const auto& e : *events) {
+      const std::string reason(interner.view(e.reason));
       ev.events.push_back(format_rfc3339(e.last_seen) + " " + std::string(interner.view(e.type)) +
-                          " " + std::string(interner.view(e.reason)) + " (x" +
-                          std::to_string(e.count) + "): " + e.message);
+                          " " + reason + " (x" + std::to_string(e.count) + "): " + e.message);
+      auto meaning = rules::probe_meaning(reason, e.message);
+      if (!meaning) continue;
+      // The container the event is about: spec.containers{app}.
+      std::string who = e.field_path;
+      if (auto b = who.find('{'); b != std::string::npos && who.back() == '}')
+        who = who.substr(b + 1, who.size() - b - 2);
+      std::string line =
+          (who.empty() ? std::string("a container") : "container " + who) + ": " + *meaning;
+      if (!seen.insert(line).second) continue;
+      ev.facts.push_back(line + " (" + reason + " x" + std::to_string(e.count) + ": " +
+                         std::string(text::cut_utf8(e.message, 200)) + ")");
     }
   } else {
     ev.events.push_back("(events unavailable: " + events.error().message + ")");
@@ -183,9 +289,23 @@ net::awaitable<Result<Evidence>> complete_evidence(k8s::KubeClient& client, Inte
     raw.push_back(std::move(rl));
   }
 
+  if (facts.oom) {
+    auto op = node_fact(client, decoder, *facts.oom, ev.node, settings, now);
+    ev.facts.push_back(co_await std::move(op));
+  }
+  const std::int64_t began = facts.began ? facts.began : now;
+  auto rollout = rollout_fact(client, ev, facts, settings, std::move(revisions), began);
+  std::vector<TemplateChange> changes = co_await std::move(rollout);
+
   // Redact first, then select: one session over every text of this pod, in place.
-  std::vector<std::string*> fields{&ev.summary};
+  std::vector<std::string*> fields{&ev.summary, &ev.change};
   for (auto& f : ev.findings_text) fields.push_back(&f);
+  for (auto& f : ev.facts) fields.push_back(&f);
+  for (auto& c : changes) {
+    fields.push_back(&c.container);
+    fields.push_back(&c.from);
+    fields.push_back(&c.to);
+  }
   for (auto& e : ev.events) fields.push_back(&e);
   for (std::size_t i = 0; i < ev.logs.size(); ++i) {
     fields.push_back(&ev.logs[i].note);
@@ -197,6 +317,11 @@ net::awaitable<Result<Evidence>> complete_evidence(k8s::KubeClient& client, Inte
   for (auto* f : fields) texts.push_back(std::move(*f));
   session->redact_all(texts);
   for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = std::move(texts[i]);
+  for (auto& c : changes) {
+    // Already redacted by the session above; sealing again only re-applies the same rules.
+    ev.changes.push_back(
+        {c.field, std::move(c.container), session->seal(c.from), session->seal(c.to)});
+  }
   for (std::size_t i = 0; i < ev.logs.size(); ++i) {
     if (raw[i].has_previous)
       ev.logs[i].previous = select_log_lines(raw[i].previous, budget.max_bytes);

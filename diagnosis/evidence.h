@@ -10,12 +10,14 @@
 // so a cut can never separate a key from its value or drop a PEM BEGIN line, and a secret seen
 // in one of them is masked in all.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "core/interner.h"
+#include "diagnosis/changes.h"
 #include "diagnosis/redact.h"
 #include "k8s/api.h"
 #include "rules/detect.h"
@@ -43,6 +45,27 @@ struct ContainerLogs {
   std::string note;      // why a log is missing ("waiting to start", an error)
 };
 
+// One change of the workload's latest rollout (TemplateChange, redacted). The container name is
+// cluster text too: it went through the same session.
+struct EvidenceChange {
+  std::string field;
+  std::string container;
+  Redacted from, to;
+};
+
+struct FactSettings {
+  // False with namespaced Roles only (watch.namespaces): nodes are cluster-scoped, so node facts
+  // are skipped and `node_facts_off` says why in the evidence.
+  bool node_facts = true;
+  std::string node_facts_off;
+  std::int64_t change_window_seconds = 30 * 60;  // diagnosis.changeWindow
+};
+
+// Where the revisions of a namespace's workloads come from (EvidenceSource: a bounded cache over
+// fetch_revisions). Null: fetch_revisions each time.
+using RevisionLookup = std::function<boost::asio::awaitable<Result<std::vector<Revision>>>(
+    std::string ns, std::string pod_owner_kind)>;
+
 struct Evidence {
   std::string ns, pod;
   std::string summary;  // pod and container states
@@ -53,7 +76,15 @@ struct Evidence {
   std::string node;           // the pod's node (empty: not scheduled)
   std::string workload;  // the owning workload's name (EvidenceSource fills it; for name masking)
   std::vector<std::string> findings_text;  // one line each, rules-based facts
-  std::vector<std::string> events;         // newest first
+  // Facts beyond logs, one line each: terminations, termination messages, init containers,
+  // probes, memory and node (rules/facts.h).
+  std::vector<std::string> facts;
+  // What the latest rollout changed, in words ("started failing 90 s after the rollout to
+  // revision 3: image api:1.9.1 (was api:1.9.0); env DB_HOST added"); empty: nothing seen (or a
+  // note why the revisions could not be read, with `changes` empty).
+  std::string change;
+  std::vector<EvidenceChange> changes;
+  std::vector<std::string> events;  // newest first
   std::vector<ContainerLogs> logs;
   // The session every field above went through (never null after gather_pod). Pass the
   // incident's other texts through it (the watcher's termination message, the LLM's answer) so
@@ -65,8 +96,19 @@ struct Evidence {
 // The part of a pod's evidence its object holds, read at once from a decoded or cached view:
 // plain strings afterwards, so nothing refers to the view (or its symbols) across an await.
 struct PodFacts {
-  Evidence evidence;  // ns, pod, summary, findings, findings_text, key_container, node (raw)
+  // ns, pod, summary, findings, findings_text, facts (terminations, init containers),
+  // key_container, node (raw)
+  Evidence evidence;
   std::string uid;
+  std::string owner_kind, owner_name;  // the controller ownerReference (ReplicaSet, StatefulSet…)
+  // When the failure began, as far as the pod tells: the key container's last termination, else
+  // 0 (complete_evidence then takes now).
+  std::int64_t began = 0;
+  struct Oom {
+    std::string container, limit, request;  // quantities as written, empty when unset
+    std::int64_t killed_at = 0;
+  };
+  std::optional<Oom> oom;  // the first OOMKilled finding
   struct Container {
     std::string name;
     bool previous = false;  // restarted or terminated: its previous instance has logs
@@ -81,12 +123,15 @@ PodFacts pod_facts(const k8s::PodView& view, const Interner& interner,
 boost::asio::awaitable<Result<k8s::PodView>> get_pod(k8s::KubeClient& client, Interner& interner,
                                                      std::string ns, std::string pod);
 
-// Completes `facts` with the pod's own events and its containers' logs from the API, then
-// redacts every text through `session` (null: a fresh one over the built-in rules) before the
-// logs are selected.
+// Completes `facts` with the pod's own events (and the probe facts they hold), its containers'
+// logs, for OOMKilled the node's memory state, and the latest rollout's changes, from the API;
+// then redacts every text through `session` (null: a fresh one over the built-in rules) before
+// the logs are selected. `now` (Unix seconds) stands for when the failure began when the pod
+// does not tell.
 boost::asio::awaitable<Result<Evidence>> complete_evidence(
     k8s::KubeClient& client, Interner& interner, PodFacts facts, LogBudget budget,
-    std::shared_ptr<RedactionSession> session);
+    std::shared_ptr<RedactionSession> session, FactSettings settings = {},
+    RevisionLookup revisions = {}, std::int64_t now = 0);
 
 // The redacted evidence of one pod (get_pod, pod_facts, complete_evidence). `session` is the
 // incident's RedactionSession: texts already passed through it lend their secrets to this evidence.

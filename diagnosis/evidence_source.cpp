@@ -10,12 +10,34 @@ namespace net = boost::asio;
 
 EvidenceSource::EvidenceSource(k8s::KubeClient& client, Interner& interner,
                                const rules::Detector& detector, LogBudget budget,
-                               EvidenceCache cache)
+                               EvidenceCache cache, FactSettings facts)
     : client_(client),
       interner_(interner),
       detector_(detector),
       budget_(budget),
-      cache_(std::move(cache)) {}
+      cache_(std::move(cache)),
+      facts_(std::move(facts)) {}
+
+net::awaitable<Result<std::vector<Revision>>> EvidenceSource::revisions(std::string ns,
+                                                                        std::string owner_kind) {
+  // ReplicaSets for Deployment pods, ControllerRevisions for the others: two lists per namespace.
+  const std::string key = ns + "/" + (owner_kind == "ReplicaSet" ? "rs" : "cr");
+  const auto now = std::chrono::steady_clock::now();
+  if (auto it = revisions_.find(key); it != revisions_.end() && now - it->second.at < kRevisionTtl)
+    co_return *it->second.revisions;
+  auto op = fetch_revisions(client_, ns, owner_kind);
+  auto r = co_await std::move(op);
+  if (!r.ok()) co_return r;
+  if (revisions_.size() >= kRevisionCacheEntries && !revisions_.count(key)) {
+    auto oldest =
+        std::min_element(revisions_.begin(), revisions_.end(),
+                         [](const auto& a, const auto& b) { return a.second.at < b.second.at; });
+    revisions_.erase(oldest);
+  }
+  revisions_[key] = {std::chrono::steady_clock::now(),
+                     std::make_shared<const std::vector<Revision>>(*r)};
+  co_return r;
+}
 
 net::awaitable<Result<Evidence>> EvidenceSource::pod(std::string ns, std::string pod,
                                                      std::shared_ptr<RedactionSession> session) {
@@ -33,7 +55,11 @@ net::awaitable<Result<Evidence>> EvidenceSource::pod(std::string ns, std::string
     facts = pod_facts(*view, interner_, detector_);
     workload = incidents::resolve_workload(*view, interner_).name;
   }
-  auto op = complete_evidence(client_, interner_, std::move(facts), budget_, std::move(session));
+  RevisionLookup lookup = [this](std::string ns, std::string kind) {
+    return revisions(std::move(ns), std::move(kind));
+  };
+  auto op = complete_evidence(client_, interner_, std::move(facts), budget_, std::move(session),
+                              facts_, std::move(lookup));
   auto ev = co_await std::move(op);
   if (ev.ok()) ev->workload = std::move(workload);
   co_return ev;

@@ -5,7 +5,9 @@
 // "Back-off pulling image" is evidence too) and its logs always come from the API. Without a
 // cache (`podmedic diagnose` runs no watcher) every read goes to the API, the namespace listing
 // in pages. Runs on the io_context that owns the stores; not thread-safe.
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,7 +34,7 @@ struct EvidenceCache {
 class EvidenceSource {
  public:
   EvidenceSource(k8s::KubeClient& client, Interner& interner, const rules::Detector& detector,
-                 LogBudget budget, EvidenceCache cache = {});
+                 LogBudget budget, EvidenceCache cache = {}, FactSettings facts = {});
 
   // The redacted evidence of one pod (see gather_pod), with Evidence::workload filled. The pod
   // object comes from the cache when it is there, else from a GET. `session`: the answer's
@@ -45,14 +47,26 @@ class EvidenceSource {
                                                                         std::size_t max);
 
   static constexpr int kPageSize = 500;
+  // Revisions listed for a namespace are reused this long (a storm of one workload's pods costs
+  // one LIST), in at most kRevisionCacheEntries namespaces × kinds (the oldest goes first).
+  static constexpr std::chrono::seconds kRevisionTtl{30};
+  static constexpr std::size_t kRevisionCacheEntries = 64;
   Interner& interner() { return interner_; }
 
  private:
+  boost::asio::awaitable<Result<std::vector<Revision>>> revisions(std::string ns,
+                                                                  std::string owner_kind);
+  struct CachedRevisions {
+    std::chrono::steady_clock::time_point at;
+    std::shared_ptr<const std::vector<Revision>> revisions;
+  };
   k8s::KubeClient& client_;
   Interner& interner_;
   const rules::Detector& detector_;
   LogBudget budget_;
   EvidenceCache cache_;
+  FactSettings facts_;
+  std::map<std::string, CachedRevisions> revisions_;  // "ns/kind"; ≤ kRevisionCacheEntries
 };
 
 }  // namespace podmedic::diagnosis

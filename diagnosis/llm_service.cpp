@@ -149,6 +149,7 @@ net::awaitable<Result<GatheredEvidence>> LlmService::gather(std::string ns, std:
   g.session = ev->session;
   g.volatile_names.push_back(pod);
   g.excerpt = key_evidence(ev.value());
+  g.changes = ev->changes;
   if (!ev->node.empty()) g.volatile_names.push_back(ev->node);
   if (s_.mask_names) {
     NameMasker m;

@@ -3,6 +3,7 @@
 #include "core/text.h"
 
 #include "rules/detect.h"
+#include "rules/facts.h"
 
 namespace podmedic::incidents {
 
@@ -12,17 +13,25 @@ Facts::Facts(const watcher::PodStore& pods, const watcher::EventStore& events,
 
 std::string Facts::describe(const Incident& inc) const {
   std::string s = "[" + inc.ns + "] " + inc.reason + " " + inc.workload.kind + "/" +
-                  inc.workload.name + " container " + inc.container + ": " +
-                  std::to_string(inc.all_pods.size()) +
-                  (inc.all_pods.size() == 1 ? " pod" : " pods");
+                  inc.workload.name + " container " + inc.container + ": ";
+  // The change first: a failure right after a rollout is most often the rollout's doing. The
+  // changes are redacted already (the evidence's session).
+  if (!inc.changes.empty())
+    s += "after the rollout: " + rules::describe_changes(inc.changes) + " | ";
+  s += std::to_string(inc.all_pods.size()) + (inc.all_pods.size() == 1 ? " pod" : " pods");
   s += ", " + rules::exit_and_restarts(inc.exit_code, inc.restarts);
   // Container facts from the first pod of the incident still in the store.
   for (const auto& name : inc.all_pods) {
     const auto* pod = pods_.find(inc.ns, name);
     if (!pod) continue;
+    std::string termination;  // the termination message, cited after the event
     for (const auto& c : pod->containers) {
-      if (interner_.view(c.name) == inc.container)
-        s += rules::container_facts(inc.reason, c, interner_);
+      if (interner_.view(c.name) != inc.container) continue;
+      s += rules::container_facts(inc.reason, c, interner_);
+      if (auto ran = rules::run_time(c); !ran.empty()) s += ", " + ran;
+      // Redact, then cut (as the event message below).
+      if (const auto& m = rules::termination_message(c); !m.empty())
+        termination = std::string(text::cut_utf8(seal_(m).str(), kMaxEventMessage));
     }
     auto evs = events_.for_pod(inc.ns, name);
     if (!evs.empty()) {
@@ -31,6 +40,7 @@ std::string Facts::describe(const Incident& inc) const {
       s += " | " + std::string(interner_.view(evs.front()->reason)) + ": " +
            std::string(text::cut_utf8(message.str(), kMaxEventMessage));
     }
+    if (!termination.empty()) s += " | termination message: " + termination;
     break;
   }
   return s;

@@ -30,9 +30,12 @@ class Facts {
         Seal seal);
 
   // One line, e.g. "[shop] OOMKilled Deployment/cart container app: 3 pods, exit 137 (SIGKILL: out
-  // of memory or killed), 4 restarts, memory limit 256Mi | OOMKilling: <event message>". The
-  // container facts and the newest warning event come from the first pod of the incident that is
-  // still in the store; without one, only what the incident itself records.
+  // of memory or killed), 4 restarts, memory limit 256Mi, after running 3 h | OOMKilling: <event
+  // message> | termination message: <message>". What the rollout changed comes first, when the
+  // incident has changes ("…container app: after the rollout: image api:1.9.1 (was api:1.9.0);
+  // env DB_HOST added | 3 pods, …"). The container facts, the newest warning event and the
+  // termination message come from the first pod of the incident that is still in the store;
+  // without one, only what the incident itself records.
   std::string describe(const Incident& inc) const;
   // The line for a resolved incident: "[shop] OOMKilled Deployment/cart container app: resolved
   // after 120s (3 pods, 4 restarts)". Reads only the incident.

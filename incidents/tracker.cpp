@@ -622,6 +622,14 @@ void IncidentTracker::set_evidence(const std::string& fp, Redacted evidence) {
   }
 }
 
+void IncidentTracker::set_changes(const std::string& fp, std::vector<Change> changes) {
+  if (auto it = open_.find(fp); it != open_.end()) {
+    if (changes.size() > kMaxChanges) changes.resize(kMaxChanges);
+    it->second.changes = std::move(changes);
+    dirty_ = true;
+  }
+}
+
 const Incident* IncidentTracker::set_diagnosis(const std::string& fp, Redacted text,
                                                std::string model, bool follow_up) {
   auto it = open_.find(fp);

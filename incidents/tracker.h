@@ -143,6 +143,9 @@ class IncidentTracker {
 
   // Attaches gathered (already redacted) evidence to an open incident.
   void set_evidence(const std::string& fingerprint, Redacted evidence);
+  // Attaches what the workload's rollout changed (already redacted; at most kMaxChanges kept) to
+  // an open incident; persisted.
+  void set_changes(const std::string& fingerprint, std::vector<Change> changes);
   // Attaches the LLM's explanation to an open incident that has none yet; persisted. Returns
   // the incident when it was attached.
   // With `follow_up` (the alert went out without it), also announces it as kDiagnosed, like any

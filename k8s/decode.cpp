@@ -176,6 +176,8 @@ bool decode_state(od::value v, ContainerState& st, std::string* message, Interne
         if (message) assign_bounded(*message, s);
       } else if (k == "exitCode") {
         return get_int_as(x, st.exit_code);
+      } else if (k == "signal") {
+        return get_int_as(x, st.signal);
       } else if (k == "startedAt") {
         return get_time(x, st.started_at);
       } else if (k == "finishedAt") {
@@ -203,7 +205,7 @@ bool decode_container_status(od::value v, ContainerView& c, Interner& in) {
     } else if (key == "state") {
       return decode_state(val, c.state, &c.message, in);
     } else if (key == "lastState") {
-      return decode_state(val, c.last, nullptr, in);
+      return decode_state(val, c.last, &c.last_message, in);
     }
     return true;
   });

@@ -18,6 +18,7 @@ struct ContainerState {
   Kind kind = kNone;
   Sym reason = 0;
   std::int32_t exit_code = 0;
+  std::int32_t signal = 0;       // terminated.signal when the runtime reports it, else 0
   std::int64_t started_at = 0;   // Unix seconds, 0 = unset
   std::int64_t finished_at = 0;  // Unix seconds, 0 = unset
   bool operator==(const ContainerState&) const = default;
@@ -32,8 +33,9 @@ struct ContainerView {
   bool ready = false;
   bool has_status = false;  // the kubelet reported a status for it
   ContainerState state;
-  ContainerState last;  // lastState (terminated), kind kNone until the first restart
-  std::string message;  // message of `state` (waiting/terminated), bounded; empty if running
+  ContainerState last;       // lastState (terminated), kind kNone until the first restart
+  std::string message;       // message of `state` (waiting/terminated), bounded; empty if running
+  std::string last_message;  // lastState.terminated.message (the termination message), bounded
 };
 
 struct PodView {

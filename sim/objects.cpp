@@ -153,6 +153,7 @@ json make_pod(const PodTemplate& t, std::int64_t now) {
     managed.push_back(
         managed_field(i % 2 ? "kubelet" : "kube-controller-manager", "Update", now, i));
   }
+  for (const auto& [k, v] : t.env) env.push_back({{"name", k}, {"value", v}});
   json meta = {{"name", t.name},
                {"namespace", t.ns},
                {"labels", labels},
@@ -165,6 +166,13 @@ json make_pod(const PodTemplate& t, std::int64_t now) {
                                             {"kind", "ReplicaSet"},
                                             {"name", t.deployment + "-" + t.rs_hash},
                                             {"uid", "rs-uid-" + t.deployment},
+                                            {"controller", true},
+                                            {"blockOwnerDeletion", true}}});
+  } else if (!t.controller.empty()) {
+    meta["ownerReferences"] = json::array({{{"apiVersion", "apps/v1"},
+                                            {"kind", t.controller_kind},
+                                            {"name", t.controller},
+                                            {"uid", "uid-" + t.controller},
                                             {"controller", true},
                                             {"blockOwnerDeletion", true}}});
   }
@@ -190,6 +198,7 @@ json make_pod(const PodTemplate& t, std::int64_t now) {
                      {"mountPath", "/var/run/secrets/kubernetes.io/serviceaccount"}}})},
       {"terminationMessagePath", "/dev/termination-log"},
       {"terminationMessagePolicy", "File"}};
+  if (!t.args.empty()) container["args"] = t.args;
   json spec = {
       {"containers", json::array({container})},
       {"restartPolicy", "Always"},
@@ -437,6 +446,109 @@ void set_waiting(json& pod, const std::string& c, const std::string& reason,
 void set_deleting(json& pod, std::int64_t now) {
   pod["metadata"]["deletionTimestamp"] = format_rfc3339(now + 30);
   pod["metadata"]["deletionGracePeriodSeconds"] = 30;
+}
+
+json make_node(const std::string& name, bool memory_pressure, std::int64_t pressure_since) {
+  auto cond = [&](const char* type, bool status, const char* reason, const char* message) {
+    return json{{"type", type},
+                {"status", status ? "True" : "False"},
+                {"lastHeartbeatTime", format_rfc3339(pressure_since)},
+                {"lastTransitionTime", format_rfc3339(pressure_since)},
+                {"reason", reason},
+                {"message", message}};
+  };
+  return {
+      {"kind", "Node"},
+      {"apiVersion", "v1"},
+      {"metadata",
+       {{"name", name},
+        {"uid", "node-uid-" + name},
+        {"creationTimestamp", format_rfc3339(pressure_since - 86400)},
+        {"labels", {{"kubernetes.io/hostname", name}, {"kubernetes.io/os", "linux"}}}}},
+      {"spec", {{"podCIDR", "10.244.1.0/24"}}},
+      {"status",
+       {{"capacity", {{"cpu", "4"}, {"memory", "16374584Ki"}, {"pods", "110"}}},
+        {"allocatable", {{"cpu", "4"}, {"memory", "16272184Ki"}, {"pods", "110"}}},
+        {"conditions",
+         json::array(
+             {cond("MemoryPressure", memory_pressure,
+                   memory_pressure ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
+                   memory_pressure ? "kubelet has insufficient memory available"
+                                   : "kubelet has sufficient memory available"),
+              cond("DiskPressure", false, "KubeletHasNoDiskPressure",
+                   "kubelet has no disk pressure"),
+              cond("PIDPressure", false, "KubeletHasSufficientPID",
+                   "kubelet has sufficient PID available"),
+              cond("Ready", true, "KubeletReady", "kubelet is posting ready status")})},
+        {"nodeInfo",
+         {{"kubeletVersion", "v1.33.0"}, {"containerRuntimeVersion", "containerd://1.7.27"}}}}}};
+}
+
+json make_node_event(const std::string& node, const std::string& type, const std::string& reason,
+                     const std::string& message, std::int64_t now) {
+  return {
+      {"kind", "Event"},
+      {"apiVersion", "v1"},
+      {"metadata",
+       {{"name", node + "." + hex(std::hash<std::string>{}(reason + node + std::to_string(now)))},
+        {"namespace", "default"},
+        {"creationTimestamp", format_rfc3339(now)}}},
+      {"involvedObject", {{"kind", "Node"}, {"name", node}, {"uid", node}, {"apiVersion", "v1"}}},
+      {"reason", reason},
+      {"message", message},
+      {"type", type},
+      {"count", 1},
+      {"firstTimestamp", format_rfc3339(now)},
+      {"lastTimestamp", format_rfc3339(now)},
+      {"eventTime", nullptr},
+      {"source", {{"component", "kubelet"}, {"host", node}}},
+      {"reportingComponent", "kubelet"},
+      {"reportingInstance", node}};
+}
+
+json make_pod_template(const PodTemplate& t) {
+  json pod = make_pod(t, 0);
+  json spec = pod["spec"];
+  spec.erase("nodeName");
+  json labels = pod["metadata"]["labels"];
+  return {{"metadata", {{"creationTimestamp", nullptr}, {"labels", labels}}}, {"spec", spec}};
+}
+
+json make_revision_replicaset(const PodTemplate& t, int revision, int replicas,
+                              std::int64_t created) {
+  json rs = make_replicaset(t.ns, t.deployment, t.rs_hash, replicas, created);
+  rs["metadata"]["uid"] = "rs-uid-" + t.deployment + "-" + t.rs_hash;
+  rs["metadata"]["annotations"] = {
+      {"deployment.kubernetes.io/desired-replicas", std::to_string(replicas)},
+      {"deployment.kubernetes.io/max-replicas", std::to_string(replicas + 1)},
+      {"deployment.kubernetes.io/revision", std::to_string(revision)}};
+  rs["spec"]["template"] = make_pod_template(t);
+  return rs;
+}
+
+json make_controller_revision(const PodTemplate& t, const std::string& owner_kind,
+                              const std::string& owner, const std::string& hash, int revision,
+                              std::int64_t created) {
+  json tmpl = make_pod_template(t);
+  tmpl["$patch"] = "replace";
+  json labels = tmpl["metadata"]["labels"];
+  labels["controller-revision-hash"] = owner + "-" + hash;
+  return {{"kind", "ControllerRevision"},
+          {"apiVersion", "apps/v1"},
+          {"metadata",
+           {{"name", owner + "-" + hash},
+            {"namespace", t.ns},
+            {"uid", "cr-uid-" + owner + "-" + hash},
+            {"creationTimestamp", format_rfc3339(created)},
+            {"labels", labels},
+            {"ownerReferences", json::array({{{"apiVersion", "apps/v1"},
+                                              {"kind", owner_kind},
+                                              {"name", owner},
+                                              {"uid", "uid-" + owner},
+                                              {"controller", true},
+                                              {"blockOwnerDeletion", true}}})}}},
+          {"data", {{"spec", {{"template", tmpl}}}}},
+          {"revision", revision}};
 }
 
 }  // namespace podmedic::sim

@@ -102,6 +102,34 @@ void DemoCluster::recover_all(const std::string& ns, const std::string& deployme
   }
 }
 
+void DemoCluster::rollout(const std::string& ns, const std::string& deployment,
+                          const std::string& image, const std::string& hash) {
+  auto names = pods_of(ns, deployment);
+  if (names.empty()) return;
+  auto first = *server_.store().get(Res::kPods, ns, names[0]);
+  const json* labels = parse::get_object(first["metadata"], "labels");
+  const std::string old_hash = labels ? parse::string_or(*labels, "pod-template-hash") : "";
+  if (old_hash.empty() || old_hash == hash) return;
+  // The template as the pods run it: the revision before, and the new one with `image`.
+  PodTemplate t;
+  t.ns = ns;
+  t.deployment = deployment;
+  t.name = names[0];
+  t.image = parse::string_or(first["spec"]["containers"][0], "image");
+  t.rs_hash = old_hash;
+  server_.store().upsert(Res::kReplicaSets, make_revision_replicaset(t, 1, 0, now_() - 86400));
+  t.rs_hash = hash;
+  t.image = image;
+  server_.store().upsert(Res::kReplicaSets,
+                         make_revision_replicaset(t, 2, static_cast<int>(names.size()), now_()));
+  for (const auto& name : names) {
+    auto pod = *server_.store().get(Res::kPods, ns, name);
+    pod["metadata"]["labels"]["pod-template-hash"] = hash;
+    pod["metadata"]["ownerReferences"][0]["name"] = deployment + "-" + hash;
+    server_.store().upsert(Res::kPods, pod);
+  }
+}
+
 void DemoCluster::bad_rollout(const std::string& ns, const std::string& deployment,
                               const std::string& image) {
   for (const auto& name : pods_of(ns, deployment)) {
@@ -167,6 +195,8 @@ void DemoCluster::step() {
     crash_all("payments", "api", 2, "Error", kApiPanicLog,
               "Back-off restarting failed container app");
   }
+  if (s == 7)
+    rollout("web", "frontend", "registry.example.com/web/frontend:4.0.3-typo", "8a9b0c1d2e");
   if (s >= 7 && s <= 16)
     bad_rollout("web", "frontend", "registry.example.com/web/frontend:4.0.3-typo");
   if (s == 8) {

@@ -40,6 +40,11 @@ class DemoCluster {
                  const std::string& event);
   void recover_all(const std::string& ns, const std::string& deployment);
   void bad_rollout(const std::string& ns, const std::string& deployment, const std::string& image);
+  // A rollout as the Deployment controller does it: a new ReplicaSet <deployment>-<hash> with
+  // the next revision (deployment.kubernetes.io/revision) and the template with `image`, created
+  // now; the Deployment's pods move to it (owner and pod-template-hash).
+  void rollout(const std::string& ns, const std::string& deployment, const std::string& image,
+               const std::string& hash);
   void event(const nlohmann::json& pod, const std::string& type, const std::string& reason,
              const std::string& message, int count);
 

@@ -255,17 +255,20 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
                                        {resource("pods", "Pod", true, {"po"}),
                                         resource("pods/log", "Pod", true, json::array()),
                                         resource("events", "Event", true, {"ev"}),
-                                        resource("namespaces", "Namespace", false, {"ns"})}}}));
+                                        resource("namespaces", "Namespace", false, {"ns"}),
+                                        resource("nodes", "Node", false, {"no"})}}}));
     }
     if (route.prefix == "apis" && route.group_version == "apps/v1") {
       return respond(
           req, http::status::ok,
-          parse::dump(json{{"kind", "APIResourceList"},
-                           {"apiVersion", "v1"},
-                           {"groupVersion", "apps/v1"},
-                           {"resources",
-                            {resource("replicasets", "ReplicaSet", true, {"rs"}),
-                             resource("deployments", "Deployment", true, {"deploy"})}}}));
+          parse::dump(json{
+              {"kind", "APIResourceList"},
+              {"apiVersion", "v1"},
+              {"groupVersion", "apps/v1"},
+              {"resources",
+               {resource("replicasets", "ReplicaSet", true, {"rs"}),
+                resource("deployments", "Deployment", true, {"deploy"}),
+                resource("controllerrevisions", "ControllerRevision", true, json::array())}}}));
     }
     return not_found(req);
   }

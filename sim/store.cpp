@@ -20,13 +20,15 @@ const ResInfo& info(Res r) {
       {Res::kNamespaces, "namespaces", "Namespace", "v1", false},
       {Res::kLeases, "leases", "Lease", "coordination.k8s.io/v1", true},
       {Res::kConfigMaps, "configmaps", "ConfigMap", "v1", true},
+      {Res::kNodes, "nodes", "Node", "v1", false},
+      {Res::kControllerRevisions, "controllerrevisions", "ControllerRevision", "apps/v1", true},
   };
   return table[static_cast<int>(r)];
 }
 
 std::optional<Res> res_from_plural(std::string_view gv, std::string_view plural) {
   for (Res r : {Res::kPods, Res::kEvents, Res::kReplicaSets, Res::kDeployments, Res::kNamespaces,
-                Res::kLeases, Res::kConfigMaps}) {
+                Res::kLeases, Res::kConfigMaps, Res::kNodes, Res::kControllerRevisions}) {
     if (info(r).plural == plural && info(r).api_version == gv) return r;
   }
   return std::nullopt;
@@ -192,6 +194,8 @@ const std::vector<std::string>& field_labels(Res r) {
       return ns;
     case Res::kLeases:
     case Res::kConfigMaps:
+    case Res::kNodes:
+    case Res::kControllerRevisions:
       return meta;
   }
   return meta;

@@ -17,7 +17,17 @@
 
 namespace podmedic::sim {
 
-enum class Res { kPods, kEvents, kReplicaSets, kDeployments, kNamespaces, kLeases, kConfigMaps };
+enum class Res {
+  kPods,
+  kEvents,
+  kReplicaSets,
+  kDeployments,
+  kNamespaces,
+  kLeases,
+  kConfigMaps,
+  kNodes,
+  kControllerRevisions
+};
 
 struct ResInfo {
   Res res;

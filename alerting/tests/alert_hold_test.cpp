@@ -26,6 +26,7 @@ struct Sent {
   EventType type;
   std::vector<std::string> ids;
   std::string diagnosis, evidence;  // of the first incident
+  std::vector<incidents::Change> changes;
 };
 struct Recorder final : incidents::IncidentSink {
   std::vector<Sent> sent;
@@ -35,6 +36,7 @@ struct Recorder final : incidents::IncidentSink {
     if (!e.incidents.empty()) {
       s.diagnosis = e.incidents.front()->diagnosis.str();
       s.evidence = e.incidents.front()->evidence.str();
+      s.changes = e.incidents.front()->changes;
     }
     sent.push_back(s);
   }
@@ -55,6 +57,9 @@ struct FakeLedger final : IncidentLedger {
   }
   void set_evidence(const std::string& fp, Redacted evidence) override {
     if (auto it = open.find(fp); it != open.end()) it->second.evidence = std::move(evidence);
+  }
+  void set_changes(const std::string& fp, std::vector<incidents::Change> changes) override {
+    if (auto it = open.find(fp); it != open.end()) it->second.changes = std::move(changes);
   }
   const Incident* set_diagnosis(const std::string& fp, Redacted text, std::string model,
                                 bool follow_up) override {
@@ -355,6 +360,24 @@ TEST_CASE("evidence attaches to the held alert and, once, to the tracker") {
   // Evidence for a fingerprint not open goes nowhere.
   env.hold.evidence_ready("no/such/fp", "x", Redacted::from_state("x"));
   CHECK(env.ledger.open.count("no/such/fp") == 0);
+}
+
+TEST_CASE("what the rollout changed attaches to the held alert and to the tracker") {
+  Env env;
+  auto& inc = env.open("cart", {"cart-0", "cart-1"});
+  env.opened(inc);
+  const std::vector<incidents::Change> changes{
+      {"image", "app", Redacted::from_state("cart:1.0"), Redacted::from_state("cart:1.1")}};
+  env.hold.evidence_ready(inc.fingerprint, "cart-1", Redacted::from_state("x"), {});
+  CHECK(env.ledger.open[inc.fingerprint].changes.empty());
+  env.hold.evidence_ready(inc.fingerprint, "cart-0", Redacted::from_state("y"), changes);
+  CHECK(env.ledger.open[inc.fingerprint].changes == changes);
+  env.scheduler.advance(10s);
+  REQUIRE(env.rec.sent.size() == 1);
+  CHECK(env.rec.sent[0].changes == changes);
+  // A later pod with nothing seen does not erase them.
+  env.hold.evidence_ready(inc.fingerprint, "cart-1", Redacted::from_state("z"), {});
+  CHECK(env.ledger.open[inc.fingerprint].changes == changes);
 }
 
 TEST_CASE("a failed diagnosis of another pod does not end the hold early; its own pod's does") {

@@ -242,7 +242,8 @@ TEST_CASE("evidence source: a cached pod costs no GET, a pod missing from the ca
   CHECK(ev->text().find("java.lang.OutOfMemoryError") != std::string::npos);
   // The namespace listing from the cache: no list request.
   const auto lists_after_pod = h.server.stats().lists;
-  CHECK(lists_after_pod == lists + 1);  // the pod's events
+  // The pod's events and its namespace's ReplicaSets (what its rollout changed).
+  CHECK(lists_after_pod == lists + 2);
   auto failing = await(h, source.failing_pods("shop", 5));
   REQUIRE(failing.ok());
   CHECK(failing.value() == std::vector<std::string>{"cart-1"});

@@ -83,14 +83,15 @@ TEST_CASE("facts: container facts and the newest warning event of the first pod 
   // cart-a is gone from the store: cart-b speaks for the incident.
   CHECK(s.facts.describe(oom({"cart-a", "cart-b"})) ==
         "[shop] OOMKilled Deployment/cart container app: 2 pods, exit 137 (SIGKILL: out of memory "
-        "or killed), 4 restarts, memory limit 256Mi | BackOff: Back-off restarting failed "
-        "container app");
+        "or killed), 4 restarts, memory limit 256Mi, after running 30 s | BackOff: Back-off "
+        "restarting failed container app");
   auto pull = oom({"cart-b"});
   pull.reason = "ImagePullBackOff";
   pull.exit_code = 0;
   CHECK(s.facts.describe(pull) ==
         "[shop] ImagePullBackOff Deployment/cart container app: 1 pod, 4 restarts, image "
-        "registry.example.com/shop/app:1.4.2 | BackOff: Back-off restarting failed container app");
+        "registry.example.com/shop/app:1.4.2, after running 30 s | BackOff: Back-off restarting "
+        "failed container app");
 }
 
 TEST_CASE("facts: the event message is redacted, then cut to 160 bytes") {
@@ -132,4 +133,32 @@ TEST_CASE("facts: the resolved line, and the line for each event type") {
     CHECK(s.facts.for_event(t, inc) == s.facts.describe(inc));
   }
   CHECK(s.facts.describe(inc).find("| BackOff: Back-off") != std::string::npos);
+}
+
+TEST_CASE("facts: what the rollout changed comes first; the termination message is redacted") {
+  Stores s;
+  sim::PodTemplate t;
+  t.ns = "shop";
+  t.name = "cart-a";
+  t.deployment = "cart";
+  auto pod = sim::make_pod(t, kNow);
+  sim::set_crashloop(pod, "app", 1, "Error", kNow);
+  pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["startedAt"] =
+      "2026-09-21T14:13:18Z";
+  pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["finishedAt"] =
+      "2026-09-21T14:13:20Z";
+  pod["status"]["containerStatuses"][0]["lastState"]["terminated"]["message"] =
+      "db login failed with hunter2hunter2";
+  add(s.pods, pod);
+  auto inc = oom({"cart-a"});
+  inc.reason = "CrashLoopBackOff";
+  inc.exit_code = 1;
+  inc.changes = {
+      {"image", "app", Redacted::from_state("cart:1.0"), Redacted::from_state("cart:1.1")},
+      {"env", "app", Redacted(), Redacted::from_state("DB_HOST")}};
+  CHECK(
+      s.facts.describe(inc) ==
+      "[shop] CrashLoopBackOff Deployment/cart container app: after the rollout: image cart:1.1 "
+      "(was cart:1.0); env DB_HOST added | 1 pod, exit 1 (application error), 4 restarts, crashed "
+      "2 s after start (at start-up) | termination message: db login failed with [REDACTED]");
 }

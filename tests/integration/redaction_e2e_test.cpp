@@ -5,6 +5,7 @@
 // /diagnose, podmedic's own log, and every file under state.dir.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -94,6 +95,20 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   REQUIRE(pods.size() >= 2);
   const std::string pod_name = pods[0];
   sim.call([&] {
+    // cart was rolled out a minute ago with every one-line secret shape in its args: what changed
+    // (the webhook's "changes", the facts line, the prompt) must be redacted too.
+    sim::PodTemplate before;
+    before.ns = "shop";
+    before.deployment = "cart";
+    before.rs_hash = "0a1b2c3d4e";
+    sim::PodTemplate after = before;
+    after.rs_hash = "7d9f8b6c5d";
+    for (const auto& sh : shapes)
+      if (sh.text.find('\n') == std::string::npos) after.args.push_back(sh.text);
+    sim.server.store().upsert(sim::Res::kReplicaSets,
+                              sim::make_revision_replicaset(before, 1, 0, sim.now - 86400));
+    sim.server.store().upsert(sim::Res::kReplicaSets,
+                              sim::make_revision_replicaset(after, 2, 3, sim.now - 60));
     sim.server.set_logs("shop", pod_name, "app", "", log);
     auto pod = *sim.server.store().get(sim::Res::kPods, "shop", pod_name);
     sim::set_crashloop(pod, "app", 1, "Error", ++sim.now);
@@ -142,6 +157,11 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
     if (e.is_regular_file()) sinks.emplace_back(e.path().filename().string(), read_all(e.path()));
   REQUIRE(webhook.count() >= 1);
   REQUIRE(slack.count() >= 1);
+  // The rollout's changes did reach the webhook (redacted): the sink was exercised.
+  const auto hooks = webhook.requests();
+  CHECK(std::any_of(hooks.begin(), hooks.end(), [](const test::MockRequest& r) {
+    return r.body.find("\"field\":\"args\"") != std::string::npos;
+  }));
   REQUIRE(ollama.count() >= 2);
 
   std::size_t leaks = 0;
