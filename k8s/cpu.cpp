@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#if defined(PODMEDIC_REQUIRES_AVX2)
+#include <cpuid.h>
+#endif
+
 namespace podmedic::k8s {
 
 const char* json_kernel() {
@@ -23,9 +27,11 @@ bool cpu_supported(std::string* missing) {
   need(__builtin_cpu_supports("bmi"), "bmi");
   need(__builtin_cpu_supports("bmi2"), "bmi2");
   need(__builtin_cpu_supports("fma"), "fma");
-  need(__builtin_cpu_supports("lzcnt"), "lzcnt");
-  need(__builtin_cpu_supports("movbe"), "movbe");
   need(__builtin_cpu_supports("pclmul"), "pclmul");
+  // clang 14's __builtin_cpu_supports knows neither lzcnt nor movbe: read CPUID.
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  need(__get_cpuid(1, &a, &b, &c, &d) && (c & bit_MOVBE), "movbe");
+  need(__get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_LZCNT), "lzcnt");
 #endif
   if (missing) *missing = absent;
   return absent.empty();
