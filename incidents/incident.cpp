@@ -56,22 +56,6 @@ namespace {
 constexpr std::string_view kPlaceholders[] = {"cluster", "namespace", "workload", "container",
                                               "reason"};
 
-std::string url_encode(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(v.size());
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string check_runbook_template(std::string_view tmpl) {
@@ -99,15 +83,15 @@ std::string expand_runbook(std::string_view tmpl, const Incident& i) {
     out.append(tmpl.substr(pos, open - pos));
     auto name = tmpl.substr(open + 1, close - open - 1);
     if (name == "cluster")
-      out += url_encode(i.cluster);
+      out += text::percent_encode(i.cluster);
     else if (name == "namespace")
-      out += url_encode(i.ns);
+      out += text::percent_encode(i.ns);
     else if (name == "workload")
-      out += url_encode(i.workload.name);
+      out += text::percent_encode(i.workload.name);
     else if (name == "container")
-      out += url_encode(i.container);
+      out += text::percent_encode(i.container);
     else if (name == "reason")
-      out += url_encode(i.reason);
+      out += text::percent_encode(i.reason);
     else
       out.append(tmpl.substr(open, close - open + 1));  // not ours: left as written
     pos = close + 1;
