@@ -276,7 +276,10 @@ void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::
     announce(slot, now);
   }
   // Incidents this pod belongs to that it is not failing now: is it healthy?
-  auto idx = pod_index_.find(pod_key(ns, pod.name));
+  // Called for every pod event: the key is built in a reused buffer (no allocation per event).
+  if (pod_index_.empty()) return;
+  key_scratch_.assign(ns).append(1, '/').append(pod.name);
+  auto idx = pod_index_.find(key_scratch_);
   if (idx == pod_index_.end()) return;
   for (const auto& fp : idx->second) {
     if (failing.count(fp)) continue;

@@ -209,7 +209,8 @@ class IncidentTracker {
   std::map<std::string, Incident>
       resolved_;  // latest resolved per fingerprint (hold-down, history)
   std::map<std::string, std::set<std::string>>
-      pod_index_;                             // ns/pod → fingerprints of open incidents
+      pod_index_;            // ns/pod → fingerprints of open incidents
+  std::string key_scratch_;  // observe()'s pod_index_ key, reused (one pod key long)
   std::deque<std::int64_t> recent_openings_;  // announcement times, for storms
   std::vector<std::string> digest_;           // fingerprints waiting for the digest
   std::int64_t digest_started_ = 0;

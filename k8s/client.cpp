@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/parse.h"
+#include "k8s/decode.h"
 
 namespace podmedic::k8s {
 
@@ -125,7 +126,12 @@ net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http
   auto [wec, wn] = co_await http::async_write(stream, req, kUse);
   if (wec) co_return transport_error(errors, "write request", wec);
 
+  // Beast sizes each socket read by the buffer's free capacity (at least 512 bytes): an empty
+  // buffer means ~520-byte reads, i.e. one SSL_read/recv, timer arm and coroutine resume per
+  // half kilobyte. Reserving kChunk makes each read drain up to 64 KiB. The buffer never grows
+  // past what one read fills plus the header (header_limit below).
   beast::flat_buffer buffer;
+  buffer.reserve(kChunk);
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // bounded below, by us
   parser.header_limit(64 * 1024);
@@ -147,13 +153,14 @@ net::awaitable<Result<HttpResponse>> exchange(Stream& stream, http::request<http
   }
   const bool to_sink = sink != nullptr && out.status == 200;
   const std::size_t limit = to_sink ? 0 : (sink ? std::size_t(64 * 1024) : max_body);
-  std::vector<char> chunk(kChunk);
+  // The body lands in `chunk`; kJsonPadding spare bytes after it keep the BodySink promise.
+  std::vector<char> chunk(kChunk + kJsonPadding);
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
+    parser.get().body().size = kChunk;
     auto [rec, rn] = co_await http::async_read_some(stream, buffer, parser, kUse);
     if (rec == http::error::need_buffer) rec = {};
-    std::size_t got = chunk.size() - parser.get().body().size;
+    std::size_t got = kChunk - parser.get().body().size;
     if (to_sink && got > 0) {
       if (!(*sink)(std::string_view(chunk.data(), got))) {
         out.stopped = true;

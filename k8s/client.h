@@ -33,7 +33,10 @@ struct HttpResponse {
   bool stopped = false;          // the stream sink asked to stop
 };
 
-// Receives body bytes of a 200 streaming response as they arrive; returns false to stop.
+// Receives body bytes of a 200 streaming response as they arrive (up to 64 KiB per call);
+// returns false to stop. The view stays valid only during the call, and at least kJsonPadding
+// (k8s/decode.h) readable bytes of unspecified content follow its end, so a sink may hand a
+// line that ends inside it to the simdjson decoder without copying it.
 using BodySink = std::function<bool(std::string_view)>;
 
 class KubeClient {

@@ -544,6 +544,7 @@ struct Decoder::Impl {
   od::parser parser;                        // watch lines: sized for one object
   std::unique_ptr<od::parser> list_parser;  // list pages: sized for a page, released after
   std::vector<ContainerView> scratch;
+  std::string cut;  // a watch line without managedFields (one pod line long, reused)
   od::parser& for_list() {
     if (!list_parser) list_parser = std::make_unique<od::parser>();
     return *list_parser;
@@ -651,28 +652,66 @@ Result<Ok> decode_list(od::parser& parser, std::string_view json, std::size_t ca
 
 }  // namespace
 
+namespace {
+
+// managedFields (server-side apply bookkeeping, ~40 % of a pod's bytes) is never read. The API
+// server (Go's encoding of ObjectMeta) writes it as the last member of metadata, right before
+// "spec": then the bytes from `,"managedFields":[` to the `]` of the first `]},"spec":{` after
+// it are left out of a copy, so simdjson neither indexes nor skips them. Returns an empty view
+// when the line has not that shape (nothing to cut). Safe for any bytes: a `,"` can only start a
+// key (a quote inside a string is always escaped), so the start is structural; a wrong end (a
+// "spec" key inside managedFields) yields a document of the peer's own making, which simdjson
+// validates like any other, and the caller decodes the whole line when the cut one fails.
+std::string_view without_managed_fields(std::string_view json, std::string& out) {
+  static constexpr std::string_view kStart = R"(,"managedFields":[)";
+  static constexpr std::string_view kEnd = R"(]},"spec":{)";
+  const auto start = json.find(kStart);
+  if (start == std::string_view::npos) return {};
+  const auto end = json.find(kEnd, start + kStart.size() - 1);
+  if (end == std::string_view::npos) return {};
+  out.clear();
+  out.reserve(json.size() + kJsonPadding);
+  out.append(json.substr(0, start));
+  out.append(json.substr(end + 1));  // from the `}` closing metadata
+  return out;
+}
+
+}  // namespace
+
 Result<Ok> Decoder::watch_pod(std::string_view json, std::size_t capacity, WatchHeader& hdr,
                               PodView& out) {
-  out.clear();
-  impl_->scratch.clear();
-  auto r = decode_watch(impl_->parser, json, capacity, hdr, [&](od::value v) {
-    return each_field(v, [&](od::raw_json_string key, od::value val) {
-      if (key == "metadata") return decode_pod_meta(val, out, interner_);
-      if (key == "spec") return decode_pod_spec(val, out, interner_);
-      if (key == "status") return decode_pod_status(val, out, interner_, impl_->scratch);
-      return true;
+  // One decode of a whole line into `out` (cleared first).
+  auto decode = [&](std::string_view line, std::size_t cap) -> Result<Ok> {
+    out.clear();
+    impl_->scratch.clear();
+    auto r = decode_watch(impl_->parser, line, cap, hdr, [&](od::value v) {
+      return each_field(v, [&](od::raw_json_string key, od::value val) {
+        if (key == "metadata") return decode_pod_meta(val, out, interner_);
+        if (key == "spec") return decode_pod_spec(val, out, interner_);
+        if (key == "status") return decode_pod_status(val, out, interner_, impl_->scratch);
+        return true;
+      });
     });
-  });
-  if (r.ok()) {
-    merge_statuses(out, impl_->scratch);
-    if (hdr.resource_version.empty()) hdr.resource_version = out.resource_version;
-    if ((hdr.type == WatchType::kAdded || hdr.type == WatchType::kModified ||
-         hdr.type == WatchType::kDeleted) &&
-        (out.name.empty() || out.ns == 0)) {
-      return Error{"watch event object has no namespace/name"};
+    if (r.ok()) {
+      merge_statuses(out, impl_->scratch);
+      if (hdr.resource_version.empty()) hdr.resource_version = out.resource_version;
+      if ((hdr.type == WatchType::kAdded || hdr.type == WatchType::kModified ||
+           hdr.type == WatchType::kDeleted) &&
+          (out.name.empty() || out.ns == 0)) {
+        return Error{"watch event object has no namespace/name"};
+      }
+    }
+    return r;
+  };
+  if (capacity >= json.size() + simdjson::SIMDJSON_PADDING) {
+    auto cut = without_managed_fields(json, impl_->cut);
+    if (!cut.empty()) {
+      auto r = decode(cut, impl_->cut.capacity());
+      if (r.ok()) return r;
+      // Full-parse fallback: the cut line is not the pod (an unusual or hostile layout).
     }
   }
-  return r;
+  return decode(json, capacity);
 }
 
 Result<Ok> Decoder::watch_event(std::string_view json, std::size_t capacity, WatchHeader& hdr,

@@ -93,7 +93,9 @@ WatchMetrics::WatchMetrics(prometheus::Registry& r)
   for (auto resource : {k8s::Resource::kPods, k8s::Resource::kEvents}) {
     for (auto type : {k8s::WatchType::kAdded, k8s::WatchType::kModified, k8s::WatchType::kDeleted,
                       k8s::WatchType::kBookmark, k8s::WatchType::kError, k8s::WatchType::kUnknown})
-      event(resource, type);
+      event_counters_[static_cast<std::size_t>(resource)][static_cast<std::size_t>(type)] =
+          &events.Add(
+              {{"resource", k8s::resource_name(resource)}, {"type", watch_type_label(type)}});
     for (auto reason :
          {RestartReason::kTimeout, RestartReason::kConnection, RestartReason::kExpired})
       restart(resource, reason);

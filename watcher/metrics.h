@@ -5,6 +5,8 @@
 // sends (an event type, a Status reason, a resource name) can add a series or put bytes that are
 // not ASCII into the exposition. Bound: 2 resources × (6 types + 9 restart reasons + 5 decode
 // kinds + 1) series.
+#include <array>
+#include <cstddef>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -47,9 +49,9 @@ struct WatchMetrics {
   prometheus::Gauge& pods_tracked;    // podmedic_pods_tracked
   prometheus::Gauge& events_tracked;  // podmedic_events_tracked
 
+  // Called once per watch event: a cached counter, no label map or family mutex on that path.
   prometheus::Counter& event(k8s::Resource resource, k8s::WatchType type) {
-    return events.Add(
-        {{"resource", k8s::resource_name(resource)}, {"type", watch_type_label(type)}});
+    return *event_counters_[static_cast<std::size_t>(resource)][static_cast<std::size_t>(type)];
   }
   prometheus::Counter& restart(k8s::Resource resource, RestartReason reason) {
     return restarts.Add(
@@ -62,6 +64,13 @@ struct WatchMetrics {
     return decode_errors.Add(
         {{"resource", k8s::resource_name(resource)}, {"kind", decode_error_label(kind)}});
   }
+
+ private:
+  // Every {resource, type} series of podmedic_watch_events_total, added by the constructor
+  // (2 resources × 6 types; WatchType's values index the inner array). Family::Add returns
+  // references that live as long as the family.
+  static constexpr std::size_t kWatchTypes = static_cast<std::size_t>(k8s::WatchType::kUnknown) + 1;
+  std::array<std::array<prometheus::Counter*, kWatchTypes>, 2> event_counters_{};
 };
 
 }  // namespace podmedic::watcher

@@ -179,7 +179,66 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
   bool stopped = false;
   auto start = std::chrono::steady_clock::now();
 
+  // Decodes one complete line; false when it ends the watch. `capacity` counts the readable
+  // bytes from the line's start (simdjson reads up to kJsonPadding past its end).
+  auto on_line = [&](std::string_view line, std::size_t capacity) -> bool {
+    if (line.empty() || line == "\r") return true;
+    auto hdr = sink_.apply_watch_line(line, capacity);
+    if (!hdr.ok()) {
+      count_peer(PeerFault::kMalformed);
+      metrics_.decode_error(resource_, DecodeErrorKind::kMalformed).Increment();
+      logs_.write(log::Level::kWarn, "watcher", name() + "malformed",
+                  "skipped a malformed watch line",
+                  {{"resource", name()}, {"error", hdr.error().message}, {"bytes", line.size()}});
+      return true;
+    }
+    // The label is one of our fixed names ("other" for unknown types): a peer's made-up types
+    // must neither add series nor put its bytes into the exposition.
+    metrics_.event(resource_, hdr->type).Increment();
+    if (hdr->resource_version.size() > kMaxResourceVersionBytes) {
+      count_peer(PeerFault::kOversized);
+      metrics_.decode_error(resource_, DecodeErrorKind::kOversized).Increment();
+      hdr->resource_version.clear();  // applied, but we never watch from such an RV
+    }
+    switch (hdr->type) {
+      case k8s::WatchType::kAdded:
+      case k8s::WatchType::kModified:
+      case k8s::WatchType::kDeleted:
+        ++events;
+        if (!hdr->resource_version.empty()) rv_ = hdr->resource_version;
+        break;
+      case k8s::WatchType::kBookmark:
+        if (!hdr->resource_version.empty()) rv_ = hdr->resource_version;
+        break;
+      case k8s::WatchType::kError:
+        // The server ends the stream after an ERROR event; 410 Expired/Gone means relist.
+        stop = failure("watch", hdr->status);
+        stopped = true;
+        return false;
+      case k8s::WatchType::kUnknown:
+        count_peer(PeerFault::kWrongType);
+        metrics_.decode_error(resource_, DecodeErrorKind::kUnknownType).Increment();
+        logs_.write(log::Level::kWarn, "watcher", name() + "unknown",
+                    "ignored a watch event of unknown type",
+                    {{"resource", name()}, {"type", hdr->type_name}});
+        break;
+    }
+    return true;
+  };
+  // Called with the body as it arrives (up to 64 KiB per read; kJsonPadding readable bytes follow
+  // each view, see k8s::BodySink). Lines that lie inside one read are decoded in place; only a
+  // line that spans reads is copied into `buf`, and each byte is scanned for '\n' once.
+  auto on_oversized = [&] {
+    count_peer(PeerFault::kOversized);
+    metrics_.decode_error(resource_, DecodeErrorKind::kOversized).Increment();
+    logs_.write(log::Level::kWarn, "watcher", name() + "oversized",
+                "skipped an oversized watch line",
+                {{"resource", name()}, {"limit", opts_.max_line_bytes}});
+    buf.clear();
+    skipping = true;
+  };
   auto on_bytes = [&](std::string_view data) -> bool {
+    sink_.received_at = std::chrono::steady_clock::now();
     if (skipping) {
       // Still inside an oversized line: drop bytes until its newline.
       auto nl = data.find('\n');
@@ -187,68 +246,31 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
       data.remove_prefix(nl + 1);
       skipping = false;
     }
-    buf.append(data);
-    buf.reserve(buf.size() + k8s::kJsonPadding);  // simdjson reads past the end of each line
-    sink_.received_at = std::chrono::steady_clock::now();
-    std::size_t pos = 0;
-    for (;;) {
-      auto nl = buf.find('\n', pos);
-      if (nl == std::string::npos) break;
-      std::string_view line(buf.data() + pos, nl - pos);
-      std::size_t capacity = buf.capacity() - pos;
-      pos = nl + 1;
-      if (line.empty() || line == "\r") continue;
-      auto hdr = sink_.apply_watch_line(line, capacity);
-      if (!hdr.ok()) {
-        count_peer(PeerFault::kMalformed);
-        metrics_.decode_error(resource_, DecodeErrorKind::kMalformed).Increment();
-        logs_.write(log::Level::kWarn, "watcher", name() + "malformed",
-                    "skipped a malformed watch line",
-                    {{"resource", name()}, {"error", hdr.error().message}, {"bytes", line.size()}});
-        continue;
+    if (!buf.empty()) {
+      // The rest of the line carried over from the previous read (buf holds no newline).
+      auto nl = data.find('\n');
+      if (nl == std::string_view::npos) {
+        buf.append(data);
+        if (buf.size() > opts_.max_line_bytes) on_oversized();
+        return true;
       }
-      // The label is one of our fixed names ("other" for unknown types): a peer's made-up types
-      // must neither add series nor put its bytes into the exposition.
-      metrics_.event(resource_, hdr->type).Increment();
-      if (hdr->resource_version.size() > kMaxResourceVersionBytes) {
-        count_peer(PeerFault::kOversized);
-        metrics_.decode_error(resource_, DecodeErrorKind::kOversized).Increment();
-        hdr->resource_version.clear();  // applied, but we never watch from such an RV
-      }
-      switch (hdr->type) {
-        case k8s::WatchType::kAdded:
-        case k8s::WatchType::kModified:
-        case k8s::WatchType::kDeleted:
-          ++events;
-          if (!hdr->resource_version.empty()) rv_ = hdr->resource_version;
-          break;
-        case k8s::WatchType::kBookmark:
-          if (!hdr->resource_version.empty()) rv_ = hdr->resource_version;
-          break;
-        case k8s::WatchType::kError:
-          // The server ends the stream after an ERROR event; 410 Expired/Gone means relist.
-          stop = failure("watch", hdr->status);
-          stopped = true;
-          return false;
-        case k8s::WatchType::kUnknown:
-          count_peer(PeerFault::kWrongType);
-          metrics_.decode_error(resource_, DecodeErrorKind::kUnknownType).Increment();
-          logs_.write(log::Level::kWarn, "watcher", name() + "unknown",
-                      "ignored a watch event of unknown type",
-                      {{"resource", name()}, {"type", hdr->type_name}});
-          break;
-      }
-    }
-    buf.erase(0, pos);
-    if (buf.size() > opts_.max_line_bytes) {
-      count_peer(PeerFault::kOversized);
-      metrics_.decode_error(resource_, DecodeErrorKind::kOversized).Increment();
-      logs_.write(log::Level::kWarn, "watcher", name() + "oversized",
-                  "skipped an oversized watch line",
-                  {{"resource", name()}, {"limit", opts_.max_line_bytes}});
+      buf.append(data.substr(0, nl));
+      buf.reserve(buf.size() + k8s::kJsonPadding);
+      if (!on_line(buf, buf.capacity())) return false;
       buf.clear();
-      skipping = true;
+      data.remove_prefix(nl + 1);
     }
+    const char* readable_end = data.data() + data.size() + k8s::kJsonPadding;
+    for (auto nl = data.find('\n'); nl != std::string_view::npos; nl = data.find('\n')) {
+      std::string_view line = data.substr(0, nl);
+      data.remove_prefix(nl + 1);
+      if (!on_line(line, static_cast<std::size_t>(readable_end - line.data()))) return false;
+    }
+    if (data.size() > opts_.max_line_bytes) {
+      on_oversized();
+      return true;
+    }
+    buf.assign(data);  // a line that continues in the next read
     return true;
   };
   auto r = co_await client_.stream(k8s::watch_target(resource_, opts_.ns, wo), on_bytes,

@@ -180,3 +180,58 @@ TEST_CASE("Status bodies: JSON or plain text") {
       R"J({"kind":"Status","code":504,"reason":"Timeout","message":"Timeout: Too large resource version: 9, current: 5","details":{"retryAfterSeconds":1}})J");
   CHECK(ra.retry_after_seconds == 1);
 }
+
+TEST_CASE("managedFields is cut out when it ends metadata, as the API server writes it",
+          "[managedFields]") {
+  // Go's order: managedFields is the last member of metadata, then "spec". The cut line must
+  // decode exactly like the line without managedFields.
+  const std::string meta_head =
+      R"J({"type":"MODIFIED","object":{"kind":"Pod","metadata":{"name":"p","namespace":"a","resourceVersion":"7","ownerReferences":[{"kind":"ReplicaSet","name":"rs","controller":true}])J";
+  const std::string managed =
+      R"J(,"managedFields":[{"manager":"kubelet","operation":"Update","fieldsType":"FieldsV1","fieldsV1":{"f:status":{"f:conditions":{"k:{\"type\":\"Ready\"}":{".":{},"f:status":{}}},"f:containerStatuses":{}}},"subresource":"status"},{"manager":"x]},\"spec\":{","fieldsV1":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{}}}}}])J";
+  const std::string rest =
+      R"J(},"spec":{"nodeName":"n1","containers":[{"name":"app","image":"x:1"}]},"status":{"phase":"Running","containerStatuses":[{"name":"app","restartCount":4,"state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}})J";
+  Interner in;
+  Decoder d(in);
+  auto decode = [&](const std::string& text, PodView& pod, WatchHeader& hdr) {
+    Padded line(text);
+    return d.watch_pod(line.view(), line.capacity(), hdr, pod).ok();
+  };
+  PodView with, without;
+  WatchHeader h1, h2;
+  REQUIRE(decode(meta_head + managed + rest, with, h1));
+  REQUIRE(decode(meta_head + rest, without, h2));
+  CHECK(h1.type == WatchType::kModified);
+  CHECK(h1.resource_version == "7");
+  CHECK(h2.resource_version == "7");
+  for (const PodView* p : {&with, &without}) {
+    CHECK(p->name == "p");
+    CHECK(in.view(p->ns) == "a");
+    CHECK(in.view(p->owner_name) == "rs");
+    CHECK(in.view(p->node) == "n1");
+    CHECK(in.view(p->phase) == "Running");
+    REQUIRE(p->containers.size() == 1);
+    CHECK(in.view(p->containers[0].image) == "x:1");
+    CHECK(p->containers[0].restart_count == 4);
+    CHECK(in.view(p->containers[0].state.reason) == "CrashLoopBackOff");
+  }
+}
+
+TEST_CASE("a managedFields cut that is not the pod falls back to the whole line",
+          "[managedFields]") {
+  // A "spec" key inside managedFields: the cut ends there and leaves broken JSON, so the decoder
+  // must read the whole line and find the real spec.
+  Interner in;
+  Decoder d(in);
+  Padded line(
+      R"J({"type":"ADDED","object":{"metadata":{"namespace":"a","name":"p","managedFields":[{"a":{"b":[]},"spec":{"nodeName":"fake"}}]},"spec":{"nodeName":"real"}}})J");
+  WatchHeader hdr;
+  PodView pod;
+  REQUIRE(d.watch_pod(line.view(), line.capacity(), hdr, pod).ok());
+  CHECK(in.view(pod.node) == "real");
+  CHECK(pod.name == "p");
+  // Not enough padding: never cut, never read past the end; an error value as before.
+  Padded ok_line(
+      R"J({"type":"ADDED","object":{"metadata":{"namespace":"a","name":"p","managedFields":[]},"spec":{}}})J");
+  CHECK_FALSE(d.watch_pod(ok_line.view(), ok_line.view().size(), hdr, pod).ok());
+}

@@ -156,6 +156,47 @@ TEST_CASE("the reflector survives a hostile API server and converges on its fina
   f.server->stop();
 }
 
+TEST_CASE("watch lines cut anywhere across reads, and many in one read, decode alike", "[split]") {
+  // 40 events, then an unterminated oversized line, then one more event. The splitter decodes
+  // lines inside one read in place and copies only a line that spans reads: cut the stream into
+  // pieces of every size from 1 to 97 bytes (a line cut in 2, 3 or hundreds of pieces, a piece
+  // holding several whole lines), then once more as a single write.
+  std::string all;
+  for (int i = 0; i < 40; ++i)
+    all += watch_line("MODIFIED",
+                      pod("p" + std::to_string(i), std::to_string(30 + i), std::to_string(i)));
+  const std::string tail_line = watch_line("ADDED", pod("last", "99", "7"));
+  int watches = 0;
+  auto handler = [&](const std::string& target, std::size_t) -> RawReply {
+    if (target.find("watch=1") == std::string::npos)
+      return RawReply::http(200, list("20", pod("p0", "20", "100")));
+    std::vector<std::string> writes;
+    if (watches++ == 0) {
+      std::size_t step = 1;
+      for (std::size_t at = 0; at < all.size(); at += step, step = step % 97 + 1)
+        writes.push_back(all.substr(at, step));
+      writes.push_back(std::string(20 * 1024, 'x'));  // beyond max_line_bytes (16 KiB)
+      writes.push_back(std::string(5 * 1024, 'y') + "\n");
+      writes.push_back(tail_line);
+      return RawReply::stream(std::move(writes), RawReply::kClose);
+    }
+    return RawReply::stream({all + tail_line}, RawReply::kHold);
+  };
+  Fixture f(handler);
+  std::size_t applied = 0;
+  f.pods.set_listener([&](k8s::WatchType, const k8s::PodView*, const k8s::PodView*) { ++applied; });
+  // 1 listed + 41 watched, twice (the first watch ends, the second holds).
+  REQUIRE(test::run_until(
+      f.ioc, [&] { return applied >= 1 + 41 + 41 || f.died; }, 20s));
+  REQUIRE_FALSE(f.died);
+  CHECK(f.pods.size() == 41);
+  for (int i = 0; i < 40; ++i) CHECK(f.restarts("p" + std::to_string(i)) == std::uint32_t(i));
+  CHECK(f.restarts("last") == 7);
+  CHECK(f.peer(PeerFault::kMalformed) == 0);  // no line was cut wrongly
+  CHECK(f.peer(PeerFault::kOversized) == 1);  // the 25 KiB line, skipped to its newline
+  f.server->stop();
+}
+
 TEST_CASE("an event that moves to another pod is re-filed, and per-pod eviction never throws") {
   Interner in;
   watcher::EventStore store(in, {2, 100});
