@@ -88,15 +88,16 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
       detector_(interner_, config.detect.rules),
       state_(config.state.dir),
-      dispatcher_(!sink && output == Output::kLogAndNotifiers
-                      ? std::make_unique<notifiers::Dispatcher>(
-                            dispatcher_settings(config.state),
-                            notifiers::make_notifiers(config.notifiers, config.state.dir),
-                            [&facts = view_.facts](const incidents::Incident& i) {
-                              return facts.describe(i);
-                            },
-                            registry_.get(), clock, &writer_)
-                      : nullptr),
+      dispatcher_(
+          !sink && output == Output::kLogAndNotifiers
+              ? std::make_unique<notifiers::Dispatcher>(
+                    dispatcher_settings(config.state),
+                    notifiers::make_notifiers(config.notifiers, config.state.dir, {}, clock),
+                    [&facts = view_.facts](const incidents::Incident& i) {
+                      return facts.describe(i);
+                    },
+                    registry_.get(), clock, &writer_)
+              : nullptr),
       console_(sink ? nullptr
                     : std::make_unique<notifiers::ConsoleNotifier>(
                           output == Output::kConsole ? notifiers::ConsoleNotifier::Mode::kConsole
@@ -328,6 +329,7 @@ net::awaitable<void> Pipeline::run_ticks() {
       });
     }
     tracker_.tick();
+    if (dispatcher_) dispatcher_->resend(tracker_.incidents());  // Alertmanager's re-posts
     synced_flag_ = watcher_->synced();
     snapshot_.refresh();
   }

@@ -201,6 +201,37 @@ Key strlist(std::string name, std::vector<std::string>* out, std::string doc,
           {}};
 }
 
+Key strmap(std::string name, std::map<std::string, std::string>* out, std::string doc,
+           std::function<std::string(const std::string&)> check) {
+  return {name,
+          "map of strings",
+          "{}",
+          doc,
+          [out, check](const YAML::Node& n, const std::string& p, Ctx& c) {
+            if (n.IsNull()) return;
+            if (!n.IsMap()) return c.error(p, "expected a mapping" + where(n));
+            out->clear();
+            for (const auto& kv : n) {
+              if (!kv.first.IsScalar()) {
+                c.error(p, "expected a string key" + where(kv.first));
+                continue;
+              }
+              const std::string key = kv.first.Scalar();
+              const std::string kp = p + "." + key;
+              std::string value;
+              if (!scalar(kv.second, kp, c, value)) continue;
+              if (check) {
+                if (auto e = check(key); !e.empty()) {
+                  c.error(kp, e);
+                  continue;
+                }
+              }
+              (*out)[key] = value;
+            }
+          },
+          {}};
+}
+
 Key section(std::string name, std::string doc, std::function<Schema()> schema) {
   return {
       name,

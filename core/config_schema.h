@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -55,6 +56,10 @@ Key size(std::string name, std::uint64_t* out, std::string doc, std::uint64_t mi
 // `check` returns an error message for a bad item ("" when good); bad items are left out.
 Key strlist(std::string name, std::vector<std::string>* out, std::string doc,
             std::function<std::string(const std::string&)> check = nullptr);
+// A map of string keys to string values ({team: platform}); `check` returns an error message for
+// a bad key ("" when good); bad entries are left out.
+Key strmap(std::string name, std::map<std::string, std::string>* out, std::string doc,
+           std::function<std::string(const std::string&)> check = nullptr);
 Key section(std::string name, std::string doc, std::function<Schema()> schema);
 // A list of maps, each read into a T with schema(item).
 template <class T>

@@ -43,7 +43,9 @@ struct Incident {
   Redacted evidence;   // key log lines and events, bounded (may be empty)
   Redacted diagnosis;  // the LLM's explanation; empty: rules only
   std::string diagnosis_model;
-  bool pending_alert = false;  // announced by the tracker, not yet handed to the notifiers
+  bool pending_alert = false;        // announced by the tracker, not yet handed to the notifiers
+  std::string severity = "warning";  // critical | warning | info (detect.severity)
+  std::string runbook_url;           // expanded detect.runbooks template; empty: none
   State state = State::kOpen;
 
   bool open() const { return state == State::kOpen; }

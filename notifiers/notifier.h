@@ -23,6 +23,9 @@ struct Rendering {
   incidents::EventType type;
   std::vector<const incidents::Incident*> incidents;
   std::function<std::string(const incidents::Incident&)> facts;  // rules-based summary
+  // A periodic re-post of the open incidents' current state (`type` is then kReminder), only for
+  // notifiers with a resend_interval().
+  bool resend = false;
 };
 
 struct Payload {
@@ -30,6 +33,10 @@ struct Payload {
   std::string body;    // the exact bytes to POST
   std::string thread;  // the incident id, for notifiers that thread follow-ups (Slack bot)
   bool root = false;   // the incident's first message: follow-ups thread under it
+  // Coalescing key (the incident id; empty: none): a notifier that delivers state rather than
+  // messages (Alertmanager) keeps only the latest undelivered payload per key, so an outage
+  // never piles up re-posts and an older state never follows a newer one.
+  std::string key;
 };
 
 // kCancelled: the transfer was aborted by the caller's token (shutting down); not the receiver's
@@ -62,6 +69,9 @@ class Notifier {
   virtual std::chrono::milliseconds min_interval() const { return std::chrono::milliseconds(0); }
   // Which peer label its receiver's errors are counted under.
   virtual Peer peer() const { return Peer::kWebhook; }
+  // Every this often the dispatcher renders the open, announced incidents again with
+  // Rendering::resend (Alertmanager forgets alerts that are not re-posted); 0: never.
+  virtual std::chrono::milliseconds resend_interval() const { return std::chrono::milliseconds(0); }
   // A state file of its own (the Slack bot's thread timestamps), if any: the dispatcher counts
   // its write errors and reports its health. save_state() writes it again when an earlier write
   // failed; true when nothing is left unsaved. Both from the worker thread.
