@@ -50,7 +50,7 @@ MockResponse strict_alertmanager(const MockRequest& r) {
         if (!v.is_string()) return bad("annotation " + k);
     }
     for (const char* t : {"startsAt", "endsAt"}) {
-      if (a.contains(t) && (!a[t].is_string() || parse_rfc3339(a[t].get<std::string>()) < 0))
+      if (a.contains(t) && (!a[t].is_string() || parse_rfc3339(a[t].get<std::string>()) <= 0))
         return bad(t);
     }
   }
