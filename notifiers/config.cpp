@@ -46,7 +46,7 @@ config::Schema alertmanager_schema(AlertmanagerConfig& a) {
       duration("resendInterval", &a.resend_interval,
                "re-post open incidents this often (endsAt = now + 4 x this)", false),
       strmap("labels", &a.labels, "extra static labels; cannot override podmedic's",
-             check_label_name),
+             [](const std::string& name, const std::string&) { return check_label_name(name); }),
       str("bearerToken", &a.bearer_token, "optional: Authorization: Bearer <token>"),
       section("basicAuth", "optional basic auth (instead of bearerToken)",
               [&a] {
