@@ -495,6 +495,12 @@ void Dispatcher::resend(const std::vector<const incidents::Incident*>& incidents
   }
 }
 
+void Dispatcher::on_alert_diagnosed(const incidents::AlertDiagnosis& a) {
+  for (auto& w : workers_) {
+    for (auto& p : w->notifier.render_alert(a)) w->enqueue(std::move(p));
+  }
+}
+
 void Dispatcher::stop() {
   for (auto& w : workers_) {
     {

@@ -82,6 +82,9 @@ class Dispatcher final : public incidents::IncidentSink {
   // (and on the first call, so a restart re-posts at once), renders the open incidents among
   // `incidents` that were announced (not pending_alert) as a Rendering::resend.
   void resend(const std::vector<const incidents::Incident*>& incidents);
+  // Pipeline thread: an Alertmanager alert podmedic diagnosed, to the notifiers that take it
+  // (Notifier::render_alert), through the same queue, outbox and retries.
+  void on_alert_diagnosed(const incidents::AlertDiagnosis& a);
   // Aborts the deliveries in flight and stops the workers; returns within about
   // http::kCancelLatency plus one outbox write. What is pending stays in the outbox (with a group
   // commit, written synchronously here, after the batch in progress). Idempotent; not

@@ -15,6 +15,7 @@
 
 #include "core/http.h"
 #include "core/peer_errors.h"
+#include "incidents/alert_diagnosis.h"
 #include "incidents/tracker.h"
 
 namespace podmedic::notifiers {
@@ -55,6 +56,7 @@ struct Routing {
   std::vector<std::string> namespaces;
   std::vector<std::string> reasons;
   bool accepts(const incidents::Incident& i) const;
+  bool accepts_namespace(const std::string& ns) const;  // for alerts, which have no reason
 };
 
 class Notifier {
@@ -62,6 +64,10 @@ class Notifier {
   virtual ~Notifier() = default;
   virtual const std::string& name() const = 0;
   virtual std::vector<Payload> render(const Rendering& r) const = 0;
+  // An Alertmanager alert podmedic diagnosed (alert.diagnosed), for the notifiers that take it
+  // (Slack, webhooks; Teams may opt in). The default takes none: Alertmanager and PagerDuty must
+  // never get it (no loop, no double page).
+  virtual std::vector<Payload> render_alert(const incidents::AlertDiagnosis&) const { return {}; }
   // `cancel` (may be null) aborts the transfer from another thread.
   virtual SendResult send(const Payload& p, const std::string& delivery_id,
                           const http::Cancel* cancel) = 0;

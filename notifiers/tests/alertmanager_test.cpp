@@ -10,7 +10,9 @@
 #include "core/units.h"
 #include "notifiers/alertmanager.h"
 #include "notifiers/dispatcher.h"
+#include "notifiers/slack.h"
 #include "notifiers/tests/support.h"
+#include "notifiers/webhook.h"
 #include "tests/fake_clock.h"
 #include "tests/http_mock.h"
 #include "tests/support.h"
@@ -274,4 +276,39 @@ TEST_CASE("alertmanager: a corrupt outbox body is dropped, not sent or thrown") 
     if (body.rfind("{", 0) == 0) continue;  // an object: posted (and refused by no one here)
     CHECK(r.outcome == Outcome::kPermanent);
   }
+}
+
+TEST_CASE(
+    "alert.diagnosed goes to the Slack and webhook notifiers only, escaped, routed by "
+    "namespace") {
+  incidents::AlertDiagnosis a;
+  a.cluster = "c";
+  a.fingerprint = "a1b2";
+  a.alertname = Redacted::from_state("KubePodCrashLooping");
+  a.ns = "shop";
+  a.pod = "cart-1";
+  a.labels = {{"summary", Redacted::from_state("<!channel> look")}};
+  a.facts = "facts <!here>";
+  a.diagnosis = Redacted::from_state("<!channel> the volume is missing");
+  a.model = "mistral";
+  WebhookNotifier hook({"hook", "http://127.0.0.1:9/hook", "", {}});
+  auto w = hook.render_alert(a);
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].event == "alert.diagnosed");
+  json body = json::parse(w[0].body);
+  CHECK(body["type"] == "alert.diagnosed");
+  CHECK(body["alert"]["labels"]["summary"] == "<!channel> look");
+  CHECK(body["diagnosis"] == json{{"text", "<!channel> the volume is missing"},
+                                  {"model", "mistral"},
+                                  {"source", "llm"}});
+  SlackNotifier slack({"ops", "http://127.0.0.1:9/slack", {}});
+  auto s = slack.render_alert(a);
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].body.find("<!channel>") == std::string::npos);
+  CHECK(s[0].body.find("<!here>") == std::string::npos);
+  CHECK(s[0].body.find("&lt;!channel&gt; the volume is missing") != std::string::npos);
+  // Never to Alertmanager (a loop) nor to a notifier routed elsewhere.
+  CHECK(AlertmanagerNotifier(settings({"http://am"})).render_alert(a).empty());
+  WebhookNotifier web_only({"web", "http://127.0.0.1:9/hook", "", {{"web"}, {}}});
+  CHECK(web_only.render_alert(a).empty());
 }
