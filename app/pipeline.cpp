@@ -88,15 +88,16 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
       detector_(interner_, config.detect.rules),
       state_(config.state.dir),
-      dispatcher_(!sink && output == Output::kLogAndNotifiers
-                      ? std::make_unique<notifiers::Dispatcher>(
-                            dispatcher_settings(config.state),
-                            notifiers::make_notifiers(config.notifiers, config.state.dir),
-                            [&facts = view_.facts](const incidents::Incident& i) {
-                              return facts.describe(i);
-                            },
-                            registry_.get(), clock, &writer_)
-                      : nullptr),
+      dispatcher_(
+          !sink && output == Output::kLogAndNotifiers
+              ? std::make_unique<notifiers::Dispatcher>(
+                    dispatcher_settings(config.state),
+                    notifiers::make_notifiers(config.notifiers, config.state.dir, {}, clock),
+                    [&facts = view_.facts](const incidents::Incident& i) {
+                      return facts.describe(i);
+                    },
+                    registry_.get(), clock, &writer_)
+              : nullptr),
       console_(sink ? nullptr
                     : std::make_unique<notifiers::ConsoleNotifier>(
                           output == Output::kConsole ? notifiers::ConsoleNotifier::Mode::kConsole
@@ -193,20 +194,56 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       [this](const diagnosis::DiagnosisOutcome& o) {
         Redacted text = llm_->delivered(o);
         std::string model = o.answer.ok() ? o.answer->model : std::string();
+        if (alerting::AlertIntake::ours(o.fingerprint))
+          return intake_->diagnosis_ready(o.fingerprint, o.answer.ok(), text, model,
+                                          std::string_view(o.outcome) == "dropped");
         stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);
       });
   diagnoser_->on_evidence(
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
+        if (alerting::AlertIntake::ours(r.fingerprint))
+          return intake_->evidence_ready(r.fingerprint, ev.excerpt);
         std::vector<incidents::Change> changes;
         for (const auto& c : ev.changes) changes.push_back({c.field, c.container, c.from, c.to});
         stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt, changes);
       });
+  intake_ = std::make_unique<alerting::AlertIntake>(
+      config.cluster.name,
+      alerting::AlertIntakeIo{
+          [this](const std::string& ns, const std::string& pod) -> const incidents::Incident* {
+            for (const auto* i : tracker_.incidents()) {
+              if (i->open() && i->ns == ns && i->pods.count(pod)) return i;
+            }
+            return nullptr;
+          },
+          [this](const std::string& key, const std::string& ns, const std::string& pod) {
+            return diagnoser_->submit({key, ns, pod, false});
+          },
+          [this](const incidents::AlertDiagnosis& d) {
+            if (dispatcher_) dispatcher_->on_alert_diagnosed(d);
+            snapshot_.soon();
+          },
+          [this](const incidents::Incident& i) { return view_.facts.describe(i); },
+          [this](std::string_view text) { return redactor_.seal(text); }},
+      clock, registry_.get());
+  snapshot_.also_list([this](nlohmann::json& list) { intake_->list(list); });
+  // Called on the HTTP thread: the alerts hop onto the pipeline's.
+  api.alertmanager = [this](std::vector<server::AmAlert> alerts) {
+    std::vector<alerting::IncomingAlert> in;
+    for (auto& a : alerts) {
+      in.push_back({std::move(a.fingerprint), std::move(a.starts_at), a.starts_unix,
+                    a.label("namespace"), a.label("pod"), std::move(a.labels)});
+    }
+    net::post(ioc_, [this, in = std::move(in)]() mutable { intake_->take(std::move(in)); });
+  };
+  api.peer_errors = &peer_errors_;
   for (const auto& reason : config.detect.rules.reasons)
     incident_metrics_.total.Add({{"reason", reason}});
   server::ServerSettings http_settings;
   http_settings.listen = config.server.listen;
   http_settings.max_connections = static_cast<std::size_t>(config.server.max_connections);
   http_settings.idle_timeout = config.server.idle_timeout;
+  http_settings.route_body_limits = {{server::kAlertmanagerRoute, server::kAlertmanagerBodyLimit}};
   max_connections_ = http_settings.max_connections;
   http_ = std::make_unique<server::HttpServer>(
       http_ioc_, http_settings, server::make_api(std::move(api), config.server.token));
@@ -337,6 +374,7 @@ net::awaitable<void> Pipeline::run_ticks() {
       });
     }
     tracker_.tick();
+    if (dispatcher_) dispatcher_->resend(tracker_.incidents());  // Alertmanager's re-posts
     synced_flag_ = watcher_->synced();
     snapshot_.refresh();
   }

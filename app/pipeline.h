@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "alerting/alert_hold.h"
+#include "alerting/alert_intake.h"
 #include "alerting/scheduler.h"
 #include "app/config.h"
 #include "core/clock.h"
@@ -156,6 +157,8 @@ class Pipeline {
   std::unique_ptr<diagnosis::EvidenceSource> evidence_;
   std::unique_ptr<diagnosis::LlmService> llm_;
   std::unique_ptr<diagnosis::Diagnoser> diagnoser_;
+  // Alertmanager's alerts (POST /api/alertmanager), diagnosed through the diagnoser.
+  std::unique_ptr<alerting::AlertIntake> intake_;
   // The HTTP server runs on its own thread and io_context (at a lower CPU priority), so no
   // number of clients can starve the watch path; LLM routes hop onto the pipeline's thread.
   std::atomic<bool> synced_flag_{false};

@@ -109,7 +109,8 @@ PostResult post(const std::string& url, const std::vector<std::string>& headers,
 
 PostResult request(const std::string& method, const std::string& url,
                    const std::vector<std::string>& headers, const std::string& body,
-                   std::chrono::milliseconds timeout, std::size_t max_body, const Cancel* cancel) {
+                   std::chrono::milliseconds timeout, std::size_t max_body, const Cancel* cancel,
+                   const std::string& ca_file) {
   global_init();
   PostResult r;
   if (cancel && cancel->cancelled()) {
@@ -152,6 +153,7 @@ PostResult request(const std::string& method, const std::string& url,
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "podmedic/" PODMEDIC_VERSION);
+  if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
   CURLcode rc = perform(curl, cancel, r.cancelled);
   if (r.cancelled) {
     r.error = "cancelled";

@@ -45,10 +45,11 @@ PostResult post(const std::string& url, const std::vector<std::string>& headers,
                 const std::string& body, std::chrono::milliseconds timeout,
                 const Cancel* cancel = nullptr);
 // Any method (GET sends no body). Same bounds, TLS rules and cancellation as post().
+// `ca_file` (optional): a PEM bundle that replaces the system's trusted CAs for https.
 PostResult request(const std::string& method, const std::string& url,
                    const std::vector<std::string>& headers, const std::string& body,
                    std::chrono::milliseconds timeout, std::size_t max_body = 4096,
-                   const Cancel* cancel = nullptr);
+                   const Cancel* cancel = nullptr, const std::string& ca_file = {});
 
 // Parses a Retry-After value: delta-seconds or an HTTP-date (RFC 9110); -1 if invalid. Values
 // beyond kMaxRetryAfterSeconds (a 20-digit number, a date in the year 9999) are capped to it.

@@ -22,6 +22,7 @@ void IncidentSnapshot::refresh() {
     if (!inc->open() && ++resolved > kMaxResolved) break;
     list.push_back(api_json(*inc, facts_.describe(*inc)));
   }
+  if (also_) also_(list);
   auto body = std::make_shared<const std::string>(parse::dump(list));
   std::lock_guard lock(mu_);
   body_ = std::move(body);

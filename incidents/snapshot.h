@@ -5,6 +5,7 @@
 // a thousand incidents is a thousand events) into one rebuild right after the work at hand;
 // refresh() rebuilds now. get() is safe from any thread: the body is immutable and swapped under
 // a mutex.
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,9 @@ class IncidentSnapshot {
   // `tasks` runs the coalesced rebuild (cancelled with it on shutdown).
   IncidentSnapshot(const IncidentTracker& tracker, const Facts& facts, TaskGroup& tasks)
       : tracker_(tracker), facts_(facts), tasks_(tasks) {}
+  // Entries appended after the incidents (the diagnosed Alertmanager alerts); pipeline
+  // thread, set once before the first refresh.
+  void also_list(std::function<void(nlohmann::json& list)> f) { also_ = std::move(f); }
   void soon();                                     // pipeline thread
   void refresh();                                  // pipeline thread
   std::shared_ptr<const std::string> get() const;  // any thread; null until the first refresh
@@ -30,6 +34,7 @@ class IncidentSnapshot {
   const IncidentTracker& tracker_;
   const Facts& facts_;
   TaskGroup& tasks_;
+  std::function<void(nlohmann::json&)> also_;
   bool queued_ = false;
   mutable std::mutex mu_;
   std::shared_ptr<const std::string> body_;

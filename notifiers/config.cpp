@@ -3,6 +3,7 @@
 #include <set>
 
 #include "incidents/config.h"
+#include "notifiers/alertmanager.h"
 #include "notifiers/slack.h"
 #include "notifiers/webhook.h"
 
@@ -36,13 +37,39 @@ config::Schema webhook_schema(WebhookConfig& w) {
                   incidents::check_reason)};
 }
 
+config::Schema alertmanager_schema(AlertmanagerConfig& a) {
+  using namespace config;
+  return {
+      str("name", &a.name, "notifier name, used in metrics and logs"),
+      strlist("urls", &a.urls, "every Alertmanager replica; podmedic POSTs to <url>/api/v2/alerts"),
+      str("url", &a.url, "shorthand for urls: [url]"),
+      duration("resendInterval", &a.resend_interval,
+               "re-post open incidents this often (endsAt = now + 4 x this)", false),
+      strmap("labels", &a.labels, "extra static labels; cannot override podmedic's",
+             [](const std::string& name, const std::string&) { return check_label_name(name); }),
+      str("bearerToken", &a.bearer_token, "optional: Authorization: Bearer <token>"),
+      section("basicAuth", "optional basic auth (instead of bearerToken)",
+              [&a] {
+                return Schema{str("username", &a.basic_username, "user name"),
+                              str("password", &a.basic_password, "password")};
+              }),
+      str("caFile", &a.ca_file, "PEM CA bundle for https URLs; empty: the system's"),
+      strlist("namespaces", &a.namespaces, "route only these namespaces here; empty: all",
+              check_namespace),
+      strlist("reasons", &a.reasons, "route only these reasons here; empty: all",
+              incidents::check_reason)};
+}
+
 }  // namespace
 
 config::Schema notifiers_schema(NotifiersConfig& n) {
   using namespace config;
   return Schema{
       list_of<SlackConfig>("slack", &n.slack, "Slack incoming webhooks", slack_schema),
-      list_of<WebhookConfig>("webhooks", &n.webhooks, "generic JSON webhooks", webhook_schema)};
+      list_of<WebhookConfig>("webhooks", &n.webhooks, "generic JSON webhooks", webhook_schema),
+      list_of<AlertmanagerConfig>("alertmanager", &n.alertmanager,
+                                  "Alertmanager (API v2): one alert per incident",
+                                  alertmanager_schema)};
 }
 
 void validate(const NotifiersConfig& n, config::Ctx& ctx) {
@@ -81,10 +108,29 @@ void validate(const NotifiersConfig& n, config::Ctx& ctx) {
     else if (!is_http_url(w.url))
       ctx.error(p + ".url", "must be an http(s) URL");
   }
+  for (std::size_t i = 0; i < n.alertmanager.size(); ++i) {
+    std::string p = "notifiers.alertmanager[" + std::to_string(i) + "]";
+    const auto& a = n.alertmanager[i];
+    check_name(p, a.name);
+    if (!a.url.empty() && !a.urls.empty()) ctx.error(p, "set either url or urls, not both");
+    if (a.url.empty() && a.urls.empty())
+      ctx.error(p + ".urls", "required (empty after expanding environment variables?)");
+    for (std::size_t u = 0; u < a.urls.size(); ++u) {
+      if (!is_http_url(a.urls[u]))
+        ctx.error(p + ".urls[" + std::to_string(u) + "]", "must be an http(s) URL");
+    }
+    if (!a.url.empty() && !is_http_url(a.url)) ctx.error(p + ".url", "must be an http(s) URL");
+    if (!a.bearer_token.empty() && !a.basic_username.empty())
+      ctx.error(p, "set either bearerToken or basicAuth, not both");
+    if (a.basic_username.empty() && !a.basic_password.empty())
+      ctx.error(p + ".basicAuth.username", "required with a password");
+  }
 }
 
 std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
-                                                      const std::string& state_dir) {
+                                                      const std::string& state_dir,
+                                                      const std::string& external_url,
+                                                      const Clock& clock) {
   std::vector<std::unique_ptr<Notifier>> out;
   for (const auto& s : n.slack) {
     SlackSettings ss;
@@ -100,6 +146,20 @@ std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
   for (const auto& w : n.webhooks) {
     out.push_back(std::make_unique<WebhookNotifier>(
         WebhookSettings{w.name, w.url, w.secret, {w.namespaces, w.reasons}}));
+  }
+  for (const auto& a : n.alertmanager) {
+    AlertmanagerSettings as;
+    as.name = a.name;
+    as.urls = a.url.empty() ? a.urls : std::vector<std::string>{a.url};
+    as.resend_interval = a.resend_interval;
+    as.labels = a.labels;
+    as.bearer_token = a.bearer_token;
+    as.basic_username = a.basic_username;
+    as.basic_password = a.basic_password;
+    as.ca_file = a.ca_file;
+    as.routing = {a.namespaces, a.reasons};
+    as.external_url = external_url;
+    out.push_back(std::make_unique<AlertmanagerNotifier>(std::move(as), clock));
   }
   return out;
 }

@@ -17,7 +17,8 @@ NotifyMetrics::NotifyMetrics(prometheus::Registry& r)
           prometheus::BuildCounter()
               .Name("podmedic_notifications_total")
               .Help(
-                  "Notification deliveries by notifier and outcome (sent, retry, failed, dropped)")
+                  "Notification deliveries by notifier and outcome (sent, retry, failed, dropped, "
+                  "expired, superseded)")
               .Register(r)),
       depth(prometheus::BuildGauge()
                 .Name("podmedic_notification_queue_depth")
@@ -99,8 +100,25 @@ struct Dispatcher::Worker {
   };
   mutable std::mutex in_mu;
   std::deque<Unsealed> unsealed;
-  std::uint64_t intake_seq = 0;   // under in_mu
-  std::uint64_t pulled_upto = 0;  // writer thread: the last unsealed seq in the pulled snapshot
+  std::uint64_t intake_seq = 0;      // under in_mu
+  std::uint64_t pulled_upto = 0;     // writer thread: the last unsealed seq in the pulled snapshot
+  Steady::time_point next_resend{};  // pipeline thread (resend()): the first call re-posts
+
+  // Coalescing (Payload::key): drops the undelivered message with `key` from `q`, if any, so the
+  // newer state queued behind replaces it (counted "superseded"). A message in flight may be the
+  // one dropped: its send completes, and the newer one follows it. Caller holds the lock of `q`.
+  template <class Q, class Get>
+  void supersede(Q& q, const std::string& key, Get entry_of) {
+    if (key.empty()) return;
+    for (auto it = q.begin(); it != q.end(); ++it) {
+      if (entry_of(*it).payload.key == key) {
+        q.erase(it);
+        count("superseded");
+        return;  // at most one per key: every insertion went through here
+      }
+    }
+  }
+  static Entry& self(Entry& e) { return e; }
 
   void count(const char* outcome) {
     if (metrics)
@@ -155,6 +173,7 @@ struct Dispatcher::Worker {
     {
       std::lock_guard in(in_mu);
       while (!unsealed.empty() && unsealed.front().seq <= pulled_upto) {
+        supersede(queue, unsealed.front().entry.payload.key, self);
         queue.push_back(std::move(unsealed.front().entry));
         unsealed.pop_front();
       }
@@ -174,6 +193,7 @@ struct Dispatcher::Worker {
       bool known = false;
       for (const auto& e : queue) known = known || e.id == m.id;
       if (known) continue;
+      supersede(queue, m.payload.key, self);
       queue.push_back(std::move(m));
       ++n;
     }
@@ -271,6 +291,7 @@ struct Dispatcher::Worker {
       // Pipeline thread: in_mu only, never a disk; visible to the worker once written.
       {
         std::lock_guard in(in_mu);
+        supersede(unsealed, p.key, [](Unsealed& u) -> Entry& { return u.entry; });
         if (unsealed.size() >= settings.max_queue) {
           unsealed.pop_front();
           count("dropped");
@@ -285,6 +306,7 @@ struct Dispatcher::Worker {
       return;
     }
     std::lock_guard lock(mu);
+    supersede(queue, p.key, self);
     if (queue.size() >= settings.max_queue) {
       queue.pop_front();
       count("dropped");
@@ -428,7 +450,7 @@ Dispatcher::Dispatcher(DispatcherSettings settings,
     workers_.push_back(
         std::make_unique<Worker>(*n, s_, metrics_.get(), peer_errors_.get(), clock_, writer_));
     if (metrics_) {  // every notifier's series from the start, at zero
-      for (const char* outcome : {"sent", "retry", "failed", "dropped", "expired"})
+      for (const char* outcome : {"sent", "retry", "failed", "dropped", "expired", "superseded"})
         metrics_->total.Add({{"notifier", n->name()}, {"outcome", outcome}});
       metrics_->depth.Add({{"notifier", n->name()}}).Set(0);
     }
@@ -454,6 +476,28 @@ void Dispatcher::on_incident_event(const incidents::IncidentEvent& e) {
   Rendering r{e.type, e.incidents, facts_};
   for (auto& w : workers_) {
     for (auto& p : w->notifier.render(r)) w->enqueue(std::move(p));
+  }
+}
+
+void Dispatcher::resend(const std::vector<const incidents::Incident*>& incidents) {
+  const auto now = clock_.now();
+  for (auto& w : workers_) {
+    const auto interval = w->notifier.resend_interval();
+    if (interval.count() <= 0 || now < w->next_resend) continue;
+    w->next_resend = now + interval;
+    Rendering r{incidents::EventType::kReminder, {}, facts_, true};
+    for (const auto* i : incidents) {
+      // Announced ones only: the first post of an incident is its (held) opened event.
+      if (i->open() && !i->pending_alert && i->last_notified != 0) r.incidents.push_back(i);
+    }
+    if (r.incidents.empty()) continue;
+    for (auto& p : w->notifier.render(r)) w->enqueue(std::move(p));
+  }
+}
+
+void Dispatcher::on_alert_diagnosed(const incidents::AlertDiagnosis& a) {
+  for (auto& w : workers_) {
+    for (auto& p : w->notifier.render_alert(a)) w->enqueue(std::move(p));
   }
 }
 

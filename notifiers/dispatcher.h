@@ -17,7 +17,8 @@
 // state_ok() for /readyz. A delivered message whose removal could not be written yet is
 // delivered again by a restart before that write succeeds (same X-Podmedic-Delivery id, so a
 // webhook receiver can drop it); messages older than outbox_max_age are dropped, logged with
-// their incident id, and counted (outcome "expired").
+// their incident id, and counted (outcome "expired"). A payload with a coalescing key replaces
+// the undelivered one with the same key (outcome "superseded"; the newer goes to the back).
 // Shutdown: stop() aborts deliveries in flight (within http::kCancelLatency); the aborted message
 // stays first in the outbox with its attempts unchanged, and nothing is counted for it.
 // Time (pacing, backoff, Retry-After, the breaker, outbox_max_age, message ages) comes only from
@@ -77,6 +78,13 @@ class Dispatcher final : public incidents::IncidentSink {
   // Restores each notifier's outbox and starts the workers.
   Result<Ok> start();
   void on_incident_event(const incidents::IncidentEvent& e) override;
+  // Pipeline thread, every tick: for each notifier with a resend_interval() that has elapsed
+  // (and on the first call, so a restart re-posts at once), renders the open incidents among
+  // `incidents` that were announced (not pending_alert) as a Rendering::resend.
+  void resend(const std::vector<const incidents::Incident*>& incidents);
+  // Pipeline thread: an Alertmanager alert podmedic diagnosed, to the notifiers that take it
+  // (Notifier::render_alert), through the same queue, outbox and retries.
+  void on_alert_diagnosed(const incidents::AlertDiagnosis& a);
   // Aborts the deliveries in flight and stops the workers; returns within about
   // http::kCancelLatency plus one outbox write. What is pending stays in the outbox (with a group
   // commit, written synchronously here, after the batch in progress). Idempotent; not

@@ -15,6 +15,7 @@
 
 #include "core/http.h"
 #include "core/peer_errors.h"
+#include "incidents/alert_diagnosis.h"
 #include "incidents/tracker.h"
 
 namespace podmedic::notifiers {
@@ -23,6 +24,9 @@ struct Rendering {
   incidents::EventType type;
   std::vector<const incidents::Incident*> incidents;
   std::function<std::string(const incidents::Incident&)> facts;  // rules-based summary
+  // A periodic re-post of the open incidents' current state (`type` is then kReminder), only for
+  // notifiers with a resend_interval().
+  bool resend = false;
 };
 
 struct Payload {
@@ -30,6 +34,10 @@ struct Payload {
   std::string body;    // the exact bytes to POST
   std::string thread;  // the incident id, for notifiers that thread follow-ups (Slack bot)
   bool root = false;   // the incident's first message: follow-ups thread under it
+  // Coalescing key (the incident id; empty: none): a notifier that delivers state rather than
+  // messages (Alertmanager) keeps only the latest undelivered payload per key, so an outage
+  // never piles up re-posts and an older state never follows a newer one.
+  std::string key;
 };
 
 // kCancelled: the transfer was aborted by the caller's token (shutting down); not the receiver's
@@ -48,6 +56,7 @@ struct Routing {
   std::vector<std::string> namespaces;
   std::vector<std::string> reasons;
   bool accepts(const incidents::Incident& i) const;
+  bool accepts_namespace(const std::string& ns) const;  // for alerts, which have no reason
 };
 
 class Notifier {
@@ -55,6 +64,10 @@ class Notifier {
   virtual ~Notifier() = default;
   virtual const std::string& name() const = 0;
   virtual std::vector<Payload> render(const Rendering& r) const = 0;
+  // An Alertmanager alert podmedic diagnosed (alert.diagnosed), for the notifiers that take it
+  // (Slack, webhooks; Teams may opt in). The default takes none: Alertmanager and PagerDuty must
+  // never get it (no loop, no double page).
+  virtual std::vector<Payload> render_alert(const incidents::AlertDiagnosis&) const { return {}; }
   // `cancel` (may be null) aborts the transfer from another thread.
   virtual SendResult send(const Payload& p, const std::string& delivery_id,
                           const http::Cancel* cancel) = 0;
@@ -62,6 +75,9 @@ class Notifier {
   virtual std::chrono::milliseconds min_interval() const { return std::chrono::milliseconds(0); }
   // Which peer label its receiver's errors are counted under.
   virtual Peer peer() const { return Peer::kWebhook; }
+  // Every this often the dispatcher renders the open, announced incidents again with
+  // Rendering::resend (Alertmanager forgets alerts that are not re-posted); 0: never.
+  virtual std::chrono::milliseconds resend_interval() const { return std::chrono::milliseconds(0); }
   // A state file of its own (the Slack bot's thread timestamps), if any: the dispatcher counts
   // its write errors and reports its health. save_state() writes it again when an earlier write
   // failed; true when nothing is left unsaved. Both from the worker thread.

@@ -22,6 +22,11 @@ bool Routing::accepts(const incidents::Incident& i) const {
   return in(namespaces, i.ns) && in(reasons, i.reason);
 }
 
+bool Routing::accepts_namespace(const std::string& ns) const {
+  return namespaces.empty() ||
+         std::find(namespaces.begin(), namespaces.end(), ns) != namespaces.end();
+}
+
 SendResult classify(const http::PostResult& r) {
   SendResult s;
   if (r.cancelled) {
@@ -107,6 +112,11 @@ std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
     out.push_back({type, parse::dump(webhook_body(type, *inc, facts)), inc->id});
   }
   return out;
+}
+
+std::vector<Payload> WebhookNotifier::render_alert(const incidents::AlertDiagnosis& a) const {
+  if (!s_.routing.accepts_namespace(a.ns)) return {};
+  return {{"alert.diagnosed", parse::dump(incidents::alert_diagnosed_json(a)), a.incident_id}};
 }
 
 SendResult WebhookNotifier::send(const Payload& p, const std::string& delivery_id,
@@ -255,6 +265,37 @@ json alert_blocks(const incidents::Incident& inc, const std::string& facts, cons
 }
 
 }  // namespace
+
+std::vector<Payload> SlackNotifier::render_alert(const incidents::AlertDiagnosis& a) const {
+  if (!s_.routing.accepts_namespace(a.ns)) return {};
+  json blocks = json::array();
+  const std::string title = "Alertmanager: " + a.alertname.str() + " on " + a.ns + "/" + a.pod;
+  blocks.push_back({{"type", "header"},
+                    {"text",
+                     {{"type", "plain_text"},
+                      {"text", text::cut_utf8_with_marker(title, 150)},
+                      {"emoji", true}}}});
+  auto field = [](const std::string& k, const std::string& v) {
+    return json{{"type", "mrkdwn"},
+                {"text", text::cut_utf8_with_marker("*" + k + "*\n" + slack_escape(v), 2000)}};
+  };
+  blocks.push_back(
+      {{"type", "section"},
+       {"fields", json::array({field("Cluster", a.cluster), field("Namespace", a.ns),
+                               field("Pod", a.pod), field("Alert", a.alertname.str())})}});
+  if (!a.diagnosis.empty()) {
+    long_text(blocks, "*Likely cause (" + slack_escape(a.model.empty() ? "LLM" : a.model) + ")*",
+              slack_escape(a.diagnosis.str()));
+    long_text(blocks, "*Facts (rules)*", slack_escape(a.facts), 2);
+  } else {
+    long_text(blocks, "*Likely cause (rules)*", slack_escape(a.facts), 2);
+  }
+  json body = {{"text", text::cut_utf8_with_marker(slack_escape(title), 3900)},
+               {"blocks", std::move(blocks)},
+               {"unfurl_links", false}};
+  // Attached to podmedic's own incident: in bot mode it threads under that incident's alert.
+  return {{"alert.diagnosed", parse::dump(body), a.incident_id}};
+}
 
 std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
   std::vector<const incidents::Incident*> incs;

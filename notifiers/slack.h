@@ -35,6 +35,7 @@ class SlackNotifier final : public Notifier {
   explicit SlackNotifier(SlackSettings s);
   const std::string& name() const override { return s_.name; }
   std::vector<Payload> render(const Rendering& r) const override;
+  std::vector<Payload> render_alert(const incidents::AlertDiagnosis& a) const override;
   SendResult send(const Payload& p, const std::string& delivery_id,
                   const http::Cancel* cancel) override;
   std::chrono::milliseconds min_interval() const override { return s_.min_interval; }

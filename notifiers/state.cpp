@@ -58,6 +58,9 @@ Result<OutboxMessage> parse_outbox_message(const json& m) {
   auto thread = optional_string(m, "thread");
   if (!thread.ok()) return thread.error();
   out.payload.thread = std::move(*thread);
+  auto key = optional_string(m, "key");
+  if (!key.ok()) return key.error();
+  out.payload.key = std::move(*key);
   auto present = [&](std::string_view key) {
     const json* v = parse::member(m, key);
     return v && !v->is_null();
@@ -81,13 +84,15 @@ Result<OutboxMessage> parse_outbox_message(const json& m) {
 }
 
 json outbox_message_json(const OutboxMessage& m) {
-  return {{"id", m.id},
-          {"event", m.payload.event},
-          {"body", m.payload.body},
-          {"thread", m.payload.thread},
-          {"root", m.payload.root},
-          {"attempts", m.attempts},
-          {"created", m.created}};
+  json j = {{"id", m.id},
+            {"event", m.payload.event},
+            {"body", m.payload.body},
+            {"thread", m.payload.thread},
+            {"root", m.payload.root},
+            {"attempts", m.attempts},
+            {"created", m.created}};
+  if (!m.payload.key.empty()) j["key"] = m.payload.key;
+  return j;
 }
 
 Result<Loaded<OutboxMessage>> parse_outbox(std::string_view text) {

@@ -35,9 +35,9 @@ struct Loaded {
   std::string first_skip;
 };
 
-// One message: id and body are required non-empty/strings; event and thread strings, root a bool,
-// attempts and created integers, each optional (absent or null: the default) but never of another
-// type. The error names the field.
+// One message: id and body are required non-empty/strings; event, thread and key strings, root a
+// bool, attempts and created integers, each optional (absent or null: the default) but never of
+// another type. The error names the field.
 Result<OutboxMessage> parse_outbox_message(const nlohmann::json& m);
 nlohmann::json outbox_message_json(const OutboxMessage& m);
 // An outbox file: {"version": 1, "notifier": …, "messages": [ … ]}.

@@ -19,6 +19,7 @@ class WebhookNotifier final : public Notifier {
   explicit WebhookNotifier(WebhookSettings s) : s_(std::move(s)) {}
   const std::string& name() const override { return s_.name; }
   std::vector<Payload> render(const Rendering& r) const override;
+  std::vector<Payload> render_alert(const incidents::AlertDiagnosis& a) const override;
   SendResult send(const Payload& p, const std::string& delivery_id,
                   const http::Cancel* cancel) override;
 

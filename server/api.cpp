@@ -33,6 +33,45 @@ bool is_json_media_type(std::string_view ct) {
 
 namespace {
 
+// POST /api/alertmanager: parsed and sorted here, handed over, 202 at once.
+Response alertmanager_route(const ApiSources& src, const Request& req) {
+  auto count = [&](PeerFault f) {
+    if (src.peer_errors) src.peer_errors->count(Peer::kAlertmanager, f);
+  };
+  auto parsed = parse_alertmanager_payload(req.body);
+  if (const auto* bad = std::get_if<AmPayloadError>(&parsed)) {
+    count(bad->fault);
+    return json_error(400, bad->message);
+  }
+  auto& payload = std::get<AmPayload>(parsed);
+  if (payload.skipped > 0) count(PeerFault::kWrongType);
+  std::vector<AmAlert> take;
+  std::size_t out_of_scope = 0;
+  for (auto& a : payload.alerts) {
+    switch (classify(a, src.namespace_allowed)) {
+      case AmDisposition::kDiagnose:
+        take.push_back(std::move(a));
+        break;
+      case AmDisposition::kOutOfScope:
+        ++out_of_scope;
+        break;
+      case AmDisposition::kResolved:
+      case AmDisposition::kOurs:
+      case AmDisposition::kNoPod:
+        break;
+    }
+  }
+  // Only alerts podmedic may not look at: refused like /diagnose outside the scope.
+  if (take.empty() && out_of_scope > 0) return json_error(403, "namespace outside the watch scope");
+  const std::size_t accepted = take.size();
+  if (!take.empty()) src.alertmanager(std::move(take));
+  return Response{202,
+                  "application/json",
+                  parse::dump({{"accepted", accepted},
+                               {"ignored", payload.alerts.size() - accepted + payload.skipped}}),
+                  {}};
+}
+
 // Synchronous routes; nullopt for the LLM routes handled by the coroutine.
 std::optional<Response> simple_route(const ApiSources& src, const std::string& token,
                                      const Request& req, const std::string& path) {
@@ -95,6 +134,13 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
   if (path == "/models") {
     if (!only("GET")) return json_error(405, "use GET");
     return std::nullopt;
+  }
+  if (path == kAlertmanagerRoute) {
+    if (!src.alertmanager) return json_error(404, "no route " + path);
+    if (!only("POST")) return json_error(405, "use POST");
+    if (!is_json_media_type(req.content_type))
+      return json_error(415, "Content-Type must be application/json");
+    return alertmanager_route(src, req);
   }
   if (path == "/ask" || path == "/diagnose") {
     if (!only("POST")) return json_error(405, "use POST");

@@ -5,8 +5,9 @@
 // (constant-time compare) guards /api/*, /ask, /diagnose and /models when a token is configured.
 // POST routes take only the media type application/json (parameters such as charset allowed;
 // 415 otherwise: a cross-site form or text/plain POST is never served). /diagnose refuses a
-// namespace outside the watch scope (403). Routing and validation are here; the work is done by
-// the callbacks, on the pipeline's thread.
+// namespace outside the watch scope (403), and so does POST /api/alertmanager when every alert
+// it would diagnose is outside it. Routing and validation are here; the work is done by the
+// callbacks, on the pipeline's thread.
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +16,8 @@
 #include <prometheus/registry.h>
 #include <nlohmann/json.hpp>
 
+#include "core/peer_errors.h"
+#include "server/alertmanager_payload.h"
 #include "server/http_server.h"
 
 namespace podmedic::server {
@@ -37,7 +40,17 @@ struct ApiSources {
   // Why persisted state cannot be written right now (empty: it can). Non-empty makes /readyz 503:
   // a replica that cannot remember what it announced should not be trusted with alerts.
   std::function<std::string()> state_error;
+  // POST /api/alertmanager (Alertmanager's webhook, version 4): the alerts to diagnose (firing,
+  // with namespace and pod labels inside the watch scope, not podmedic's own), handed over on
+  // the HTTP thread; the route answers 202 at once. Null: 404.
+  std::function<void(std::vector<AmAlert> alerts)> alertmanager;
+  // Where unusable Alertmanager payloads are counted (peer "alertmanager"); may be null.
+  PeerErrors* peer_errors = nullptr;
 };
+
+// The one route with a larger body limit: Alertmanager groups can be large.
+inline constexpr const char* kAlertmanagerRoute = "/api/alertmanager";
+inline constexpr std::size_t kAlertmanagerBodyLimit = 1u << 20;
 
 Handler make_api(ApiSources sources, std::string token);
 

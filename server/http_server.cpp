@@ -103,15 +103,39 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
     }
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(s->settings.header_limit));
-    parser.body_limit(s->settings.body_limit);
+    // The header is read under the largest limit (Beast checks Content-Length against it as
+    // the header ends); once the route is known, its own limit applies to the body.
+    std::size_t body_limit = s->settings.body_limit;
+    std::size_t largest = body_limit;
+    for (const auto& rl : s->settings.route_body_limits) largest = std::max(largest, rl.second);
+    parser.body_limit(largest);
     stream.expires_after(s->settings.request_timeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUse);
+    auto [ec, hn] = co_await http::async_read_header(stream, buffer, parser, kUse);
+    (void)hn;
+    {
+      // Set from the request line even when the header ended in an error (a Content-Length
+      // over the largest limit), so the 413 names the route's own limit.
+      std::string_view target = parser.get().target();
+      target = target.substr(0, target.find('?'));
+      for (const auto& [route, limit] : s->settings.route_body_limits) {
+        if (target == route) body_limit = limit;
+      }
+    }
+    if (!ec) {
+      if (auto length = parser.content_length(); length && *length > body_limit) {
+        ec = http::error::body_limit;
+      } else {
+        parser.body_limit(body_limit);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUse);
+        (void)bn;
+        ec = bec;
+      }
+    }
     Response r;
     bool keep_alive = false;
     unsigned version = 11;
     if (ec == http::error::body_limit) {
-      r = json_error(413,
-                     "request body over " + std::to_string(s->settings.body_limit / 1024) + " KiB");
+      r = json_error(413, "request body over " + std::to_string(body_limit / 1024) + " KiB");
     } else if (ec == http::error::header_limit) {
       r = json_error(
           431, "request headers over " + std::to_string(s->settings.header_limit / 1024) + " KiB");

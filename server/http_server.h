@@ -50,6 +50,9 @@ struct ServerSettings {
   // No byte of a (next) request for this long: the connection is closed (server.idleTimeout).
   std::chrono::milliseconds idle_timeout{5000};
   std::size_t header_limit = 16 * 1024;  // request line + headers; beyond it 431
+  // Routes (exact paths) allowed a larger body than body_limit (POST /api/alertmanager: 1 MiB);
+  // the limit is chosen once the request line is read.
+  std::vector<std::pair<std::string, std::size_t>> route_body_limits;
 };
 
 // How long the acceptor waits after accept() failed for want of descriptors or memory.

@@ -6,6 +6,7 @@
 
 #include "app/config.h"
 #include "incidents/config.h"
+#include "notifiers/config.h"
 
 using namespace podmedic::app;
 using namespace std::chrono_literals;
@@ -118,6 +119,50 @@ detect:
   CHECK(has_error(bad, "detect.runbooks.OOMKilled: unknown placeholder {pod}"));
   CHECK(has_error(bad, "detect.runbooks.ImagePullBackOff: a runbook must be an http"));
   CHECK(bad.errors.size() == 4);
+}
+
+TEST_CASE("notifiers.alertmanager: url shorthand, labels, auth; bad entries are named") {
+  auto r = parse_config(R"(
+notifiers:
+  alertmanager:
+    - name: am
+      url: http://am:9093
+      resendInterval: 30s
+      labels: {team: platform}
+      basicAuth: {username: u, password: p}
+)",
+                        "ok.yaml");
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.config.notifiers.alertmanager.size() == 1);
+  const auto& am = r.config.notifiers.alertmanager[0];
+  CHECK(am.url == "http://am:9093");
+  CHECK(am.resend_interval == std::chrono::seconds(30));
+  CHECK(am.labels.at("team") == "platform");
+  CHECK(am.basic_username == "u");
+  CHECK(podmedic::notifiers::make_notifiers(r.config.notifiers, "/tmp").size() == 1);
+
+  auto bad = parse_config(R"(
+notifiers:
+  alertmanager:
+    - name: am
+      url: http://am:9093
+      urls: [ftp://am]
+      resendInterval: 0s
+      labels: {severity: page, bad-name: x}
+      bearerToken: t
+      basicAuth: {username: u, password: p}
+    - url: http://am2:9093
+)",
+                          "bad.yaml");
+  CHECK(has_error(bad, "notifiers.alertmanager[0]: set either url or urls, not both"));
+  CHECK(has_error(bad, "notifiers.alertmanager[0].urls[0]: must be an http(s) URL"));
+  CHECK(has_error(bad, "notifiers.alertmanager[0].resendInterval: must be greater than 0"));
+  CHECK(
+      has_error(bad, "notifiers.alertmanager[0].labels.severity: \"severity\" is set by podmedic"));
+  CHECK(has_error(bad, "notifiers.alertmanager[0].labels.bad-name: \"bad-name\" is not a valid"));
+  CHECK(has_error(bad, "notifiers.alertmanager[0]: set either bearerToken or basicAuth"));
+  CHECK(has_error(bad, "notifiers.alertmanager[1].name: required"));
+  CHECK(bad.errors.size() == 7);
 }
 
 TEST_CASE("every problem is reported at once with its path") {

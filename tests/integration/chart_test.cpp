@@ -155,8 +155,9 @@ void check_rendered(const std::string& yaml, bool full) {
     }
     if (kind == "ConfigMap") {
       // The config as podmedic reads it, with the Secret-backed variables set.
-      for (const char* var : {"PODMEDIC_SLACK_0_URL", "PODMEDIC_SLACK_1_BOT_TOKEN",
-                              "PODMEDIC_WEBHOOK_0_SECRET", "PODMEDIC_TOKEN"}) {
+      for (const char* var :
+           {"PODMEDIC_SLACK_0_URL", "PODMEDIC_SLACK_1_BOT_TOKEN", "PODMEDIC_WEBHOOK_0_SECRET",
+            "PODMEDIC_TOKEN", "PODMEDIC_ALERTMANAGER_0_PASSWORD"}) {
         setenv(var, var == std::string("PODMEDIC_SLACK_0_URL") ? "https://hooks.slack.com/x" : "v",
                1);
       }
@@ -170,6 +171,13 @@ void check_rendered(const std::string& yaml, bool full) {
       if (full) {
         CHECK(parsed.config.notifiers.slack.size() == 2);
         CHECK(parsed.config.notifiers.slack[1].channel == "C0123456789");
+        REQUIRE(parsed.config.notifiers.alertmanager.size() == 1);
+        const auto& am = parsed.config.notifiers.alertmanager[0];
+        CHECK(am.urls == std::vector<std::string>{"http://alertmanager-operated.monitoring:9093"});
+        CHECK(am.resend_interval == std::chrono::minutes(2));
+        CHECK(am.labels == std::map<std::string, std::string>{{"team", "platform"}});
+        CHECK(am.basic_username == "podmedic");
+        CHECK(am.basic_password == "v");  // from the Secret, through the environment
         CHECK(parsed.config.watch.namespaces.size() == 2);
         CHECK(parsed.config.diagnosis.mask_names);
         CHECK(parsed.config.ollama.url == "http://podmedic-ollama:11434");
@@ -221,6 +229,17 @@ TEST_CASE("helm chart: values.schema.json rejects bad values at install time") {
   auto [code2, out2] = run({helm(), "template", "x", chart(), "--set", "notifiers.slak=1"});
   CHECK(code2 != 0);
   CHECK(out2.find("slak") != std::string::npos);
+  auto [code3, out3] =
+      run({helm(), "template", "x", chart(), "--set", "notifiers.alertmanager[0].name=am", "--set",
+           "notifiers.alertmanager[0].urls[0]=ftp://am:9093"});
+  CHECK(code3 != 0);  // Alertmanager URLs are http(s)
+  CHECK(out3.find("urls") != std::string::npos);
+  auto [code4, out4] =
+      run({helm(), "template", "x", chart(), "--set", "notifiers.alertmanager[0].name=am", "--set",
+           "notifiers.alertmanager[0].urls[0]=http://am:9093", "--set",
+           "notifiers.alertmanager[0].labels.team-x=a"});
+  CHECK(code4 != 0);  // not a Prometheus label name
+  CHECK(out4.find("team-x") != std::string::npos);
 }
 
 TEST_CASE("deploy/podmedic.yaml is the chart rendered with its defaults") {

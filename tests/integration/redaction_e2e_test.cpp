@@ -1,7 +1,8 @@
 // Redaction end to end through the podmedic binary: every secret shape of the corpus
 // (diagnosis/tests/data/secret_shapes.txt) is planted in a crashing container's previous log,
 // its termination message and a Warning event; the fake LLM echoes some of them back. No secret
-// value may reach any sink: the webhook and Slack payloads, the LLM prompts, /api/incidents,
+// value may reach any sink: the webhook, Slack and Alertmanager payloads (and the alert.diagnosed
+// of an Alertmanager alert whose labels carry one), the LLM prompts, /api/incidents,
 // /diagnose, podmedic's own log, and every file under state.dir.
 #include <catch2/catch.hpp>
 
@@ -65,6 +66,7 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   auto& sim = env.sim;
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
+  test::HttpMock alertmanager([](const test::MockRequest&) { return test::MockResponse{}; });
   // The LLM repeats a few secrets it saw: its answer must be redacted too.
   const std::string echoed = shapes[0].secrets[0] + " " + shapes[5].text;
   test::HttpMock ollama([&](const test::MockRequest& r) -> test::MockResponse {
@@ -81,6 +83,7 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
       << ollama.url("").substr(std::string("http://").size()) << "\n"
       << "notifiers:\n  slack:\n    - name: ops\n      webhookUrl: " << slack.url() << "\n"
       << "  webhooks:\n    - name: pager\n      url: " << webhook.url() << "\n"
+      << "  alertmanager:\n    - name: am\n      url: " << alertmanager.url("") << "\n"
       << "state:\n  dir: " << (dir / "state").string() << "\n"
       << "server:\n  listen: 127.0.0.1:0\n"
       << "log:\n  format: json\n  level: debug\n";
@@ -137,6 +140,26 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
         return false;
       },
       30s));
+  // An Alertmanager alert whose labels carry secrets: its alert.diagnosed must not.
+  json am_alert = {{"status", "firing"},
+                   {"labels",
+                    {{"alertname", "KubePodCrashLooping"},
+                     {"namespace", "shop"},
+                     {"pod", pods[1]},
+                     {"note", shapes[0].text}}},
+                   {"startsAt", "2026-12-02T08:00:00Z"},
+                   {"fingerprint", "feedbeef"}};
+  auto am_post = http::request(
+      "POST", base + "/api/alertmanager", {"Content-Type: application/json"},
+      json{{"version", "4"}, {"status", "firing"}, {"alerts", {am_alert}}}.dump(), 5s);
+  CHECK(am_post.status == 202);
+  REQUIRE(eventually(
+      [&] {
+        for (const auto& r : webhook.requests())
+          if (r.body.find("alert.diagnosed") != std::string::npos) return true;
+        return false;
+      },
+      30s));
   auto diag = http::request(
       "POST", base + "/diagnose", {"Content-Type: application/json"},
       json{{"question", "why?"}, {"namespace", "shop"}, {"pod", pod_name}}.dump(), 30s, 4 << 20);
@@ -149,6 +172,7 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   std::vector<std::pair<std::string, std::string>> sinks;
   for (const auto& r : webhook.requests()) sinks.emplace_back("webhook", r.body);
   for (const auto& r : slack.requests()) sinks.emplace_back("slack", r.body);
+  for (const auto& r : alertmanager.requests()) sinks.emplace_back("alertmanager", r.body);
   for (const auto& r : ollama.requests()) sinks.emplace_back("llm prompt " + r.target, r.body);
   sinks.emplace_back("/diagnose", diag.body);
   sinks.emplace_back("/api/incidents", incidents.body);
@@ -157,6 +181,7 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
     if (e.is_regular_file()) sinks.emplace_back(e.path().filename().string(), read_all(e.path()));
   REQUIRE(webhook.count() >= 1);
   REQUIRE(slack.count() >= 1);
+  REQUIRE(alertmanager.count() >= 1);
   // The rollout's changes did reach the webhook (redacted): the sink was exercised.
   const auto hooks = webhook.requests();
   CHECK(std::any_of(hooks.begin(), hooks.end(), [](const test::MockRequest& r) {
