@@ -91,7 +91,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       dispatcher_(!sink && output == Output::kLogAndNotifiers
                       ? std::make_unique<notifiers::Dispatcher>(
                             dispatcher_settings(config.state),
-                            notifiers::make_notifiers(config.notifiers, config.state.dir),
+                            notifiers::make_notifiers(config.notifiers, config.state.dir,
+                                                      config.server.external_url),
                             [&facts = view_.facts](const incidents::Incident& i) {
                               return facts.describe(i);
                             },

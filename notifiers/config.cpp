@@ -1,9 +1,12 @@
 #include "notifiers/config.h"
 
+#include <algorithm>
 #include <set>
 
 #include "incidents/config.h"
+#include "notifiers/pagerduty.h"
 #include "notifiers/slack.h"
+#include "notifiers/teams.h"
 #include "notifiers/webhook.h"
 
 namespace podmedic::notifiers {
@@ -36,13 +39,49 @@ config::Schema webhook_schema(WebhookConfig& w) {
                   incidents::check_reason)};
 }
 
+config::Schema pagerduty_schema(PagerDutyConfig& p) {
+  using namespace config;
+  return {str("name", &p.name, "notifier name, used in metrics and logs"),
+          str("routingKey", &p.routing_key,
+              "Events API v2 integration key of the service (use ${PD_ROUTING_KEY})"),
+          str("url", &p.url, "Events API v2 endpoint"),
+          strlist("namespaces", &p.namespaces, "route only these namespaces here; empty: all",
+                  check_namespace),
+          strlist("reasons", &p.reasons, "route only these reasons here; empty: all",
+                  incidents::check_reason)};
+}
+
+config::Schema teams_schema(TeamsConfig& t) {
+  using namespace config;
+  return {str("name", &t.name, "notifier name, used in metrics and logs"),
+          str("webhookUrl", &t.webhook_url,
+              "Teams Workflows \"When a Teams webhook request is received\" URL (use "
+              "${TEAMS_WEBHOOK_URL})"),
+          strlist("namespaces", &t.namespaces, "route only these namespaces here; empty: all",
+                  check_namespace),
+          strlist("reasons", &t.reasons, "route only these reasons here; empty: all",
+                  incidents::check_reason)};
+}
+
+// A PagerDuty integration key: 32 letters and digits. Checked here because PagerDuty answers a
+// wrong one with 400 for every event (a typo or an unset variable would page nobody).
+bool is_routing_key(const std::string& k) {
+  return k.size() == 32 && std::all_of(k.begin(), k.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+         });
+}
+
 }  // namespace
 
 config::Schema notifiers_schema(NotifiersConfig& n) {
   using namespace config;
   return Schema{
       list_of<SlackConfig>("slack", &n.slack, "Slack incoming webhooks", slack_schema),
-      list_of<WebhookConfig>("webhooks", &n.webhooks, "generic JSON webhooks", webhook_schema)};
+      list_of<WebhookConfig>("webhooks", &n.webhooks, "generic JSON webhooks", webhook_schema),
+      list_of<PagerDutyConfig>("pagerduty", &n.pagerduty, "PagerDuty Events API v2 services",
+                               pagerduty_schema),
+      list_of<TeamsConfig>("teams", &n.teams, "Microsoft Teams channels (Workflows webhooks)",
+                           teams_schema)};
 }
 
 void validate(const NotifiersConfig& n, config::Ctx& ctx) {
@@ -81,11 +120,36 @@ void validate(const NotifiersConfig& n, config::Ctx& ctx) {
     else if (!is_http_url(w.url))
       ctx.error(p + ".url", "must be an http(s) URL");
   }
+  for (std::size_t i = 0; i < n.pagerduty.size(); ++i) {
+    std::string p = "notifiers.pagerduty[" + std::to_string(i) + "]";
+    const auto& pd = n.pagerduty[i];
+    check_name(p, pd.name);
+    // The key itself never appears in a message: it is a secret.
+    if (pd.routing_key.empty())
+      ctx.error(p + ".routingKey", "required (empty after expanding environment variables?)");
+    else if (!is_routing_key(pd.routing_key))
+      ctx.error(p + ".routingKey",
+                "must be a 32-character integration key (letters and digits; got " +
+                    std::to_string(pd.routing_key.size()) + " characters)");
+    if (!is_http_url(pd.url)) ctx.error(p + ".url", "must be an http(s) URL");
+  }
+  for (std::size_t i = 0; i < n.teams.size(); ++i) {
+    std::string p = "notifiers.teams[" + std::to_string(i) + "]";
+    const auto& t = n.teams[i];
+    check_name(p, t.name);
+    if (t.webhook_url.empty())
+      ctx.error(p + ".webhookUrl", "required (empty after expanding environment variables?)");
+    else if (!is_http_url(t.webhook_url))
+      ctx.error(p + ".webhookUrl", "must be an http(s) URL");
+  }
 }
 
 std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
-                                                      const std::string& state_dir) {
+                                                      const std::string& state_dir,
+                                                      const std::string& external_url) {
   std::vector<std::unique_ptr<Notifier>> out;
+  std::string base = external_url;  // links are base + "/#<id>"
+  while (!base.empty() && base.back() == '/') base.pop_back();
   for (const auto& s : n.slack) {
     SlackSettings ss;
     ss.name = s.name;
@@ -100,6 +164,14 @@ std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
   for (const auto& w : n.webhooks) {
     out.push_back(std::make_unique<WebhookNotifier>(
         WebhookSettings{w.name, w.url, w.secret, {w.namespaces, w.reasons}}));
+  }
+  for (const auto& p : n.pagerduty) {
+    out.push_back(std::make_unique<PagerDutyNotifier>(
+        PagerDutySettings{p.name, p.routing_key, p.url, base, {p.namespaces, p.reasons}}));
+  }
+  for (const auto& t : n.teams) {
+    out.push_back(std::make_unique<TeamsNotifier>(
+        TeamsSettings{t.name, t.webhook_url, base, {t.namespaces, t.reasons}}));
   }
   return out;
 }
