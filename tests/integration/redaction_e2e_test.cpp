@@ -1,8 +1,9 @@
 // Redaction end to end through the podmedic binary: every secret shape of the corpus
 // (diagnosis/tests/data/secret_shapes.txt) is planted in a crashing container's previous log,
 // its termination message and a Warning event; the fake LLM echoes some of them back. No secret
-// value may reach any sink: the webhook and Slack payloads, the LLM prompts, /api/incidents,
-// /diagnose, podmedic's own log, and every file under state.dir.
+// value may reach any sink: the webhook, Slack, PagerDuty and Teams payloads, the LLM prompts,
+// /api/incidents, /diagnose, podmedic's own log, and every file under state.dir. The PagerDuty
+// routing key and the Teams URL's signature reach only their own service.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -13,6 +14,8 @@
 
 #include "core/http.h"
 #include "diagnosis/tests/corpus.h"
+#include "notifiers/tests/fake_pagerduty.h"
+#include "notifiers/tests/fake_teams.h"
 #include "sim/objects.h"
 #include "tests/e2e_support.h"
 #include "tests/http_mock.h"
@@ -64,6 +67,11 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   auto& sim = env.sim;
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
+  test::FakePagerDuty fake_pd;
+  test::HttpMock pagerduty([&](const test::MockRequest& r) { return fake_pd.handle(r); });
+  test::FakeTeams fake_teams;
+  test::HttpMock teams([&](const test::MockRequest& r) { return fake_teams.handle(r); });
+  const std::string kTeamsSig = "TeamsSig0nature5ecret";
   // The LLM repeats a few secrets it saw: its answer must be redacted too.
   const std::string echoed = shapes[0].secrets[0] + " " + shapes[5].text;
   test::HttpMock ollama([&](const test::MockRequest& r) -> test::MockResponse {
@@ -80,6 +88,10 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
       << ollama.url("").substr(std::string("http://").size()) << "\n"
       << "notifiers:\n  slack:\n    - name: ops\n      webhookUrl: " << slack.url() << "\n"
       << "  webhooks:\n    - name: pager\n      url: " << webhook.url() << "\n"
+      << "  pagerduty:\n    - name: pd\n      routingKey: " << test::FakePagerDuty::kKey
+      << "\n      url: " << pagerduty.url("/v2/enqueue") << "\n"
+      << "  teams:\n    - name: oncall\n      webhookUrl: "
+      << teams.url("/workflows?sig=" + kTeamsSig) << "\n"
       << "state:\n  dir: " << (dir / "state").string() << "\n"
       << "server:\n  listen: 127.0.0.1:0\n"
       << "log:\n  format: json\n  level: debug\n";
@@ -122,6 +134,11 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
         return false;
       },
       30s));
+  // PagerDuty and Teams got every message the webhook got (the alert, and the diagnosis on it or
+  // after it).
+  const std::size_t delivered = webhook.count();
+  REQUIRE(eventually([&] { return pagerduty.count() >= delivered && teams.count() >= delivered; },
+                     30s));
   auto diag = http::request(
       "POST", base + "/diagnose", {"Content-Type: application/json"},
       json{{"question", "why?"}, {"namespace", "shop"}, {"pod", pod_name}}.dump(), 30s, 4 << 20);
@@ -134,6 +151,11 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   std::vector<std::pair<std::string, std::string>> sinks;
   for (const auto& r : webhook.requests()) sinks.emplace_back("webhook", r.body);
   for (const auto& r : slack.requests()) sinks.emplace_back("slack", r.body);
+  // Secrets of our own configuration that only their own service may see.
+  std::vector<std::pair<std::string, std::string>> own_secrets = {
+      {test::FakePagerDuty::kKey, "pagerduty"}, {kTeamsSig, "teams"}};
+  for (const auto& r : pagerduty.requests()) sinks.emplace_back("pagerduty", r.body);
+  for (const auto& r : teams.requests()) sinks.emplace_back("teams", r.body);
   for (const auto& r : ollama.requests()) sinks.emplace_back("llm prompt " + r.target, r.body);
   sinks.emplace_back("/diagnose", diag.body);
   sinks.emplace_back("/api/incidents", incidents.body);
@@ -143,6 +165,16 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   REQUIRE(webhook.count() >= 1);
   REQUIRE(slack.count() >= 1);
   REQUIRE(ollama.count() >= 2);
+  {
+    std::lock_guard l(fake_pd.mu);
+    CHECK(fake_pd.invalid == 0);
+    CHECK(fake_pd.alerts.size() >= 1);
+  }
+  {
+    std::lock_guard l(fake_teams.mu);
+    CHECK(fake_teams.rejected.empty());
+    CHECK(fake_teams.cards.size() >= 1);
+  }
 
   std::size_t leaks = 0;
   for (const auto& secret : secrets) {
@@ -153,6 +185,15 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
       if (text.find(secret) != std::string::npos || text.find(escaped) != std::string::npos) {
         ++leaks;
         UNSCOPED_INFO("secret \"" << secret << "\" leaks into " << sink);
+      }
+    }
+  }
+  CHECK(leaks == 0);
+  for (const auto& [secret, owner] : own_secrets) {
+    for (const auto& [sink, text] : sinks) {
+      if (sink != owner && text.find(secret) != std::string::npos) {
+        ++leaks;
+        UNSCOPED_INFO("the " << owner << " secret leaks into " << sink);
       }
     }
   }
