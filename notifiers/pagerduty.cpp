@@ -36,8 +36,7 @@ json bounded_changes(const incidents::Incident& inc) {
   for (auto& c : all) {
     if (out.size() == kMaxChanges) break;
     for (const char* k : {"from", "to"}) {
-      if (c.contains(k) && c[k].is_string())
-        c[k] = cut(c[k].get_ref<const std::string&>(), kMaxChangeValue);
+      if (auto v = parse::get_string(c, k)) c[k] = cut(*v, kMaxChangeValue);
     }
     out.push_back(std::move(c));
   }
@@ -211,7 +210,7 @@ PagerDutyReply parse_pagerduty_reply(std::string_view body) {
     std::string sep = ": ";
     for (const auto& e : *errors) {
       if (!e.is_string()) continue;
-      detail += sep + e.get_ref<const std::string&>();
+      detail += sep + e.get_ref<const std::string&>();  // no-throw-check: is_string() checked
       sep = "; ";
       if (detail.size() > 400) break;
     }
