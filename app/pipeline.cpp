@@ -92,7 +92,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           !sink && output == Output::kLogAndNotifiers
               ? std::make_unique<notifiers::Dispatcher>(
                     dispatcher_settings(config.state),
-                    notifiers::make_notifiers(config.notifiers, config.state.dir, {}, clock),
+                    notifiers::make_notifiers(config.notifiers, config.state.dir,
+                                               config.server.external_url, clock),
                     [&facts = view_.facts](const incidents::Incident& i) {
                       return facts.describe(i);
                     },

@@ -1,10 +1,13 @@
 #include "notifiers/config.h"
 
+#include <algorithm>
 #include <set>
 
 #include "incidents/config.h"
 #include "notifiers/alertmanager.h"
+#include "notifiers/pagerduty.h"
 #include "notifiers/slack.h"
+#include "notifiers/teams.h"
 #include "notifiers/webhook.h"
 
 namespace podmedic::notifiers {
@@ -60,6 +63,38 @@ config::Schema alertmanager_schema(AlertmanagerConfig& a) {
               incidents::check_reason)};
 }
 
+config::Schema pagerduty_schema(PagerDutyConfig& p) {
+  using namespace config;
+  return {str("name", &p.name, "notifier name, used in metrics and logs"),
+          str("routingKey", &p.routing_key,
+              "Events API v2 integration key of the service (use ${PD_ROUTING_KEY})"),
+          str("url", &p.url, "Events API v2 endpoint"),
+          strlist("namespaces", &p.namespaces, "route only these namespaces here; empty: all",
+                  check_namespace),
+          strlist("reasons", &p.reasons, "route only these reasons here; empty: all",
+                  incidents::check_reason)};
+}
+
+config::Schema teams_schema(TeamsConfig& t) {
+  using namespace config;
+  return {str("name", &t.name, "notifier name, used in metrics and logs"),
+          str("webhookUrl", &t.webhook_url,
+              "Teams Workflows \"When a Teams webhook request is received\" URL (use "
+              "${TEAMS_WEBHOOK_URL})"),
+          strlist("namespaces", &t.namespaces, "route only these namespaces here; empty: all",
+                  check_namespace),
+          strlist("reasons", &t.reasons, "route only these reasons here; empty: all",
+                  incidents::check_reason)};
+}
+
+// A PagerDuty integration key: 32 letters and digits. Checked here because PagerDuty answers a
+// wrong one with 400 for every event (a typo or an unset variable would page nobody).
+bool is_routing_key(const std::string& k) {
+  return k.size() == 32 && std::all_of(k.begin(), k.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+         });
+}
+
 }  // namespace
 
 config::Schema notifiers_schema(NotifiersConfig& n) {
@@ -69,7 +104,11 @@ config::Schema notifiers_schema(NotifiersConfig& n) {
       list_of<WebhookConfig>("webhooks", &n.webhooks, "generic JSON webhooks", webhook_schema),
       list_of<AlertmanagerConfig>("alertmanager", &n.alertmanager,
                                   "Alertmanager (API v2): one alert per incident",
-                                  alertmanager_schema)};
+                                  alertmanager_schema),
+      list_of<PagerDutyConfig>("pagerduty", &n.pagerduty, "PagerDuty Events API v2 services",
+                               pagerduty_schema),
+      list_of<TeamsConfig>("teams", &n.teams, "Microsoft Teams channels (Workflows webhooks)",
+                           teams_schema)};
 }
 
 void validate(const NotifiersConfig& n, config::Ctx& ctx) {
@@ -125,6 +164,28 @@ void validate(const NotifiersConfig& n, config::Ctx& ctx) {
     if (a.basic_username.empty() && !a.basic_password.empty())
       ctx.error(p + ".basicAuth.username", "required with a password");
   }
+  for (std::size_t i = 0; i < n.pagerduty.size(); ++i) {
+    std::string p = "notifiers.pagerduty[" + std::to_string(i) + "]";
+    const auto& pd = n.pagerduty[i];
+    check_name(p, pd.name);
+    // The key itself never appears in a message: it is a secret.
+    if (pd.routing_key.empty())
+      ctx.error(p + ".routingKey", "required (empty after expanding environment variables?)");
+    else if (!is_routing_key(pd.routing_key))
+      ctx.error(p + ".routingKey",
+                "must be a 32-character integration key (letters and digits; got " +
+                    std::to_string(pd.routing_key.size()) + " characters)");
+    if (!is_http_url(pd.url)) ctx.error(p + ".url", "must be an http(s) URL");
+  }
+  for (std::size_t i = 0; i < n.teams.size(); ++i) {
+    std::string p = "notifiers.teams[" + std::to_string(i) + "]";
+    const auto& t = n.teams[i];
+    check_name(p, t.name);
+    if (t.webhook_url.empty())
+      ctx.error(p + ".webhookUrl", "required (empty after expanding environment variables?)");
+    else if (!is_http_url(t.webhook_url))
+      ctx.error(p + ".webhookUrl", "must be an http(s) URL");
+  }
 }
 
 std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
@@ -132,6 +193,8 @@ std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
                                                       const std::string& external_url,
                                                       const Clock& clock) {
   std::vector<std::unique_ptr<Notifier>> out;
+  std::string base = external_url;  // links are base + "/#<id>"
+  while (!base.empty() && base.back() == '/') base.pop_back();
   for (const auto& s : n.slack) {
     SlackSettings ss;
     ss.name = s.name;
@@ -158,8 +221,16 @@ std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
     as.basic_password = a.basic_password;
     as.ca_file = a.ca_file;
     as.routing = {a.namespaces, a.reasons};
-    as.external_url = external_url;
+    as.external_url = base;
     out.push_back(std::make_unique<AlertmanagerNotifier>(std::move(as), clock));
+  }
+  for (const auto& p : n.pagerduty) {
+    out.push_back(std::make_unique<PagerDutyNotifier>(
+        PagerDutySettings{p.name, p.routing_key, p.url, base, {p.namespaces, p.reasons}}));
+  }
+  for (const auto& t : n.teams) {
+    out.push_back(std::make_unique<TeamsNotifier>(
+        TeamsSettings{t.name, t.webhook_url, base, {t.namespaces, t.reasons}}));
   }
   return out;
 }

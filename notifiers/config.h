@@ -1,6 +1,7 @@
 #pragma once
-// The `notifiers` section of the configuration: Slack (webhook or bot), generic webhooks and
-// Alertmanager, each with its routing by namespace and reason.
+// The `notifiers` section of the configuration: Slack (webhook or bot), generic webhooks,
+// Alertmanager, PagerDuty (Events API v2) and Microsoft Teams (Workflows), each with its routing
+// by namespace and reason.
 #include <map>
 #include <memory>
 #include <string>
@@ -44,18 +45,35 @@ struct AlertmanagerConfig {
   std::vector<std::string> reasons;
 };
 
+struct PagerDutyConfig {
+  std::string name;
+  std::string routing_key;  // a secret: never in a log, an error or a file
+  std::string url = "https://events.pagerduty.com/v2/enqueue";
+  std::vector<std::string> namespaces;
+  std::vector<std::string> reasons;
+};
+
+struct TeamsConfig {
+  std::string name;
+  std::string webhook_url;  // a secret (signed trigger URL)
+  std::vector<std::string> namespaces;
+  std::vector<std::string> reasons;
+};
+
 struct NotifiersConfig {
   std::vector<SlackConfig> slack;
   std::vector<WebhookConfig> webhooks;
   std::vector<AlertmanagerConfig> alertmanager;
+  std::vector<PagerDutyConfig> pagerduty;
+  std::vector<TeamsConfig> teams;
 };
 
 config::Schema notifiers_schema(NotifiersConfig& n);
 void validate(const NotifiersConfig& n, config::Ctx& ctx);
 
-// The Slack, webhook and Alertmanager notifiers of the section, in its order; their own state
-// (Slack threads) under `state_dir`; `external_url` (server.externalUrl, may be empty) for the
-// links in alerts; `clock` for Alertmanager's endsAt.
+// The notifiers of the section, in its order (Slack, webhooks, Alertmanager, PagerDuty, Teams);
+// their own state (Slack threads) under `state_dir`; links back to podmedic from `external_url`
+// (server.externalUrl; empty: none); `clock` for Alertmanager's endsAt.
 std::vector<std::unique_ptr<Notifier>> make_notifiers(const NotifiersConfig& n,
                                                       const std::string& state_dir,
                                                       const std::string& external_url = {},

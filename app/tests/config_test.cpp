@@ -335,3 +335,75 @@ TEST_CASE("listening beyond loopback and the watch scope") {
   CHECK(in_watch_scope(excl, "shop"));
   CHECK_FALSE(in_watch_scope(excl, "kube-system"));
 }
+
+TEST_CASE(
+    "notifiers.pagerduty and notifiers.teams: parsed, validated, the routing key never echoed") {
+  setenv("PD_ROUTING_KEY", "0123456789abcdef0123456789ABCDEF", 1);
+  setenv("TEAMS_WEBHOOK_URL", "https://prod.westeurope.logic.azure.com/workflows/x?sig=abc", 1);
+  auto r = parse_config(R"(
+notifiers:
+  pagerduty:
+    - name: pd
+      routingKey: ${PD_ROUTING_KEY}
+      namespaces: [shop]
+      reasons: [OOMKilled]
+  teams:
+    - name: oncall
+      webhookUrl: ${TEAMS_WEBHOOK_URL}
+server:
+  externalUrl: https://podmedic.example.com
+)",
+                        "t.yaml");
+  INFO((r.errors.empty() ? "" : r.errors[0]));
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.config.notifiers.pagerduty.size() == 1);
+  const auto& pd = r.config.notifiers.pagerduty[0];
+  CHECK(pd.routing_key == "0123456789abcdef0123456789ABCDEF");
+  CHECK(pd.url == "https://events.pagerduty.com/v2/enqueue");
+  CHECK(pd.namespaces == std::vector<std::string>{"shop"});
+  CHECK(pd.reasons == std::vector<std::string>{"OOMKilled"});
+  REQUIRE(r.config.notifiers.teams.size() == 1);
+  CHECK(r.config.notifiers.teams[0].webhook_url ==
+        "https://prod.westeurope.logic.azure.com/workflows/x?sig=abc");
+  CHECK(r.config.server.external_url == "https://podmedic.example.com");
+
+  unsetenv("NOPE_PD_KEY");
+  auto bad = parse_config(R"(
+notifiers:
+  pagerduty:
+    - name: pd
+      routingKey: ${NOPE_PD_KEY}
+    - name: pd2
+      routingKey: s3cr3t-but-too-short
+      url: events.pagerduty.com
+      reasons: [Exploded]
+    - name: pd
+      routingKey: 0123456789abcdef0123456789ABCDEF
+      severity: high
+  teams:
+    - name: oncall
+    - name: t2
+      webhookUrl: ftp://x
+server:
+  externalUrl: podmedic.example.com
+)",
+                          "bad.yaml");
+  CHECK(has_error(bad, "notifiers.pagerduty[0].routingKey: required"));
+  CHECK(
+      has_error(bad, "notifiers.pagerduty[1].routingKey: must be a 32-character integration key"));
+  CHECK(has_error(bad, "notifiers.pagerduty[1].url: must be an http(s) URL"));
+  CHECK(has_error(bad, "notifiers.pagerduty[1].reasons[0]"));
+  CHECK(has_error(bad, "notifiers.pagerduty[2].name: duplicate notifier name"));
+  CHECK(has_error(bad, "notifiers.pagerduty[2].severity: unknown key"));
+  CHECK(has_error(bad, "notifiers.teams[0].webhookUrl: required"));
+  CHECK(has_error(bad, "notifiers.teams[1].webhookUrl: must be an http(s) URL"));
+  CHECK(has_error(bad, "server.externalUrl: must be an http(s) URL"));
+  for (const auto& e : bad.errors) CHECK(e.find("s3cr3t") == std::string::npos);
+
+  auto ref = config_reference();
+  for (const char* k : {"pagerduty:", "routingKey:", "https://events.pagerduty.com/v2/enqueue",
+                        "teams:", "externalUrl:"}) {
+    INFO(k);
+    CHECK(ref.find(k) != std::string::npos);
+  }
+}

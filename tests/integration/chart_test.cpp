@@ -161,6 +161,8 @@ void check_rendered(const std::string& yaml, bool full) {
         setenv(var, var == std::string("PODMEDIC_SLACK_0_URL") ? "https://hooks.slack.com/x" : "v",
                1);
       }
+      setenv("PODMEDIC_PAGERDUTY_0_ROUTING_KEY", "0123456789abcdef0123456789abcdef", 1);
+      setenv("PODMEDIC_TEAMS_0_URL", "https://prod.westeurope.logic.azure.com/workflows/x", 1);
       auto text = d["data"]["podmedic.yaml"].as<std::string>();
       auto parsed = app::parse_config(text, "configmap");
       std::string errors;
@@ -185,6 +187,18 @@ void check_rendered(const std::string& yaml, bool full) {
         CHECK(parsed.config.ha.enabled);
         CHECK(parsed.config.ha.lease_name == "podmedic");
         CHECK(parsed.config.ha.lease_namespace == "podmedic");
+        REQUIRE(parsed.config.notifiers.pagerduty.size() == 1);
+        CHECK(parsed.config.notifiers.pagerduty[0].routing_key ==
+              "0123456789abcdef0123456789abcdef");
+        CHECK(parsed.config.notifiers.pagerduty[0].reasons ==
+              std::vector<std::string>{"OOMKilled"});
+        REQUIRE(parsed.config.notifiers.teams.size() == 1);
+        CHECK(parsed.config.notifiers.teams[0].webhook_url ==
+              "https://prod.westeurope.logic.azure.com/workflows/x");
+        CHECK(parsed.config.server.external_url == "https://podmedic.example.com");
+        // The secrets come from the Secret, never the ConfigMap.
+        CHECK(text.find("0123456789abcdef0123456789abcdef") == std::string::npos);
+        CHECK(text.find("logic.azure.com") == std::string::npos);
       }
     }
   }
@@ -240,6 +254,14 @@ TEST_CASE("helm chart: values.schema.json rejects bad values at install time") {
            "notifiers.alertmanager[0].labels.team-x=a"});
   CHECK(code4 != 0);  // not a Prometheus label name
   CHECK(out4.find("team-x") != std::string::npos);
+  // PagerDuty and Teams take their secrets from the Secret only.
+  for (const char* bad : {"notifiers.pagerduty[0].name=pd", "notifiers.teams[0].name=t",
+                          "notifiers.teams[0].webhookUrl=https://x"}) {
+    INFO(bad);
+    auto [code3, out3] = run({helm(), "template", "x", chart(), "--set", bad});
+    CHECK(code3 != 0);
+    CHECK(out3.find("SecretKey") != std::string::npos);
+  }
 }
 
 TEST_CASE("deploy/podmedic.yaml is the chart rendered with its defaults") {

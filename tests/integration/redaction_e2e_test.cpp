@@ -1,9 +1,10 @@
 // Redaction end to end through the podmedic binary: every secret shape of the corpus
 // (diagnosis/tests/data/secret_shapes.txt) is planted in a crashing container's previous log,
 // its termination message and a Warning event; the fake LLM echoes some of them back. No secret
-// value may reach any sink: the webhook, Slack and Alertmanager payloads (and the alert.diagnosed
-// of an Alertmanager alert whose labels carry one), the LLM prompts, /api/incidents,
-// /diagnose, podmedic's own log, and every file under state.dir.
+// value may reach any sink: the webhook, Slack, Alertmanager, PagerDuty and Teams payloads (and
+// the alert.diagnosed of an Alertmanager alert whose labels carry one), the LLM prompts,
+// /api/incidents, /diagnose, podmedic's own log, and every file under state.dir. The PagerDuty
+// routing key and the Teams URL's signature reach only their own service.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 
 #include "core/http.h"
 #include "diagnosis/tests/corpus.h"
+#include "notifiers/tests/fake_pagerduty.h"
+#include "notifiers/tests/fake_teams.h"
 #include "sim/objects.h"
 #include "tests/e2e_support.h"
 #include "tests/http_mock.h"
@@ -67,6 +70,11 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   test::HttpMock webhook([](const test::MockRequest&) { return test::MockResponse{}; });
   test::HttpMock slack([](const test::MockRequest&) { return test::MockResponse{}; });
   test::HttpMock alertmanager([](const test::MockRequest&) { return test::MockResponse{}; });
+  test::FakePagerDuty fake_pd;
+  test::HttpMock pagerduty([&](const test::MockRequest& r) { return fake_pd.handle(r); });
+  test::FakeTeams fake_teams;
+  test::HttpMock teams([&](const test::MockRequest& r) { return fake_teams.handle(r); });
+  const std::string kTeamsSig = "TeamsSig0nature5ecret";
   // The LLM repeats a few secrets it saw: its answer must be redacted too.
   const std::string echoed = shapes[0].secrets[0] + " " + shapes[5].text;
   test::HttpMock ollama([&](const test::MockRequest& r) -> test::MockResponse {
@@ -84,6 +92,10 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
       << "notifiers:\n  slack:\n    - name: ops\n      webhookUrl: " << slack.url() << "\n"
       << "  webhooks:\n    - name: pager\n      url: " << webhook.url() << "\n"
       << "  alertmanager:\n    - name: am\n      url: " << alertmanager.url("") << "\n"
+      << "  pagerduty:\n    - name: pd\n      routingKey: " << test::FakePagerDuty::kKey
+      << "\n      url: " << pagerduty.url("/v2/enqueue") << "\n"
+      << "  teams:\n    - name: oncall\n      webhookUrl: "
+      << teams.url("/workflows?sig=" + kTeamsSig) << "\n"
       << "state:\n  dir: " << (dir / "state").string() << "\n"
       << "server:\n  listen: 127.0.0.1:0\n"
       << "log:\n  format: json\n  level: debug\n";
@@ -140,6 +152,11 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
         return false;
       },
       30s));
+  // PagerDuty and Teams got every message the webhook got (the alert, and the diagnosis on it or
+  // after it).
+  const std::size_t delivered = webhook.count();
+  REQUIRE(eventually([&] { return pagerduty.count() >= delivered && teams.count() >= delivered; },
+                     30s));
   // An Alertmanager alert whose labels carry secrets: its alert.diagnosed must not.
   json am_alert = {{"status", "firing"},
                    {"labels",
@@ -173,6 +190,11 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   for (const auto& r : webhook.requests()) sinks.emplace_back("webhook", r.body);
   for (const auto& r : slack.requests()) sinks.emplace_back("slack", r.body);
   for (const auto& r : alertmanager.requests()) sinks.emplace_back("alertmanager", r.body);
+  // Secrets of our own configuration that only their own service may see.
+  std::vector<std::pair<std::string, std::string>> own_secrets = {
+      {test::FakePagerDuty::kKey, "pagerduty"}, {kTeamsSig, "teams"}};
+  for (const auto& r : pagerduty.requests()) sinks.emplace_back("pagerduty", r.body);
+  for (const auto& r : teams.requests()) sinks.emplace_back("teams", r.body);
   for (const auto& r : ollama.requests()) sinks.emplace_back("llm prompt " + r.target, r.body);
   sinks.emplace_back("/diagnose", diag.body);
   sinks.emplace_back("/api/incidents", incidents.body);
@@ -188,6 +210,16 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
     return r.body.find("\"field\":\"args\"") != std::string::npos;
   }));
   REQUIRE(ollama.count() >= 2);
+  {
+    std::lock_guard l(fake_pd.mu);
+    CHECK(fake_pd.invalid == 0);
+    CHECK(fake_pd.alerts.size() >= 1);
+  }
+  {
+    std::lock_guard l(fake_teams.mu);
+    CHECK(fake_teams.rejected.empty());
+    CHECK(fake_teams.cards.size() >= 1);
+  }
 
   std::size_t leaks = 0;
   for (const auto& secret : secrets) {
@@ -198,6 +230,15 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
       if (text.find(secret) != std::string::npos || text.find(escaped) != std::string::npos) {
         ++leaks;
         UNSCOPED_INFO("secret \"" << secret << "\" leaks into " << sink);
+      }
+    }
+  }
+  CHECK(leaks == 0);
+  for (const auto& [secret, owner] : own_secrets) {
+    for (const auto& [sink, text] : sinks) {
+      if (sink != owner && text.find(secret) != std::string::npos) {
+        ++leaks;
+        UNSCOPED_INFO("the " << owner << " secret leaks into " << sink);
       }
     }
   }
