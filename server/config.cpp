@@ -18,7 +18,10 @@ config::Schema server_schema(ServerConfig& s) {
                         "in RLIMIT_NOFILE for them plus 64, or refuses to start)",
                         1, 65536),
                 duration("idleTimeout", &s.idle_timeout,
-                         "an idle connection (no request byte) is closed after this", false)};
+                         "an idle connection (no request byte) is closed after this", false),
+                str("externalUrl", &s.external_url,
+                    "the web page's public URL (https://…), for links in alerts; its host may "
+                    "also call /mcp from a browser (Origin); empty: none")};
 }
 
 void validate(const ServerConfig& s, config::Ctx& ctx) {
@@ -28,6 +31,8 @@ void validate(const ServerConfig& s, config::Ctx& ctx) {
   if (!port_ok) ctx.error("server.listen", "expected host:port, got \"" + s.listen + "\"");
   if (s.idle_timeout > std::chrono::minutes(10))
     ctx.error("server.idleTimeout", "must be at most 10m");
+  if (!s.external_url.empty() && !config::is_http_url(s.external_url))
+    ctx.error("server.externalUrl", "expected an http:// or https:// URL");
 }
 
 bool listens_beyond_loopback(const std::string& listen) {
