@@ -205,10 +205,10 @@ net::awaitable<std::optional<json>> handle_message(const McpSources& s, const js
   }
   if (!usable_id(*id))
     co_return error_reply(nullptr, kInvalidRequest, "\"id\" must be a string or an integer");
+  invalid = false;
   const json* params = parse::member(msg, "params");
   if (params && !params->is_null() && !params->is_object())
-    co_return error_reply(echo, kInvalidRequest, "\"params\" must be an object");
-  invalid = false;
+    co_return error_reply(echo, kInvalidParams, "\"params\" must be an object");
   const json no_params = json::object();
   const json& p = params && params->is_object() ? *params : no_params;
 
@@ -308,10 +308,14 @@ ToolResult tool_error(const std::string& message) {
 }
 
 bool origin_allowed(std::string_view origin, std::string_view external_url) {
-  std::string host = host_of(origin);
-  if (host.empty()) return false;  // "null", garbage
-  auto scheme = origin.substr(0, origin.find("://"));
+  // An Origin is http(s)://host[:port]: "null", another scheme, userinfo or a path are not ours.
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos) return false;
+  auto scheme = origin.substr(0, sep);
   if (scheme != "http" && scheme != "https") return false;
+  if (origin.find_first_of("@/?#", sep + 3) != std::string_view::npos) return false;
+  std::string host = host_of(origin);
+  if (host.empty()) return false;
   if (!listens_beyond_loopback(host + ":0")) return true;  // localhost, 127.0.0.0/8, [::1]
   return host == host_of(external_url);
 }
@@ -341,6 +345,7 @@ ToolResult list_incidents(const std::string& snapshot, const std::string& state,
   json listed = json::array();
   std::size_t matched = 0;
   for (const auto& inc : all.value()) {
+    if (!parse::get_string(inc, "id")) continue;  // not an incident of ours
     std::string inc_ns = parse::string_or(inc, "namespace");
     if (!ns.empty() && inc_ns != ns) continue;
     if (state != "all" && parse::string_or(inc, "state") != state) continue;
