@@ -381,7 +381,7 @@ TEST_CASE("mcp: the snapshot tools survive an empty or damaged snapshot") {
   CHECK(l.structured.contains("note"));
 }
 
-TEST_CASE("mcp: diagnose and ask reach their callbacks; outside the scope is refused") {
+TEST_CASE("mcp: diagnose and ask reach their callbacks, outside the scope refused") {
   Mcp m;
   auto before = std::chrono::steady_clock::now();
   auto r = m.call({{"name", "diagnose"},
