@@ -52,4 +52,8 @@ std::string cut_utf8_with_marker(std::string_view s, std::size_t max_bytes,
 // Lowercase hex, two digits a byte, in order.
 std::string hex(std::span<const unsigned char> bytes);
 
+// Percent-encoding for a URL path segment or query value: every byte but the RFC 3986
+// unreserved characters (A-Z a-z 0-9 - . _ ~) as %XX.
+std::string percent_encode(std::string_view s);
+
 }  // namespace podmedic::text

@@ -18,6 +18,7 @@
 
 #include "core/peer_errors.h"
 #include "core/result.h"
+#include "core/text.h"
 #include "k8s/connection.h"
 
 namespace podmedic::k8s {
@@ -86,6 +87,8 @@ class KubeClient {
 };
 
 // Query helpers.
-std::string url_encode(std::string_view s);
+inline std::string url_encode(std::string_view s) {
+  return text::percent_encode(s);
+}
 
 }  // namespace podmedic::k8s

@@ -155,3 +155,9 @@ TEST_CASE("hex: lowercase, two digits a byte") {
   CHECK(text::hex(bytes) == "000fa0ff42");
   CHECK(text::hex(std::span(bytes).first(2)) == "000f");
 }
+
+TEST_CASE("percent_encode keeps RFC 3986 unreserved characters and encodes every other byte") {
+  CHECK(text::percent_encode("aZ09-._~") == "aZ09-._~");
+  CHECK(text::percent_encode("a b/c&d=e#\xC3\xA9") == "a%20b%2Fc%26d%3De%23%C3%A9");
+  CHECK(text::percent_encode("") == "");
+}
