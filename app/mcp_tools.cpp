@@ -19,6 +19,8 @@ using server::mcp::ToolResult;
 
 namespace {
 
+// A later call of a batch whose budget is spent: not started at all.
+constexpr const char* kNoTimeLeft = "no time left in this request's budget; call again";
 constexpr const char* kBusyMessage = "too many LLM requests in flight; retry in a few seconds";
 
 // A service request raced against a tool call's deadline. The request's task fills `done` and
@@ -92,6 +94,7 @@ ToolResult ask_result(const diagnosis::AskReply& r) {
 net::awaitable<ToolResult> mcp_diagnose(diagnosis::LlmService& llm, TaskGroup& tasks,
                                         std::string question, std::string ns, std::string pod,
                                         Deadline deadline) {
+  if (std::chrono::steady_clock::now() >= deadline) co_return tool_error(kNoTimeLeft);
   auto ex = co_await net::this_coro::executor;
   auto race = std::make_shared<Race<diagnosis::DiagnoseReply>>(ex);
   diagnosis::DiagnoseRequest req;
@@ -115,6 +118,7 @@ net::awaitable<ToolResult> mcp_diagnose(diagnosis::LlmService& llm, TaskGroup& t
 
 net::awaitable<ToolResult> mcp_ask(diagnosis::LlmService& llm, TaskGroup& tasks,
                                    std::string question, Deadline deadline) {
+  if (std::chrono::steady_clock::now() >= deadline) co_return tool_error(kNoTimeLeft);
   auto ex = co_await net::this_coro::executor;
   auto race = std::make_shared<Race<diagnosis::AskReply>>(ex);
   auto op = llm.ask(std::move(question));

@@ -156,8 +156,9 @@ net::awaitable<ToolResult> run_tool(const McpSources& s, const Tool& t,
                                     std::map<std::string, std::string> a, Deadline deadline) {
   const std::string name = t.name;
   if (name == "list_incidents" || name == "get_incident") {
+    static const std::string kNone = "[]";  // before the first snapshot
     auto snapshot = s.incidents ? s.incidents() : nullptr;
-    const std::string& body = snapshot ? *snapshot : std::string("[]");
+    const std::string& body = snapshot ? *snapshot : kNone;
     if (name == "list_incidents")
       co_return list_incidents(body, a["state"].empty() ? "open" : a["state"], a["namespace"],
                                s.namespace_allowed);

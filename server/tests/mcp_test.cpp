@@ -34,7 +34,9 @@ const char* const kSnapshot = R"([
   "workload":{"kind":"Deployment","name":"cart"},"pods":["cart-1","cart-2"],"restarts":4,
   "exitCode":137,"firstSeen":"2026-12-01T10:00:00Z","lastSeen":"2026-12-01T10:05:00Z",
   "message":"","facts":"[shop] OOMKilled Deployment/cart","evidence":"key: [REDACTED]",
-  "diagnosis":{"text":"heap too small","model":"mistral","source":"llm"},
+  "diagnosis":{"text":"heap too small","model":"mistral","source":"llm"},"severity":"critical",
+  "runbookUrl":"https://runbooks.example/oom?ns=shop",
+  "changes":[{"field":"resources","container":"app","from":"256Mi","to":"128Mi"}],
   "podState":{"cart-1":{"restarts":4,"healthySince":0}},"lastNotified":1,"pendingAlert":true},
  {"id":"bbb2","state":"open","namespace":"kube-system","reason":"CrashLoopBackOff",
   "container":"dns","workload":{"kind":"Deployment","name":"coredns"},"pods":["coredns-1"]},
@@ -342,6 +344,7 @@ TEST_CASE("mcp: list_incidents and get_incident read the snapshot within the wat
   auto first = m.call({{"name", "list_incidents"}})["result"]["structuredContent"]["incidents"][0];
   CHECK(first["facts"] == "[shop] OOMKilled Deployment/cart");
   CHECK(first["podCount"] == 2);
+  CHECK(first["severity"] == "critical");
   CHECK_FALSE(first.contains("evidence"));
 
   auto got = m.call({{"name", "get_incident"}, {"arguments", {{"id", "aaa1"}}}})["result"];
@@ -351,6 +354,9 @@ TEST_CASE("mcp: list_incidents and get_incident read the snapshot within the wat
   CHECK(inc["diagnosis"]["text"] == "heap too small");
   CHECK(inc["pods"] == json{"cart-1", "cart-2"});
   CHECK(inc["facts"] == "[shop] OOMKilled Deployment/cart");
+  CHECK(inc["severity"] == "critical");
+  CHECK(inc["runbookUrl"] == "https://runbooks.example/oom?ns=shop");
+  CHECK(inc["changes"][0]["to"] == "128Mi");
   for (const char* internal : {"podState", "lastNotified", "pendingAlert"})
     CHECK_FALSE(inc.contains(internal));
   CHECK(m.call({{"name", "get_incident"}, {"arguments", {{"id", "bbb2"}}}})["result"]["isError"] ==

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "app/pipeline.h"
 #include "core/http.h"
@@ -30,18 +31,17 @@ struct Drop final : incidents::IncidentSink {
 struct Caller {
   Harness& h;
   unsigned short port;
-  json call(const std::string& tool, const json& args, std::chrono::milliseconds* took = nullptr) {
-    json req = {{"jsonrpc", "2.0"},
-                {"id", 1},
-                {"method", "tools/call"},
-                {"params", {{"name", tool}, {"arguments", args}}}};
+  // The reply to `body` (one message or a batch) sent with `version` (empty: no header).
+  json post(const json& body, const std::string& version,
+            std::chrono::milliseconds* took = nullptr) {
+    std::vector<std::string> headers = {"Content-Type: application/json"};
+    if (!version.empty()) headers.push_back("MCP-Protocol-Version: " + version);
     http::PostResult res;
     std::atomic<bool> done{false};
     auto t0 = std::chrono::steady_clock::now();
     std::thread client([&] {
-      res = http::request("POST", "http://127.0.0.1:" + std::to_string(port) + "/mcp",
-                          {"Content-Type: application/json", "MCP-Protocol-Version: 2025-06-18"},
-                          req.dump(), std::chrono::seconds(20), 1 << 20);
+      res = http::request("POST", "http://127.0.0.1:" + std::to_string(port) + "/mcp", headers,
+                          body.dump(), std::chrono::seconds(20), 1 << 20);
       done = true;
     });
     bool answered = run_until(
@@ -53,7 +53,17 @@ struct Caller {
     REQUIRE(answered);
     REQUIRE(res.status == 200);
     auto j = json::parse(res.body, nullptr, false);
-    REQUIRE(j.is_object());
+    REQUIRE(!j.is_discarded());
+    return j;
+  }
+  static json request(const std::string& tool, const json& args) {
+    return {{"jsonrpc", "2.0"},
+            {"id", 1},
+            {"method", "tools/call"},
+            {"params", {{"name", tool}, {"arguments", args}}}};
+  }
+  json call(const std::string& tool, const json& args, std::chrono::milliseconds* took = nullptr) {
+    auto j = post(request(tool, args), "2025-06-18", took);
     REQUIRE(j.contains("result"));
     return j["result"];
   }
@@ -97,12 +107,21 @@ TEST_CASE("mcp: a tool call answers within its budget when the LLM hangs") {
     REQUIRE(run_until(h.ioc, [&] { return p.tracker().open_count() == 1; }));
     Caller mcp{h, p.http_port()};
 
+    // A batch (2025-03-26, no header) shares one budget: the diagnosis spends it, the ask after
+    // it is not even started.
     std::chrono::milliseconds took{};
-    auto slow = mcp.call("diagnose", {{"namespace", "shop"}}, &took);
+    auto batch = mcp.post(json::array({Caller::request("diagnose", {{"namespace", "shop"}}),
+                                       Caller::request("ask", {{"question", "q"}})}),
+                          "", &took);
     CHECK(took >= kBudget);
     CHECK(took < kBudget + std::chrono::seconds(3));
+    REQUIRE(batch.size() == 2);
+    auto slow = batch[0]["result"];
     CHECK(slow["isError"] == false);
-    const auto& partial = slow["structuredContent"];
+    CHECK(batch[1]["result"]["isError"] == true);
+    CHECK(batch[1]["result"]["content"][0]["text"].get<std::string>().find("no time left") !=
+          std::string::npos);
+    auto partial = json::parse(slow["content"][0]["text"].get<std::string>());
     CHECK(partial["note"].get<std::string>().find("did not answer") != std::string::npos);
     CHECK_FALSE(partial.contains("answer"));
     CHECK(partial["pods"] == json{t.name});
@@ -149,5 +168,7 @@ TEST_CASE("mcp: a tool call answers within its budget when the LLM hangs") {
     CHECK(got["isError"] == false);
     CHECK(got["structuredContent"]["namespace"] == "shop");
     CHECK(got["structuredContent"]["reason"] == "CrashLoopBackOff");
+    CHECK(got["structuredContent"]["severity"] == "warning");
+    CHECK(got["structuredContent"]["changes"].is_array());
   }
 }
