@@ -2,7 +2,8 @@
 // The MCP tools that use the LLM (diagnose, ask; server/mcp.h) over diagnosis::LlmService, each
 // bounded by its tool call's deadline so the client (60 s by default) gets an answer even when
 // ollama.timeout is longer: the service's request runs as a task of `tasks`, keeping its
-// in-flight slot (the limit /ask and /diagnose share) until the LLM answers or times out, while
+// in-flight slot (the limit /ask and /diagnose share) until the LLM answers or times out (so at
+// most LlmService::kMaxRequests such tasks wait at once; the others end at once as busy), while
 // the tool call waits at most until the deadline. Then diagnose answers with the redacted
 // evidence and rules-based facts gathered so far and a note; ask with an isError result.
 // Run on the service's thread (the pipeline's); run_on() hops there from the HTTP thread.
