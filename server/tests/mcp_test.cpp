@@ -2,11 +2,15 @@
 // Origin rule, the tools' arguments and the snapshot tools, and the routing in make_api.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <optional>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "core/http.h"
+#include "core/task_group.h"
 #include "server/api.h"
 #include "server/mcp.h"
 
@@ -467,4 +471,49 @@ TEST_CASE("mcp: routing through the API: token, methods and media type") {
   // Without an MCP handler there is no such route.
   auto none = make_api(ApiSources{}, "");
   CHECK(run(none, Request{"POST", "/mcp", "", "{}", "application/json"}).status == 404);
+}
+
+TEST_CASE(
+    "mcp over the socket: the headers reach the handler, 202 has no body, 413 beyond 64 KiB") {
+  using namespace std::chrono_literals;
+  boost::asio::io_context ioc;
+  TaskGroup tasks(ioc);
+  Calls calls;
+  ApiSources s;
+  s.mcp = mcp::make_handler(sources(calls));
+  HttpServer server(ioc, {"127.0.0.1:0", 64 * 1024, 5s}, make_api(std::move(s), ""));
+  auto port = server.start(tasks);
+  REQUIRE(port.ok());
+  const std::string url = "http://127.0.0.1:" + std::to_string(port.value()) + "/mcp";
+  http::PostResult note, evil, old, big;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    const std::vector<std::string> json_type = {"Content-Type: application/json"};
+    note = http::request("POST", url, json_type,
+                         R"({"jsonrpc":"2.0","method":"notifications/initialized"})", 5s);
+    auto with = [&](std::string header) {
+      auto h = json_type;
+      h.push_back(std::move(header));
+      return h;
+    };
+    evil = http::request("POST", url, with("Origin: https://evil.example"),
+                         R"({"jsonrpc":"2.0","id":1,"method":"ping"})", 5s);
+    old = http::request("POST", url, with("MCP-Protocol-Version: 2024-01-01"),
+                        R"({"jsonrpc":"2.0","id":1,"method":"ping"})", 5s);
+    big = http::request(
+        "POST", url, json_type,
+        R"({"jsonrpc":"2.0","id":1,"method":")" + std::string(70 * 1024, 'x') + "\"}", 5s);
+    done = true;
+  });
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done && std::chrono::steady_clock::now() < deadline) ioc.run_for(10ms);
+  client.join();
+  CHECK(note.status == 202);
+  CHECK(note.body.empty());
+  CHECK(note.content_type.empty());
+  CHECK(evil.status == 403);
+  CHECK(old.status == 400);
+  CHECK(big.status == 413);
+  server.stop();
+  tasks.stop();
 }
