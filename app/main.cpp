@@ -355,14 +355,14 @@ int cmd_demo(const Args& args) {
     std::fprintf(stderr, "podmedic demo: %s\n", conn.error().message.c_str());
     return 1;
   }
-  // --config is optional here: its ollama, diagnosis and server sections apply; the
-  // cluster, state and timings are the demo's own.
+  // --config is optional here: its ollama, diagnosis, server and watch sections apply (the
+  // watch scope too, which the API and MCP enforce); the cluster, state and timings are the
+  // demo's own.
   auto loaded = load(args);
   if (!loaded) return 2;
   app::Config config = *loaded;
   config.cluster = app::ClusterSettings{};
   config.cluster.name = "demo";
-  config.watch = watcher::WatchSettings{};
   config.state.dir = (dir / "state").string();
   // Demo time runs fast: resolve after five steps of health, hold flaps down for ten.
   config.detect.resolve_after = step * 5;

@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include "app/llm_routes.h"
+#include "app/mcp_tools.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/peer_errors.h"
 #include "server/api.h"
 #include "server/limits.h"
+#include "server/mcp.h"
 
 namespace podmedic::app {
 
@@ -246,6 +248,22 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
   http_settings.idle_timeout = config.server.idle_timeout;
   http_settings.route_body_limits = {{server::kAlertmanagerRoute, server::kAlertmanagerBodyLimit}};
   max_connections_ = http_settings.max_connections;
+  server::mcp::McpSources mcp;
+  mcp.incidents = [this] { return snapshot_.get(); };
+  mcp.diagnose = [this](std::string q, std::string ns, std::string pod,
+                        server::mcp::Deadline deadline) {
+    return run_on(
+        ioc_, mcp_diagnose(*llm_, tasks_, std::move(q), std::move(ns), std::move(pod), deadline));
+  };
+  mcp.ask = [this](std::string q, server::mcp::Deadline deadline) {
+    return run_on(ioc_, mcp_ask(*llm_, tasks_, std::move(q), deadline));
+  };
+  mcp.namespace_allowed = [watch = config.watch](const std::string& ns) {
+    return in_watch_scope(watch, ns);
+  };
+  mcp.external_url = config.server.external_url;
+  mcp.tool_budget = options_.mcp_tool_budget;
+  api.mcp = server::mcp::make_handler(std::move(mcp));
   http_ = std::make_unique<server::HttpServer>(
       http_ioc_, http_settings, server::make_api(std::move(api), config.server.token));
   if (config.ha.enabled) {

@@ -52,6 +52,9 @@ struct PipelineOptions {
   // The group commit the incident state and the outboxes are written through (outlives the
   // pipeline); null: one of the pipeline's own.
   GroupCommit* writer = nullptr;
+  // How long an MCP tool call may take (under the clients' default 60 s); a slower LLM leaves
+  // diagnose with its evidence and a note. Tests shorten it.
+  std::chrono::milliseconds mcp_tool_budget{45'000};
 };
 
 // Where `podmedic run` and `podmedic demo` send incident events: a log line each, then the

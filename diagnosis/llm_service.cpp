@@ -271,6 +271,7 @@ net::awaitable<DiagnoseReply> LlmService::diagnose(DiagnoseRequest req) {
   reply.context = session->redact(context);
   reply.question = session->redact(req.question);
   if (!req.ask_llm || (pods.empty() && !req.ask_without_failing_pods)) co_return reply;
+  if (req.on_evidence) req.on_evidence(reply);
   if (req.before_llm) req.before_llm();
   reply.asked = true;
   auto op = chat(*request_pool_, kDiagnoseSystemPrompt,

@@ -60,6 +60,8 @@ struct ModelsReply {
   std::vector<std::string> models;
 };
 
+struct DiagnoseReply;
+
 struct DiagnoseRequest {
   std::string question;  // may be empty
   std::string ns;
@@ -70,6 +72,9 @@ struct DiagnoseRequest {
   bool ask_without_failing_pods = true;
   // Called just before the LLM is asked (the CLI says where it asks).
   std::function<void()> before_llm;
+  // Called at the same point with the reply so far (the evidence, facts and pods; no answer):
+  // the MCP tool answers with it when the LLM is slower than the tool call may take.
+  std::function<void(const DiagnoseReply&)> on_evidence;
 };
 
 struct DiagnoseReply {

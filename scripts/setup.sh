@@ -49,4 +49,9 @@ if [ "${1:-}" = "--tools" ]; then
     mkdir -p .tools/web
     npm install --silent --no-audit --no-fund --prefix .tools/web playwright-core@1.65.1 >/dev/null
   fi
+  # The MCP end-to-end test: the official TypeScript SDK's client.
+  if [ ! -d .tools/mcp/node_modules/@modelcontextprotocol/sdk ]; then
+    mkdir -p .tools/mcp
+    npm install --silent --no-audit --no-fund --prefix .tools/mcp @modelcontextprotocol/sdk@1.32.2 >/dev/null
+  fi
 fi

@@ -75,8 +75,8 @@ Response alertmanager_route(const ApiSources& src, const Request& req) {
 // Synchronous routes; nullopt for the LLM routes handled by the coroutine.
 std::optional<Response> simple_route(const ApiSources& src, const std::string& token,
                                      const Request& req, const std::string& path) {
-  bool guarded =
-      path.rfind("/api/", 0) == 0 || path == "/ask" || path == "/diagnose" || path == "/models";
+  bool guarded = path.rfind("/api/", 0) == 0 || path == "/ask" || path == "/diagnose" ||
+                 path == "/models" || path == "/mcp";
   if (guarded && !token.empty()) {
     const std::string prefix = "Bearer ";
     if (req.authorization.rfind(prefix, 0) != 0 ||
@@ -142,6 +142,18 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
       return json_error(415, "Content-Type must be application/json");
     return alertmanager_route(src, req);
   }
+  if (path == "/mcp" && src.mcp) {
+    if (!only("POST")) {
+      // Streamable HTTP: no server-initiated SSE stream (GET) and no sessions to end (DELETE).
+      auto r =
+          json_error(405, "use POST: this MCP endpoint answers with JSON and keeps no session");
+      r.headers.emplace_back("Allow", "POST");
+      return r;
+    }
+    if (!is_json_media_type(req.content_type))
+      return json_error(415, "Content-Type must be application/json");
+    return std::nullopt;
+  }
   if (path == "/ask" || path == "/diagnose") {
     if (!only("POST")) return json_error(405, "use POST");
     // Browsers send text/plain and form types cross-site without a preflight: only JSON here.
@@ -181,6 +193,11 @@ Handler make_api(ApiSources src, std::string token) {
     const ApiSources& s = *shared;
     const std::string path = req.target.substr(0, req.target.find('?'));
     if (auto r = simple_route(s, token, req, path)) co_return *r;
+    if (path == "/mcp") {
+      auto handle = s.mcp;  // named: see the GCC 12 note in http_server.cpp
+      auto op = handle(std::move(req));
+      co_return co_await std::move(op);
+    }
     if (path == "/models") {
       if (!s.models) co_return json_error(503, "LLM not configured");
       auto op = s.models();  // named: see the GCC 12 note in http_server.cpp

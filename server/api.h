@@ -2,7 +2,8 @@
 // The HTTP API: /healthz, /readyz, /metrics, /api/incidents, and the LLM routes POST /ask,
 // POST /diagnose and GET /models (shapes of local-k8s-ai-agent), with JSON errors
 // (400 bad JSON or fields, 401, 403, 404, 405, 413, 415, 429, 503). Bearer-token auth
-// (constant-time compare) guards /api/*, /ask, /diagnose and /models when a token is configured.
+// (constant-time compare) guards /api/*, /ask, /diagnose, /models and /mcp when a token is
+// configured. POST /mcp is the MCP endpoint (server/mcp.h); GET and other methods there: 405.
 // POST routes take only the media type application/json (parameters such as charset allowed;
 // 415 otherwise: a cross-site form or text/plain POST is never served). /diagnose refuses a
 // namespace outside the watch scope (403), and so does POST /api/alertmanager when every alert
@@ -46,6 +47,8 @@ struct ApiSources {
   std::function<void(std::vector<AmAlert> alerts)> alertmanager;
   // Where unusable Alertmanager payloads are counted (peer "alertmanager"); may be null.
   PeerErrors* peer_errors = nullptr;
+  // POST /mcp (server/mcp.h's make_handler), after the token and the media type; null: 404.
+  Handler mcp;
 };
 
 // The one route with a larger body limit: Alertmanager groups can be large.

@@ -20,8 +20,9 @@ config::Schema server_schema(ServerConfig& s) {
                 duration("idleTimeout", &s.idle_timeout,
                          "an idle connection (no request byte) is closed after this", false),
                 str("externalUrl", &s.external_url,
-                    "the web page's public URL, for links in alerts (PagerDuty client_url, "
-                    "Teams button); empty: no links")};
+                    "the web page's public URL (https://…), for links in alerts (PagerDuty "
+                    "client_url, Teams button, Alertmanager generatorURL); its host may also "
+                    "call /mcp from a browser (Origin); empty: none")};
 }
 
 void validate(const ServerConfig& s, config::Ctx& ctx) {

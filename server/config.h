@@ -14,7 +14,8 @@ struct ServerConfig {
   // descriptors plus a reserve for the rest of the process (app's reserve_descriptors).
   int max_connections = 256;
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(5)};  // keep-alive / first byte
-  // The page's public URL (no trailing slash), for links in alerts; empty: no links.
+  // server.externalUrl: the page's public URL, for links in alerts; its host is also an allowed
+  // Origin of POST /mcp. Empty: none.
   std::string external_url;
 };
 

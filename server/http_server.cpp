@@ -145,9 +145,13 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
       auto& req = parser.get();
       keep_alive = req.keep_alive();
       version = req.version();
-      Request in{std::string(req.method_string()), std::string(req.target()),
-                 std::string(req[http::field::authorization]), std::move(req.body()),
-                 std::string(req[http::field::content_type])};
+      Request in{std::string(req.method_string()),
+                 std::string(req.target()),
+                 std::string(req[http::field::authorization]),
+                 std::move(req.body()),
+                 std::string(req[http::field::content_type]),
+                 std::string(req[http::field::origin]),
+                 std::string(req["MCP-Protocol-Version"])};
       // Named handler and awaitable: GCC 12 miscompiles temporaries with destructors inside
       // co_await expressions.
       auto handle = s->handler;
@@ -156,7 +160,7 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
     }
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "podmedic");
-    res.set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
     res.set(http::field::cache_control, "no-store");
     for (const auto& [k, v] : r.headers) res.set(k, v);
     res.body() = std::move(r.body);

@@ -28,11 +28,13 @@ struct Request {
   std::string authorization;
   std::string body;
   std::string content_type;  // the Content-Type header as sent (POST routes check its media type)
+  std::string origin;        // the Origin header (POST /mcp checks it against DNS rebinding)
+  std::string mcp_protocol_version;  // the MCP-Protocol-Version header (POST /mcp)
 };
 
 struct Response {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // empty: no Content-Type (an empty 202)
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };

@@ -3,8 +3,9 @@
 // its termination message and a Warning event; the fake LLM echoes some of them back. No secret
 // value may reach any sink: the webhook, Slack, Alertmanager, PagerDuty and Teams payloads (and
 // the alert.diagnosed of an Alertmanager alert whose labels carry one), the LLM prompts,
-// /api/incidents, /diagnose, podmedic's own log, and every file under state.dir. The PagerDuty
-// routing key and the Teams URL's signature reach only their own service.
+// /api/incidents, /diagnose, MCP's diagnose and get_incident, podmedic's own log, and every file
+// under state.dir. The PagerDuty routing key and the Teams URL's signature reach only their own
+// service.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -183,6 +184,27 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   CHECK(diag.status == 200);
   auto incidents = http::request("GET", base + "/api/incidents", {}, "", 5s, 4 << 20);
   CHECK(incidents.status == 200);
+  // MCP: the same evidence through diagnose, and the incident through get_incident.
+  // (2025-06-18: the result carries structuredContent, where a secret is escaped only once.)
+  auto mcp = [&](const std::string& tool, const json& args) {
+    json call = {{"jsonrpc", "2.0"},
+                 {"id", 1},
+                 {"method", "tools/call"},
+                 {"params", {{"name", tool}, {"arguments", args}}}};
+    auto r = http::request("POST", base + "/mcp",
+                           {"Content-Type: application/json", "MCP-Protocol-Version: 2025-06-18"},
+                           call.dump(), 50s, 4 << 20);
+    CHECK(r.status == 200);
+    auto j = json::parse(r.body, nullptr, false);
+    CHECK((j.is_object() && j.contains("result") && j["result"]["isError"] == false));
+    return r.body;
+  };
+  const std::string mcp_diagnose =
+      mcp("diagnose", {{"namespace", "shop"}, {"pod", pod_name}, {"question", "why?"}});
+  auto listed = json::parse(incidents.body, nullptr, false);
+  REQUIRE((listed.is_object() && !listed["incidents"].empty()));
+  const std::string mcp_incident =
+      mcp("get_incident", {{"id", listed["incidents"][0]["id"].get<std::string>()}});
   CHECK(podmedic.terminate() == 0);
 
   // Every sink, with where a secret showed up.
@@ -198,6 +220,8 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   for (const auto& r : ollama.requests()) sinks.emplace_back("llm prompt " + r.target, r.body);
   sinks.emplace_back("/diagnose", diag.body);
   sinks.emplace_back("/api/incidents", incidents.body);
+  sinks.emplace_back("MCP diagnose", mcp_diagnose);
+  sinks.emplace_back("MCP get_incident", mcp_incident);
   sinks.emplace_back("podmedic log", podmedic.output());
   for (auto& e : fs::recursive_directory_iterator(dir / "state"))
     if (e.is_regular_file()) sinks.emplace_back(e.path().filename().string(), read_all(e.path()));
@@ -245,4 +269,6 @@ TEST_CASE("no secret shape reaches any sink, whatever source it came from") {
   CHECK(leaks == 0);
   // The evidence still carries the useful lines around the secrets.
   CHECK(diag.body.find("fatal: giving up") != std::string::npos);
+  CHECK(mcp_diagnose.find("fatal: giving up") != std::string::npos);
+  CHECK(mcp_incident.find("\"evidence\"") != std::string::npos);
 }

@@ -6,12 +6,11 @@
 // playwright-core is found through NODE_PATH (scripts/setup.sh --tools installs it in
 // .tools/web/node_modules); Chromium at $CHROMIUM or /usr/bin/chromium.
 "use strict";
-const { spawn } = require("child_process");
 const fs = require("fs");
-const http = require("http");
 const os = require("os");
 const path = require("path");
 const { chromium } = require("playwright-core");
+const { startOllama, startDemo } = require("../demo_support.cjs");
 
 const [binary, outDir] = process.argv.slice(2);
 if (!binary || !outDir) {
@@ -26,71 +25,14 @@ function fail(msg) {
   throw new Error(msg);
 }
 
-// A fake Ollama per reference/protocols.md §7: /api/tags and /api/chat (NDJSON when streaming).
-function startOllama() {
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      if (req.url === "/api/tags") {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ models: [{ name: "mistral:latest", model: "mistral:latest" }] }));
-        return;
-      }
-      if (req.url !== "/api/chat") {
-        res.writeHead(404, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ error: "not found" }));
-        return;
-      }
-      const j = JSON.parse(body);
-      prompts.push(j.messages[j.messages.length - 1].content);
-      const done = { model: "mistral", created_at: new Date().toISOString(),
-        message: { role: "assistant", content: "" }, done: true, done_reason: "stop" };
-      if (j.stream === false) {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ ...done, message: { role: "assistant", content: ANSWER } }));
-        return;
-      }
-      res.writeHead(200, { "Content-Type": "application/x-ndjson" });
-      for (const word of ANSWER.split(/(?<= )/)) {
-        res.write(JSON.stringify({ model: "mistral", created_at: new Date().toISOString(),
-          message: { role: "assistant", content: word }, done: false }) + "\n");
-      }
-      res.end(JSON.stringify(done) + "\n");
-    });
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
-function startDemo(configPath) {
-  const child = spawn(binary, ["demo", "--listen", "127.0.0.1:0", "--step", "500ms", "--config", configPath],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const url = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("demo did not print its web page URL:\n" + out)), 30000);
-    const onData = (d) => {
-      out += d;
-      const m = out.match(/web page: (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", (d) => (out += d));
-    child.on("exit", (code) => reject(new Error("demo exited with " + code + ":\n" + out)));
-  });
-  return { child, url, output: () => out };
-}
-
 (async () => {
-  const ollama = await startOllama();
+  const ollama = await startOllama(ANSWER, prompts);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "podmedic-web-"));
   const configPath = path.join(tmp, "podmedic.yaml");
   fs.writeFileSync(configPath,
     "ollama:\n  url: http://127.0.0.1:" + ollama.address().port + "\n" +
     "diagnosis:\n  waitBeforeNotify: 2s\n");
-  const demo = startDemo(configPath);
+  const demo = startDemo(binary, configPath);
   let browser;
   let page;
   try {
