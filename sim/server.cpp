@@ -25,6 +25,7 @@
 #include "core/units.h"
 #include "k8s/connection.h"
 #include "sim/route.h"
+#include "sim/table.h"
 #include "sim/tls.h"
 
 namespace podmedic::sim {
@@ -552,6 +553,21 @@ net::awaitable<void> reject_unreadable(StatePtr s, Stream& stream, beast::flat_b
   }
 }
 
+// `kubectl get` asks for a Table (sim/table.h): a pods or events list or object answered 200
+// becomes one, timed by the wall clock as the apiserver's ages are.
+void as_table_if_asked(const Request& req, const Route& route, Response& r) {
+  if (!route.resource || r.result() != http::status::ok ||
+      (route.kind != RouteKind::kObject && route.kind != RouteKind::kCollection) ||
+      !wants_table(std::string_view(req[http::field::accept]))) {
+    return;
+  }
+  if (auto table = to_table(*route.resource, r.body(), std::time(nullptr))) {
+    r.body() = std::move(*table);
+    r.set(http::field::content_type, kTableContentType);
+    r.prepare_payload();
+  }
+}
+
 // Streams one watch on `stream`; returns when it ends (timeout, drop, expiry or error).
 template <class Stream>
 net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req, Route route) {
@@ -749,6 +765,7 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
       break;
     }
     auto r = s->handle(req, route);
+    as_table_if_asked(req, route, r);
     auto [wec, wn] = co_await http::async_write(stream, r, kUse);
     if (wec || !r.keep_alive()) break;
   }
