@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/peer_errors.h"
+#include "core/process_metrics.h"
 #include "server/api.h"
 #include "server/limits.h"
 
@@ -132,6 +133,17 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       .Register(*registry_)
       .Add({{"version", PODMEDIC_VERSION}})
       .Set(1);
+  // Set by the tick loop (run_ticks); read by the HTTP thread at scrape time (atomics).
+  leader_gauge_ = &prometheus::BuildGauge()
+                       .Name("podmedic_leader")
+                       .Help("1 while this replica leads (always 1 without ha.enabled)")
+                       .Register(*registry_)
+                       .Add({});
+  synced_gauge_ = &prometheus::BuildGauge()
+                       .Name("podmedic_synced")
+                       .Help("1 once the first full list of pods and events has synced")
+                       .Register(*registry_)
+                       .Add({});
   // These run on the HTTP thread: only atomics, the snapshot under its mutex, the (thread-safe)
   // registry, and hops onto the pipeline's io_context.
   auto on_pipeline =
@@ -145,7 +157,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
     co_return response;
   };
   server::ApiSources api{
-      [this] { return synced_flag_.load(); }, [this] { return snapshot_.get(); }, registry_,
+      [this] { return synced_flag_.load(); },
+      [this] { return snapshot_.get(); },
+      registry_,
       [this, on_pipeline](std::string q) { return on_pipeline(ask_route(*llm_, std::move(q))); },
       [this, on_pipeline](std::string q, std::string ns, std::string pod) {
         return on_pipeline(diagnose_route(*llm_, std::move(q), std::move(ns), std::move(pod)));
@@ -158,7 +172,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         if (!tracker_.state_ok())
           return std::string("cannot write the incident state under state.dir");
         return dispatcher_ && !dispatcher_->state_ok() ? dispatcher_->state_error() : std::string();
-      }};
+      },
+      {std::make_shared<ProcessCollector>()}};
   // The pod cache answers for a namespace once synced, when the watch holds all its pods.
   diagnosis::EvidenceCache cache{&pods_, [this, watch = config.watch](const std::string& ns) {
                                    return watcher_->synced() && watch.label_selector.empty() &&
@@ -192,8 +207,10 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
         stage_.evidence_ready(r.fingerprint, r.pod, ev.excerpt);
       });
-  for (const auto& reason : config.detect.rules.reasons)
+  for (const auto& reason : config.detect.rules.reasons) {
     incident_metrics_.total.Add({{"reason", reason}});
+    incident_metrics_.open_reason(reason);
+  }
   server::ServerSettings http_settings;
   http_settings.listen = config.server.listen;
   http_settings.max_connections = static_cast<std::size_t>(config.server.max_connections);
@@ -318,6 +335,7 @@ net::awaitable<void> Pipeline::run_ticks() {
     if (ec) co_return;
     if (!leading_) {
       synced_flag_ = watcher_->synced();
+      publish_status();
       continue;
     }
     if (!reconciled_ && watcher_->synced()) {
@@ -329,8 +347,14 @@ net::awaitable<void> Pipeline::run_ticks() {
     }
     tracker_.tick();
     synced_flag_ = watcher_->synced();
+    publish_status();
     snapshot_.refresh();
   }
+}
+
+void Pipeline::publish_status() {
+  leader_gauge_->Set(leading_ ? 1 : 0);
+  synced_gauge_->Set(synced_flag_ ? 1 : 0);
 }
 
 }  // namespace podmedic::app

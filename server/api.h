@@ -11,7 +11,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,8 @@ struct ApiSources {
   // Why persisted state cannot be written right now (empty: it can). Non-empty makes /readyz 503:
   // a replica that cannot remember what it announced should not be trusted with alerts.
   std::function<std::string()> state_error;
+  // More metrics for /metrics beside the registry's (the process_* collector).
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
 };
 
 Handler make_api(ApiSources sources, std::string token);
