@@ -13,6 +13,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cassert>
 #include <charconv>
+#include <ctime>
 #include <list>
 #include <map>
 #include <optional>
@@ -49,8 +50,17 @@ struct WatchSession {
   bool dropped = false;    // close abruptly
   bool end_clean = false;  // finish the response cleanly
   bool expire = false;     // send ERROR 410 then finish
+  bool table = false;      // kubectl get -w: each object as a one-row Table (sim/table.h)
   std::unique_ptr<net::steady_timer> wake;
 };
+
+// The object of one watch event for `w`: the object itself, or its Table row.
+std::string watch_object(const WatchSession& w, const Object& o) {
+  std::string obj = Store::with_kind(w.res, o);
+  if (!w.table) return obj;
+  auto table = to_table(w.res, obj, std::time(nullptr));
+  return table ? std::move(*table) : obj;
+}
 
 std::string event_line(const char* type, const std::string& object_json) {
   std::string s = "{\"type\":\"";
@@ -147,7 +157,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     for (auto& w : watches) {
       if (w->res != c.res) continue;
       if (const char* t = filtered_type(*w, c)) {
-        w->pending += event_line(t, Store::with_kind(c.res, *c.obj));
+        w->pending += event_line(t, watch_object(*w, *c.obj));
         notify(w);
       }
     }
@@ -577,6 +587,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   auto w = std::make_shared<WatchSession>();
   w->res = res;
   w->ns = ns;
+  w->table = wants_table(std::string_view(req[http::field::accept]));
   if (auto e = parse_label_selector(route.param("labelSelector"), w->labels)) {
     auto r = s->error(req, *e);
     co_await http::async_write(stream, r, kUse);
@@ -614,7 +625,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   if (rv.empty() || rv == "0" || send_initial) {
     for (auto& o : s->store.all(res, ns)) {
       if (Store::matches(*o, ns, w->labels, w->fields)) {
-        w->pending += event_line("ADDED", Store::with_kind(res, *o));
+        w->pending += event_line("ADDED", watch_object(*w, *o));
       }
     }
     if (send_initial && w->bookmarks) {
@@ -640,7 +651,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
     } else {
       for (auto& c : std::get<std::vector<Change>>(changes)) {
         if (const char* t = ApiServer::State::filtered_type(*w, c)) {
-          w->pending += event_line(t, Store::with_kind(res, *c.obj));
+          w->pending += event_line(t, watch_object(*w, *c.obj));
         }
       }
     }

@@ -138,6 +138,33 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
     CHECK(events.out.find("MESSAGE") != std::string::npos);
   }
 
+  SECTION("kubectl get -w prints watch events in the same table") {
+    test::Child watch(k.argv({"get", "pods", "-n", "shop", "--watch"}), k.home);
+    REQUIRE(watch.wait_for("READY   STATUS", std::chrono::seconds(20)));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (sim.call([&] { return sim.server.open_watches(); }) == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    sim.call([&] {
+      sim::PodTemplate t;
+      t.ns = "shop";
+      t.name = "table-newcomer";
+      auto pod = sim::make_pod(t, sim.now);
+      sim::set_waiting(pod, "app", "ImagePullBackOff", "Back-off pulling image", sim.now);
+      sim.server.store().upsert(sim::Res::kPods, pod);
+    });
+    REQUIRE(watch.wait_for("table-newcomer", std::chrono::seconds(20)));
+    REQUIRE(watch.wait_for("ImagePullBackOff", std::chrono::seconds(20)));
+    auto out = watch.output();
+    INFO(out);
+    auto line = out.substr(out.find("table-newcomer"));
+    line = line.substr(0, line.find('\n'));
+    CHECK(line.find(" 0/1 ") != std::string::npos);
+    CHECK(line.find(" ImagePullBackOff ") != std::string::npos);
+    CHECK(out.find("NAME   AGE") == std::string::npos);  // no fallback to name-only printing
+  }
+
   SECTION("watch sees a change") {
     test::Child watch(k.argv({"get", "pods", "-n", "shop", "--watch", "-o", "name"}), k.home);
     REQUIRE(watch.wait_for("pod/checkout-", std::chrono::seconds(20)));
