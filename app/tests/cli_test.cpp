@@ -104,7 +104,7 @@ TEST_CASE("unknown commands and flags: one line naming them, a hint, exit 2") {
   CHECK(none.out.find("Usage: podmedic") != std::string::npos);
 }
 
-TEST_CASE("--help on every command prints its help and starts nothing") {
+TEST_CASE("every command's --help prints its help and starts nothing") {
   // run/demo would start the daemon or the demo (and, for run, look for a kubeconfig): with
   // --help they print and exit 0 at once, whatever else is on the line.
   for (std::string cmd : {"run", "demo", "diagnose", "check-config", "version", "help"}) {
