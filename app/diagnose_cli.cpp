@@ -17,7 +17,6 @@
 #include "diagnosis/redact.h"
 #include "incidents/workload.h"
 #include "k8s/api.h"
-#include "k8s/decode.h"
 
 namespace podmedic::app {
 
