@@ -10,7 +10,7 @@ ARG PORTABLE=OFF
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
       libboost1.81-dev nlohmann-json3-dev libcurl4-openssl-dev prometheus-cpp-dev catch2 \
-      libyaml-cpp-dev libre2-dev libssl-dev libsimdjson-dev \
+      libyaml-cpp-dev libre2-dev libssl-dev libsimdjson-dev libcli11-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -101,4 +101,14 @@ std::string config_reference() {
   return out.str();
 }
 
+diagnosis::FactSettings fact_settings(const Config& config) {
+  diagnosis::FactSettings facts;
+  facts.node_facts = config.watch.namespaces.empty();
+  facts.node_facts_off =
+      "watch.namespaces is set (namespaced Roles only; nodes are cluster-scoped)";
+  facts.change_window_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(config.diagnosis.change_window).count();
+  return facts;
+}
+
 }  // namespace podmedic::app

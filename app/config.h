@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "diagnosis/config.h"
+#include "diagnosis/evidence.h"
 #include "ha/config.h"
 #include "incidents/config.h"
 #include "notifiers/config.h"
@@ -73,5 +74,10 @@ using watcher::in_watch_scope;
 
 // Reference documentation of every key (for `podmedic check-config --print-reference`).
 std::string config_reference();
+
+// The evidence's facts beyond logs as configured: node facts only with cluster-wide RBAC (no
+// watch.namespaces: nodes are cluster-scoped), the diagnosis.changeWindow. For `podmedic run`
+// and `podmedic diagnose` alike.
+diagnosis::FactSettings fact_settings(const Config& config);
 
 }  // namespace podmedic::app

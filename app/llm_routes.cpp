@@ -37,15 +37,20 @@ server::Response diagnose_response(const diagnosis::DiagnoseReply& r) {
       return server::json_error(404, r.error);
     case LlmOutcome::kPodFailed:
       return server::json_error(502, r.error);
-    case LlmOutcome::kLlmError: {
-      // The LLM is down or slow: still give the evidence and the rules-based facts.
-      nlohmann::json j = {{"error", r.error}, {"context", r.context}, {"facts", r.facts}};
-      return server::Response{503, "application/json", parse::dump(j), {}};
-    }
+    case LlmOutcome::kLlmError:
+      return server::Response{503, "application/json", parse::dump(diagnose_body(r)), {}};
     case LlmOutcome::kOk:
       break;
   }
-  return json_ok({{"answer", r.answer}, {"model", r.model}, {"context", r.context}});
+  return json_ok(diagnose_body(r));
+}
+
+nlohmann::json diagnose_body(const diagnosis::DiagnoseReply& r) {
+  // The LLM is down or slow: still give the evidence and the rules-based facts.
+  if (r.outcome != LlmOutcome::kOk) {
+    return {{"error", r.error}, {"context", r.context}, {"facts", r.facts}};
+  }
+  return {{"answer", r.answer}, {"model", r.model}, {"context", r.context}};
 }
 
 server::Response models_response(const diagnosis::ModelsReply& r) {

@@ -6,6 +6,8 @@
 // pod does not exist. Run on the service's thread (the pipeline's).
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include <boost/asio/awaitable.hpp>
 
 #include "diagnosis/llm_service.h"
@@ -23,5 +25,8 @@ boost::asio::awaitable<server::Response> models_route(diagnosis::LlmService& llm
 server::Response ask_response(const diagnosis::AskReply& r);
 server::Response diagnose_response(const diagnosis::DiagnoseReply& r);
 server::Response models_response(const diagnosis::ModelsReply& r);
+// The `POST /diagnose` body of a reply that answered (kOk) or whose LLM failed (kLlmError):
+// {answer, model, context} or {error, context, facts}; also `podmedic diagnose -o json`'s.
+nlohmann::json diagnose_body(const diagnosis::DiagnoseReply& r);
 
 }  // namespace podmedic::app

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/peer_errors.h"
+#include "core/process_metrics.h"
 #include "server/api.h"
 #include "server/limits.h"
 #include "server/mcp.h"
@@ -136,6 +137,17 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
       .Register(*registry_)
       .Add({{"version", PODMEDIC_VERSION}})
       .Set(1);
+  // Set by the tick loop (run_ticks); read by the HTTP thread at scrape time (atomics).
+  leader_gauge_ = &prometheus::BuildGauge()
+                       .Name("podmedic_leader")
+                       .Help("1 while this replica leads (always 1 without ha.enabled)")
+                       .Register(*registry_)
+                       .Add({});
+  synced_gauge_ = &prometheus::BuildGauge()
+                       .Name("podmedic_synced")
+                       .Help("1 once the first full list of pods and events has synced")
+                       .Register(*registry_)
+                       .Add({});
   // These run on the HTTP thread: only atomics, the snapshot under its mutex, the (thread-safe)
   // registry, and hops onto the pipeline's io_context.
   auto on_pipeline =
@@ -149,7 +161,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
     co_return response;
   };
   server::ApiSources api{
-      [this] { return synced_flag_.load(); }, [this] { return snapshot_.get(); }, registry_,
+      [this] { return synced_flag_.load(); },
+      [this] { return snapshot_.get(); },
+      registry_,
       [this, on_pipeline](std::string q) { return on_pipeline(ask_route(*llm_, std::move(q))); },
       [this, on_pipeline](std::string q, std::string ns, std::string pod) {
         return on_pipeline(diagnose_route(*llm_, std::move(q), std::move(ns), std::move(pod)));
@@ -162,23 +176,17 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         if (!tracker_.state_ok())
           return std::string("cannot write the incident state under state.dir");
         return dispatcher_ && !dispatcher_->state_ok() ? dispatcher_->state_error() : std::string();
-      }};
+      },
+      {std::make_shared<ProcessCollector>()}};
   // The pod cache answers for a namespace once synced, when the watch holds all its pods.
   diagnosis::EvidenceCache cache{&pods_, [this, watch = config.watch](const std::string& ns) {
                                    return watcher_->synced() && watch.label_selector.empty() &&
                                           in_watch_scope(watch, ns);
                                  }};
-  // Nodes are cluster-scoped: namespaced Roles (watch.namespaces) cannot read them.
-  diagnosis::FactSettings facts;
-  facts.node_facts = config.watch.namespaces.empty();
-  facts.node_facts_off =
-      "watch.namespaces is set (namespaced Roles only; nodes are cluster-scoped)";
-  facts.change_window_seconds =
-      std::chrono::duration_cast<std::chrono::seconds>(config.diagnosis.change_window).count();
   evidence_ = std::make_unique<diagnosis::EvidenceSource>(
       *client_, interner_, detector_,
       diagnosis::LogBudget{config.diagnosis.fetch_bytes, config.diagnosis.max_bytes},
-      std::move(cache), std::move(facts));
+      std::move(cache), fact_settings(config));
   auto llm_client = options_.llm ? options_.llm
                                  : std::make_shared<diagnosis::HttpLlmClient>(
                                        diagnosis::llm_settings(config.ollama), &peer_errors_);
@@ -240,8 +248,10 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
     net::post(ioc_, [this, in = std::move(in)]() mutable { intake_->take(std::move(in)); });
   };
   api.peer_errors = &peer_errors_;
-  for (const auto& reason : config.detect.rules.reasons)
+  for (const auto& reason : config.detect.rules.reasons) {
     incident_metrics_.total.Add({{"reason", reason}});
+    incident_metrics_.open_reason(reason);
+  }
   server::ServerSettings http_settings;
   http_settings.listen = config.server.listen;
   http_settings.max_connections = static_cast<std::size_t>(config.server.max_connections);
@@ -383,6 +393,7 @@ net::awaitable<void> Pipeline::run_ticks() {
     if (ec) co_return;
     if (!leading_) {
       synced_flag_ = watcher_->synced();
+      publish_status();
       continue;
     }
     if (!reconciled_ && watcher_->synced()) {
@@ -395,8 +406,14 @@ net::awaitable<void> Pipeline::run_ticks() {
     tracker_.tick();
     if (dispatcher_) dispatcher_->resend(tracker_.incidents());  // Alertmanager's re-posts
     synced_flag_ = watcher_->synced();
+    publish_status();
     snapshot_.refresh();
   }
+}
+
+void Pipeline::publish_status() {
+  leader_gauge_->Set(leading_ ? 1 : 0);
+  synced_gauge_->Set(synced_flag_ ? 1 : 0);
 }
 
 }  // namespace podmedic::app

@@ -123,6 +123,7 @@ class Pipeline {
            incidents::IncidentSink* sink, Output output, const Clock& clock,
            PipelineOptions options);
   boost::asio::awaitable<void> run_ticks();
+  void publish_status();  // podmedic_leader and podmedic_synced, each tick
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
   boost::asio::awaitable<void> take_over();
 
@@ -165,7 +166,9 @@ class Pipeline {
   // The HTTP server runs on its own thread and io_context (at a lower CPU priority), so no
   // number of clients can starve the watch path; LLM routes hop onto the pipeline's thread.
   std::atomic<bool> synced_flag_{false};
-  incidents::IncidentSnapshot snapshot_;  // the /api/incidents body
+  prometheus::Gauge* leader_gauge_ = nullptr;  // podmedic_leader
+  prometheus::Gauge* synced_gauge_ = nullptr;  // podmedic_synced
+  incidents::IncidentSnapshot snapshot_;       // the /api/incidents body
   boost::asio::io_context http_ioc_;
   std::unique_ptr<server::HttpServer> http_;
   TaskGroup http_tasks_{http_ioc_};

@@ -60,6 +60,15 @@ bool timed_out(const http::PostResult& r) {
 
 }  // namespace
 
+const char* chat_outcome(const Result<LlmAnswer>& r) {
+  if (r.ok()) return "ok";
+  const std::string& m = r.error().message;
+  if (m == kCancelled) return "cancelled";
+  // The transport error keeps libcurl's text: "Operation timed out after … milliseconds".
+  if (m.find("timed out") != std::string::npos) return "timeout";
+  return "error";
+}
+
 std::string url_without_credentials(std::string_view url) {
   auto scheme = url.find("://");
   std::size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;

@@ -100,6 +100,9 @@ Result<LlmAnswer> parse_openai_chat(std::string_view body, const std::string& de
 // object is an error. Pure, never throws.
 Result<std::vector<std::string>> parse_models(std::string_view body, bool openai_compatible,
                                               PeerFault* fault = nullptr);
+// The outcome label of one chat call, for podmedic_llm_request_duration_seconds{outcome}: ok,
+// timeout (the transfer hit ollama.timeout), cancelled (cancel_all at shutdown) or error.
+const char* chat_outcome(const Result<LlmAnswer>& r);
 // `url` without its userinfo ("http://u:p@h:1/x" → "http://h:1/x"), for messages and logs.
 std::string url_without_credentials(std::string_view url);
 

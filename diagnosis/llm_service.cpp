@@ -71,10 +71,12 @@ LlmService::LlmService(std::shared_ptr<LlmClient> llm, const Redactor& redactor,
   for (const char* outcome : {"ok", "cached", "llm_error"}) diagnoses_->Add({{"outcome", outcome}});
   duration_ = &prometheus::BuildHistogram()
                    .Name("podmedic_llm_request_duration_seconds")
-                   .Help("LLM request duration")
-                   .Register(registry)
-                   .Add({}, prometheus::Histogram::BucketBoundaries{0.5, 1, 2, 5, 10, 20, 30, 60,
-                                                                    120, 300});
+                   .Help(
+                       "LLM chat request duration, by outcome: ok, error (a failure the server "
+                       "answered or a refused connection), timeout, cancelled (shutdown)")
+                   .Register(registry);
+  // Fixed outcomes (chat_outcome), every series at zero from the start.
+  for (const char* outcome : {"ok", "error", "timeout", "cancelled"}) duration(outcome);
 }
 
 LlmService::~LlmService() {
@@ -195,7 +197,8 @@ net::awaitable<Result<LlmAnswer>> LlmService::chat(net::thread_pool& pool, const
   auto call = [llm, system, user] { return llm->chat(system, user); };
   auto op = on_pool(pool, std::move(call));
   auto answer = co_await std::move(op);
-  duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  duration(chat_outcome(answer))
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (!answer.ok()) diagnoses_->Add({{"outcome", "llm_error"}}).Increment();
   co_return answer;
 }

@@ -8,7 +8,8 @@
 //   kMaxRequests threads and at most kMaxRequests admitted together; beyond that kBusy (the
 //   routes answer 429), so requests can never delay an incident's diagnosis.
 // - Metrics: podmedic_diagnoses_total{outcome} (ok, cached, llm_error, no_evidence, dropped,
-//   not_found, busy) and podmedic_llm_request_duration_seconds.
+//   not_found, busy) and podmedic_llm_request_duration_seconds{outcome} (ok, error, timeout,
+//   cancelled).
 // - Nothing leaves unredacted: questions, evidence (one RedactionSession per answer: a secret
 //   found in any text of it is masked in all, the LLM's answer included) and answers.
 // - diagnosis.maskNames: the incident path's prompts name pods, namespaces, workloads and nodes
@@ -145,7 +146,12 @@ class LlmService {
   EvidenceSource& evidence_;
   LlmServiceSettings s_;
   prometheus::Family<prometheus::Counter>* diagnoses_;  // podmedic_diagnoses_total{outcome}
-  prometheus::Histogram* duration_;                     // podmedic_llm_request_duration_seconds
+  // podmedic_llm_request_duration_seconds{outcome}
+  prometheus::Family<prometheus::Histogram>* duration_;
+  prometheus::Histogram& duration(const char* outcome) {
+    return duration_->Add({{"outcome", outcome}}, prometheus::Histogram::BucketBoundaries{
+                                                      0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300});
+  }
   std::unique_ptr<boost::asio::thread_pool> incident_pool_;
   std::unique_ptr<boost::asio::thread_pool> request_pool_;
   int inflight_ = 0;  // requests admitted (<= kMaxRequests)

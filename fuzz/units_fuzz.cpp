@@ -1,10 +1,12 @@
 // Retry-After (delta-seconds and HTTP dates), RFC 3339 timestamps, durations, sizes, ports and
-// integers: the small parsers every peer and config value passes through.
+// integers: the small parsers every peer and config value passes through; and the /proc lines
+// of the process_* metrics.
 #include <cstdlib>
 #include <string>
 
 #include "core/http.h"
 #include "core/parse.h"
+#include "core/process_metrics.h"
 #include "core/units.h"
 
 #include "core/log.h"
@@ -24,5 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)parse::port(s);
   (void)parse::integer<long>(s);
   (void)parse::integer<unsigned>(s);
+  if (auto st = parse_proc_stat(s); st && (st->utime_ticks < 0 || st->rss_pages < 0)) std::abort();
+  (void)parse_boot_time(s);
   return 0;
 }

@@ -33,9 +33,8 @@ IncidentMetrics::IncidentMetrics(prometheus::Registry& r)
                 .Register(r)),
       open(prometheus::BuildGauge()
                .Name("podmedic_incidents_open")
-               .Help("Incidents currently open")
-               .Register(r)
-               .Add({})),
+               .Help("Incidents currently open, by reason")
+               .Register(r)),
       detection_latency(
           prometheus::BuildHistogram()
               .Name("podmedic_detection_latency_seconds")
@@ -80,7 +79,13 @@ constexpr std::size_t kMaxPodNames = 100;
 }  // namespace
 
 void IncidentTracker::update_gauge() {
-  if (metrics_) metrics_->open.Set(static_cast<double>(open_.size()));
+  if (!metrics_) return;
+  // Every reason's series, those that dropped to zero included. Bounded by the reasons.
+  std::map<std::string, std::size_t> by_reason;
+  for (const auto& r : metrics_->open_reasons) by_reason[r] = 0;
+  for (const auto& [fp, inc] : open_) ++by_reason[inc.reason];
+  for (const auto& [reason, n] : by_reason)
+    metrics_->open_reason(reason).Set(static_cast<double>(n));
 }
 
 void IncidentTracker::clear() {

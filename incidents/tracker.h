@@ -99,9 +99,16 @@ class IncidentSink {
 struct IncidentMetrics {
   explicit IncidentMetrics(prometheus::Registry& r);
   prometheus::Family<prometheus::Counter>& total;  // podmedic_incidents_total{reason}
-  prometheus::Gauge& open;                         // podmedic_incidents_open
-  prometheus::Histogram& detection_latency;        // podmedic_detection_latency_seconds
-  std::function<void(double)> latency_samples;     // optional: raw samples (benchmarks)
+  // podmedic_incidents_open{reason}. Its reasons: the detector's (a fixed set, bounded by
+  // rules::known_reasons()); pre-create the configured ones with open_reason().
+  prometheus::Family<prometheus::Gauge>& open;
+  std::set<std::string> open_reasons;  // the series created so far
+  prometheus::Gauge& open_reason(const std::string& reason) {
+    open_reasons.insert(reason);
+    return open.Add({{"reason", reason}});
+  }
+  prometheus::Histogram& detection_latency;     // podmedic_detection_latency_seconds
+  std::function<void(double)> latency_samples;  // optional: raw samples (benchmarks)
   prometheus::Counter& state_write_errors;  // podmedic_state_write_errors_total{file="incidents"}
 };
 

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev nlohmann-json3-dev libcurl4-openssl-dev prometheus-cpp-dev catch2
-  libyaml-cpp-dev libre2-dev libssl-dev libsimdjson-dev unzip prometheus-alertmanager)
+  libyaml-cpp-dev libre2-dev libssl-dev libsimdjson-dev unzip libcli11-dev prometheus
+  prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

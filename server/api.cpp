@@ -118,10 +118,13 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
   if (path == "/metrics") {
     if (!only("GET")) return json_error(405, "use GET");
     prometheus::TextSerializer text;
-    return Response{200,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    text.Serialize(src.registry->Collect()),
-                    {}};
+    auto families = src.registry->Collect();
+    for (const auto& c : src.collectables) {
+      auto more = c->Collect();
+      families.insert(families.end(), std::make_move_iterator(more.begin()),
+                      std::make_move_iterator(more.end()));
+    }
+    return Response{200, "text/plain; version=0.0.4; charset=utf-8", text.Serialize(families), {}};
   }
   if (path == "/api/incidents") {
     if (!only("GET")) return json_error(405, "use GET");

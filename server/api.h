@@ -13,7 +13,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 #include <nlohmann/json.hpp>
 
@@ -49,6 +51,8 @@ struct ApiSources {
   PeerErrors* peer_errors = nullptr;
   // POST /mcp (server/mcp.h's make_handler), after the token and the media type; null: 404.
   Handler mcp;
+  // More metrics for /metrics beside the registry's (the process_* collector).
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
 };
 
 // The one route with a larger body limit: Alertmanager groups can be large.

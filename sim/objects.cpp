@@ -103,7 +103,7 @@ void set_condition(json& pod, const std::string& type, bool status, std::int64_t
   for (auto& c : conds) {
     if (c["type"] == type) {
       std::string s = status ? "True" : "False";
-      if (c["status"] != s) c["lastTransitionTime"] = format_rfc3339(now);
+      if (c["status"] != s && now != 0) c["lastTransitionTime"] = format_rfc3339(now);
       c["status"] = s;
       if (!reason.empty())
         c["reason"] = reason;
@@ -125,8 +125,23 @@ void set_condition(json& pod, const std::string& type, bool status, std::int64_t
   conds.push_back(c);
 }
 
-void set_ready(json& pod, bool ready, const std::string& c, std::int64_t now) {
-  std::string msg = ready ? "" : "containers with unready status: [" + c + "]";
+// The kubelet's Ready and ContainersReady conditions follow the containers: true only when
+// every container of the spec reports ready, else naming the unready ones.
+void sync_ready(json& pod, std::int64_t now) {
+  std::string unready;
+  const json* spec = parse::get_array(pod["spec"], "containers");
+  std::size_t ready_count = 0;
+  if (const json* list = parse::get_array(pod["status"], "containerStatuses")) {
+    for (const auto& cs : *list) {
+      if (parse::bool_or(cs, "ready", false)) {
+        ++ready_count;
+      } else {
+        unready += (unready.empty() ? "" : " ") + parse::string_or(cs, "name");
+      }
+    }
+  }
+  const bool ready = unready.empty() && ready_count == (spec ? spec->size() : 0);
+  std::string msg = ready ? "" : "containers with unready status: [" + unready + "]";
   set_condition(pod, "Ready", ready, now, ready ? "" : "ContainersNotReady", msg);
   set_condition(pod, "ContainersReady", ready, now, ready ? "" : "ContainersNotReady", msg);
 }
@@ -387,7 +402,7 @@ void set_running(json& pod, const std::string& c, std::int64_t now) {
   cs["ready"] = true;
   cs["started"] = true;
   pod["status"]["phase"] = "Running";
-  set_ready(pod, true, c, now);
+  sync_ready(pod, now);
 }
 
 void set_terminated(json& pod, const std::string& c, int exit_code, const std::string& reason,
@@ -401,7 +416,7 @@ void set_terminated(json& pod, const std::string& c, int exit_code, const std::s
                    {"containerID", "containerd://" + std::string(64, 'b')}}}};
   cs["ready"] = false;
   cs["started"] = false;
-  set_ready(pod, false, c, now);
+  sync_ready(pod, now);
 }
 
 void set_crashloop(json& pod, const std::string& c, int exit_code, const std::string& reason,
@@ -428,16 +443,17 @@ void set_crashloop(json& pod, const std::string& c, int exit_code, const std::st
                         parse::string_or(m, "uid") + ")"}}}};
   cs["ready"] = false;
   cs["started"] = false;
-  set_ready(pod, false, c, now);
+  sync_ready(pod, now);
 }
 
 void set_waiting(json& pod, const std::string& c, const std::string& reason,
-                 const std::string& message) {
+                 const std::string& message, std::int64_t now) {
   auto& cs = container_status(pod, c);
   cs["state"] = {{"waiting", {{"reason", reason}}}};
   if (!message.empty()) cs["state"]["waiting"]["message"] = message;
   cs["ready"] = false;
   cs["started"] = false;
+  sync_ready(pod, now);
   if (reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "ContainerCreating") {
     pod["status"]["phase"] = "Pending";
   }

@@ -56,8 +56,10 @@ void set_crashloop(nlohmann::json& pod, const std::string& c, int exit_code,
 // Terminated state still visible (before the back-off starts).
 void set_terminated(nlohmann::json& pod, const std::string& c, int exit_code,
                     const std::string& reason, std::int64_t now);
+// Not ready any more: the pod's Ready condition turns False at `now` (0: the transition keeps
+// the condition's old time, for callers without a clock).
 void set_waiting(nlohmann::json& pod, const std::string& c, const std::string& reason,
-                 const std::string& message);
+                 const std::string& message, std::int64_t now = 0);
 void set_deleting(nlohmann::json& pod, std::int64_t now);
 
 std::string pod_uid(const nlohmann::json& pod);

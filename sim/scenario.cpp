@@ -140,7 +140,8 @@ void DemoCluster::bad_rollout(const std::string& ns, const std::string& deployme
                 backoff
                     ? "Back-off pulling image \"" + image + "\""
                     : "rpc error: code = NotFound desc = failed to pull and unpack image \"" +
-                          image + "\": failed to resolve reference \"" + image + "\": not found");
+                          image + "\": failed to resolve reference \"" + image + "\": not found",
+                now_());
     server_.store().upsert(Res::kPods, pod);
     event(pod, "Warning", "Failed",
           "Failed to pull image \"" + image + "\": " + image + ": not found", 2);

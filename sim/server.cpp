@@ -13,6 +13,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cassert>
 #include <charconv>
+#include <ctime>
 #include <list>
 #include <map>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "core/units.h"
 #include "k8s/connection.h"
 #include "sim/route.h"
+#include "sim/table.h"
 #include "sim/tls.h"
 
 namespace podmedic::sim {
@@ -48,8 +50,17 @@ struct WatchSession {
   bool dropped = false;    // close abruptly
   bool end_clean = false;  // finish the response cleanly
   bool expire = false;     // send ERROR 410 then finish
+  bool table = false;      // kubectl get -w: each object as a one-row Table (sim/table.h)
   std::unique_ptr<net::steady_timer> wake;
 };
+
+// The object of one watch event for `w`: the object itself, or its Table row.
+std::string watch_object(const WatchSession& w, const Object& o) {
+  std::string obj = Store::with_kind(w.res, o);
+  if (!w.table) return obj;
+  auto table = to_table(w.res, obj, std::time(nullptr));
+  return table ? std::move(*table) : obj;
+}
 
 std::string event_line(const char* type, const std::string& object_json) {
   std::string s = "{\"type\":\"";
@@ -146,7 +157,7 @@ struct ApiServer::State : std::enable_shared_from_this<ApiServer::State> {
     for (auto& w : watches) {
       if (w->res != c.res) continue;
       if (const char* t = filtered_type(*w, c)) {
-        w->pending += event_line(t, Store::with_kind(c.res, *c.obj));
+        w->pending += event_line(t, watch_object(*w, *c.obj));
         notify(w);
       }
     }
@@ -555,6 +566,21 @@ net::awaitable<void> reject_unreadable(StatePtr s, Stream& stream, beast::flat_b
   }
 }
 
+// `kubectl get` asks for a Table (sim/table.h): a pods or events list or object answered 200
+// becomes one, timed by the wall clock as the apiserver's ages are.
+void as_table_if_asked(const Request& req, const Route& route, Response& r) {
+  if (!route.resource || r.result() != http::status::ok ||
+      (route.kind != RouteKind::kObject && route.kind != RouteKind::kCollection) ||
+      !wants_table(std::string_view(req[http::field::accept]))) {
+    return;
+  }
+  if (auto table = to_table(*route.resource, r.body(), std::time(nullptr))) {
+    r.body() = std::move(*table);
+    r.set(http::field::content_type, kTableContentType);
+    r.prepare_payload();
+  }
+}
+
 // Streams one watch on `stream`; returns when it ends (timeout, drop, expiry or error).
 template <class Stream>
 net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req, Route route) {
@@ -564,6 +590,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   auto w = std::make_shared<WatchSession>();
   w->res = res;
   w->ns = ns;
+  w->table = wants_table(std::string_view(req[http::field::accept]));
   if (auto e = parse_label_selector(route.param("labelSelector"), w->labels)) {
     auto r = s->error(req, *e);
     co_await http::async_write(stream, r, kUse);
@@ -601,7 +628,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
   if (rv.empty() || rv == "0" || send_initial) {
     for (auto& o : s->store.all(res, ns)) {
       if (Store::matches(*o, ns, w->labels, w->fields)) {
-        w->pending += event_line("ADDED", Store::with_kind(res, *o));
+        w->pending += event_line("ADDED", watch_object(*w, *o));
       }
     }
     if (send_initial && w->bookmarks) {
@@ -627,7 +654,7 @@ net::awaitable<void> serve_watch(StatePtr s, Stream& stream, const Request& req,
     } else {
       for (auto& c : std::get<std::vector<Change>>(changes)) {
         if (const char* t = ApiServer::State::filtered_type(*w, c)) {
-          w->pending += event_line(t, Store::with_kind(res, *c.obj));
+          w->pending += event_line(t, watch_object(*w, *c.obj));
         }
       }
     }
@@ -752,6 +779,7 @@ net::awaitable<void> serve_connection(StatePtr s, Stream stream) {
       break;
     }
     auto r = s->handle(req, route);
+    as_table_if_asked(req, route, r);
     auto [wec, wn] = co_await http::async_write(stream, r, kUse);
     if (wec || !r.keep_alive()) break;
   }

@@ -86,7 +86,11 @@ WatchMetrics::WatchMetrics(prometheus::Registry& r)
                          .Name("podmedic_events_tracked")
                          .Help("Warning events kept for diagnosis")
                          .Register(r)
-                         .Add({})) {
+                         .Add({})),
+      connected(prometheus::BuildGauge()
+                    .Name("podmedic_watch_connected")
+                    .Help("Watch streams open now, by resource (one per namespace scope)")
+                    .Register(r)) {
   // Series that exist from the start (at zero), so dashboards and alerts see them before the
   // first event or failure. The other restart reasons and decode-error kinds appear on first use,
   // still from their fixed sets.
@@ -100,6 +104,7 @@ WatchMetrics::WatchMetrics(prometheus::Registry& r)
          {RestartReason::kTimeout, RestartReason::kConnection, RestartReason::kExpired})
       restart(resource, reason);
     relist(resource);
+    watch_connected(resource);
   }
 }
 

@@ -4,7 +4,7 @@
 // Every label value comes from a fixed set named here (enums mapped to literals): nothing a peer
 // sends (an event type, a Status reason, a resource name) can add a series or put bytes that are
 // not ASCII into the exposition. Bound: 2 resources × (6 types + 9 restart reasons + 5 decode
-// kinds + 1) series.
+// kinds + 2) series.
 #include <array>
 #include <cstddef>
 #include <string>
@@ -48,6 +48,9 @@ struct WatchMetrics {
       decode_errors;                  // podmedic_watch_decode_errors_total{resource,kind}
   prometheus::Gauge& pods_tracked;    // podmedic_pods_tracked
   prometheus::Gauge& events_tracked;  // podmedic_events_tracked
+  // podmedic_watch_connected{resource}: watch streams open now (one per namespace scope; 0
+  // while listing, backing off or disconnected).
+  prometheus::Family<prometheus::Gauge>& connected;
 
   // Called once per watch event: a cached counter, no label map or family mutex on that path.
   prometheus::Counter& event(k8s::Resource resource, k8s::WatchType type) {
@@ -59,6 +62,9 @@ struct WatchMetrics {
   }
   prometheus::Counter& relist(k8s::Resource resource) {
     return relists.Add({{"resource", k8s::resource_name(resource)}});
+  }
+  prometheus::Gauge& watch_connected(k8s::Resource resource) {
+    return connected.Add({{"resource", k8s::resource_name(resource)}});
   }
   prometheus::Counter& decode_error(k8s::Resource resource, DecodeErrorKind kind) {
     return decode_errors.Add(

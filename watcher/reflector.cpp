@@ -1,5 +1,6 @@
 #include "watcher/reflector.h"
 
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -273,8 +274,18 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
     buf.assign(data);  // a line that continues in the next read
     return true;
   };
+  // Connected while the stream is open; the guard also counts down when the watch is cancelled.
+  struct Connected {
+    prometheus::Gauge& g;
+    explicit Connected(prometheus::Gauge& gauge) : g(gauge) { g.Increment(); }
+    ~Connected() { g.Decrement(); }
+    Connected(const Connected&) = delete;
+    Connected& operator=(const Connected&) = delete;
+  };
+  std::optional<Connected> connected(std::in_place, metrics_.watch_connected(resource_));
   auto r = co_await client_.stream(k8s::watch_target(resource_, opts_.ns, wo), on_bytes,
                                    std::chrono::seconds(wo.timeout_seconds) + 30s);
+  connected.reset();
   const bool delivered = events > 0;
   if (stopped) {
     stop.delivered = delivered;

@@ -11,7 +11,12 @@
 #include <fstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "app/diagnose_cli.h"
 #include "tests/http_mock.h"
+#include "tests/process.h"
+#include "tests/support.h"
 
 namespace {
 struct Run {
@@ -59,10 +64,69 @@ TEST_CASE("check-config: exit 0 for a valid file and 1 with every problem listed
   std::filesystem::remove(bad);
 }
 
-TEST_CASE("unknown commands print usage and exit 2") {
-  auto r = run("explode");
-  CHECK(r.code == 2);
-  CHECK(r.out.find("usage:") != std::string::npos);
+TEST_CASE("podmedic version names the commit, build date, compiler and simdjson kernel") {
+  for (const char* cmd : {"version", "--version"}) {
+    auto r = run(cmd);
+    INFO(r.out);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("\ncommit:   ") != std::string::npos);
+    CHECK(r.out.find("\nbuilt:    20") != std::string::npos);
+    CHECK(r.out.find("\ncompiler: GCC ") != std::string::npos);
+    // The kernel in use, never the fallback: the build targets x86-64-v3.
+    CHECK(r.out.find("\nsimdjson: ") != std::string::npos);
+    CHECK(r.out.find("simdjson: fallback") == std::string::npos);
+  }
+}
+
+TEST_CASE("unknown commands and flags: one line naming them, a hint, exit 2") {
+  auto bogus = run("bogus");
+  CHECK(bogus.code == 2);
+  CHECK(bogus.out == "podmedic: unknown command \"bogus\"\nRun 'podmedic --help' for usage.\n");
+  auto typo = run("dmeo");
+  CHECK(typo.code == 2);
+  CHECK(typo.out.find("unknown command \"dmeo\" (did you mean demo?)") != std::string::npos);
+  // Used to run with defaults against the current context.
+  auto conifg = run("run --conifg x");
+  CHECK(conifg.code == 2);
+  CHECK(conifg.out ==
+        "podmedic run: unknown flag --conifg (did you mean --config?)\n"
+        "Run 'podmedic run --help' for usage.\n");
+  CHECK(run("demo --duration=1s --lisen 127.0.0.1:0").code == 2);
+  CHECK(run("run stray").code == 2);
+  CHECK(run("run --config").code == 2);  // a flag without its value
+  CHECK(run("diagnose").code == 2);      // no NAMESPACE
+  auto output = run("diagnose shop -o yaml");
+  CHECK(output.code == 2);
+  CHECK(output.out.find("--output: yaml not in {text,json}") != std::string::npos);
+  CHECK(run("check-config --refrence").code == 2);
+  auto none = run("");
+  CHECK(none.code == 2);
+  CHECK(none.out.find("Usage: podmedic") != std::string::npos);
+}
+
+TEST_CASE("every command's --help prints its help and starts nothing") {
+  // run/demo would start the daemon or the demo (and, for run, look for a kubeconfig): with
+  // --help they print and exit 0 at once, whatever else is on the line.
+  for (std::string cmd : {"run", "demo", "diagnose", "check-config", "version", "help"}) {
+    for (std::string flag : {" --help", " -h"}) {
+      auto r = run(cmd + flag + " --config /nonexistent.yaml");
+      INFO(cmd + flag << ": " << r.out);
+      CHECK(r.code == 0);
+      CHECK(r.out.find("Usage: podmedic " + cmd) != std::string::npos);
+      CHECK(r.out.find("simulated cluster at") == std::string::npos);
+      CHECK(r.out.find("does not exist") == std::string::npos);
+    }
+  }
+  auto top = run("--help");
+  CHECK(top.code == 0);
+  for (const char* cmd : {"run", "demo", "diagnose", "check-config", "version"}) {
+    CHECK(top.out.find(std::string("\n  ") + cmd + " ") != std::string::npos);
+  }
+  CHECK(run("help").out == top.out);
+  auto help_diagnose = run("help diagnose");
+  CHECK(help_diagnose.code == 0);
+  CHECK(help_diagnose.out.find("-o,--output text|json") != std::string::npos);
+  CHECK(run("help nope").code == 2);
 }
 
 TEST_CASE("run with a missing kubeconfig fails with a clear message") {
@@ -120,4 +184,85 @@ TEST_CASE("demo: one incident per broken workload opened once and resolved") {
   // Not failures: the completed job and the rollout's SIGTERM.
   CHECK(r.out.find("nightly-report") == std::string::npos);
   CHECK(r.out.find("checkout") == std::string::npos);
+}
+
+TEST_CASE("diagnose groups failing pods by workload and failure") {
+  using podmedic::app::FailingPod;
+  auto groups = podmedic::app::group_by_workload({
+      FailingPod{"api-1", "Deployment/api", "app=CrashLoopBackOff"},
+      FailingPod{"cart-1", "Deployment/cart", "app=OOMKilled"},
+      FailingPod{"api-2", "Deployment/api", "app=CrashLoopBackOff"},
+      FailingPod{"api-3", "Deployment/api", "app=ImagePullBackOff"},
+      FailingPod{"cart-2", "Deployment/cart", "app=OOMKilled"},
+  });
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0].workload == "Deployment/api");
+  CHECK(groups[0].pods == std::vector<std::string>{"api-1", "api-2"});
+  CHECK(groups[1].pods == std::vector<std::string>{"cart-1", "cart-2"});
+  CHECK(groups[2].pods == std::vector<std::string>{"api-3"});  // same workload, other failure
+  CHECK(podmedic::app::group_by_workload({}).empty());
+}
+
+TEST_CASE("diagnose against the simulated cluster: grouped, JSON, missing namespace") {
+  podmedic::test::BackgroundSim sim;
+  sim.call([&] {
+    for (int i = 0; i < 3; ++i) sim.cluster.step();  // the three cart replicas get OOMKilled
+  });
+  auto cart = sim.call([&] { return sim.cluster.pods_of("shop", "cart"); });
+  REQUIRE(cart.size() == 3);
+  podmedic::test::TempDir dir;
+  auto kubeconfig = dir.write(
+      "kubeconfig", sim.call([&] { return sim.server.kubeconfig("kubectl-test-token"); }));
+  auto config = dir.write("podmedic.yaml", "cluster:\n  kubeconfig: " + kubeconfig + "\n");
+
+  // The API answers 404 for the namespace: an error, not "No failing pods".
+  auto missing = run("diagnose nosuchns --no-llm --config " + config);
+  CHECK(missing.code == 1);
+  CHECK(missing.out.find("namespace \"nosuchns\" not found") != std::string::npos);
+  CHECK(missing.out.find("No failing pods") == std::string::npos);
+  CHECK(run("diagnose nosuchns/pod --no-llm --config " + config).code == 1);
+
+  // Three replicas failing the same way: their evidence once, every pod named.
+  auto text = run("diagnose shop --no-llm --config " + config);
+  INFO(text.out);
+  CHECK(text.code == 0);
+  CHECK(text.out.find("=== Deployment/cart: 3 pods failing the same way (evidence of the first): " +
+                      cart[0] + ", " + cart[1] + ", " + cart[2] + " ===") != std::string::npos);
+  auto count = [](const std::string& hay, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+    return n;
+  };
+  CHECK(count(text.out, "== Pod ==") == 1);
+  CHECK(count(text.out, "== Answer (rules-based) ==") == 1);
+
+  auto js = run("diagnose shop -o json --no-llm --config " + config);
+  CHECK(js.code == 0);
+  auto j = nlohmann::json::parse(js.out, nullptr, false);
+  REQUIRE(j.is_array());
+  REQUIRE(j.size() == 1);
+  CHECK(j[0]["workload"] == "Deployment/cart");
+  CHECK(j[0]["pods"] == nlohmann::json(cart));
+  CHECK(j[0]["context"].get<std::string>().find("OOMKilled") != std::string::npos);
+  CHECK(j[0]["facts"].size() >= 1);
+
+  // The LLM is down: each element is the 503 body of POST /diagnose (error, context, facts).
+  podmedic::test::HttpMock llm([](const podmedic::test::MockRequest&) {
+    return podmedic::test::MockResponse{500, R"({"error":"model runner unavailable"})", {}};
+  });
+  auto down = dir.write("down.yaml", "cluster:\n  kubeconfig: " + kubeconfig +
+                                         "\nollama:\n  url: " + llm.url("") + "\n");
+  auto asked = run("diagnose shop -o json --config " + down);
+  CHECK(asked.code == 0);
+  auto a = nlohmann::json::parse(asked.out.substr(asked.out.find('[')), nullptr, false);
+  REQUIRE(a.is_array());
+  REQUIRE(a.size() == 1);
+  CHECK(a[0]["error"].get<std::string>().find("model runner unavailable") != std::string::npos);
+  CHECK(a[0].contains("context"));
+
+  // A healthy namespace that exists: no failing pods, exit 0; as JSON an empty array.
+  auto healthy = run("diagnose batch --no-llm --config " + config);
+  CHECK(healthy.code == 0);
+  CHECK(healthy.out.find("No failing pods in namespace batch.") != std::string::npos);
+  CHECK(run("diagnose batch -o json --no-llm --config " + config).out == "[]\n");
 }

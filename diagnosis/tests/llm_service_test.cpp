@@ -55,12 +55,16 @@ struct World {
   double count(const std::string& outcome) {
     return counter_value(registry, "podmedic_diagnoses_total", {{"outcome", outcome}});
   }
-  std::uint64_t llm_calls() {
+  // LLM calls observed, of one outcome (empty: all outcomes).
+  std::uint64_t llm_calls(const std::string& outcome = "") {
+    std::uint64_t n = 0;
     for (auto& f : registry.Collect()) {
-      if (f.name == "podmedic_llm_request_duration_seconds")
-        return f.metric.at(0).histogram.sample_count;
+      if (f.name != "podmedic_llm_request_duration_seconds") continue;
+      for (const auto& m : f.metric) {
+        if (outcome.empty() || m.label.at(0).value == outcome) n += m.histogram.sample_count;
+      }
     }
-    return 0;
+    return n;
   }
 };
 
@@ -99,6 +103,7 @@ TEST_CASE("llm service: a diagnosis sends redacted evidence and returns a redact
   CHECK(prompts[0].user.find("R3dis!Pass-77") == std::string::npos);
   CHECK(w.count("ok") == 1);
   CHECK(w.llm_calls() == 1);
+  CHECK(w.llm_calls("ok") == 1);
 }
 
 TEST_CASE("llm service: an LLM error still returns the evidence and the facts") {
@@ -115,11 +120,18 @@ TEST_CASE("llm service: an LLM error still returns the evidence and the facts") 
   CHECK(w.count("llm_error") == 1);
   CHECK(w.count("ok") == 0);
   CHECK(w.llm_calls() == 1);
+  CHECK(w.llm_calls("error") == 1);  // apart from answers: the outcome label
+  CHECK(w.llm_calls("ok") == 0);
   // ask and models fail the same way, as values.
   auto a = await(w.h, w.service->ask("what is a pod?"));
   CHECK(a.outcome == LlmOutcome::kLlmError);
   CHECK(a.error == "llama runner process has terminated");
   CHECK(w.count("llm_error") == 2);
+  w.llm->fail("LLM server unreachable at http://127.0.0.1:1: Operation timed out after 1000 ms");
+  auto slow = await(w.h, w.service->ask("what is a pod?"));
+  CHECK(slow.outcome == LlmOutcome::kLlmError);
+  CHECK(w.llm_calls("timeout") == 1);
+  CHECK(w.llm_calls("cancelled") == 0);
   auto m = await(w.h, w.service->models());
   CHECK(m.outcome == LlmOutcome::kLlmError);
 }

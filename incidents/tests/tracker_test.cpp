@@ -483,7 +483,8 @@ TEST_CASE("metrics count incidents by reason and track open ones") {
   auto crashed = w.view(w.pods.begin()->second);
   t.observe(crashed, w.det.current(crashed), w.in, std::chrono::steady_clock::now());
   CHECK(m.total.Add({{"reason", "OOMKilled"}}).Value() == 1);
-  CHECK(m.open.Value() == 1);
+  CHECK(m.open_reason("OOMKilled").Value() == 1);
+  CHECK(m.open_reason("CrashLoopBackOff").Value() == 0);  // labelled by reason
   std::size_t samples = 0;
   for (auto& f : reg.Collect()) {
     if (f.name == "podmedic_detection_latency_seconds")

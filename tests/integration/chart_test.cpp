@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -383,4 +384,50 @@ TEST_CASE("helm chart: NetworkPolicy on by default, ingress to the HTTP port onl
   CHECK(full[1]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
             ["app.kubernetes.io/name"]
                 .as<std::string>() == "podmedic");
+}
+
+TEST_CASE("helm chart: the PrometheusRule passes promtool and links its runbooks") {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    if (std::getenv("CI")) FAIL("promtool not found: run scripts/setup.sh");
+    WARN("promtool not installed (scripts/setup.sh); skipping promtool check rules");
+    return;
+  }
+  auto runbooks_of = [](const std::string& yaml) {
+    std::map<std::string, std::string> out;  // alert → runbook_url
+    auto rules = docs_of_kind(yaml, "PrometheusRule");
+    REQUIRE(rules.size() == 1);
+    for (const auto& g : rules[0]["spec"]["groups"])
+      for (const auto& r : g["rules"])
+        if (r["annotations"]["runbook_url"])
+          out[r["alert"].as<std::string>()] = r["annotations"]["runbook_url"].as<std::string>();
+    return out;
+  };
+  std::vector<std::string> args = kTokenSecret;
+  args.insert(args.end(), {"--set", "prometheusRule.enabled=true"});
+  auto yaml = render(args);
+  // The rule group as Prometheus loads it (the PrometheusRule's spec is a rule file).
+  test::TempDir dir;
+  YAML::Emitter spec;
+  spec << docs_of_kind(yaml, "PrometheusRule")[0]["spec"];
+  auto file = dir.write("rules.yaml", spec.c_str());
+  auto [code, out] = run({"/bin/sh", "-c", "promtool check rules " + file});
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("SUCCESS: 6 rules found") != std::string::npos);
+  // The runbooks: the anchors of docs/operations.md by default, or the chart value's base.
+  const std::string base = "https://github.com/podmedic/podmedic/blob/main/docs/operations.md";
+  auto runbooks = runbooks_of(yaml);
+  CHECK(runbooks ==
+        std::map<std::string, std::string>{{"PodmedicDown", base + "#podmedicdown"},
+                                           {"PodmedicNotSynced", base + "#podmedicnotsynced"},
+                                           {"PodmedicLLMFailing", base + "#podmedicllmfailing"}});
+  std::ifstream ops(test::source_dir() + "/docs/operations.md");
+  std::stringstream text;
+  text << ops.rdbuf();
+  for (const char* heading :
+       {"\n### PodmedicDown\n", "\n### PodmedicNotSynced\n", "\n### PodmedicLLMFailing\n"}) {
+    CHECK(text.str().find(heading) != std::string::npos);
+  }
+  args.insert(args.end(), {"--set", "prometheusRule.runbookBaseUrl=https://wiki.example/podmedic"});
+  CHECK(runbooks_of(render(args))["PodmedicDown"] == "https://wiki.example/podmedic#podmedicdown");
 }

@@ -38,6 +38,23 @@ std::vector<json> bodies(const test::HttpMock& m, const std::string& type) {
   }
   return out;
 }
+// `promtool check metrics` (Debian's prometheus package; scripts/setup.sh) on an exposition:
+// the format and Prometheus' naming lints. Skipped with a warning where promtool is missing,
+// except in CI.
+void check_metrics_with_promtool(const std::string& exposition) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    if (std::getenv("CI")) FAIL("promtool not found: run scripts/setup.sh");
+    WARN("promtool not installed (scripts/setup.sh); skipping promtool check metrics");
+    return;
+  }
+  test::TempDir dir;
+  auto file = dir.write("metrics.txt", exposition);
+  test::Child promtool({"/bin/sh", "-c", "promtool check metrics < " + file}, dir.path.string());
+  const int code = promtool.wait();
+  INFO(promtool.output());
+  CHECK(code == 0);
+}
+
 }  // namespace
 
 TEST_CASE("podmedic run alerts once per broken workload across a restart and resolves") {
@@ -110,7 +127,20 @@ TEST_CASE("podmedic run alerts once per broken workload across a restart and res
     }));
     CHECK(metrics.body.find("podmedic_incidents_total{reason=\"OOMKilled\"} 1") !=
           std::string::npos);
-    CHECK(metrics.body.find("podmedic_incidents_open 1") != std::string::npos);
+    CHECK(metrics.body.find("podmedic_incidents_open{reason=\"OOMKilled\"} 1") !=
+          std::string::npos);
+    CHECK(metrics.body.find("podmedic_incidents_open{reason=\"CrashLoopBackOff\"} 0") !=
+          std::string::npos);
+    // What an SRE expects of any exporter, and our own health: leader, synced, watches.
+    for (const char* series :
+         {"process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds ",
+          "process_max_fds ", "process_start_time_seconds ", "process_virtual_memory_bytes ",
+          "podmedic_leader 1", "podmedic_synced 1", "podmedic_watch_connected{resource=\"pods\"} 1",
+          "podmedic_watch_connected{resource=\"events\"} 1",
+          "podmedic_llm_request_duration_seconds_count{outcome=\"timeout\"} 0"}) {
+      CHECK(metrics.body.find(std::string("\n") + series) != std::string::npos);
+    }
+    check_metrics_with_promtool(metrics.body);
     CHECK(metrics.body.find("podmedic_build_info{version=") != std::string::npos);
     CHECK(metrics.body.find("podmedic_pods_tracked") != std::string::npos);
     CHECK(http::request("GET", base + "/api/incidents", {}, "", 5s).status == 401);
@@ -201,6 +231,18 @@ TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer
   auto [ns_code, ns_out] = run({"payments"});
   CHECK(ns_code == 0);
   CHECK(ns_out.find("== Pod ==") != std::string::npos);
+  CHECK(ns_out.find("=== Deployment/api: ") != std::string::npos);
+  // The JSON sink is redacted like the text: the secret in the logs never leaves.
+  auto [json_code, json_out] = run({"payments", "-o", "json"});
+  INFO(json_out);
+  CHECK(json_code == 0);
+  CHECK(json_out.find("hunter2") == std::string::npos);
+  CHECK(json_out.find("postgres://payments:[REDACTED]@") != std::string::npos);
+  auto arr = json::parse(json_out.substr(json_out.find('[')), nullptr, false);
+  REQUIRE(arr.is_array());
+  REQUIRE(arr.size() == 1);
+  CHECK(arr[0]["workload"] == "Deployment/api");
+  CHECK(arr[0]["error"].get<std::string>().find("model runner unavailable") != std::string::npos);
   auto [bad_code, bad_out] = run({"payments/ghost"});
   CHECK(bad_code == 1);
   CHECK(bad_out.find("pods \"ghost\" not found") != std::string::npos);
@@ -328,7 +370,8 @@ TEST_CASE("ask models and diagnose through the binary with a fake Ollama") {
   CHECK(incident_calls >= 1);
   CHECK(incident_calls <= 3);
   CHECK(value("podmedic_diagnoses_total{outcome=\"llm_error\"}") == 1);
-  CHECK(value("podmedic_llm_request_duration_seconds_count") == ok + 1);
+  CHECK(value("podmedic_llm_request_duration_seconds_count{outcome=\"ok\"}") == ok);
+  CHECK(value("podmedic_llm_request_duration_seconds_count{outcome=\"error\"}") == 1);
   CHECK(podmedic.terminate() == 0);
 }
 

