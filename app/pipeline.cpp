@@ -158,7 +158,8 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         if (!tracker_.state_ok())
           return std::string("cannot write the incident state under state.dir");
         return dispatcher_ && !dispatcher_->state_ok() ? dispatcher_->state_error() : std::string();
-      }};
+      },
+      config.cluster.name};
   // The pod cache answers for a namespace once synced, when the watch holds all its pods.
   diagnosis::EvidenceCache cache{&pods_, [this, watch = config.watch](const std::string& ns) {
                                    return watcher_->synced() && watch.label_selector.empty() &&

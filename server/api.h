@@ -37,6 +37,9 @@ struct ApiSources {
   // Why persisted state cannot be written right now (empty: it can). Non-empty makes /readyz 503:
   // a replica that cannot remember what it announced should not be trusted with alerts.
   std::function<std::string()> state_error;
+  // cluster.name, served as "cluster" beside the incidents so the page can name the cluster
+  // even when nothing is broken.
+  std::string cluster;
 };
 
 Handler make_api(ApiSources sources, std::string token);
