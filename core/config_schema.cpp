@@ -205,6 +205,40 @@ Key strlist(std::string name, std::vector<std::string>* out, std::string doc,
           {}};
 }
 
+Key strmap(std::string name, std::map<std::string, std::string>* out, std::string doc,
+           std::function<std::string(const std::string&, const std::string&)> check) {
+  std::string def;
+  for (const auto& [k, v] : *out) def += (def.empty() ? "" : ", ") + k + ": " + v;
+  return {name,
+          "map of strings",
+          "{" + def + "}",
+          doc,
+          [out, check](const YAML::Node& n, const std::string& p, Ctx& c) {
+            if (n.IsNull()) return;
+            if (!n.IsMap()) return c.error(p, "expected a mapping" + where(n));
+            if (n.size() > kMaxMapEntries)
+              return c.error(p, "at most " + std::to_string(kMaxMapEntries) + " entries");
+            for (const auto& kv : n) {
+              std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+              std::string ip = p + "." + (key.empty() ? "?" : key);
+              if (key.empty()) {
+                c.error(ip, "keys must be strings" + where(kv.first));
+                continue;
+              }
+              std::string value;
+              if (!scalar(kv.second, ip, c, value)) continue;
+              if (check) {
+                if (auto e = check(key, value); !e.empty()) {
+                  c.error(ip, e);
+                  continue;
+                }
+              }
+              (*out)[key] = value;
+            }
+          },
+          {}};
+}
+
 Key section(std::string name, std::string doc, std::function<Schema()> schema) {
   return {
       name,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -55,6 +56,13 @@ Key size(std::string name, std::uint64_t* out, std::string doc, std::uint64_t mi
 // `check` returns an error message for a bad item ("" when good); bad items are left out.
 Key strlist(std::string name, std::vector<std::string>* out, std::string doc,
             std::function<std::string(const std::string&)> check = nullptr);
+// A map of string to string (e.g. reason → severity), at most kMaxMapEntries entries. `check`
+// returns an error message for a bad entry ("" when good); bad entries are left out. Entries
+// read replace the defaults with the same key and keep the others; the documented default is the
+// map's contents when the schema is built.
+inline constexpr std::size_t kMaxMapEntries = 256;
+Key strmap(std::string name, std::map<std::string, std::string>* out, std::string doc,
+           std::function<std::string(const std::string& key, const std::string& value)> check);
 Key section(std::string name, std::string doc, std::function<Schema()> schema);
 // A list of maps, each read into a T with schema(item).
 template <class T>

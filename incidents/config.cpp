@@ -21,7 +21,22 @@ config::Schema detect_schema(DetectConfig& d) {
       duration("flapHoldDown", &d.flap_hold_down,
                "a recurrence this soon after resolving reopens the incident silently", true),
       strlist("ignoreContainers", &d.rules.ignore_containers,
-              "container names never reported (e.g. sidecars)")};
+              "container names never reported (e.g. sidecars)"),
+      strmap("severity", &d.severity,
+             "severity per reason: critical, warning or info (a reason not listed: warning)",
+             [](const std::string& reason, const std::string& sev) {
+               if (auto e = check_reason(reason); !e.empty()) return e;
+               if (sev != "critical" && sev != "warning" && sev != "info")
+                 return "severity must be critical, warning or info, got \"" + sev + "\"";
+               return std::string();
+             }),
+      strmap("runbooks", &d.runbooks,
+             "runbook URL per reason; {cluster} {namespace} {workload} {container} {reason} "
+             "are replaced, URL-encoded",
+             [](const std::string& reason, const std::string& url) {
+               if (auto e = check_reason(reason); !e.empty()) return e;
+               return check_runbook_template(url);
+             })};
 }
 
 config::Schema state_schema(StateConfig& s) {
@@ -50,6 +65,8 @@ IncidentSettings tracker_settings(const DetectConfig& d, const std::string& clus
   s.renotify_after = duration_cast<seconds>(d.renotify_after);
   s.flap_hold_down = duration_cast<seconds>(d.flap_hold_down);
   s.sink_confirms_alerts = true;
+  s.severity = d.severity;
+  s.runbooks = d.runbooks;
   return s;
 }
 

@@ -2,6 +2,7 @@
 // The `detect` and `state` sections of the configuration: what counts as broken, when an
 // incident resolves, is reminded or reopens, and where its state is kept.
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "core/config_schema.h"
@@ -17,6 +18,8 @@ struct DetectConfig {
   milliseconds resolve_after{std::chrono::minutes(5)};
   milliseconds renotify_after{std::chrono::hours(4)};
   milliseconds flap_hold_down{std::chrono::minutes(10)};
+  std::map<std::string, std::string> severity = default_severity();  // reason → severity
+  std::map<std::string, std::string> runbooks;                       // reason → URL template
 };
 
 struct StateConfig {

@@ -2,6 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/parse.h"
 #include "core/text.h"
 #include "core/units.h"
@@ -40,6 +43,79 @@ nlohmann::json diagnosis_json(const Incident& i) {
   return {{"text", i.diagnosis}, {"model", i.diagnosis_model}, {"source", "llm"}};
 }
 
+nlohmann::json changes_json(const Incident& i) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : i.changes) {
+    out.push_back({{"field", c.field}, {"container", c.container}, {"from", c.from}, {"to", c.to}});
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kPlaceholders[] = {"cluster", "namespace", "workload", "container",
+                                              "reason"};
+
+std::string url_encode(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(v.size());
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string check_runbook_template(std::string_view tmpl) {
+  if (tmpl.rfind("http://", 0) != 0 && tmpl.rfind("https://", 0) != 0)
+    return "a runbook must be an http:// or https:// URL";
+  for (std::size_t p = tmpl.find('{'); p != std::string_view::npos; p = tmpl.find('{', p + 1)) {
+    auto end = tmpl.find('}', p);
+    if (end == std::string_view::npos) return "unclosed \"{\" in the runbook URL";
+    auto name = tmpl.substr(p + 1, end - p - 1);
+    if (std::find(std::begin(kPlaceholders), std::end(kPlaceholders), name) ==
+        std::end(kPlaceholders))
+      return "unknown placeholder {" + std::string(name) +
+             "}; known: {cluster}, {namespace}, {workload}, {container}, {reason}";
+  }
+  return "";
+}
+
+std::string expand_runbook(std::string_view tmpl, const Incident& i) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < tmpl.size()) {
+    auto open = tmpl.find('{', pos);
+    auto close = open == std::string_view::npos ? open : tmpl.find('}', open);
+    if (close == std::string_view::npos) break;
+    out.append(tmpl.substr(pos, open - pos));
+    auto name = tmpl.substr(open + 1, close - open - 1);
+    if (name == "cluster")
+      out += url_encode(i.cluster);
+    else if (name == "namespace")
+      out += url_encode(i.ns);
+    else if (name == "workload")
+      out += url_encode(i.workload.name);
+    else if (name == "container")
+      out += url_encode(i.container);
+    else if (name == "reason")
+      out += url_encode(i.reason);
+    else
+      out.append(tmpl.substr(open, close - open + 1));  // not ours: left as written
+    pos = close + 1;
+  }
+  out.append(tmpl.substr(std::min(pos, tmpl.size())));
+  return out;
+}
+
 nlohmann::json to_json(const Incident& i) {
   nlohmann::json pods = nlohmann::json::array();
   for (const auto& [name, rec] : i.pods) pods.push_back(name);
@@ -57,6 +133,9 @@ nlohmann::json to_json(const Incident& i) {
   j["lastNotified"] = i.last_notified;
   if (!i.open()) j["resolvedAt"] = format_rfc3339(i.resolved_at);
   if (!i.diagnosis.empty()) j["diagnosis"] = diagnosis_json(i);
+  if (!i.severity.empty()) j["severity"] = i.severity;
+  if (!i.runbook_url.empty()) j["runbookUrl"] = i.runbook_url;
+  j["changes"] = changes_json(i);
   if (i.pending_alert) j["pendingAlert"] = true;
   return j;
 }
@@ -147,6 +226,25 @@ Result<Incident> from_json(const nlohmann::json& j) {
     check(*d, "model", json::value_t::string, "diagnosis.model");
     out.diagnosis = Redacted::from_state(parse::string_or(*d, "text"));
     out.diagnosis_model = parse::string_or(*d, "model");
+  }
+  out.severity = str("severity");
+  out.runbook_url = str("runbookUrl");
+  check(j, "changes", json::value_t::array, "changes");
+  if (const json* changes = parse::get_array(j, "changes")) {
+    for (const auto& c : *changes) {
+      if (out.changes.size() >= kMaxChanges) break;
+      if (!c.is_object()) {
+        if (bad.empty()) bad = "changes[]";
+        continue;
+      }
+      check(c, "field", json::value_t::string, "changes[].field");
+      check(c, "container", json::value_t::string, "changes[].container");
+      check(c, "from", json::value_t::string, "changes[].from");
+      check(c, "to", json::value_t::string, "changes[].to");
+      out.changes.push_back({parse::string_or(c, "field"), parse::string_or(c, "container"),
+                             Redacted::from_state(parse::string_or(c, "from")),
+                             Redacted::from_state(parse::string_or(c, "to"))});
+    }
   }
   check(j, "pendingAlert", json::value_t::boolean, "pendingAlert");
   out.pending_alert = parse::bool_or(j, "pendingAlert", false);

@@ -20,6 +20,20 @@ struct PodRecord {
   std::int64_t healthy_since = 0;  // Unix seconds; 0 while failing or not yet healthy
 };
 
+// One thing a workload's rollout changed shortly before it started failing (PRODUCT.md
+// "Severity, runbooks and changes"): field is image | command | args | env | configRef |
+// resources; for env, from/to hold variable names and valueFrom references, never values.
+struct Change {
+  std::string field;
+  std::string container;
+  Redacted from;
+  Redacted to;
+  friend bool operator==(const Change&, const Change&) = default;
+};
+
+// The most changes one incident keeps (from the diff or from a state file).
+inline constexpr std::size_t kMaxChanges = 32;
+
 struct Incident {
   enum class State { kOpen, kResolved };
   std::string id;           // stable: derived from the fingerprint and the opening time
@@ -43,7 +57,10 @@ struct Incident {
   Redacted evidence;   // key log lines and events, bounded (may be empty)
   Redacted diagnosis;  // the LLM's explanation; empty: rules only
   std::string diagnosis_model;
-  bool pending_alert = false;  // announced by the tracker, not yet handed to the notifiers
+  std::string severity;         // critical | warning | info (detect.severity)
+  std::string runbook_url;      // detect.runbooks expanded for this incident; empty: none
+  std::vector<Change> changes;  // what the rollout changed before the failure (bounded)
+  bool pending_alert = false;   // announced by the tracker, not yet handed to the notifiers
   State state = State::kOpen;
 
   bool open() const { return state == State::kOpen; }
@@ -66,12 +83,22 @@ inline constexpr std::size_t kMaxStoredPods = 20000;
 // - to_json (the state file, the HA mirror): the summary plus cluster, activePods, evidence,
 //   state, flaps, podState, lastNotified, resolvedAt (resolved), diagnosis (when there is one)
 //   and pendingAlert (when set).
+// - changes_json: the "changes" list of PRODUCT.md ([] when nothing changed).
+// - to_json also carries severity, runbookUrl (when set) and changes.
 // - api_json (one /api/incidents entry): to_json plus the facts line.
 // The webhook body (notifiers/render.cpp) is the summary plus its own envelope.
 nlohmann::json summary_json(const Incident& i);
 nlohmann::json diagnosis_json(const Incident& i);
+nlohmann::json changes_json(const Incident& i);
 nlohmann::json to_json(const Incident& i);
 nlohmann::json api_json(const Incident& i, const std::string& facts);
+// A runbook URL template with {cluster}, {namespace}, {workload}, {container} and {reason}
+// replaced by the incident's values, each percent-encoded (RFC 3986 unreserved characters kept).
+std::string expand_runbook(std::string_view tmpl, const Incident& i);
+// Why a runbook template cannot be used ("" when it can): an http(s) URL whose {placeholders}
+// are all known.
+std::string check_runbook_template(std::string_view tmpl);
+
 // Reads what to_json wrote; an error names the first field of the wrong type or missing.
 // Pod lists are capped at kMaxStoredPods entries whatever the file holds.
 Result<Incident> from_json(const nlohmann::json& j);

@@ -100,6 +100,18 @@ void IncidentTracker::clear() {
   update_gauge();
 }
 
+std::map<std::string, std::string> default_severity() {
+  return {
+      {"CrashLoopBackOff", "warning"}, {"ImagePullBackOff", "warning"}, {"OOMKilled", "critical"}};
+}
+
+void IncidentTracker::classify(Incident& inc) const {
+  auto sev = s_.severity.find(inc.reason);
+  inc.severity = sev == s_.severity.end() ? "warning" : sev->second;
+  auto rb = s_.runbooks.find(inc.reason);
+  inc.runbook_url = rb == s_.runbooks.end() ? "" : expand_runbook(rb->second, inc);
+}
+
 void IncidentTracker::load() {
   if (!state_) return;
   auto j = state_->load();
@@ -122,6 +134,7 @@ void IncidentTracker::load() {
         continue;
       }
       Incident inc = std::move(parsed).value();
+      classify(inc);
       ++n;
       if (inc.open()) {
         for (const auto& [pod, rec] : inc.pods)
@@ -247,6 +260,7 @@ void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::
     inc.workload = workload;
     inc.container = container;
     inc.first_seen = now;
+    classify(inc);
     auto& slot = open_[fp] = std::move(inc);
     join(slot, pod, f, now);
     update_gauge();

@@ -50,8 +50,16 @@
 
 namespace podmedic::incidents {
 
+// PRODUCT.md's default severities: OOMKilled critical, the other reasons warning.
+std::map<std::string, std::string> default_severity();
+
 struct IncidentSettings {
   std::string cluster = "default";
+  // Severity per reason (critical | warning | info; a reason not listed is warning) and runbook
+  // URL templates per reason (incident.h expand_runbook); stamped on an incident when it opens
+  // and when it is read back from the state file, so a changed configuration applies at restart.
+  std::map<std::string, std::string> severity = default_severity();
+  std::map<std::string, std::string> runbooks;
   std::chrono::seconds resolve_after{300};
   std::chrono::seconds renotify_after{4 * 3600};  // 0: never
   std::chrono::seconds flap_hold_down{600};
@@ -157,6 +165,8 @@ class IncidentTracker {
 
  private:
   bool join(Incident& inc, const k8s::PodView& pod, const rules::Finding& f, std::int64_t now);
+  // Severity and runbook URL from the settings.
+  void classify(Incident& inc) const;
   void announce(Incident& inc, std::int64_t now);
   void resolve(const std::string& fp, std::int64_t now);
   // An event by fingerprints (looked up again when it is emitted: held ones outlive pointers).

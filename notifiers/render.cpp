@@ -71,11 +71,15 @@ json webhook_body(const std::string& type, const incidents::Incident& inc,
         {"model", ""},
         {"source", "rules"}};
   }
-  return {{"type", type},
-          {"cluster", inc.cluster},
-          {"incident", incidents::summary_json(inc)},
-          {"facts", facts},
-          {"diagnosis", std::move(diagnosis)}};
+  json body = {{"type", type},
+               {"cluster", inc.cluster},
+               {"incident", incidents::summary_json(inc)},
+               {"facts", facts},
+               {"diagnosis", std::move(diagnosis)},
+               {"severity", inc.severity},
+               {"changes", incidents::changes_json(inc)}};
+  if (!inc.runbook_url.empty()) body["runbookUrl"] = inc.runbook_url;
+  return body;
 }
 
 std::vector<Payload> WebhookNotifier::render(const Rendering& r) const {
@@ -218,7 +222,13 @@ json alert_blocks(const incidents::Incident& inc, const std::string& facts, cons
                              field("Pods", std::to_string(inc.all_pods.size())),
                              field("Restarts", std::to_string(inc.restarts))});
   if (inc.exit_code != 0) fields.push_back(field("Exit code", std::to_string(inc.exit_code)));
+  if (!inc.severity.empty()) fields.push_back(field("Severity", inc.severity));
   blocks.push_back({{"type", "section"}, {"fields", fields}});
+  if (!inc.runbook_url.empty()) {
+    // Our own configured URL with percent-encoded cluster values: no '|' or '>' can reach it.
+    blocks.push_back(text_section("*Runbook*\n<" + slack_escape(inc.runbook_url) + "|" +
+                                  slack_escape(inc.runbook_url) + ">"));
+  }
   if (!inc.diagnosis.empty()) {
     for (auto& b : diagnosis_blocks(inc)) blocks.push_back(std::move(b));
     blocks.push_back(text_section("*Facts (rules)*\n" + slack_escape(facts)));

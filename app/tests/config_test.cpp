@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "app/config.h"
+#include "incidents/config.h"
 
 using namespace podmedic::app;
 using namespace std::chrono_literals;
@@ -83,6 +84,40 @@ TEST_CASE("an empty config is valid and uses the defaults") {
   CHECK(r.config.detect.rules.reasons.size() == 3);
   CHECK(r.config.diagnosis.wait_before_notify == 10s);
   CHECK(r.config.server.listen == "0.0.0.0:8080");
+  CHECK(r.config.detect.severity ==
+        std::map<std::string, std::string>{{"CrashLoopBackOff", "warning"},
+                                           {"ImagePullBackOff", "warning"},
+                                           {"OOMKilled", "critical"}});
+  CHECK(r.config.detect.runbooks.empty());
+}
+
+TEST_CASE("detect.severity and detect.runbooks: entries override defaults, bad ones are named") {
+  auto r = parse_config(R"(
+detect:
+  severity: {CrashLoopBackOff: critical}
+  runbooks: {OOMKilled: "https://runbooks.example/oom?ns={namespace}&w={workload}"}
+)",
+                        "ok.yaml");
+  REQUIRE(r.errors.empty());
+  CHECK(r.config.detect.severity.at("CrashLoopBackOff") == "critical");
+  CHECK(r.config.detect.severity.at("OOMKilled") == "critical");
+  CHECK(r.config.detect.severity.at("ImagePullBackOff") == "warning");
+  auto s = podmedic::incidents::tracker_settings(r.config.detect, "c");
+  CHECK(s.runbooks.at("OOMKilled") == "https://runbooks.example/oom?ns={namespace}&w={workload}");
+
+  auto bad = parse_config(R"(
+detect:
+  severity: {CrashLoopBackOff: page, Exploded: info}
+  runbooks: {OOMKilled: "https://rb/{pod}", ImagePullBackOff: "rb.example"}
+)",
+                          "bad.yaml");
+  CHECK(has_error(bad,
+                  "detect.severity.CrashLoopBackOff: severity must be critical, warning or "
+                  "info, got \"page\""));
+  CHECK(has_error(bad, "detect.severity.Exploded: unknown reason \"Exploded\""));
+  CHECK(has_error(bad, "detect.runbooks.OOMKilled: unknown placeholder {pod}"));
+  CHECK(has_error(bad, "detect.runbooks.ImagePullBackOff: a runbook must be an http"));
+  CHECK(bad.errors.size() == 4);
 }
 
 TEST_CASE("every problem is reported at once with its path") {

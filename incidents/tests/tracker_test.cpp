@@ -120,6 +120,26 @@ TEST_CASE("different reasons and containers of one workload are separate inciden
   CHECK(t.open_count() == 2);
 }
 
+TEST_CASE("an incident carries its reason's severity and runbook URL from the settings") {
+  World w;
+  Recorder rec;
+  auto s = settings();
+  s.runbooks = {{"OOMKilled", "https://rb.example/{cluster}/{namespace}/{workload}"}};
+  IncidentTracker t(s, w.clock, rec);
+  w.crash(t, w.add("cart", 0), 137, "OOMKilled");
+  w.crash(t, w.add("cart", 1), 1, "Error");
+  REQUIRE(t.open_count() == 2);
+  for (const auto* inc : t.incidents()) {
+    if (inc->reason == "OOMKilled") {
+      CHECK(inc->severity == "critical");
+      CHECK(inc->runbook_url == "https://rb.example/prod-eu-1/shop/cart");
+    } else {
+      CHECK(inc->severity == "warning");
+      CHECK(inc->runbook_url.empty());
+    }
+  }
+}
+
 TEST_CASE("a reminder after renotifyAfter carries the count") {
   World w;
   Recorder rec;
@@ -252,9 +272,12 @@ TEST_CASE("a restart with persisted state neither repeats nor forgets") {
   }  // podmedic stops (no explicit flush: state was saved when the incident was announced)
   Recorder rec;
   StateFile state(dir.path.string());
-  IncidentTracker t(settings(), w.clock, rec, &state);
+  auto changed = settings();  // the configuration changed across the restart: it applies
+  changed.severity["CrashLoopBackOff"] = "info";
+  IncidentTracker t(changed, w.clock, rec, &state);
   t.load();
   REQUIRE(t.open_count() == 1);
+  CHECK(t.incidents()[0]->severity == "info");
   // The initial sync sees the same failures again: silence.
   for (auto& [k, p] : w.pods) w.feed(t, p);
   CHECK(rec.events.empty());

@@ -101,18 +101,21 @@ TEST_CASE("incident JSON: webhook payload and /api/incidents entry agree on the 
 TEST_CASE("incident JSON: the webhook adds only its envelope, the API entry only its own fields") {
   auto inc = rich();
   inc.pending_alert = true;
+  inc.severity = "warning";
+  inc.runbook_url = "https://rb.example/crash";
   auto [hook, api] = both(inc, "incident.opened", "f");
   std::vector<std::string> hook_keys, api_keys;
   for (const auto& [k, v] : hook.items()) hook_keys.push_back(k);
   for (const auto& [k, v] : api.items()) api_keys.push_back(k);
-  CHECK(hook_keys == std::vector<std::string>{"cluster", "diagnosis", "facts", "incident", "type"});
+  CHECK(hook_keys == std::vector<std::string>{"changes", "cluster", "diagnosis", "facts",
+                                              "incident", "runbookUrl", "severity", "type"});
   // The state file's fields (to_json) plus the facts line.
-  CHECK(api_keys == std::vector<std::string>{"activePods", "cluster",   "container",    "evidence",
-                                             "exitCode",   "facts",     "fingerprint",  "firstSeen",
-                                             "flaps",      "id",        "lastNotified", "lastSeen",
-                                             "message",    "namespace", "pendingAlert", "podState",
-                                             "pods",       "reason",    "restarts",     "state",
-                                             "workload"});
+  CHECK(api_keys == std::vector<std::string>{"activePods", "changes",  "cluster",   "container",
+                                             "evidence",   "exitCode", "facts",     "fingerprint",
+                                             "firstSeen",  "flaps",    "id",        "lastNotified",
+                                             "lastSeen",   "message",  "namespace", "pendingAlert",
+                                             "podState",   "pods",     "reason",    "restarts",
+                                             "runbookUrl", "severity", "state",     "workload"});
   auto state = incidents::to_json(inc);
   state["facts"] = "f";
   CHECK(parsed(parse::dump(state)) == api);

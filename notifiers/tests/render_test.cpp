@@ -21,6 +21,7 @@ incidents::Incident incident() {
   i.all_pods = {"cart-7d9f-abcde", "cart-7d9f-fghij"};
   i.restarts = 4;
   i.exit_code = 137;
+  i.severity = "critical";
   i.first_seen = 1790000000;
   i.last_seen = 1790000300;
   i.message =
@@ -54,6 +55,19 @@ TEST_CASE("webhook body has the PRODUCT.md shape") {
   CHECK(i["message"] == inc.message);
   CHECK(j["facts"] == "facts here");
   CHECK(j["diagnosis"]["source"] == "rules");
+  CHECK(j["severity"] == "critical");
+  CHECK(j["changes"] == json::array());
+  CHECK_FALSE(j.contains("runbookUrl"));  // only when configured
+  inc.runbook_url = "https://rb.example/oom?ns=shop";
+  inc.changes = {
+      {"image", "app", Redacted::from_state("cart:1.0"), Redacted::from_state("cart:1.1")}};
+  auto with = json::parse(
+      n.render({incidents::EventType::kOpened, {&inc}, [](auto&) { return "f"; }})[0].body);
+  CHECK(with["runbookUrl"] == "https://rb.example/oom?ns=shop");
+  CHECK(
+      with["changes"] ==
+      json::array(
+          {{{"field", "image"}, {"container", "app"}, {"from", "cart:1.0"}, {"to", "cart:1.1"}}}));
   auto resolved = n.render({incidents::EventType::kResolved, {&inc}, nullptr});
   CHECK(json::parse(resolved[0].body)["type"] == "incident.resolved");
   CHECK(n.render({incidents::EventType::kReminder, {&inc}, nullptr}).empty());
