@@ -305,7 +305,8 @@ $("chat-form").addEventListener("submit", async (ev) => {
     if (res.status === 503 && (facts.length || data.context !== undefined)) {
       // Diagnose without an LLM: the facts are the answer, not an error.
       if (facts.length) extra.push(details("Facts (rules)", facts.join("\n"), true));
-      else extra.push(el("div", "muted", "No failing pod in this namespace right now."));
+      else extra.push(el("div", "muted", body.pod ? "Pod " + body.pod + " is not failing right now."
+        : "No pod in namespace " + body.namespace + " is failing right now."));
       if (data.context) extra.push(details("Evidence gathered (redacted)", data.context));
       if (data.error) extra.push(details("Why there is no LLM answer", str(data.error), false, null, "llm-error"));
       addMessage("bot no-llm", "LLM not configured or unreachable — here are the rules-based facts.", extra);

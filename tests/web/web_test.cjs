@@ -225,11 +225,14 @@ function startDemo(configPath) {
     await page.setViewportSize({ width: 1280, height: 900 });
 
     // The LLM goes away: Diagnose gives the rules-based facts as the answer, not a red error.
-    // From an open payments card (its newest pod); the demo recovers pods every few seconds, so
-    // a pod that was healthy at that instant (no facts) is retried.
+    // From an open payments card (its newest pod); the demo's pods recover and fail again every
+    // few seconds, so a pod that was healthy at that instant (no facts) is asked again until a
+    // 30 s deadline.
     ollamaDown = true;
     let noLlm, noLlmText = "", noLlmFacts = "";
-    for (let attempt = 0; attempt < 6 && !/exit 2/.test(noLlmFacts); ++attempt) {
+    const deadline = Date.now() + 30000;
+    for (let attempt = 0; Date.now() < deadline && !/exit 2/.test(noLlmFacts); ++attempt) {
+      if (attempt) await page.waitForTimeout(250);  // the poll's interval, not a wait for a state
       const before = await page.locator(".msg.bot.no-llm").count();
       const openCard = page.locator(".incident:not(.resolved)", { hasText: "payments/api" }).first();
       await openCard.waitFor({ timeout: 30000 });
