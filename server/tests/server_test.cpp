@@ -63,7 +63,13 @@ ApiSources sources(bool* ready) {
             return std::make_shared<const std::string>(
                 json::array({{{"id", "abc"}, {"reason", "OOMKilled"}}}).dump());
           },
-          reg};
+          reg,
+          {},
+          {},
+          {},
+          {},
+          {},
+          "prod \"eu\""};
 }
 
 // A strict reader of the Prometheus text format (0.0.4): HELP/TYPE once per family and before
@@ -124,6 +130,7 @@ TEST_CASE("routes health readiness metrics incidents and errors") {
   CHECK(m.body.find(R"(type="weird \"quoted\"\nlabel")") != std::string::npos);
   auto inc = api({"GET", "/api/incidents", "", ""});
   CHECK(json::parse(inc.body)["incidents"][0]["id"] == "abc");
+  CHECK(json::parse(inc.body)["cluster"] == "prod \"eu\"");  // escaped, for the page's header
   auto nf = api({"GET", "/nope", "", ""});
   CHECK(nf.status == 404);
   CHECK(json::parse(nf.body).contains("error"));

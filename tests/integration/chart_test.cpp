@@ -4,7 +4,9 @@
 // the HTTP API token comes from a Secret (or its absence is chosen explicitly; a render that
 // cannot see the cluster refuses to invent one); the NetworkPolicy is on by default; and
 // deploy/podmedic.yaml (the plain manifests) is exactly `helm template` of the defaults with the
-// user-created token Secret.
+// user-created token Secret; the platform knobs (extraEnv, podLabels, priorityClassName,
+// topologySpreadConstraints, name overrides, service annotations, LLM tuning) land where they
+// should; HA adds a PodDisruptionBudget and soft anti-affinity; the LLM is off without one.
 #include <catch2/catch.hpp>
 
 #include <yaml-cpp/yaml.h>
@@ -238,9 +240,16 @@ TEST_CASE("helm chart: values.schema.json rejects bad values at install time") {
   auto [code, out] = run({helm(), "template", "x", chart(), "--set", "detect.resolveAfter=soon"});
   CHECK(code != 0);
   CHECK(out.find("resolveAfter") != std::string::npos);
-  auto [code1, out1] = run({helm(), "template", "x", chart(), "--set", "replicaCount=2"});
-  CHECK(code1 != 0);  // two replicas need ha.enabled
-  CHECK(out1.find("replicaCount") != std::string::npos);
+  auto [code1, out1] = run({helm(), "template", "x", chart(), "--set", "replicaCount=2", "--set",
+                            "server.existingTokenSecret=t"});
+  CHECK(code1 != 0);  // two replicas need ha.enabled, and the message says so
+  CHECK(out1.find("set ha.enabled=true for replicaCount > 1") != std::string::npos);
+  auto [code3, out3] = run({helm(), "template", "x", chart(), "--set", "ollama.numCtx=100"});
+  CHECK(code3 != 0);
+  CHECK(out3.find("numCtx") != std::string::npos);
+  auto [code4, out4] = run({helm(), "template", "x", chart(), "--set", "extraEnv[0].value=x"});
+  CHECK(code4 != 0);  // an EnvVar needs a name
+  CHECK(out4.find("extraEnv") != std::string::npos);
   auto [code2, out2] = run({helm(), "template", "x", chart(), "--set", "notifiers.slak=1"});
   CHECK(code2 != 0);
   CHECK(out2.find("slak") != std::string::npos);
@@ -430,4 +439,115 @@ TEST_CASE("helm chart: the PrometheusRule passes promtool and links its runbooks
   }
   args.insert(args.end(), {"--set", "prometheusRule.runbookBaseUrl=https://wiki.example/podmedic"});
   CHECK(runbooks_of(render(args))["PodmedicDown"] == "https://wiki.example/podmedic#podmedicdown");
+}
+
+TEST_CASE("helm chart: platform knobs land in the rendered objects") {
+  const std::string yaml =
+      render({"--set", "server.existingTokenSecret=podmedic-api-token",
+              "--set", "extraEnv[0].name=HTTPS_PROXY",
+              "--set", "extraEnv[0].value=http://proxy:3128",
+              "--set", "podLabels.team=platform",
+              "--set", "priorityClassName=system-cluster-critical",
+              "--set", "topologySpreadConstraints[0].maxSkew=1",
+              "--set", "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+              "--set", "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway",
+              "--set", "service.annotations.team=platform",
+              "--set", "ollama.url=http://ollama.ai:11434",
+              "--set", "ollama.numCtx=4096",
+              "--set", "ollama.numPredict=256",
+              "--set", "ollama.stream=false"});
+  auto deployments = docs_of_kind(yaml, "Deployment");
+  REQUIRE(deployments.size() == 1);
+  const auto pod = deployments[0]["spec"]["template"];
+  CHECK(pod["metadata"]["labels"]["team"].as<std::string>() == "platform");
+  // Extra pod labels never join the selector (it is immutable).
+  CHECK_FALSE(deployments[0]["spec"]["selector"]["matchLabels"]["team"].IsDefined());
+  CHECK(pod["spec"]["priorityClassName"].as<std::string>() == "system-cluster-critical");
+  CHECK(pod["spec"]["topologySpreadConstraints"][0]["topologyKey"].as<std::string>() ==
+        "topology.kubernetes.io/zone");
+  bool proxy = false;
+  for (const auto& e : pod["spec"]["containers"][0]["env"])
+    proxy |= e["name"].as<std::string>() == "HTTPS_PROXY" &&
+             e["value"].as<std::string>() == "http://proxy:3128";
+  CHECK(proxy);
+  CHECK(docs_of_kind(yaml, "Service")[0]["metadata"]["annotations"]["team"].as<std::string>() ==
+        "platform");
+  // No HA: no PDB, no anti-affinity.
+  CHECK(docs_of_kind(yaml, "PodDisruptionBudget").empty());
+  CHECK_FALSE(pod["spec"]["affinity"].IsDefined());
+  // The LLM tuning reaches the config podmedic reads, and an LLM URL turns diagnosis on.
+  setenv("PODMEDIC_TOKEN", "t", 1);
+  auto parsed = app::parse_config(
+      docs_of_kind(yaml, "ConfigMap")[0]["data"]["podmedic.yaml"].as<std::string>(), "configmap");
+  REQUIRE(parsed.errors.empty());
+  CHECK(parsed.config.diagnosis.enabled);
+  CHECK(parsed.config.ollama.url == "http://ollama.ai:11434");
+  CHECK(parsed.config.ollama.num_ctx == 4096);
+  CHECK(parsed.config.ollama.num_predict == 256);
+  CHECK_FALSE(parsed.config.ollama.stream);
+}
+
+TEST_CASE("helm chart: nameOverride and fullnameOverride name every object") {
+  const std::string by_name =
+      render({"--set", "server.existingTokenSecret=t", "--set", "nameOverride=triage"});
+  CHECK(docs_of_kind(by_name, "Deployment")[0]["metadata"]["name"].as<std::string>() ==
+        "podmedic-triage");
+  CHECK(docs_of_kind(by_name,
+                     "Deployment")[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+            .as<std::string>() == "triage");
+  const std::string full =
+      render({"--set", "server.existingTokenSecret=t", "--set", "fullnameOverride=crashwatch"});
+  for (const char* kind : {"Deployment", "Service", "ConfigMap", "ServiceAccount"}) {
+    INFO(kind);
+    CHECK(docs_of_kind(full, kind)[0]["metadata"]["name"].as<std::string>() == "crashwatch");
+  }
+  auto [code, out] =
+      try_render({"--set", "server.existingTokenSecret=t", "--set", "fullnameOverride=Not_A_Name"});
+  CHECK(code != 0);
+  CHECK(out.find("fullnameOverride") != std::string::npos);
+}
+
+TEST_CASE("helm chart: HA adds a PodDisruptionBudget and soft anti-affinity") {
+  const std::string yaml = render({"--set", "server.existingTokenSecret=t", "--set",
+                                   "ha.enabled=true", "--set", "replicaCount=2"});
+  auto pdbs = docs_of_kind(yaml, "PodDisruptionBudget");
+  REQUIRE(pdbs.size() == 1);
+  CHECK(pdbs[0]["spec"]["maxUnavailable"].as<int>() == 1);
+  CHECK(
+      pdbs[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"].as<std::string>() ==
+      "podmedic");
+  const auto affinity = docs_of_kind(yaml, "Deployment")[0]["spec"]["template"]["spec"]["affinity"];
+  // Soft: preferred, never required (a one-node cluster still runs both replicas).
+  CHECK_FALSE(
+      affinity["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].IsDefined());
+  const auto term =
+      affinity["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0];
+  CHECK(term["podAffinityTerm"]["topologyKey"].as<std::string>() == "kubernetes.io/hostname");
+  // A user's own affinity replaces ours.
+  const std::string own =
+      render({"--set", "server.existingTokenSecret=t", "--set", "ha.enabled=true", "--set",
+              "replicaCount=2", "--set", "affinity.nodeAffinity.x=y"});
+  const auto own_affinity =
+      docs_of_kind(own, "Deployment")[0]["spec"]["template"]["spec"]["affinity"];
+  CHECK(own_affinity["nodeAffinity"].IsDefined());
+  CHECK_FALSE(own_affinity["podAntiAffinity"].IsDefined());
+}
+
+TEST_CASE("helm chart: without a bundled or named LLM, diagnosis is rules-based only") {
+  auto diagnosis_enabled = [](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--set", "server.existingTokenSecret=t"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const std::string yaml = render(args);
+    setenv("PODMEDIC_TOKEN", "t", 1);
+    auto parsed = app::parse_config(
+        docs_of_kind(yaml, "ConfigMap")[0]["data"]["podmedic.yaml"].as<std::string>(), "configmap");
+    REQUIRE(parsed.errors.empty());
+    return parsed.config.diagnosis.enabled;
+  };
+  CHECK_FALSE(diagnosis_enabled({}));
+  CHECK(diagnosis_enabled({"--set", "ollama.url=http://ollama.ai:11434"}));
+  CHECK(diagnosis_enabled({"--set", "ollama.bundled.enabled=true"}));
+  // An LLM, but the user turned diagnosis off: off.
+  CHECK_FALSE(diagnosis_enabled(
+      {"--set", "ollama.url=http://ollama.ai:11434", "--set", "diagnosis.enabled=false"}));
 }

@@ -1,16 +1,20 @@
-{{- define "podmedic.name" -}}podmedic{{- end -}}
+{{- define "podmedic.name" -}}{{ default "podmedic" .Values.nameOverride | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- /* fullnameOverride wins; else the release name when it already holds the name, else
+<release>-<name>. Every object is named from it. */ -}}
 {{- define "podmedic.fullname" -}}
-{{- if contains "podmedic" .Release.Name -}}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{- else -}}{{ printf "%s-podmedic" .Release.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- $name := include "podmedic.name" . -}}
+{{- if .Values.fullnameOverride -}}{{ .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains $name .Release.Name -}}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{- else -}}{{ printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- end -}}
 {{- define "podmedic.labels" -}}
-app.kubernetes.io/name: podmedic
+app.kubernetes.io/name: {{ include "podmedic.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- define "podmedic.selectorLabels" -}}
-app.kubernetes.io/name: podmedic
+app.kubernetes.io/name: {{ include "podmedic.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- define "podmedic.serviceAccountName" -}}
@@ -18,6 +22,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- define "podmedic.secretName" -}}
 {{- if .Values.secret.existingSecret -}}{{ .Values.secret.existingSecret }}{{- else -}}{{ include "podmedic.fullname" . }}{{- end -}}
+{{- end -}}
+{{- /* Whether podmedic asks an LLM at all: only when one is deployed with the chart or named.
+Without one the chart renders diagnosis.enabled: false (rules-based facts only: no model check, no
+"LLM unreachable" warning, no llm_error counted on every incident). */ -}}
+{{- define "podmedic.llmEnabled" -}}
+{{- if and .Values.diagnosis.enabled (or .Values.ollama.url .Values.ollama.bundled.enabled) -}}true{{- else -}}false{{- end -}}
 {{- end -}}
 {{- define "podmedic.ollamaUrl" -}}
 {{- if .Values.ollama.url -}}{{ .Values.ollama.url }}{{- else if .Values.ollama.bundled.enabled -}}http://{{ include "podmedic.fullname" . }}-ollama:11434{{- else -}}http://ollama:11434{{- end -}}
