@@ -91,17 +91,16 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           std::make_unique<watcher::Watcher>(*client_, config.watch, pods_, events_, metrics_)),
       detector_(interner_, config.detect.rules),
       state_(config.state.dir),
-      dispatcher_(
-          !sink && output == Output::kLogAndNotifiers
-              ? std::make_unique<notifiers::Dispatcher>(
-                    dispatcher_settings(config.state),
-                    notifiers::make_notifiers(config.notifiers, config.state.dir,
-                                               config.server.external_url, clock),
-                    [&facts = view_.facts](const incidents::Incident& i) {
-                      return facts.describe(i);
-                    },
-                    registry_.get(), clock, &writer_)
-              : nullptr),
+      dispatcher_(!sink && output == Output::kLogAndNotifiers
+                      ? std::make_unique<notifiers::Dispatcher>(
+                            dispatcher_settings(config.state),
+                            notifiers::make_notifiers(config.notifiers, config.state.dir,
+                                                      config.server.external_url, clock),
+                            [&facts = view_.facts](const incidents::Incident& i) {
+                              return facts.describe(i);
+                            },
+                            registry_.get(), clock, &writer_)
+                      : nullptr),
       console_(sink ? nullptr
                     : std::make_unique<notifiers::ConsoleNotifier>(
                           output == Output::kConsole ? notifiers::ConsoleNotifier::Mode::kConsole
@@ -177,7 +176,7 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
           return std::string("cannot write the incident state under state.dir");
         return dispatcher_ && !dispatcher_->state_ok() ? dispatcher_->state_error() : std::string();
       },
-      }};
+  };
   api.collectables = {std::make_shared<ProcessCollector>()};
   api.cluster = config.cluster.name;
   // The pod cache answers for a namespace once synced, when the watch holds all its pods.

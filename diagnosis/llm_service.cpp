@@ -7,7 +7,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.h"
-#include "core/text.h"
 
 namespace podmedic::diagnosis {
 
@@ -125,12 +124,9 @@ Redacted LlmService::key_evidence(const Evidence& ev) const {
   for (const auto& l : ev.logs) {
     if (l.container == ev.key_container) logs = !l.previous.empty() ? l.previous : l.current;
   }
-  if (logs.size() > kMax) {
-    // The end matters most (the crash): cut at a line start.
-    auto cut = logs.find('\n', logs.size() - kMax);
-    logs = "[…]\n" + (cut == std::string::npos ? std::string(text::tail_utf8(logs, kMax))
-                                               : logs.substr(cut + 1));
-  }
+  // The crash log's selector again, at the alert's size: the cause and the fatal lines first,
+  // then the tail (the evidence's selection at maxBytes is longer than an alert can show).
+  if (logs.size() > kMax) logs = select_log_lines(logs, kMax);
   std::string out = logs;
   for (std::size_t i = 0; i < ev.events.size() && i < 3; ++i) {
     out += (i == 0 ? "Events:\n" : "") + ev.events[i] + "\n";

@@ -247,7 +247,60 @@ json open_url(const std::string& title, const std::string& url) {
   return {{"type", "Action.OpenUrl"}, {"title", title}, {"url", url}};
 }
 
+// Renders with a shrinking budget until the serialized body fits in TeamsNotifier::kMaxBody; the
+// last resort is the headline alone.
+template <class Build>
+Payload fit(const std::string& event, const std::string& thread, Build&& build,
+            const std::vector<json>& actions) {
+  Budget b;
+  for (;;) {
+    json body = json::array();
+    build(body, b);
+    std::string bytes = parse::dump(envelope(std::move(body), actions));
+    if (bytes.size() <= TeamsNotifier::kMaxBody || !b.shrink()) {
+      if (bytes.size() > TeamsNotifier::kMaxBody) {
+        json minimal = json::array(
+            {header("podmedic: " + event + " (too large to show)", ""), subtle(esc(thread, 100))});
+        bytes = parse::dump(envelope(std::move(minimal), {}));
+      }
+      return {event, std::move(bytes), thread};
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<Payload> TeamsNotifier::render_alert(const incidents::AlertDiagnosis& a) const {
+  if (!s_.routing.accepts_namespace(a.ns)) return {};
+  std::vector<json> actions;
+  if (!s_.external_url.empty() && !a.incident_id.empty())
+    actions.push_back(open_url("Open in podmedic", s_.external_url + "/#" + a.incident_id));
+  return {fit(
+      "alert.diagnosed", a.incident_id,
+      [&](json& body, const Budget& b) {
+        body.push_back(header(
+            "Alertmanager: " + esc(a.alertname.str(), 200) + " on " + esc(a.ns + "/" + a.pod, 300),
+            "warning"));
+        body.push_back(
+            {{"type", "FactSet"},
+             {"facts",
+              json::array({{{"title", "Cluster"}, {"value", esc(a.cluster, 256)}},
+                           {{"title", "Namespace"}, {"value", esc(a.ns, 256)}},
+                           {{"title", "Pod"}, {"value", esc(a.pod, 256)}},
+                           {{"title", "Alert"}, {"value", esc(a.alertname.str(), 256)}}})}});
+        if (!a.diagnosis.empty()) {
+          body.push_back(
+              heading("Likely cause (" + esc(a.model.empty() ? "LLM" : a.model, 100) + ")"));
+          body.push_back(block(esc(a.diagnosis.str(), std::max<std::size_t>(b.diagnosis, 512))));
+          body.push_back(heading("Facts (rules)"));
+        } else {
+          body.push_back(heading("Likely cause (rules)"));
+        }
+        body.push_back(block(esc(a.facts, std::max<std::size_t>(b.facts, 512))));
+        body.push_back(subtle(esc("Alertmanager fingerprint " + a.fingerprint, 200)));
+      },
+      actions)};
+}
 
 std::vector<Payload> TeamsNotifier::render(const Rendering& r) const {
   std::vector<const incidents::Incident*> incs;
@@ -256,25 +309,9 @@ std::vector<Payload> TeamsNotifier::render(const Rendering& r) const {
   }
   if (incs.empty()) return {};
   std::vector<Payload> out;
-  // Renders with a shrinking budget until the serialized body fits; the last resort is the
-  // headline alone.
   auto emit = [&](const std::string& event, const std::string& thread, auto&& build,
                   const std::vector<json>& actions) {
-    Budget b;
-    for (;;) {
-      json body = json::array();
-      build(body, b);
-      std::string bytes = parse::dump(envelope(std::move(body), actions));
-      if (bytes.size() <= kMaxBody || !b.shrink()) {
-        if (bytes.size() > kMaxBody) {
-          json minimal = json::array({header("podmedic: " + event + " (too large to show)", ""),
-                                      subtle(esc(thread, 100))});
-          bytes = parse::dump(envelope(std::move(minimal), {}));
-        }
-        out.push_back({event, std::move(bytes), thread});
-        return;
-      }
-    }
+    out.push_back(fit(event, thread, build, actions));
   };
   auto actions_of = [&](const incidents::Incident& inc) {
     std::vector<json> a;

@@ -14,9 +14,8 @@
 // body and cuts the key lines first, then the diagnosis, the last message and the facts.
 // Events: opened and reminders (the full card), diagnosed (the diagnosis card), resolved, and a
 // storm digest (one card listing the workloads). 200 and 202 are success; 429/5xx retried.
-// alert.diagnosed (Alertmanager alerts diagnosed by podmedic, PRODUCT.md "Alertmanager") should go
-// to Teams too; the dispatcher has no per-notifier choice of event types yet, so Teams opts in
-// when that lands (see docs/notifiers.md).
+// alert.diagnosed (Alertmanager alerts diagnosed by podmedic, PRODUCT.md "Alertmanager"): a card
+// with the alert, its pod, the diagnosis and the facts (render_alert).
 // Thread-safety: render() on the pipeline thread, send() on the worker thread; no shared state.
 #include <string_view>
 
@@ -37,6 +36,7 @@ class TeamsNotifier final : public Notifier {
   explicit TeamsNotifier(TeamsSettings s) : s_(std::move(s)) {}
   const std::string& name() const override { return s_.name; }
   std::vector<Payload> render(const Rendering& r) const override;
+  std::vector<Payload> render_alert(const incidents::AlertDiagnosis& a) const override;
   SendResult send(const Payload& p, const std::string& delivery_id,
                   const http::Cancel* cancel) override;
   Peer peer() const override { return Peer::kTeams; }

@@ -229,14 +229,15 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
   // Called with the body as it arrives (up to 64 KiB per read; kJsonPadding readable bytes follow
   // each view, see k8s::BodySink). Lines that lie inside one read are decoded in place; only a
   // line that spans reads is copied into `buf`, and each byte is scanned for '\n' once.
-  auto on_oversized = [&] {
+  // `ended`: the line's newline was seen (nothing left to drop); else drop until it comes.
+  auto on_oversized = [&](bool ended = false) {
     count_peer(PeerFault::kOversized);
     metrics_.decode_error(resource_, DecodeErrorKind::kOversized).Increment();
     logs_.write(log::Level::kWarn, "watcher", name() + "oversized",
                 "skipped an oversized watch line",
                 {{"resource", name()}, {"limit", opts_.max_line_bytes}});
     buf.clear();
-    skipping = true;
+    skipping = !ended;
   };
   auto on_bytes = [&](std::string_view data) -> bool {
     sink_.received_at = std::chrono::steady_clock::now();
@@ -256,15 +257,23 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
         return true;
       }
       buf.append(data.substr(0, nl));
-      buf.reserve(buf.size() + k8s::kJsonPadding);
-      if (!on_line(buf, buf.capacity())) return false;
-      buf.clear();
       data.remove_prefix(nl + 1);
+      if (buf.size() > opts_.max_line_bytes) {
+        on_oversized(true);
+      } else {
+        buf.reserve(buf.size() + k8s::kJsonPadding);
+        if (!on_line(buf, buf.capacity())) return false;
+        buf.clear();
+      }
     }
     const char* readable_end = data.data() + data.size() + k8s::kJsonPadding;
     for (auto nl = data.find('\n'); nl != std::string_view::npos; nl = data.find('\n')) {
       std::string_view line = data.substr(0, nl);
       data.remove_prefix(nl + 1);
+      if (line.size() > opts_.max_line_bytes) {
+        on_oversized(true);
+        continue;
+      }
       if (!on_line(line, static_cast<std::size_t>(readable_end - line.data()))) return false;
     }
     if (data.size() > opts_.max_line_bytes) {
@@ -274,18 +283,14 @@ net::awaitable<Reflector::Outcome> Reflector::watch_once() {
     buf.assign(data);  // a line that continues in the next read
     return true;
   };
-  // Connected while the stream is open; the guard also counts down when the watch is cancelled.
-  struct Connected {
-    prometheus::Gauge& g;
-    explicit Connected(prometheus::Gauge& gauge) : g(gauge) { g.Increment(); }
-    ~Connected() { g.Decrement(); }
-    Connected(const Connected&) = delete;
-    Connected& operator=(const Connected&) = delete;
-  };
-  std::optional<Connected> connected(std::in_place, metrics_.watch_connected(resource_));
+  // Connected while the stream is open (a cancelled watch returns here too). Not a destructor
+  // guard: a coroutine frame destroyed at shutdown without resuming may outlive the registry
+  // the gauge lives in, and must not touch it.
+  auto& connected = metrics_.watch_connected(resource_);
+  connected.Increment();
   auto r = co_await client_.stream(k8s::watch_target(resource_, opts_.ns, wo), on_bytes,
                                    std::chrono::seconds(wo.timeout_seconds) + 30s);
-  connected.reset();
+  connected.Decrement();
   const bool delivered = events > 0;
   if (stopped) {
     stop.delivered = delivered;

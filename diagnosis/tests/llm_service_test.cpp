@@ -206,6 +206,27 @@ TEST_CASE("llm service: beyond kMaxRequests in flight a request is busy") {
   CHECK(await(w.h, w.service->ask("again")).outcome == LlmOutcome::kOk);
 }
 
+TEST_CASE("llm service: an alert's key lines name the cause, not only the tail of the log") {
+  World w;
+  sim::PodTemplate t;
+  t.ns = "shop";
+  t.deployment = "cart";
+  t.name = "cart-1";
+  w.h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, w.h.now));
+  w.h.crash("shop", "cart-1", 1, "Error");
+  // The cause first, then a shutdown cascade far longer than the alert's 1,800 bytes.
+  std::string log =
+      "INFO starting cart v1.9.1\n"
+      "ERROR FATAL: password authentication failed for user \"cart\"\n";
+  for (int i = 0; i < 60; ++i)
+    log += "level=error msg=\"worker " + std::to_string(i) + " stopped: context canceled\"\n";
+  w.h.server.set_logs("shop", "cart-1", "app", "", log);
+  auto g = await(w.h, w.service->gather("shop", "cart-1"));
+  REQUIRE(g.ok());
+  CHECK(g->excerpt.str().find("password authentication failed") != std::string::npos);
+  CHECK(g->excerpt.size() <= 1800 + 400);  // the lines, plus at most three events
+}
+
 TEST_CASE("llm service: the incident path masks names and restores them in the answer") {
   World w({}, LlmServiceSettings{1, true});
   crashing_cart(w.h, "cart-7d9f8b6c5d-x1");

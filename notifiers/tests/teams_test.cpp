@@ -257,12 +257,26 @@ TEST_CASE("against a strict fake Teams Workflows trigger: every card is accepted
   std::vector<const incidents::Incident*> ptrs;
   for (auto& i : incs) ptrs.push_back(&i);
   d.on_incident_event({incidents::EventType::kDigest, ptrs});
-  REQUIRE(eventually([&] { return env.counter("oncall", "sent") == 5 && d.pending() == 0; }));
+  // An Alertmanager alert podmedic diagnosed: a card of its own, escaped and within the limit.
+  incidents::AlertDiagnosis alert;
+  alert.cluster = "prod-eu-1";
+  alert.fingerprint = "feedbeef";
+  alert.alertname = Redacted::from_state("KubePodCrashLooping **bold** <at>Everyone</at>");
+  alert.ns = "shop";
+  alert.pod = "cart-1";
+  alert.facts = std::string(50000, 'f');
+  alert.diagnosis = Redacted::from_state(std::string(60000, 'd'));
+  d.on_alert_diagnosed(alert);
+  REQUIRE(eventually([&] { return env.counter("oncall", "sent") == 6 && d.pending() == 0; }));
   std::lock_guard l(fake.mu);
   INFO((fake.rejected.empty() ? "" : fake.rejected[0]));
   CHECK(fake.rejected.empty());
   CHECK(fake.bad_json == 0);
-  CHECK(fake.cards.size() == 5);
+  REQUIRE(fake.cards.size() == 6);
+  const std::string alert_text = texts(fake.cards.back());
+  CHECK(alert_text.find("KubePodCrashLooping") != std::string::npos);
+  CHECK(alert_text.find("<at>") == std::string::npos);
+  CHECK(alert_text.find("**bold**") == std::string::npos);
   CHECK(env.faults_total() == 0);
 }
 

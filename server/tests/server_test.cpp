@@ -58,18 +58,14 @@ ApiSources sources(bool* ready) {
                 .Register(*reg);
   auto& hist = h.Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.01, 0.1});
   for (double v : {0.0005, 0.002, 0.05, 3.0}) hist.Observe(v);
-  return {[ready] { return *ready; },
-          [] {
-            return std::make_shared<const std::string>(
-                json::array({{{"id", "abc"}, {"reason", "OOMKilled"}}}).dump());
-          },
-          reg,
-          {},
-          {},
-          {},
-          {},
-          {},
-          "prod \"eu\""};
+  ApiSources src{[ready] { return *ready; },
+                 [] {
+                   return std::make_shared<const std::string>(
+                       json::array({{{"id", "abc"}, {"reason", "OOMKilled"}}}).dump());
+                 },
+                 reg};
+  src.cluster = "prod \"eu\"";
+  return src;
 }
 
 // A strict reader of the Prometheus text format (0.0.4): HELP/TYPE once per family and before

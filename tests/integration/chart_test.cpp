@@ -240,6 +240,20 @@ TEST_CASE("helm chart: values.schema.json rejects bad values at install time") {
   auto [code, out] = run({helm(), "template", "x", chart(), "--set", "detect.resolveAfter=soon"});
   CHECK(code != 0);
   CHECK(out.find("resolveAfter") != std::string::npos);
+  for (const char* bad : {"detect.severity.OOMKilled=urgent", "detect.severity.Exploded=info",
+                          "detect.runbooks.OOMKilled=ftp://x"}) {
+    INFO(bad);
+    auto [c, o] = run(
+        {helm(), "template", "x", chart(), "--set", bad, "--set", "server.existingTokenSecret=t"});
+    CHECK(c != 0);
+  }
+  {
+    // Severity and runbooks reach the rendered config as podmedic reads them.
+    auto yaml = render({"-f", chart() + "/ci/full-values.yaml"});
+    CHECK(yaml.find("severity: {\"CrashLoopBackOff\":\"critical\"}") != std::string::npos);
+    CHECK(yaml.find("runbooks: {\"OOMKilled\":\"https://runbooks.example/oom?ns={namespace}") !=
+          std::string::npos);
+  }
   auto [code1, out1] = run({helm(), "template", "x", chart(), "--set", "replicaCount=2", "--set",
                             "server.existingTokenSecret=t"});
   CHECK(code1 != 0);  // two replicas need ha.enabled, and the message says so
@@ -253,24 +267,24 @@ TEST_CASE("helm chart: values.schema.json rejects bad values at install time") {
   auto [code2, out2] = run({helm(), "template", "x", chart(), "--set", "notifiers.slak=1"});
   CHECK(code2 != 0);
   CHECK(out2.find("slak") != std::string::npos);
-  auto [code3, out3] =
+  auto [code5, out5] =
       run({helm(), "template", "x", chart(), "--set", "notifiers.alertmanager[0].name=am", "--set",
            "notifiers.alertmanager[0].urls[0]=ftp://am:9093"});
-  CHECK(code3 != 0);  // Alertmanager URLs are http(s)
-  CHECK(out3.find("urls") != std::string::npos);
-  auto [code4, out4] =
+  CHECK(code5 != 0);  // Alertmanager URLs are http(s)
+  CHECK(out5.find("urls") != std::string::npos);
+  auto [code6, out6] =
       run({helm(), "template", "x", chart(), "--set", "notifiers.alertmanager[0].name=am", "--set",
            "notifiers.alertmanager[0].urls[0]=http://am:9093", "--set",
            "notifiers.alertmanager[0].labels.team-x=a"});
-  CHECK(code4 != 0);  // not a Prometheus label name
-  CHECK(out4.find("team-x") != std::string::npos);
+  CHECK(code6 != 0);  // not a Prometheus label name
+  CHECK(out6.find("team-x") != std::string::npos);
   // PagerDuty and Teams take their secrets from the Secret only.
   for (const char* bad : {"notifiers.pagerduty[0].name=pd", "notifiers.teams[0].name=t",
                           "notifiers.teams[0].webhookUrl=https://x"}) {
     INFO(bad);
-    auto [code3, out3] = run({helm(), "template", "x", chart(), "--set", bad});
-    CHECK(code3 != 0);
-    CHECK(out3.find("SecretKey") != std::string::npos);
+    auto [c, o] = run({helm(), "template", "x", chart(), "--set", bad});
+    CHECK(c != 0);
+    CHECK(o.find("SecretKey") != std::string::npos);
   }
 }
 

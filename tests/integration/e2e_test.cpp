@@ -237,7 +237,8 @@ TEST_CASE("podmedic diagnose prints redacted evidence and the rules-based answer
   INFO(json_out);
   CHECK(json_code == 0);
   CHECK(json_out.find("hunter2") == std::string::npos);
-  CHECK(json_out.find("postgres://payments:[REDACTED]@") != std::string::npos);
+  // (The info line that holds the DSN is reduced away by the log selector; the cause stays.)
+  CHECK(json_out.find("connect: connection refused") != std::string::npos);
   auto arr = json::parse(json_out.substr(json_out.find('[')), nullptr, false);
   REQUIRE(arr.is_array());
   REQUIRE(arr.size() == 1);
