@@ -14,77 +14,81 @@ namespace podmedic::notifiers {
 
 namespace {
 
+// Every notifier's keys: its name first, its own keys, then its routing (namespaces, reasons).
+config::Schema notifier_schema(std::string& name, config::Schema own,
+                               std::vector<std::string>& namespaces,
+                               std::vector<std::string>& reasons) {
+  using namespace config;
+  Schema out{str("name", &name, "notifier name, used in metrics and logs")};
+  for (auto& k : own) out.push_back(std::move(k));
+  out.push_back(strlist("namespaces", &namespaces, "route only these namespaces here; empty: all",
+                        check_namespace));
+  out.push_back(strlist("reasons", &reasons, "route only these reasons here; empty: all",
+                        incidents::check_reason));
+  return out;
+}
+
 config::Schema slack_schema(SlackConfig& s) {
   using namespace config;
-  return {str("name", &s.name, "notifier name, used in metrics and logs"),
-          str("webhookUrl", &s.webhook_url,
-              "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL}); or botToken + channel"),
-          str("botToken", &s.bot_token,
-              "bot mode: xoxb- token for chat.postMessage; follow-ups thread under the alert"),
-          str("channel", &s.channel, "bot mode: channel id (C…) or name"),
-          str("apiUrl", &s.api_url, "bot mode: Slack Web API base URL"),
-          strlist("namespaces", &s.namespaces, "route only these namespaces here; empty: all",
-                  check_namespace),
-          strlist("reasons", &s.reasons, "route only these reasons here; empty: all",
-                  incidents::check_reason)};
+  return notifier_schema(
+      s.name,
+      {str("webhookUrl", &s.webhook_url,
+           "Slack incoming webhook URL (use ${SLACK_WEBHOOK_URL}); or botToken + channel"),
+       str("botToken", &s.bot_token,
+           "bot mode: xoxb- token for chat.postMessage; follow-ups thread under the alert"),
+       str("channel", &s.channel, "bot mode: channel id (C…) or name"),
+       str("apiUrl", &s.api_url, "bot mode: Slack Web API base URL")},
+      s.namespaces, s.reasons);
 }
 
 config::Schema webhook_schema(WebhookConfig& w) {
   using namespace config;
-  return {str("name", &w.name, "notifier name, used in metrics and logs"),
-          str("url", &w.url, "endpoint receiving the JSON payload"),
-          str("secret", &w.secret, "HMAC-SHA256 key for X-Podmedic-Signature; empty: unsigned"),
-          strlist("namespaces", &w.namespaces, "route only these namespaces here; empty: all",
-                  check_namespace),
-          strlist("reasons", &w.reasons, "route only these reasons here; empty: all",
-                  incidents::check_reason)};
+  return notifier_schema(
+      w.name,
+      {str("url", &w.url, "endpoint receiving the JSON payload"),
+       str("secret", &w.secret, "HMAC-SHA256 key for X-Podmedic-Signature; empty: unsigned")},
+      w.namespaces, w.reasons);
 }
 
 config::Schema alertmanager_schema(AlertmanagerConfig& a) {
   using namespace config;
-  return {
-      str("name", &a.name, "notifier name, used in metrics and logs"),
-      strlist("urls", &a.urls, "every Alertmanager replica; podmedic POSTs to <url>/api/v2/alerts"),
-      str("url", &a.url, "shorthand for urls: [url]"),
-      duration("resendInterval", &a.resend_interval,
-               "re-post open incidents this often (endsAt = now + 4 x this)", false),
-      strmap("labels", &a.labels, "extra static labels; cannot override podmedic's",
-             [](const std::string& name, const std::string&) { return check_label_name(name); }),
-      str("bearerToken", &a.bearer_token, "optional: Authorization: Bearer <token>"),
-      section("basicAuth", "optional basic auth (instead of bearerToken)",
-              [&a] {
-                return Schema{str("username", &a.basic_username, "user name"),
-                              str("password", &a.basic_password, "password")};
-              }),
-      str("caFile", &a.ca_file, "PEM CA bundle for https URLs; empty: the system's"),
-      strlist("namespaces", &a.namespaces, "route only these namespaces here; empty: all",
-              check_namespace),
-      strlist("reasons", &a.reasons, "route only these reasons here; empty: all",
-              incidents::check_reason)};
+  return notifier_schema(
+      a.name,
+      {strlist("urls", &a.urls,
+               "every Alertmanager replica; podmedic POSTs to <url>/api/v2/alerts"),
+       str("url", &a.url, "shorthand for urls: [url]"),
+       duration("resendInterval", &a.resend_interval,
+                "re-post open incidents this often (endsAt = now + 4 x this)", false),
+       strmap("labels", &a.labels, "extra static labels; cannot override podmedic's",
+              [](const std::string& name, const std::string&) { return check_label_name(name); }),
+       str("bearerToken", &a.bearer_token, "optional: Authorization: Bearer <token>"),
+       section("basicAuth", "optional basic auth (instead of bearerToken)",
+               [&a] {
+                 return Schema{str("username", &a.basic_username, "user name"),
+                               str("password", &a.basic_password, "password")};
+               }),
+       str("caFile", &a.ca_file, "PEM CA bundle for https URLs; empty: the system's")},
+      a.namespaces, a.reasons);
 }
 
 config::Schema pagerduty_schema(PagerDutyConfig& p) {
   using namespace config;
-  return {str("name", &p.name, "notifier name, used in metrics and logs"),
-          str("routingKey", &p.routing_key,
-              "Events API v2 integration key of the service (use ${PD_ROUTING_KEY})"),
-          str("url", &p.url, "Events API v2 endpoint"),
-          strlist("namespaces", &p.namespaces, "route only these namespaces here; empty: all",
-                  check_namespace),
-          strlist("reasons", &p.reasons, "route only these reasons here; empty: all",
-                  incidents::check_reason)};
+  return notifier_schema(
+      p.name,
+      {str("routingKey", &p.routing_key,
+           "Events API v2 integration key of the service (use ${PD_ROUTING_KEY})"),
+       str("url", &p.url, "Events API v2 endpoint")},
+      p.namespaces, p.reasons);
 }
 
 config::Schema teams_schema(TeamsConfig& t) {
   using namespace config;
-  return {str("name", &t.name, "notifier name, used in metrics and logs"),
-          str("webhookUrl", &t.webhook_url,
-              "Teams Workflows \"When a Teams webhook request is received\" URL (use "
-              "${TEAMS_WEBHOOK_URL})"),
-          strlist("namespaces", &t.namespaces, "route only these namespaces here; empty: all",
-                  check_namespace),
-          strlist("reasons", &t.reasons, "route only these reasons here; empty: all",
-                  incidents::check_reason)};
+  return notifier_schema(
+      t.name,
+      {str("webhookUrl", &t.webhook_url,
+           "Teams Workflows \"When a Teams webhook request is received\" URL (use "
+           "${TEAMS_WEBHOOK_URL})")},
+      t.namespaces, t.reasons);
 }
 
 // A PagerDuty integration key: 32 letters and digits. Checked here because PagerDuty answers a
