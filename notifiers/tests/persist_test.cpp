@@ -229,7 +229,7 @@ struct Process {
 
   Process(const fs::path& dir, Disk& disk, const Clock& clock, const std::atomic<bool>* dead,
           incidents::IncidentSettings s = settings())
-      : state(dir.string()) {
+      : state(dir.string()), disk_(&disk) {
     writer.set_writer(
         [&disk](const GroupCommit::Slot& slot, const json& j) { return disk.write(slot, j); });
     REQUIRE(state.prepare().ok());
@@ -250,6 +250,9 @@ struct Process {
     tracker->load();
     REQUIRE(dispatcher->start().ok());
   }
+  // A failed REQUIRE leaves the disk paused; the writer's thread must still finish to be joined.
+  ~Process() { disk_->pause(false); }
+  Disk* disk_;
   // Drives the pipeline thread until `done` holds (the writer and the worker run on their own).
   template <class Pred>
   bool until(Pred done) {
@@ -299,9 +302,12 @@ TEST_CASE("group commit: a paused outbox write keeps its messages from the worke
   Disk disk;
   Process p(dir.path, disk, w.clock, nullptr);
   w.crash(*p.tracker, w.add("cart"));
-  REQUIRE(p.until([&] { return disk.count("incidents") == 1; }));
+  p.posts.run();  // the seal: the snapshot goes to the writer
+  // Waits for the state write without running its completion: run here, the completion would
+  // hand the alert on and its outbox could be written before the disk pauses (seen under ASan).
+  REQUIRE(test::eventually([&] { return disk.count("incidents") == 1; }));
   disk.pause(true);
-  p.posts.run();  // the state is written: the alert goes to the dispatcher, its outbox waits
+  // The completion: the alert goes to the dispatcher, its outbox waits for the disk.
   REQUIRE(p.until([&] { return p.dispatcher->pending() == 1; }));
   CHECK(p.notifier->sent().empty());
   CHECK(p.dispatcher->outbox_snapshot()["fake"].size() == 1);  // mirrored for HA already
