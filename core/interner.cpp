@@ -56,6 +56,18 @@ Sym Interner::intern_collectable(std::string_view s) {
   return insert(s, false);
 }
 
+Sym Interner::intern_collectable(std::string_view s, Sym& hint) {
+  if (hint != 0 && hint < slots_.size()) {
+    Slot& slot = slots_[hint];
+    if (!slot.free && slot.text == s) {
+      slot.stamp = epoch_;
+      return hint;
+    }
+  }
+  hint = intern_collectable(s);
+  return hint;
+}
+
 Sym Interner::find(std::string_view s) const {
   auto it = index_.find(s);
   return it == index_.end() ? 0 : it->second;

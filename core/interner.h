@@ -69,6 +69,10 @@ class Interner {
   Sym intern(std::string_view s);
   // A collectable symbol: lives while a Root marks it, or for a period after its last intern.
   Sym intern_collectable(std::string_view s);
+  // The same, first comparing `s` with the text of `hint` (a symbol this call returned before at
+  // the same place; 0 for none), which it then updates: a repeated value costs a string compare,
+  // no hash. A hint freed by collect() since, or its slot reused for other text, simply misses.
+  Sym intern_collectable(std::string_view s, Sym& hint);
   // Lookup without inserting; returns 0 (the empty string) when unknown. Does not extend a life.
   Sym find(std::string_view s) const;
   // `s` must be a symbol this interner returned and has not freed.

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include "core/parse.h"
@@ -58,6 +59,46 @@ void EventView::clear() {
 }
 
 namespace {
+
+// Where the decoder reads a symbol. Each site remembers the symbol it read last, and the next
+// value read there is first compared with that symbol's text (Interner::intern_collectable with
+// a hint): a namespace, phase, node or image repeated from one event to the next costs a string
+// compare instead of a hash lookup.
+enum Site : std::size_t {
+  kNamespace,
+  kOwnerKind,
+  kOwnerName,
+  kTemplateHash,
+  kNode,
+  kRestartPolicy,
+  kContainerName,
+  kImage,
+  kMemLimit,
+  kMemRequest,
+  kCpuLimit,
+  kCpuRequest,
+  kPhase,
+  kPodReason,
+  kStateReason,
+  kLastStateReason,
+  kEventNamespace,
+  kInvolvedKind,
+  kEventReason,
+  kEventType,
+  kSource,
+  kReporting,
+  kSites
+};
+
+class Symbols {
+ public:
+  explicit Symbols(Interner& in) : in_(in) {}
+  Sym operator()(Site site, std::string_view s) { return in_.intern_collectable(s, hints_[site]); }
+
+ private:
+  Interner& in_;
+  std::array<Sym, kSites> hints_{};
+};
 
 // Cuts at most `max` bytes without splitting a UTF-8 sequence.
 void assign_bounded(std::string& out, std::string_view s, std::size_t max = kMaxMessageBytes) {
@@ -153,7 +194,8 @@ bool each_element(od::value v, F&& f) {
   return true;
 }
 
-bool decode_state(od::value v, ContainerState& st, std::string* message, Interner& in) {
+bool decode_state(od::value v, ContainerState& st, std::string* message, Symbols& in,
+                  Site st_site) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     ContainerState::Kind kind;
     if (key == "waiting")
@@ -170,7 +212,7 @@ bool decode_state(od::value v, ContainerState& st, std::string* message, Interne
       std::string_view s;
       if (k == "reason") {
         if (!get_str(x, s)) return false;
-        st.reason = in.intern_collectable(s);
+        st.reason = in(st_site, s);
       } else if (k == "message") {
         if (!get_str(x, s)) return false;
         if (message) assign_bounded(*message, s);
@@ -188,30 +230,30 @@ bool decode_state(od::value v, ContainerState& st, std::string* message, Interne
   });
 }
 
-bool decode_container_status(od::value v, ContainerView& c, Interner& in) {
+bool decode_container_status(od::value v, ContainerView& c, Symbols& in) {
   c.has_status = true;
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     std::string_view s;
     if (key == "name") {
       if (!get_str(val, s)) return false;
-      c.name = in.intern_collectable(s);
+      c.name = in(kContainerName, s);
     } else if (key == "image") {
       if (!get_str(val, s)) return false;
-      if (c.image == 0) c.image = in.intern_collectable(s);
+      if (c.image == 0) c.image = in(kImage, s);
     } else if (key == "ready") {
       return get_bool(val, c.ready);
     } else if (key == "restartCount") {
       return get_int_as(val, c.restart_count);
     } else if (key == "state") {
-      return decode_state(val, c.state, &c.message, in);
+      return decode_state(val, c.state, &c.message, in, kStateReason);
     } else if (key == "lastState") {
-      return decode_state(val, c.last, &c.last_message, in);
+      return decode_state(val, c.last, &c.last_message, in, kLastStateReason);
     }
     return true;
   });
 }
 
-bool decode_resources(od::value v, ContainerView& c, Interner& in) {
+bool decode_resources(od::value v, ContainerView& c, Symbols& in) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     bool limits = key == "limits";
     if (!limits && !(key == "requests")) return true;
@@ -219,25 +261,25 @@ bool decode_resources(od::value v, ContainerView& c, Interner& in) {
       std::string_view s;
       if (k == "memory") {
         if (!get_str(q, s)) return false;
-        (limits ? c.mem_limit : c.mem_request) = in.intern_collectable(s);
+        (limits ? c.mem_limit : c.mem_request) = in(limits ? kMemLimit : kMemRequest, s);
       } else if (k == "cpu") {
         if (!get_str(q, s)) return false;
-        (limits ? c.cpu_limit : c.cpu_request) = in.intern_collectable(s);
+        (limits ? c.cpu_limit : c.cpu_request) = in(limits ? kCpuLimit : kCpuRequest, s);
       }
       return true;
     });
   });
 }
 
-bool decode_container_spec(od::value v, ContainerView& c, Interner& in) {
+bool decode_container_spec(od::value v, ContainerView& c, Symbols& in) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     std::string_view s;
     if (key == "name") {
       if (!get_str(val, s)) return false;
-      c.name = in.intern_collectable(s);
+      c.name = in(kContainerName, s);
     } else if (key == "image") {
       if (!get_str(val, s)) return false;
-      c.image = in.intern_collectable(s);
+      c.image = in(kImage, s);
     } else if (key == "resources") {
       return decode_resources(val, c, in);
     }
@@ -245,7 +287,7 @@ bool decode_container_spec(od::value v, ContainerView& c, Interner& in) {
   });
 }
 
-bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
+bool decode_pod_meta(od::value v, PodView& p, Symbols& in) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     std::string_view s;
     if (key == "name") {
@@ -253,7 +295,7 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
       p.name.assign(s);
     } else if (key == "namespace") {
       if (!get_str(val, s)) return false;
-      p.ns = in.intern_collectable(s);
+      p.ns = in(kNamespace, s);
     } else if (key == "uid") {
       if (!get_str(val, s)) return false;
       p.uid.assign(s);
@@ -269,7 +311,7 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
         if (!(k == "pod-template-hash")) return true;
         std::string_view hash;
         if (!get_str(a, hash)) return false;
-        p.template_hash = in.intern_collectable(hash);
+        p.template_hash = in(kTemplateHash, hash);
         return true;
       });
     } else if (key == "annotations") {
@@ -293,8 +335,8 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
         });
         if (!ok) return false;
         if (!have_controller && (controller || p.owner_kind == 0)) {
-          p.owner_kind = in.intern_collectable(kind);
-          p.owner_name = in.intern_collectable(name);
+          p.owner_kind = in(kOwnerKind, kind);
+          p.owner_name = in(kOwnerName, name);
           have_controller = controller;
         }
         return true;
@@ -304,15 +346,15 @@ bool decode_pod_meta(od::value v, PodView& p, Interner& in) {
   });
 }
 
-bool decode_pod_spec(od::value v, PodView& p, Interner& in) {
+bool decode_pod_spec(od::value v, PodView& p, Symbols& in) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     std::string_view s;
     if (key == "nodeName") {
       if (!get_str(val, s)) return false;
-      p.node = in.intern_collectable(s);
+      p.node = in(kNode, s);
     } else if (key == "restartPolicy") {
       if (!get_str(val, s)) return false;
-      p.restart_policy = in.intern_collectable(s);
+      p.restart_policy = in(kRestartPolicy, s);
     } else if (key == "containers" || key == "initContainers") {
       bool init = key == "initContainers";
       return each_element(val, [&](od::value c) {
@@ -338,15 +380,15 @@ ContainerView& container_slot(PodView& p, Sym name, bool init) {
   return c;
 }
 
-bool decode_pod_status(od::value v, PodView& p, Interner& in, std::vector<ContainerView>& scratch) {
+bool decode_pod_status(od::value v, PodView& p, Symbols& in, std::vector<ContainerView>& scratch) {
   return each_field(v, [&](od::raw_json_string key, od::value val) {
     std::string_view s;
     if (key == "phase") {
       if (!get_str(val, s)) return false;
-      p.phase = in.intern_collectable(s);
+      p.phase = in(kPhase, s);
     } else if (key == "reason") {
       if (!get_str(val, s)) return false;
-      p.reason = in.intern_collectable(s);
+      p.reason = in(kPodReason, s);
     } else if (key == "message") {
       if (!get_str(val, s)) return false;
       assign_bounded(p.status_message, s);
@@ -445,7 +487,7 @@ bool decode_bookmark(od::value v, WatchHeader& hdr) {
   });
 }
 
-bool decode_event(od::value v, EventView& e, Interner& in) {
+bool decode_event(od::value v, EventView& e, Symbols& in) {
   std::int64_t last_ts = 0, series_last = 0, event_time = 0, first_ts = 0, created = 0;
   std::int64_t series_count = 0;
   Sym source_component = 0, reporting = 0;
@@ -458,7 +500,7 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
           e.name.assign(s);
         } else if (k == "namespace") {
           if (!get_str(x, s)) return false;
-          e.ns = in.intern_collectable(s);
+          e.ns = in(kEventNamespace, s);
         } else if (k == "resourceVersion") {
           if (!get_str(x, s)) return false;
           e.resource_version.assign(s);
@@ -472,7 +514,7 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
       return each_field(val, [&](od::raw_json_string k, od::value x) {
         if (k == "kind") {
           if (!get_str(x, s)) return false;
-          e.involved_kind = in.intern_collectable(s);
+          e.involved_kind = in(kInvolvedKind, s);
         } else if (k == "name") {
           if (!get_str(x, s)) return false;
           e.involved_name.assign(s);
@@ -488,13 +530,13 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
     }
     if (key == "reason") {
       if (!get_str(val, s)) return false;
-      e.reason = in.intern_collectable(s);
+      e.reason = in(kEventReason, s);
     } else if (key == "message") {
       if (!get_str(val, s)) return false;
       assign_bounded(e.message, s);
     } else if (key == "type") {
       if (!get_str(val, s)) return false;
-      e.type = in.intern_collectable(s);
+      e.type = in(kEventType, s);
     } else if (key == "count") {
       return get_int_as(val, e.count);
     } else if (key == "firstTimestamp") {
@@ -513,12 +555,12 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
       return each_field(val, [&](od::raw_json_string k, od::value x) {
         if (!(k == "component")) return true;
         if (!get_str(x, s)) return false;
-        source_component = in.intern_collectable(s);
+        source_component = in(kSource, s);
         return true;
       });
     } else if (key == "reportingComponent") {
       if (!get_str(val, s)) return false;
-      reporting = in.intern_collectable(s);
+      reporting = in(kReporting, s);
     }
     return true;
   });
@@ -541,6 +583,8 @@ bool decode_event(od::value v, EventView& e, Interner& in) {
 }  // namespace
 
 struct Decoder::Impl {
+  explicit Impl(Interner& in) : symbols(in) {}
+  Symbols symbols;
   od::parser parser;                        // watch lines: sized for one object
   std::unique_ptr<od::parser> list_parser;  // list pages: sized for a page, released after
   std::vector<ContainerView> scratch;
@@ -555,7 +599,8 @@ void Decoder::release_list_buffers() {
   impl_->list_parser.reset();
 }
 
-Decoder::Decoder(Interner& interner) : impl_(std::make_unique<Impl>()), interner_(interner) {}
+Decoder::Decoder(Interner& interner)
+    : impl_(std::make_unique<Impl>(interner)), interner_(interner) {}
 Decoder::~Decoder() = default;
 
 namespace {
@@ -686,9 +731,9 @@ Result<Ok> Decoder::watch_pod(std::string_view json, std::size_t capacity, Watch
     impl_->scratch.clear();
     auto r = decode_watch(impl_->parser, line, cap, hdr, [&](od::value v) {
       return each_field(v, [&](od::raw_json_string key, od::value val) {
-        if (key == "metadata") return decode_pod_meta(val, out, interner_);
-        if (key == "spec") return decode_pod_spec(val, out, interner_);
-        if (key == "status") return decode_pod_status(val, out, interner_, impl_->scratch);
+        if (key == "metadata") return decode_pod_meta(val, out, impl_->symbols);
+        if (key == "spec") return decode_pod_spec(val, out, impl_->symbols);
+        if (key == "status") return decode_pod_status(val, out, impl_->symbols, impl_->scratch);
         return true;
       });
     });
@@ -718,7 +763,7 @@ Result<Ok> Decoder::watch_event(std::string_view json, std::size_t capacity, Wat
                                 EventView& out) {
   out.clear();
   auto r = decode_watch(impl_->parser, json, capacity, hdr,
-                        [&](od::value v) { return decode_event(v, out, interner_); });
+                        [&](od::value v) { return decode_event(v, out, impl_->symbols); });
   if (r.ok() && hdr.resource_version.empty()) hdr.resource_version = out.resource_version;
   return r;
 }
@@ -730,9 +775,9 @@ Result<Ok> Decoder::pod_list(std::string_view json, std::size_t capacity, ListMe
     pod.clear();
     impl_->scratch.clear();
     bool ok = each_field(v, [&](od::raw_json_string key, od::value val) {
-      if (key == "metadata") return decode_pod_meta(val, pod, interner_);
-      if (key == "spec") return decode_pod_spec(val, pod, interner_);
-      if (key == "status") return decode_pod_status(val, pod, interner_, impl_->scratch);
+      if (key == "metadata") return decode_pod_meta(val, pod, impl_->symbols);
+      if (key == "spec") return decode_pod_spec(val, pod, impl_->symbols);
+      if (key == "status") return decode_pod_status(val, pod, impl_->symbols, impl_->scratch);
       return true;
     });
     if (!ok) return false;
@@ -748,7 +793,7 @@ Result<Ok> Decoder::event_list(std::string_view json, std::size_t capacity, List
   EventView ev;
   return decode_list(impl_->for_list(), json, capacity, meta, [&](od::value v) {
     ev.clear();
-    if (!decode_event(v, ev, interner_)) return false;
+    if (!decode_event(v, ev, impl_->symbols)) return false;
     on_item(ev);
     return true;
   });

@@ -133,3 +133,46 @@ TEST_CASE("maybe_collect runs at most once per period") {
   CHECK(in.collections() == 2);
   CHECK(in.find("a") == 0);
 }
+
+TEST_CASE("a hint is compared before hashing, and a stale one only misses") {
+  Interner in;
+  Sym hint = 0;
+  Sym shop = in.intern_collectable("shop", hint);
+  CHECK(hint == shop);
+  CHECK(in.view(shop) == "shop");
+  CHECK(in.intern_collectable("shop", hint) == shop);  // the hit: same symbol, hint kept
+  CHECK(hint == shop);
+  // A hit extends the life like any intern: two collections later it is still there.
+  in.collect();
+  CHECK(in.intern_collectable("shop", hint) == shop);
+  in.collect();
+  CHECK(in.view(shop) == "shop");
+  // Another value at the same place: the ordinary path, and the hint follows it.
+  Sym web = in.intern_collectable("web", hint);
+  CHECK(web != shop);
+  CHECK(hint == web);
+  CHECK(in.find("web") == web);
+  // The hinted symbol is freed and its slot reused for other text: the hint misses, the answer
+  // is the right symbol for the text asked.
+  Sym stale = web;
+  in.collect();
+  in.collect();
+  in.collect();
+  REQUIRE(in.find("web") == 0);
+  Sym other = in.intern_collectable("batch-7f3a");
+  REQUIRE(other == stale);  // the slot came back
+  Sym again = in.intern_collectable("web", hint);
+  CHECK(again != stale);
+  CHECK(in.view(again) == "web");
+  CHECK(in.view(other) == "batch-7f3a");
+  CHECK(in.find("web") == again);
+  // A freed slot that is not reused: its (empty) text never matches, not even "".
+  Sym freed_hint = in.intern_collectable("gone-soon");
+  for (int i = 0; i < 3; ++i) in.collect();
+  REQUIRE(in.find("gone-soon") == 0);
+  Sym h2 = freed_hint;
+  CHECK(in.intern_collectable("", h2) == 0);
+  CHECK(in.view(h2) == "");
+  Sym out_of_range = 1u << 30;
+  CHECK(in.view(in.intern_collectable("shop", out_of_range)) == "shop");
+}

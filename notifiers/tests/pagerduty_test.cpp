@@ -27,15 +27,9 @@ using test::MockResponse;
 namespace {
 
 incidents::Incident pd_incident() {
-  auto i = test::incident();
-  i.cluster = "prod-eu-1";
-  i.restarts = 4;
-  i.exit_code = 137;
-  i.severity = "critical";
-  i.runbook_url = "https://runbooks.example/oom?ns=shop&w=cart";
+  auto i = test::paged_incident("java.lang.OutOfMemoryError: Java heap space");
   i.changes.push_back({"image", "app", Redacted::from_state("shop/cart:1.4"),
                        Redacted::from_state("shop/cart:1.5")});
-  i.evidence = Redacted::from_state("java.lang.OutOfMemoryError: Java heap space");
   return i;
 }
 
@@ -48,8 +42,8 @@ PagerDutySettings settings(const std::string& url, const std::string& key = Fake
   return s;
 }
 
-std::string facts(const incidents::Incident&) {
-  return "Container app was OOMKilled (exit 137): memory limit 256Mi.";
+std::string facts(const incidents::Incident& i) {
+  return test::oom_facts(i);
 }
 
 json only(const std::vector<Payload>& ps) {

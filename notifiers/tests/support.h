@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/registry.h>
@@ -30,6 +31,24 @@ inline incidents::Incident incident(const std::string& name = "cart") {
   i.all_pods = {name + "-abc"};
   i.first_seen = i.last_seen = 1790000000;
   return i;
+}
+
+// An OOMKilled incident as a pager sees it: a named cluster, restarts, exit code, severity and a
+// runbook; `evidence` as its key lines.
+inline incidents::Incident paged_incident(std::string_view evidence) {
+  auto i = incident();
+  i.cluster = "prod-eu-1";
+  i.restarts = 4;
+  i.exit_code = 137;
+  i.severity = "critical";
+  i.runbook_url = "https://runbooks.example/oom?ns=shop&w=cart";
+  i.evidence = Redacted::from_state(std::string(evidence));
+  return i;
+}
+
+// The facts line the notifier tests render with.
+inline std::string oom_facts(const incidents::Incident&) {
+  return "Container app was OOMKilled (exit 137): memory limit 256Mi.";
 }
 
 // A dispatcher's notifier list of one.

@@ -27,15 +27,8 @@ using test::MockResponse;
 namespace {
 
 incidents::Incident teams_incident() {
-  auto i = test::incident();
-  i.cluster = "prod-eu-1";
-  i.restarts = 4;
-  i.exit_code = 137;
-  i.severity = "critical";
-  i.runbook_url = "https://runbooks.example/oom?ns=shop&w=cart";
-  i.evidence = Redacted::from_state(
+  return test::paged_incident(
       "java.lang.OutOfMemoryError: Java heap space\nWarning BackOff: back-off restarting");
-  return i;
 }
 
 TeamsSettings settings(const std::string& url) {
@@ -46,8 +39,8 @@ TeamsSettings settings(const std::string& url) {
   return s;
 }
 
-std::string facts(const incidents::Incident&) {
-  return "Container app was OOMKilled (exit 137): memory limit 256Mi.";
+std::string facts(const incidents::Incident& i) {
+  return test::oom_facts(i);
 }
 
 json card_of(const Payload& p) {
