@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -83,15 +86,27 @@ ConfigResult parse_config(const std::string& text, const std::string& origin) {
 }
 
 ConfigResult load_config(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) {
+  auto fail = [&](const std::string& why) {
     ConfigResult r;
-    r.errors.push_back(path + ": cannot read the config file");
+    r.errors.push_back(path + ": cannot read the config file: " + why);
     return r;
+  };
+  // A directory opens like a file on Linux and reads as empty: it would pass as a config of
+  // defaults (listening everywhere, no token). Named pipes (--config <(…)) are fine.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return fail("it is a directory");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return fail(std::strerror(errno));
+  // Bounded: a config is a few KiB; a wrong path to a huge file must not be read whole.
+  constexpr std::size_t kMaxConfigBytes = 1 << 20;
+  std::string text;
+  char buf[8192];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(f.gcount()));
+    if (text.size() > kMaxConfigBytes) return fail("larger than 1 MiB");
   }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_config(ss.str(), path);
+  if (f.bad()) return fail(std::strerror(errno));
+  return parse_config(text, path);
 }
 
 std::string config_reference() {

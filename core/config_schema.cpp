@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <limits>
 #include <regex>
+#include <set>
+#include <string_view>
+#include <vector>
 
 #include "core/parse.h"
 #include "core/units.h"
@@ -69,21 +72,61 @@ std::string where(const YAML::Node& n) {
   return " (line " + std::to_string(m.line + 1) + ")";
 }
 
+namespace {
+
+// Levenshtein distance, case-insensitive, for "did you mean" (keys are short: at most 64
+// characters are compared).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  a = a.substr(0, 64);
+  b = b.substr(0, 64);
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) != lower(b[j - 1]))});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
 void read_map(const YAML::Node& n, const std::string& path, Ctx& ctx, const Schema& schema) {
   if (n.IsNull()) return;
   if (!n.IsMap()) {
     ctx.error(path.empty() ? "(top level)" : path, "expected a mapping of keys" + where(n));
     return;
   }
+  std::set<std::string> seen;  // bounded by the mapping's size
   for (const auto& kv : n) {
     std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
     std::string child = path.empty() ? key : path + "." + key;
+    // YAML forbids a key twice in one mapping; yaml-cpp keeps both and the later one would
+    // silently win (a second `server:` block dropping the first one's token).
+    if (!seen.insert(key).second) {
+      ctx.error(child, "duplicate key" + where(kv.first) + " (the mapping names it twice)");
+      continue;
+    }
     auto it =
         std::find_if(schema.begin(), schema.end(), [&](const Key& k) { return k.name == key; });
     if (it == schema.end()) {
-      std::string known;
-      for (const auto& k : schema) known += (known.empty() ? "" : ", ") + k.name;
-      ctx.error(child, "unknown key" + where(kv.first) + "; known keys here: " + known);
+      std::string known, nearest;
+      std::size_t best = 3;  // suggest only within two edits
+      for (const auto& k : schema) {
+        known += (known.empty() ? "" : ", ") + k.name;
+        if (auto d = edit_distance(key, k.name); d < best) {
+          best = d;
+          nearest = k.name;
+        }
+      }
+      ctx.error(child, "unknown key" + where(kv.first) +
+                           (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?") +
+                           "; known keys here: " + known);
       continue;
     }
     it->read(kv.second, child, ctx);

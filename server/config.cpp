@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "core/parse.h"
+#include "core/text.h"
 
 namespace podmedic::server {
 
@@ -29,7 +32,11 @@ void validate(const ServerConfig& s, config::Ctx& ctx) {
   auto colon = s.listen.rfind(':');
   bool port_ok = colon != std::string::npos &&
                  parse::port(std::string_view(s.listen).substr(colon + 1)).has_value();
-  if (!port_ok) ctx.error("server.listen", "expected host:port, got \"" + s.listen + "\"");
+  if (!port_ok) {
+    ctx.error("server.listen", "expected host:port, got \"" + s.listen + "\"");
+  } else if (auto a = listen_address(s.listen); !a.ok()) {
+    ctx.error("server.listen", a.error().message);
+  }
   if (s.idle_timeout > std::chrono::minutes(10))
     ctx.error("server.idleTimeout", "must be at most 10m");
   if (!s.external_url.empty() && !config::is_http_url(s.external_url))
@@ -48,6 +55,22 @@ bool listens_beyond_loopback(const std::string& listen) {
       }))
     return false;
   return true;
+}
+
+Result<std::string> listen_address(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon == std::string::npos ? listen.size() : colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) return std::string("0.0.0.0");
+  if (host == "localhost") return std::string("127.0.0.1");
+  boost::system::error_code ec;
+  (void)boost::asio::ip::make_address(host, ec);
+  if (ec)
+    return Error{"\"" + std::string(text::cut_utf8(host, 256)) +
+                 "\" is not an IP address (use an address such as 127.0.0.1, 0.0.0.0 or [::], "
+                 "or localhost)"};
+  return host;
 }
 
 }  // namespace podmedic::server

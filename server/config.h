@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include "core/result.h"
+
 #include "core/config_schema.h"
 
 namespace podmedic::server {
@@ -26,5 +28,9 @@ void validate(const ServerConfig& s, config::Ctx& ctx);
 // [::], an empty host and any address not in 127.0.0.0/8 or ::1; a host name other than
 // "localhost" counts as beyond loopback.
 bool listens_beyond_loopback(const std::string& listen);
+// The address to bind for "host:port": an IPv4 or IPv6 literal ("[::1]" too), "localhost"
+// (127.0.0.1) or an empty host (0.0.0.0). Host names are refused: which address they resolve to
+// may change, and the bind must be the one check-config approved.
+Result<std::string> listen_address(const std::string& listen);
 
 }  // namespace podmedic::server

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "server/config.h"
 
 namespace podmedic::server {
 
@@ -228,10 +229,10 @@ Result<unsigned short> HttpServer::start(TaskGroup& tasks) {
   auto& l = state_->settings.listen;
   auto colon = l.rfind(':');
   if (colon == std::string::npos) return Error{"server.listen \"" + l + "\": expected host:port"};
-  std::string host = l.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  auto host = listen_address(l);
+  if (!host.ok()) return Error{"server.listen \"" + l + "\": " + host.error().message};
   boost::system::error_code ec;
-  auto addr = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  auto addr = net::ip::make_address(host.value(), ec);
   if (ec) return Error{"server.listen \"" + l + "\": " + ec.message()};
   auto port = parse::port(std::string_view(l).substr(colon + 1));
   if (!port) return Error{"server.listen \"" + l + "\": the port must be a number from 0 to 65535"};

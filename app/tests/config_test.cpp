@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -409,5 +412,64 @@ server:
                         "teams:", "externalUrl:"}) {
     INFO(k);
     CHECK(ref.find(k) != std::string::npos);
+  }
+}
+
+TEST_CASE("a directory, a missing or a huge file as --config is an error, not the defaults") {
+  auto dir = load_config("/tmp");
+  REQUIRE(dir.errors.size() == 1);
+  CHECK(has_error(dir, "/tmp: cannot read the config file: it is a directory"));
+  CHECK(has_error(load_config("/nonexistent/podmedic.yaml"), "cannot read the config file"));
+  char path[] = "/tmp/podmedic-config-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  {
+    std::ofstream f(path);
+    f << "cluster:\n  name: " << std::string(2 << 20, 'x') << "\n";
+  }
+  CHECK(has_error(load_config(path), "larger than 1 MiB"));
+  {
+    std::ofstream f(path, std::ios::trunc);
+    f << "cluster:\n  name: prod\n";
+  }
+  auto ok = load_config(path);
+  CHECK(ok.errors.empty());
+  CHECK(ok.config.cluster.name == "prod");
+  std::remove(path);
+}
+
+TEST_CASE("a key given twice is an error (the second server block would drop the token)") {
+  auto r = parse_config(
+      "server:\n  listen: 127.0.0.1:1\n  token: first\nserver:\n  listen: 127.0.0.1:2\n"
+      "detect:\n  resolveAfter: 1m\n  resolveAfter: 2m\n",
+      "dup.yaml");
+  CHECK(has_error(r, "server: duplicate key (line 4)"));
+  CHECK(has_error(r, "detect.resolveAfter: duplicate key (line 8)"));
+  CHECK(r.config.server.token == "first");
+}
+
+TEST_CASE("an unknown key near a known one gets a suggestion") {
+  auto r = parse_config("server:\n  lisen: 127.0.0.1:1\ncluster:\n  zzz: 1\n", "typo.yaml");
+  CHECK(has_error(r, "server.lisen: unknown key (line 2); did you mean \"listen\"?"));
+  CHECK(has_error(r, "cluster.zzz: unknown key (line 4); known keys here"));
+  CHECK_FALSE(has_error(r, "cluster.zzz: unknown key (line 4); did you mean"));
+}
+
+TEST_CASE("server.listen takes IP addresses and localhost; other host names are refused") {
+  for (const char* ok :
+       {"127.0.0.1:8080", "0.0.0.0:0", ":8080", "[::]:8080", "[::1]:1", "localhost:8080"}) {
+    INFO(ok);
+    auto r = parse_config(std::string("server:\n  listen: \"") + ok + "\"\n", "l.yaml");
+    CHECK(r.errors.empty());
+    CHECK(podmedic::server::listen_address(ok).ok());
+  }
+  CHECK(podmedic::server::listen_address("localhost:8080").value() == "127.0.0.1");
+  CHECK(podmedic::server::listen_address(":8080").value() == "0.0.0.0");
+  CHECK(podmedic::server::listen_address("[::1]:8080").value() == "::1");
+  for (const char* bad : {"podmedic.svc:8080", "127.0.0.1.evil:8080", "999.1.1.1:80"}) {
+    INFO(bad);
+    auto r = parse_config(std::string("server:\n  listen: \"") + bad + "\"\n", "l.yaml");
+    CHECK(has_error(r, "is not an IP address"));
   }
 }
