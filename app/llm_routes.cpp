@@ -34,6 +34,7 @@ server::Response diagnose_response(const diagnosis::DiagnoseReply& r) {
     case LlmOutcome::kListFailed:
       return server::json_error(502, "cannot list pods: " + r.error);
     case LlmOutcome::kPodNotFound:
+    case LlmOutcome::kNamespaceNotFound:
       return server::json_error(404, r.error);
     case LlmOutcome::kPodFailed:
       return server::json_error(502, r.error);
@@ -56,7 +57,11 @@ nlohmann::json diagnose_body(const diagnosis::DiagnoseReply& r) {
 server::Response models_response(const diagnosis::ModelsReply& r) {
   if (r.outcome == LlmOutcome::kBusy) return busy();
   if (r.outcome != LlmOutcome::kOk) return server::json_error(503, r.error);
-  return json_ok({{"models", r.models}});
+  // Ollama's /api/tags shape ({"models":[{"name":…,"model":…}]}), as local-k8s-ai-agent passed
+  // it through; an OpenAI-compatible server's ids are given the same shape.
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& name : r.models) models.push_back({{"name", name}, {"model", name}});
+  return json_ok({{"models", std::move(models)}});
 }
 
 net::awaitable<server::Response> ask_route(diagnosis::LlmService& llm, std::string question) {

@@ -62,6 +62,7 @@ ToolResult diagnose_result(const diagnosis::DiagnoseReply& r, const std::string&
     case LlmOutcome::kListFailed:
       return tool_error("cannot list pods: " + r.error);
     case LlmOutcome::kPodNotFound:
+    case LlmOutcome::kNamespaceNotFound:
     case LlmOutcome::kPodFailed:
       return tool_error(r.error);
     case LlmOutcome::kLlmError:

@@ -84,4 +84,11 @@ net::awaitable<Result<std::vector<std::string>>> EvidenceSource::failing_pods(st
   co_return co_await std::move(op);
 }
 
+net::awaitable<bool> EvidenceSource::namespace_missing(std::string ns) {
+  using namespace std::chrono_literals;
+  auto op = client_.get("/api/v1/namespaces/" + k8s::url_encode(ns), 1u << 20, 30s);
+  auto got = co_await std::move(op);
+  co_return got.ok() && got->status == 404;
+}
+
 }  // namespace podmedic::diagnosis

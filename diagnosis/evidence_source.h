@@ -45,6 +45,9 @@ class EvidenceSource {
   // when it covers the namespace, else the API's listing in pages of kPageSize.
   boost::asio::awaitable<Result<std::vector<std::string>>> failing_pods(std::string ns,
                                                                         std::size_t max);
+  // True only when the API answers 404 for the namespace: any other answer (403 for a
+  // namespaced Role without namespaces/get, a transport error) leaves the question open.
+  boost::asio::awaitable<bool> namespace_missing(std::string ns);
 
   static constexpr int kPageSize = 500;
   // Revisions listed for a namespace are reused this long (a storm of one workload's pods costs

@@ -245,6 +245,16 @@ net::awaitable<DiagnoseReply> LlmService::diagnose(DiagnoseRequest req) {
       co_return reply;
     }
     pods = std::move(failing.value());
+    // Listing a namespace that does not exist answers an empty list: say so instead of
+    // "nothing is failing", and do not ask the LLM about it.
+    if (pods.empty()) {
+      auto check = evidence_.namespace_missing(req.ns);
+      if (co_await std::move(check)) {
+        reply.outcome = LlmOutcome::kNamespaceNotFound;
+        reply.error = "namespace \"" + req.ns + "\" not found";
+        co_return reply;
+      }
+    }
   }
   // One session for the whole answer: secrets found in any pod's texts are masked everywhere,
   // the question and the LLM's answer included.

@@ -41,11 +41,12 @@ struct LlmServiceSettings {
 // How a request ended. The HTTP routes map these to statuses (app/).
 enum class LlmOutcome {
   kOk,
-  kBusy,         // kMaxRequests already in flight (429)
-  kLlmError,     // the LLM failed; a diagnosis still carries the evidence and facts (503)
-  kListFailed,   // the namespace's pods could not be listed (502)
-  kPodNotFound,  // the pod does not exist (404)
-  kPodFailed,    // the pod's evidence could not be gathered otherwise (502)
+  kBusy,               // kMaxRequests already in flight (429)
+  kLlmError,           // the LLM failed; a diagnosis still carries the evidence and facts (503)
+  kListFailed,         // the namespace's pods could not be listed (502)
+  kPodNotFound,        // the pod does not exist (404)
+  kNamespaceNotFound,  // the namespace does not exist (404)
+  kPodFailed,          // the pod's evidence could not be gathered otherwise (502)
 };
 
 struct AskReply {

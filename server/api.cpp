@@ -3,7 +3,11 @@
 #include "core/parse.h"
 
 #include <openssl/crypto.h>
+
 #include <prometheus/text_serializer.h>
+#include <algorithm>
+#include <optional>
+#include <string_view>
 
 #include "server/web_assets.h"
 
@@ -72,21 +76,54 @@ Response alertmanager_route(const ApiSources& src, const Request& req) {
                   {}};
 }
 
+// The credentials of "Authorization: Bearer <token>"; the scheme is case-insensitive
+// (RFC 9110 §11.1), spaces after it are skipped. nullopt for any other scheme or none.
+std::optional<std::string_view> bearer_credentials(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer";
+  if (header.size() <= kScheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    char c = header[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kScheme[i]) return std::nullopt;
+  }
+  header.remove_prefix(kScheme.size());
+  if (header.front() != ' ') return std::nullopt;
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  return header;
+}
+
+// Kubernetes object names: a namespace is a DNS-1123 label (≤ 63), a pod a DNS-1123 subdomain
+// (≤ 253). Checked before any API call or LLM prompt is made from them.
+bool valid_name(std::string_view s, std::size_t max, bool dots) {
+  if (s.empty() || s.size() > max) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return alnum(c) || c == '-' || (dots && c == '.'); });
+}
+
 // Synchronous routes; nullopt for the LLM routes handled by the coroutine.
 std::optional<Response> simple_route(const ApiSources& src, const std::string& token,
                                      const Request& req, const std::string& path) {
   bool guarded = path.rfind("/api/", 0) == 0 || path == "/ask" || path == "/diagnose" ||
                  path == "/models" || path == "/mcp";
   if (guarded && !token.empty()) {
-    const std::string prefix = "Bearer ";
-    if (req.authorization.rfind(prefix, 0) != 0 ||
-        !token_matches(req.authorization.substr(prefix.size()), token)) {
-      return json_error(401, "missing or wrong bearer token");
+    auto presented = bearer_credentials(req.authorization);
+    if (!presented || !token_matches(std::string(*presented), token)) {
+      auto r = json_error(401, "missing or wrong bearer token");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"podmedic\"");
+      return r;
     }
   }
   auto only = [&](const char* method) { return req.method == method; };
+  // 405 names the method the route takes (RFC 9110 asks for Allow).
+  auto wrong_method = [](const char* allow) {
+    auto r = json_error(405, std::string("use ") + allow);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  };
   if (const auto* asset = find_asset(path)) {
-    if (!only("GET")) return json_error(405, "use GET");
+    if (!only("GET")) return wrong_method("GET");
     // The page talks only to this server: no inline script, no third-party origin.
     return Response{200,
                     std::string(asset->content_type),
@@ -99,12 +136,13 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
                       "default-src 'self'; script-src 'self'; style-src 'self'; "
                       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"}}};
   }
-  if (path == "/healthz") {
-    if (!only("GET")) return json_error(405, "use GET");
+  // /health: the route of local-k8s-ai-agent, which podmedic's API stays compatible with.
+  if (path == "/healthz" || path == "/health") {
+    if (!only("GET")) return wrong_method("GET");
     return Response{200, "application/json", R"({"status":"ok"})", {}};
   }
   if (path == "/readyz") {
-    if (!only("GET")) return json_error(405, "use GET");
+    if (!only("GET")) return wrong_method("GET");
     bool ready = src.ready && src.ready();
     if (!ready) return Response{503, "application/json", R"({"status":"syncing"})", {}};
     if (std::string why = src.state_error ? src.state_error() : std::string(); !why.empty()) {
@@ -116,7 +154,7 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
     return Response{200, "application/json", R"({"status":"ready"})", {}};
   }
   if (path == "/metrics") {
-    if (!only("GET")) return json_error(405, "use GET");
+    if (!only("GET")) return wrong_method("GET");
     prometheus::TextSerializer text;
     auto families = src.registry->Collect();
     for (const auto& c : src.collectables) {
@@ -127,7 +165,7 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
     return Response{200, "text/plain; version=0.0.4; charset=utf-8", text.Serialize(families), {}};
   }
   if (path == "/api/incidents") {
-    if (!only("GET")) return json_error(405, "use GET");
+    if (!only("GET")) return wrong_method("GET");
     auto list = src.incidents ? src.incidents() : nullptr;
     std::string body = "{\"cluster\":" + parse::dump(json(src.cluster)) + ",\"incidents\":";
     body += list ? *list : std::string("[]");
@@ -135,12 +173,12 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
     return Response{200, "application/json", std::move(body), {}};
   }
   if (path == "/models") {
-    if (!only("GET")) return json_error(405, "use GET");
+    if (!only("GET")) return wrong_method("GET");
     return std::nullopt;
   }
   if (path == kAlertmanagerRoute) {
     if (!src.alertmanager) return json_error(404, "no route " + path);
-    if (!only("POST")) return json_error(405, "use POST");
+    if (!only("POST")) return wrong_method("POST");
     if (!is_json_media_type(req.content_type))
       return json_error(415, "Content-Type must be application/json");
     return alertmanager_route(src, req);
@@ -158,7 +196,7 @@ std::optional<Response> simple_route(const ApiSources& src, const std::string& t
     return std::nullopt;
   }
   if (path == "/ask" || path == "/diagnose") {
-    if (!only("POST")) return json_error(405, "use POST");
+    if (!only("POST")) return wrong_method("POST");
     // Browsers send text/plain and form types cross-site without a preflight: only JSON here.
     if (!is_json_media_type(req.content_type))
       return json_error(415, "Content-Type must be application/json");
@@ -217,6 +255,10 @@ Handler make_api(ApiSources src, std::string token) {
                   !string_field(body, "pod", false, pod, error)))) {
       co_return json_error(400, error);
     }
+    if (!ask && !valid_name(ns, 63, false))
+      co_return json_error(400, "\"namespace\" is not a valid namespace name");
+    if (!ask && !pod.empty() && !valid_name(pod, 253, true))
+      co_return json_error(400, "\"pod\" is not a valid pod name");
     if (!ask && s.namespace_allowed && !s.namespace_allowed(ns))
       co_return json_error(403, "namespace outside the watch scope");
     if (ask) {

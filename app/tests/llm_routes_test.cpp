@@ -65,7 +65,8 @@ TEST_CASE("llm routes: ask and models") {
   CHECK(app::ask_response(a).status == 503);
   diagnosis::ModelsReply m;
   m.models = {"mistral:latest"};
-  CHECK(json::parse(app::models_response(m).body) == json{{"models", {"mistral:latest"}}});
+  CHECK(json::parse(app::models_response(m).body) ==
+        json::parse(R"({"models":[{"name":"mistral:latest","model":"mistral:latest"}]})"));
   m.outcome = LlmOutcome::kLlmError;
   CHECK(app::models_response(m).status == 503);
 }

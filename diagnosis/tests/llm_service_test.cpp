@@ -163,6 +163,12 @@ TEST_CASE("llm service: a missing pod and evidence only") {
   auto asked = await(w.h, w.service->diagnose(request("calm", "")));
   CHECK(asked.asked);
   CHECK(w.llm->prompts().size() == 1);
+  // A namespace that does not exist: not found, and no prompt about it.
+  auto ghost = await(w.h, w.service->diagnose(request("no-such-ns", "")));
+  CHECK(ghost.outcome == LlmOutcome::kNamespaceNotFound);
+  CHECK(ghost.error == "namespace \"no-such-ns\" not found");
+  CHECK_FALSE(ghost.asked);
+  CHECK(w.llm->prompts().size() == 1);
 }
 
 TEST_CASE("llm service: a namespace's failing pods, at most kMaxPods, in one prompt") {

@@ -83,6 +83,9 @@ struct Harness {
     t.deployment = "";
     t.labels = std::move(labels);
     auto p = sim::make_pod(t, now);
+    // As in a real cluster, a pod's namespace exists (GET /api/v1/namespaces/<ns> answers 200).
+    if (!server.store().get_ptr(sim::Res::kNamespaces, "", ns))
+      server.store().upsert(sim::Res::kNamespaces, sim::make_namespace(ns, now));
     server.store().upsert(sim::Res::kPods, p);
     return *server.store().get(sim::Res::kPods, ns, name);
   }
