@@ -121,6 +121,7 @@ nlohmann::json to_json(const Incident& i) {
   if (!i.runbook_url.empty()) j["runbookUrl"] = i.runbook_url;
   j["changes"] = changes_json(i);
   if (i.pending_alert) j["pendingAlert"] = true;
+  if (i.quiet) j["quiet"] = true;
   return j;
 }
 
@@ -232,6 +233,8 @@ Result<Incident> from_json(const nlohmann::json& j) {
   }
   check(j, "pendingAlert", json::value_t::boolean, "pendingAlert");
   out.pending_alert = parse::bool_or(j, "pendingAlert", false);
+  check(j, "quiet", json::value_t::boolean, "quiet");
+  out.quiet = parse::bool_or(j, "quiet", false);
   out.state = str("state") == "resolved" ? Incident::State::kResolved : Incident::State::kOpen;
   if (!bad.empty()) return Error{"incident: field \"" + bad + "\" has the wrong type"};
   for (const char* k : {"id", "fingerprint", "reason"}) {

@@ -61,6 +61,10 @@ struct Incident {
   std::string runbook_url;      // detect.runbooks expanded for this incident; empty: none
   std::vector<Change> changes;  // what the rollout changed before the failure (bounded)
   bool pending_alert = false;   // announced by the tracker, not yet handed to the notifiers
+  // Reopened within the flap hold-down after its resolution was announced, and nothing said
+  // since: humans last heard "resolved", so its next resolution is silent too, and Alertmanager
+  // is not told it fires again. Cleared by the next announcement (a reminder).
+  bool quiet = false;
   State state = State::kOpen;
 
   bool open() const { return state == State::kOpen; }

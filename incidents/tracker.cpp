@@ -246,6 +246,12 @@ void IncidentTracker::observe(const k8s::PodView& pod, const std::vector<rules::
       Incident inc = std::move(r->second);
       resolved_.erase(r);
       inc.state = Incident::State::kOpen;
+      // Its resolution was announced: the reopening is not, and neither will be the next
+      // resolution (quiet). A reminder, renotify_after from now, says it is broken again.
+      if (inc.last_notified != 0) {
+        inc.quiet = true;
+        inc.last_notified = now;
+      }
       inc.resolved_at = 0;
       ++inc.flaps;
       auto& slot = open_[fp] = std::move(inc);
@@ -353,7 +359,8 @@ void IncidentTracker::resolve(const std::string& fp, std::int64_t now) {
   inc.state = Incident::State::kResolved;
   inc.resolved_at = now;
   inc.pods.clear();
-  bool announced = inc.last_notified != 0;
+  bool announced = inc.last_notified != 0 && !inc.quiet;
+  inc.quiet = false;
   auto& slot = resolved_[fp] = std::move(inc);
   while (resolved_.size() > s_.max_resolved_kept) {
     auto oldest = std::min_element(
@@ -409,7 +416,13 @@ void IncidentTracker::tick() {
   if (s_.renotify_after.count() > 0) {
     for (auto& [fp, inc] : open_) {
       if (inc.last_notified != 0 && now - inc.last_notified >= s_.renotify_after.count()) {
+        // Every pod healthy again, only waiting out resolve_after: not "still broken".
+        bool recovering = !inc.pods.empty();
+        for (const auto& [pod, rec] : inc.pods)
+          if (rec.healthy_since == 0) recovering = false;
+        if (recovering) continue;
         inc.last_notified = now;
+        inc.quiet = false;
         dirty_ = true;
         bool saved = commit();  // group commit: one write for all reminders of this tick
         deliver({EventType::kReminder, {fp}}, saved);

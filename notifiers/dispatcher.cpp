@@ -487,8 +487,10 @@ void Dispatcher::resend(const std::vector<const incidents::Incident*>& incidents
     w->next_resend = now + interval;
     Rendering r{incidents::EventType::kReminder, {}, facts_, true};
     for (const auto* i : incidents) {
-      // Announced ones only: the first post of an incident is its (held) opened event.
-      if (i->open() && !i->pending_alert && i->last_notified != 0) r.incidents.push_back(i);
+      // Announced ones only: the first post of an incident is its (held) opened event. A
+      // quietly reopened one stays resolved for Alertmanager, as for every other channel.
+      if (i->open() && !i->pending_alert && !i->quiet && i->last_notified != 0)
+        r.incidents.push_back(i);
     }
     if (r.incidents.empty()) continue;
     for (auto& p : w->notifier.render(r)) w->enqueue(std::move(p));

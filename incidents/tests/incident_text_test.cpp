@@ -71,3 +71,21 @@ TEST_CASE("severity, runbook URL and changes survive the state file; wrong types
   REQUIRE(many.ok());
   CHECK(many.value().changes.size() == kMaxChanges);
 }
+
+TEST_CASE("a quietly reopened incident stays quiet across a restart") {
+  Incident i;
+  i.id = "x";
+  i.fingerprint = "c/shop/Deployment/cart/app/Error";
+  i.reason = "CrashLoopBackOff";
+  CHECK_FALSE(to_json(i).contains("quiet"));
+  i.quiet = true;
+  auto j = to_json(i);
+  CHECK(j["quiet"] == true);
+  auto back = from_json(j);
+  REQUIRE(back.ok());
+  CHECK(back.value().quiet);
+  j["quiet"] = "yes";
+  auto bad = from_json(j);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("\"quiet\"") != std::string::npos);
+}

@@ -228,9 +228,14 @@ TEST_CASE("flapping within the hold-down reopens silently and later opens a new 
   REQUIRE(t.open_count() == 1);
   CHECK(t.incidents()[0]->id == first_id);
   CHECK(t.incidents()[0]->flaps == 1);
+  CHECK(t.incidents()[0]->quiet);
   w.heal(t, a);
   w.clock.advance(301s);
   t.tick();
+  // Humans last heard "resolved" and were not told of the reopening: its second resolution is
+  // silent too (one "resolved" per announcement, not one per flap).
+  CHECK(rec.count(EventType::kResolved) == 1);
+  CHECK_FALSE(t.incidents()[0]->quiet);
   w.clock.advance(700s);  // past the hold-down
   w.crash(t, a);
   CHECK(rec.count(EventType::kOpened) == 2);
@@ -737,4 +742,58 @@ TEST_CASE("a save failing longer than hold_unsaved announces anyway, in order") 
   w.crash(t, w.add("db", 0));
   CHECK(rec.count(EventType::kOpened) == 3);
   CHECK(tmp_files(dir.path).empty());
+}
+
+TEST_CASE("a quietly reopened incident is reminded about renotifyAfter after the reopening") {
+  World w;
+  Recorder rec;
+  auto s = settings();
+  s.renotify_after = 1h;
+  IncidentTracker t(s, w.clock, rec);
+  auto& a = w.add("cart", 0);
+  w.crash(t, a);
+  w.clock.advance(2h);  // the last announcement (the opening) is long ago
+  t.tick();
+  REQUIRE(rec.count(EventType::kReminder) == 1);
+  w.heal(t, a);
+  w.clock.advance(301s);
+  t.tick();
+  REQUIRE(rec.count(EventType::kResolved) == 1);
+  w.clock.advance(60s);
+  w.crash(t, a);  // reopened within the hold-down: no reminder right away
+  t.tick();
+  CHECK(rec.count(EventType::kReminder) == 1);
+  w.clock.advance(59min);
+  t.tick();
+  CHECK(rec.count(EventType::kReminder) == 1);
+  w.clock.advance(2min);
+  w.crash(t, a);
+  t.tick();
+  REQUIRE(rec.count(EventType::kReminder) == 2);  // "still broken": the reopening is said now
+  CHECK_FALSE(t.incidents()[0]->quiet);
+  // Said once, its resolution is announced again.
+  w.heal(t, a);
+  w.clock.advance(301s);
+  t.tick();
+  CHECK(rec.count(EventType::kResolved) == 2);
+}
+
+TEST_CASE("no reminder while every pod is healthy and only resolveAfter is left") {
+  World w;
+  Recorder rec;
+  auto s = settings();
+  s.renotify_after = 60s;
+  s.resolve_after = 300s;
+  IncidentTracker t(s, w.clock, rec);
+  auto& a = w.add("cart", 0);
+  w.crash(t, a);
+  w.clock.advance(30s);
+  w.heal(t, a);
+  w.clock.advance(120s);  // past renotifyAfter, inside resolveAfter, every pod healthy
+  t.tick();
+  CHECK(rec.count(EventType::kReminder) == 0);
+  w.clock.advance(200s);
+  t.tick();
+  CHECK(rec.count(EventType::kResolved) == 1);
+  CHECK(rec.count(EventType::kReminder) == 0);
 }

@@ -179,6 +179,17 @@ TEST_CASE(
   d.resend({&inc});  // resolved: never re-posted
   CHECK(d.pending() == 0);
   CHECK(am.count() == 4);
+  // Reopened quietly within the flap hold-down: it stays resolved for Alertmanager, as for
+  // every other channel, until a reminder says it is broken again.
+  inc.state = incidents::Incident::State::kOpen;
+  inc.resolved_at = 0;
+  inc.quiet = true;
+  clock.advance(120s);
+  d.resend({&inc});
+  CHECK(d.pending() == 0);
+  CHECK(am.count() == 4);
+  inc.state = incidents::Incident::State::kResolved;
+  inc.quiet = false;
   for (const auto& r : am.requests()) CHECK(r.body.find("podmedic_incident") != std::string::npos);
 }
 
