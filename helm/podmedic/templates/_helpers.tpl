@@ -52,8 +52,6 @@ empty answer means lookup is blind.
 {{- else if $s.existingTokenSecret -}}existing
 {{- else if $s.tokenSecretKey -}}shared
 {{- else if $s.allowUnauthenticated -}}none
-{{- else if not (lookup "v1" "Namespace" "" "kube-system") -}}
-{{- fail (printf "\n\npodmedic: the HTTP API token Secret cannot be created here: helm cannot see the cluster (helm template, helm install --dry-run, Argo CD), so it cannot tell whether the token already exists and would mint a new one on every render.\nCreate the Secret yourself and name it:\n  kubectl -n %s create secret generic podmedic-api-token --from-literal=token=$(openssl rand -hex 32)\n  --set server.existingTokenSecret=podmedic-api-token\nor serve /ask, /diagnose, /mcp and /api/* without a token (anyone who can reach the port can read redacted pod logs):\n  --set server.allowUnauthenticated=true\n" .Release.Namespace) -}}
 {{- else -}}generated
 {{- end -}}
 {{- end -}}
