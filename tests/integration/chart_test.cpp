@@ -568,3 +568,16 @@ TEST_CASE("helm chart: without a bundled or named LLM, diagnosis is rules-based 
   CHECK_FALSE(diagnosis_enabled(
       {"--set", "ollama.url=http://ollama.ai:11434", "--set", "diagnosis.enabled=false"}));
 }
+
+TEST_CASE("plain manifests: kubectl apply -k k8s/ (PRODUCT.md's path) builds deploy/") {
+  const std::string kubectl = test::source_dir() + "/.tools/bin/kubectl";
+  auto [code, from_k8s] = run({kubectl, "kustomize", test::source_dir() + "/k8s"});
+  INFO(from_k8s);
+  REQUIRE(code == 0);
+  auto [code2, from_deploy] = run({kubectl, "kustomize", test::source_dir() + "/deploy"});
+  REQUIRE(code2 == 0);
+  CHECK(from_k8s == from_deploy);
+  REQUIRE(docs_of_kind(from_k8s, "Deployment").size() == 1);
+  CHECK(docs_of_kind(from_k8s, "Deployment")[0]["metadata"]["namespace"].as<std::string>() ==
+        "podmedic");
+}
