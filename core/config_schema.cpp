@@ -6,6 +6,7 @@
 #include <limits>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <vector>
 
@@ -306,7 +307,17 @@ bool is_http_url(const std::string& s) {
 void document(const Schema& schema, const std::string& indent, std::ostringstream& out) {
   for (const auto& k : schema) {
     out << indent << k.name << ":";
-    if (k.children) {
+    if (k.children && k.type == "list") {
+      // A list of maps (notifiers): its default is empty, and one entry is shown commented out,
+      // so that the reference itself is a valid configuration.
+      out << " []  # " << k.doc << "; a list of entries like:\n";
+      std::ostringstream entry;
+      document(k.children(), "", entry);
+      std::istringstream lines(entry.str());
+      bool first = true;
+      for (std::string line; std::getline(lines, line); first = false)
+        out << indent << "#   " << (first ? "- " : "  ") << line << "\n";
+    } else if (k.children) {
       out << "  # " << k.doc << "\n";
       document(k.children(), indent + "  ", out);
     } else {

@@ -264,6 +264,14 @@ TEST_CASE("the reference documents every section") {
   CHECK(ref.find("  reasons: [CrashLoopBackOff, ImagePullBackOff, OOMKilled]  # list of strings") !=
         std::string::npos);
   CHECK(ref.find("  ignoreContainers: []  # list of strings") != std::string::npos);
+  // The reference is itself a valid configuration (notifier lists shown as commented entries).
+  auto again = parse_config(ref, "reference.yaml");
+  std::string errors;
+  for (const auto& e : again.errors) errors += e + "\n";
+  INFO(errors);
+  CHECK(again.errors.empty());
+  CHECK(ref.find("  slack: []  # Slack incoming webhooks; a list of entries like:\n"
+                 "  #   - name: \"\"  # string: notifier name") != std::string::npos);
 }
 
 TEST_CASE("the README configuration reference is valid against the schema") {
