@@ -149,6 +149,17 @@ int demo_command(const DemoOptions& o) {
       *out = d.value();
     }
   }
+  // The script's pace: below 100 ms the simulated cluster would spin a core.
+  if (step < std::chrono::milliseconds(100) || step > std::chrono::hours(1)) {
+    std::fprintf(stderr, "podmedic demo: --step: must be between 100ms and 1h\n");
+    return 2;
+  }
+  // --config is optional here: its ollama, diagnosis, server and watch sections apply (the
+  // watch scope too, which the API and MCP enforce); the cluster, state and timings are the
+  // demo's own. Read before anything starts: a bad file leaves nothing behind.
+  auto loaded = load_for_command(o.config);
+  if (!loaded) return 1;
+  Config config = *loaded;
   log::init(log::Level::kWarn, log::Format::kText);
   net::io_context ioc;
   sim::ServerOptions so;
@@ -171,6 +182,14 @@ int demo_command(const DemoOptions& o) {
     return 1;
   }
   const std::filesystem::path dir = tmpl;
+  // Removed on every way out (the kubeconfig holds a token; the state is the demo's alone).
+  struct RemoveDir {
+    std::filesystem::path dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove_dir{dir};
   auto kubeconfig = (dir / "kubeconfig").string();
   {
     int fd = ::open(kubeconfig.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -195,12 +214,6 @@ int demo_command(const DemoOptions& o) {
     std::fprintf(stderr, "podmedic demo: %s\n", conn.error().message.c_str());
     return 1;
   }
-  // --config is optional here: its ollama, diagnosis, server and watch sections apply (the
-  // watch scope too, which the API and MCP enforce); the cluster, state and timings are the
-  // demo's own.
-  auto loaded = load_for_command(o.config);
-  if (!loaded) return 2;
-  Config config = *loaded;
   config.cluster = ClusterSettings{};
   config.cluster.name = "demo";
   config.state.dir = (dir / "state").string();
@@ -254,8 +267,6 @@ int demo_command(const DemoOptions& o) {
     });
   }
   ioc.run();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   return 0;
 }
 

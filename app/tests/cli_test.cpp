@@ -2,6 +2,8 @@
 // with a bad kubeconfig, and a short demo run that must detect all three failure kinds.
 #include <catch2/catch.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -265,4 +267,31 @@ TEST_CASE("diagnose against the simulated cluster: grouped, JSON, missing namesp
   CHECK(healthy.code == 0);
   CHECK(healthy.out.find("No failing pods in namespace batch.") != std::string::npos);
   CHECK(run("diagnose batch -o json --no-llm --config " + config).out == "[]\n");
+}
+
+TEST_CASE("demo: a bad --step, --config or --listen fails before or without leaving files") {
+  auto fast = run("demo --duration=1s --step 0s --listen 127.0.0.1:0");
+  CHECK(fast.code == 2);
+  CHECK(fast.out.find("--step: must be between 100ms and 1h") != std::string::npos);
+  CHECK(fast.out.find("simulated cluster") == std::string::npos);  // nothing started
+  // A private TMPDIR: the demo's temporary directory must be gone after each failure.
+  char tmpl[] = "/tmp/podmedic-cli-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string tmp = tmpl;
+  auto bad = temp_file("bad-demo.yaml", "server:\n  lisen: x\n");
+  auto cfg = run("demo --duration=1s --config " + bad);
+  CHECK(cfg.code == 1);  // as `run` does for an invalid configuration
+  CHECK(cfg.out.find("simulated cluster") == std::string::npos);
+  // The port is taken once the demo has made its directory: it fails there and cleans up.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor taken(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = std::to_string(taken.local_endpoint().port());
+  ::setenv("TMPDIR", tmp.c_str(), 1);
+  auto used = run("demo --duration=1s --listen 127.0.0.1:" + port);
+  ::unsetenv("TMPDIR");
+  CHECK(used.code == 1);
+  CHECK(used.out.find("simulated cluster") != std::string::npos);  // it got that far
+  CHECK(std::filesystem::is_empty(tmp));
+  std::filesystem::remove_all(tmp);
+  std::filesystem::remove(bad);
 }
