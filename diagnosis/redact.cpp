@@ -35,7 +35,7 @@ struct Spec {
 // clientSecret, x-api-key); the short ones only stand alone or after a separator (DB_PASS,
 // MYSQL_PWD), so "compass=" or "tests pass=3" are not keys.
 #define PM_KEY                                                                                \
-  "(?:pass(?:word|wd|phrase)|secret|token|credentials?|(?:api|access|secret|private|signing|" \
+  "(?:pass(?:word|wd|phrase)|secret[_.-]?key[_.-]?base|secret|token|credentials?|(?:api|access|secret|private|signing|" \
   "encryption|master|account|app|license|client|shared[_.-]?access|subscription|storage|"     \
   "auth)[_.-]?key|apikey|jsessionid|phpsessid|sessionid|x-amz-signature|x-amz-credential|"    \
   "(?:\\b|[_.-])(?:pass|pwd|pw))"
@@ -166,6 +166,25 @@ const std::vector<Spec>& builtin_specs() {
       {"aws-access-key-id",
        R"re(\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b)re",
        {"akia", "asia", "abia", "acca", "a3t"}},
+      // The secret access key printed right after its key id, without a key name of its own.
+      {"aws-secret-after-key-id",
+       R"re(\b(?:AKIA|ASIA)[A-Z2-7]{16}\b[^\n]{0,24}?(?:[^A-Za-z0-9/+=])([A-Za-z0-9/+=]{40})(?:$|[^A-Za-z0-9/+=]))re",
+       {"akia", "asia"},
+       Kind::kToken,
+       0b10,
+       3},
+      // Go's MySQL driver DSN has no scheme: user:password@tcp(host:port)/db, @unix(/sock).
+      {"go-mysql-dsn",
+       R"re(\b[A-Za-z0-9_.-]+:([^\s:@/"'()]+)@(?:tcp6?|udp|unix)\()re",
+       {"@tcp", "@unix", "@udp"},
+       Kind::kToken,
+       0b10},
+      // Docker's config.json and image-pull secrets: "auth" is base64 of user:password.
+      {"docker-config-auth",
+       R"re(\\?"auth\\?"[ \t]*:[ \t]*\\?"([A-Za-z0-9+/]{8,}={0,2})\\?")re",
+       {"\"auth\"", "auth\\\""},
+       Kind::kToken,
+       0b10},
       {"azure-storage-key",
        R"re((?i)\b(?:AccountKey|SharedAccessKey|SharedSecretValue)=([A-Za-z0-9+/=]{16,}))re",
        {"accountkey", "sharedaccesskey", "sharedsecretvalue"},
