@@ -156,6 +156,27 @@ TEST_CASE("the reflector survives a hostile API server and converges on its fina
   f.server->stop();
 }
 
+TEST_CASE("a Retry-After beyond the backoff cap waits only the cap") {
+  // One 503 saying "come back in 2 minutes": the relist comes after the cap (20 ms here, 30 s
+  // by default), not after the hint; it used to wait up to 300 s while failures went unseen.
+  auto handler = [&](const std::string& target, std::size_t n) -> RawReply {
+    if (target.find("watch=1") == std::string::npos) {
+      if (n == 0)
+        return RawReply::http(503,
+                              R"({"kind":"Status","code":503,"details":{"retryAfterSeconds":120}})",
+                              "Retry-After: 120\r\n");
+      return RawReply::http(200, list("10", pod("p1", "10", "2")));
+    }
+    return RawReply::stream({}, RawReply::kHold);
+  };
+  Fixture f(handler);
+  REQUIRE(test::run_until(
+      f.ioc, [&] { return f.pods.find("a", "p1") != nullptr || f.died; }, 10s));
+  REQUIRE_FALSE(f.died);
+  CHECK(f.reflector->lists() == 1);
+  f.server->stop();
+}
+
 TEST_CASE("watch lines cut anywhere across reads, and many in one read, decode alike", "[split]") {
   // 40 events, then an unterminated oversized line, then one more event. The splitter decodes
   // lines inside one read in place and copies only a line that spans reads: cut the stream into
