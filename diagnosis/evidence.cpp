@@ -213,6 +213,26 @@ net::awaitable<std::vector<TemplateChange>> rollout_fact(k8s::KubeClient& client
   co_return std::move(rc->changes);
 }
 
+// The newest lines of a log within options.limit_bytes. The API server applies limitBytes from
+// the start of the tailLines window, so a window of long lines comes back cut before its newest
+// lines (the crash). When an answer fills the byte limit, ask again for as many lines as fit,
+// sized from the lines just seen (at most two more requests).
+net::awaitable<Result<k8s::LogText>> fetch_tail(k8s::KubeClient& client, std::string ns,
+                                                std::string pod, k8s::LogOptions o) {
+  for (int attempt = 0;; ++attempt) {
+    auto r = co_await k8s::fetch_logs(client, ns, pod, o);
+    if (!r.ok() || !r->available || o.limit_bytes <= 0 || attempt == 2) co_return r;
+    const std::string& t = r->text;
+    if (t.size() < static_cast<std::size_t>(o.limit_bytes)) co_return r;
+    const auto lines = std::count(t.begin(), t.end(), '\n');
+    if (lines < 2) co_return r;
+    const double per_line = static_cast<double>(t.size()) / static_cast<double>(lines);
+    const auto fit = static_cast<long long>(static_cast<double>(o.limit_bytes) * 0.8 / per_line);
+    if (fit < 1 || fit >= o.tail_lines) co_return r;
+    o.tail_lines = static_cast<int>(fit);
+  }
+}
+
 }  // namespace
 
 net::awaitable<Result<Evidence>> complete_evidence(k8s::KubeClient& client, Interner& interner,
@@ -266,7 +286,7 @@ net::awaitable<Result<Evidence>> complete_evidence(k8s::KubeClient& client, Inte
     o.limit_bytes = static_cast<long long>(budget.fetch_bytes);
     if (c.previous) {
       o.previous = true;
-      auto prev = co_await k8s::fetch_logs(client, ns, pod, o);
+      auto prev = co_await fetch_tail(client, ns, pod, o);
       if (prev.ok() && prev->available) {
         rl.previous = std::move(prev->text);
         rl.has_previous = true;
@@ -278,7 +298,7 @@ net::awaitable<Result<Evidence>> complete_evidence(k8s::KubeClient& client, Inte
     }
     o.previous = false;
     o.tail_lines = 200;
-    auto cur = co_await k8s::fetch_logs(client, ns, pod, o);
+    auto cur = co_await fetch_tail(client, ns, pod, o);
     if (cur.ok() && cur->available) {
       rl.current = std::move(cur->text);
       rl.has_current = true;

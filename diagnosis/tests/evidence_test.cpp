@@ -140,6 +140,37 @@ TEST_CASE("evidence is redacted before the logs are selected, with one session f
   CHECK(session->redact("the LLM says: try R3dis!Pass-77") == "the LLM says: try [REDACTED]");
 }
 
+TEST_CASE(
+    "the newest lines of a long previous log reach the evidence (limitBytes cuts from the "
+    "start of the tailLines window)") {
+  Harness h;
+  sim::PodTemplate t;
+  t.ns = "shop";
+  t.deployment = "cart";
+  t.name = "cart-1";
+  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+  h.crash("shop", "cart-1", 2, "Error");
+  // 2,500 JSON lines of ~1.4 KB, then the panic: the 2,000-line window is ~2.8 MB, the byte
+  // limit 2 MiB, so a single request returned lines up to ~1,500 of the window and no panic.
+  std::string previous;
+  const std::string filler(1400, 'f');
+  for (int i = 0; i < 2500; ++i)
+    previous += R"({"level":"info","i":)" + std::to_string(i) + R"(,"msg":")" + filler + "\"}\n";
+  previous += "panic: FINAL_LINE_MARKER\n";
+  h.server.set_logs("shop", "cart-1", "app", "", previous);
+  rules::Detector det(h.interner, {});
+  LogBudget budget{2u << 20, 8000};
+  std::optional<Result<Evidence>> got;
+  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "cart-1", budget),
+                [&](std::exception_ptr e, Result<Evidence> r) {
+                  if (e) std::rethrow_exception(e);
+                  got.emplace(std::move(r));
+                });
+  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
+  REQUIRE(got->ok());
+  CHECK((*got)->text().find("panic: FINAL_LINE_MARKER") != std::string::npos);
+}
+
 TEST_CASE("evidence for a missing pod is a clear error") {
   Harness h;
   rules::Detector det(h.interner, {});
