@@ -19,6 +19,41 @@ AlertHold::~AlertHold() {
   // Nothing scheduled may call into a destroyed hold; the held alerts stay pending (unconfirmed)
   // in the tracker.
   for (const auto& [fp, h] : held_) scheduler_.cancel(h.timer);
+  for (const auto& [fp, r] : retries_)
+    if (r.timer) scheduler_.cancel(r.timer);
+}
+
+void AlertHold::forget_followup(const std::string& fingerprint) {
+  followup_.erase(fingerprint);
+  if (auto r = retries_.find(fingerprint); r != retries_.end()) {
+    if (r->second.timer) scheduler_.cancel(r->second.timer);
+    retries_.erase(r);
+  }
+}
+
+void AlertHold::resume(const incidents::Incident& inc) {
+  if (!inc.open() || inc.pending_alert || inc.last_notified == 0 || !inc.diagnosis.empty() ||
+      inc.all_pods.empty() || held_.count(inc.fingerprint) || followup_.count(inc.fingerprint))
+    return;
+  followup_.insert(inc.fingerprint);
+  diagnose_(inc.fingerprint, inc.ns, inc.all_pods.front(), false);
+}
+
+void AlertHold::schedule_retry(const std::string& fingerprint, const std::string& pod) {
+  auto& r = retries_[fingerprint];
+  if (r.timer || r.attempts >= kMaxRetries) return;
+  ++r.attempts;
+  r.timer = scheduler_.after(kRetryDelay * r.attempts, [this, fingerprint, pod] {
+    auto it = retries_.find(fingerprint);
+    if (it == retries_.end()) return;
+    it->second.timer = 0;
+    if (!followup_.count(fingerprint)) return;  // diagnosed or resolved meanwhile
+    const auto* inc = ledger_.find_open(fingerprint);
+    if (!inc || !inc->diagnosis.empty()) return;
+    log::info("diagnosis", "asking the LLM again for an incident's diagnosis",
+              {{"incident", inc->id}, {"attempt", it->second.attempts}});
+    diagnose_(fingerprint, inc->ns, pod, false);
+  });
 }
 
 void AlertHold::on_incident_event(const incidents::IncidentEvent& e) {
@@ -56,7 +91,7 @@ void AlertHold::on_incident_event(const incidents::IncidentEvent& e) {
     case EventType::kResolved: {
       std::vector<const incidents::Incident*> now;
       for (const auto* inc : e.incidents) {
-        followup_.erase(inc->fingerprint);
+        forget_followup(inc->fingerprint);
         if (held_.count(inc->fingerprint)) {
           held_resolved_[inc->fingerprint].push_back(*inc);  // goes out after its alert
         } else {
@@ -103,7 +138,7 @@ void AlertHold::release(const std::string& fingerprint) {
   auto resolved = std::move(held->second);
   held_resolved_.erase(held);
   for (const auto& r : resolved) {
-    followup_.erase(fingerprint);
+    forget_followup(fingerprint);
     next_.on_incident_event({EventType::kResolved, {&r}});
   }
 }
@@ -128,7 +163,7 @@ void AlertHold::evidence_ready(const std::string& fingerprint, const std::string
 }
 
 void AlertHold::diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
-                                const Redacted& text, const std::string& model) {
+                                const Redacted& text, const std::string& model, bool retryable) {
   auto it = held_.find(fingerprint);
   if (it != held_.end()) {
     auto& h = it->second;
@@ -146,13 +181,18 @@ void AlertHold::diagnosis_ready(const std::string& fingerprint, const std::strin
                                  [this, fp = fingerprint] { hold_ended(fp); });
     }
   }
-  if (!ok) return;
+  if (!ok) {
+    // Owed a diagnosis (held, or announced without one): ask again later.
+    if (retryable && (it != held_.end() || followup_.count(fingerprint)))
+      schedule_retry(fingerprint, pod);
+    return;
+  }
   // The alert went out without it: the explanation follows as its own message, announced by the
   // tracker once the state holding it is saved (it comes back through on_incident_event).
   const bool follow_up = followup_.count(fingerprint) > 0;
   const auto* inc = ledger_.set_diagnosis(fingerprint, text, model, follow_up);
   if (!inc) return;
-  followup_.erase(fingerprint);
+  forget_followup(fingerprint);
   changed_();
 }
 

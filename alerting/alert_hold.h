@@ -3,8 +3,11 @@
 // HoldSettings::wait) while its first pod's evidence is gathered and the LLM explains it; it is
 // announced as soon as the answer is in, or when the hold ends with what is there (the
 // rules-based facts always). A diagnosis that arrives after the alert follows as kDiagnosed (one
-// follow-up at most). Digests are never held and get no follow-ups; a resolution that arrives
-// while its alert is held goes out right after that alert.
+// follow-up at most). A diagnosis that failed for a passing reason (the LLM errored or was busy)
+// is asked again, at most kMaxRetries times, kRetryDelay × attempt apart, while the follow-up
+// is still owed; after a restart, resume() asks again for incidents announced without one. Digests
+// are never held and get no follow-ups; a resolution that arrives while its alert is held goes out
+// right after that alert.
 //
 // Held alerts are confirmed to the tracker (mark_alerted) only when handed on, so a restart
 // re-announces them; at shutdown (the Scheduler stops) a held alert is not released: it stays
@@ -94,8 +97,15 @@ class AlertHold final : public incidents::IncidentSink {
   void evidence_ready(const std::string& fingerprint, const std::string& pod,
                       const Redacted& excerpt, const std::vector<incidents::Change>& changes = {});
   // From the diagnoser: a pod's diagnosis ended; `ok` with the LLM's (redacted) answer.
+  // `retryable`: it failed for a passing reason (an LLM error, a full queue).
   void diagnosis_ready(const std::string& fingerprint, const std::string& pod, bool ok,
-                       const Redacted& text, const std::string& model);
+                       const Redacted& text, const std::string& model, bool retryable = false);
+  // After a restart (or a takeover): an open incident restored from the state that was
+  // announced without a diagnosis gets one asked for again, and it follows as kDiagnosed.
+  void resume(const incidents::Incident& inc);
+
+  static constexpr int kMaxRetries = 3;
+  static constexpr std::chrono::seconds kRetryDelay{30};
 
   std::size_t held() const { return held_.size(); }
 
@@ -108,6 +118,8 @@ class AlertHold final : public incidents::IncidentSink {
   };
   void hold_ended(const std::string& fingerprint);
   void release(const std::string& fingerprint);
+  void schedule_retry(const std::string& fingerprint, const std::string& pod);
+  void forget_followup(const std::string& fingerprint);
 
   HoldSettings s_;
   incidents::IncidentSink& next_;
@@ -123,6 +135,13 @@ class AlertHold final : public incidents::IncidentSink {
   // Announced without a diagnosis, so a late one follows; at most one per open incident, left
   // when the diagnosis follows or the incident resolves.
   std::set<std::string> followup_;
+  // Diagnoses asked again after a passing failure, by fingerprint: attempts so far and the
+  // pending timer (0: none). At most one per held or followed-up incident.
+  struct Retry {
+    int attempts = 0;
+    Scheduler::Id timer = 0;
+  };
+  std::map<std::string, Retry> retries_;
 };
 
 }  // namespace podmedic::alerting

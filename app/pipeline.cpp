@@ -209,7 +209,9 @@ Pipeline::Pipeline(net::io_context& ioc, const Config& config, k8s::ClusterConne
         if (alerting::AlertIntake::ours(o.fingerprint))
           return intake_->diagnosis_ready(o.fingerprint, o.answer.ok(), text, model,
                                           std::string_view(o.outcome) == "dropped");
-        stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model);
+        const std::string_view outcome(o.outcome);
+        stage_.diagnosis_ready(o.fingerprint, o.pod, o.answer.ok(), text, model,
+                               outcome == "llm_error" || outcome == "dropped");
       });
   diagnoser_->on_evidence(
       [this](const diagnosis::DiagnosisRequest& r, const diagnosis::GatheredEvidence& ev) {
@@ -350,6 +352,7 @@ net::awaitable<void> Pipeline::take_over() {
     });
   }
   snapshot_.refresh();
+  resume_diagnoses();
   log::info("leader", "took over", {{"open", tracker_.open_count()}});
 }
 
@@ -379,7 +382,21 @@ Result<Ok> Pipeline::start() {
     if (auto r = dispatcher_->start(); !r.ok())
       return Error{"cannot start the notifiers: " + r.error().message};
   }
+  if (!elector_) resume_diagnoses();
   return Ok{};
+}
+
+void Pipeline::resume_diagnoses() {
+  if (!llm_enabled_) return;
+  // Open incidents announced without a diagnosis before the restart: it still follows. The
+  // newest kMaxResumed (incidents() lists the open ones first, newest first); the diagnoser's
+  // queue is bounded anyway.
+  constexpr std::size_t kMaxResumed = 32;
+  std::size_t n = 0;
+  for (const auto* inc : tracker_.incidents()) {
+    if (!inc->open() || n++ >= kMaxResumed) break;
+    stage_.resume(*inc);
+  }
 }
 
 net::awaitable<void> Pipeline::run_ticks() {

@@ -123,7 +123,8 @@ class Pipeline {
            incidents::IncidentSink* sink, Output output, const Clock& clock,
            PipelineOptions options);
   boost::asio::awaitable<void> run_ticks();
-  void publish_status();  // podmedic_leader and podmedic_synced, each tick
+  void resume_diagnoses();  // after the state is loaded: owed follow-ups are asked again
+  void publish_status();    // podmedic_leader and podmedic_synced, each tick
   // HA: the new leader takes the state its predecessor mirrored, then replays its pod cache.
   boost::asio::awaitable<void> take_over();
 

@@ -540,3 +540,78 @@ TEST_CASE("with the real tracker, an alert held at shutdown is announced after t
   CHECK(rec.sent[0].type == EventType::kOpened);
   CHECK(rec.sent[0].ids == std::vector<std::string>{held_id});
 }
+
+TEST_CASE("a diagnosis that failed for a passing reason is asked again, a few times at most") {
+  Env env;
+  auto& inc = env.open("cart");
+  env.opened(inc);
+  REQUIRE(env.requests.size() == 1);
+  // The LLM answers 429: the alert goes out with the facts now, the diagnosis is owed.
+  env.hold.diagnosis_ready(inc.fingerprint, "cart-0", false, Redacted(), "", true);
+  env.scheduler.run_due();
+  REQUIRE(env.rec.sent.size() == 1);
+  CHECK(env.rec.sent[0].diagnosis.empty());
+  env.scheduler.advance(AlertHold::kRetryDelay - 1s);
+  CHECK(env.requests.size() == 1);
+  env.scheduler.advance(1s);
+  REQUIRE(env.requests.size() == 2);
+  CHECK(env.requests[1].pod == "cart-0");
+  CHECK_FALSE(env.requests[1].opening);
+  // Failing again: later again, until kMaxRetries.
+  for (int attempt = 2; attempt <= AlertHold::kMaxRetries; ++attempt) {
+    env.hold.diagnosis_ready(inc.fingerprint, "cart-0", false, Redacted(), "", true);
+    env.scheduler.advance(AlertHold::kRetryDelay * attempt);
+    CHECK(env.requests.size() == static_cast<std::size_t>(attempt + 1));
+  }
+  env.hold.diagnosis_ready(inc.fingerprint, "cart-0", false, Redacted(), "", true);
+  env.scheduler.advance(10min);
+  CHECK(env.requests.size() == static_cast<std::size_t>(AlertHold::kMaxRetries + 1));
+  // The last attempt's answer still follows.
+  env.answer(inc, "cart-0", "Out of memory.");
+  REQUIRE(env.rec.sent.size() == 2);
+  CHECK(env.rec.sent[1].type == EventType::kDiagnosed);
+}
+
+TEST_CASE("no retry for a failure that will not pass, nor once the incident resolved") {
+  Env env;
+  auto& inc = env.open("cart");
+  env.opened(inc);
+  env.fail(inc, "cart-0");  // e.g. no evidence: not retryable
+  env.scheduler.advance(10min);
+  CHECK(env.requests.size() == 1);
+  auto& api = env.open("api");
+  env.opened(api);
+  env.hold.diagnosis_ready(api.fingerprint, "api-0", false, Redacted(), "", true);
+  env.scheduler.run_due();
+  Incident resolved = api;
+  resolved.state = Incident::State::kResolved;
+  env.announce(EventType::kResolved, {&resolved});
+  env.scheduler.advance(10min);
+  CHECK(env.requests.size() == 2);  // the two openings only
+  CHECK(env.scheduler.pending() == 0);
+}
+
+TEST_CASE("after a restart, an incident announced without a diagnosis gets it as a follow-up") {
+  Env env;
+  auto& inc = env.open("cart");
+  inc.pending_alert = false;  // announced before the restart
+  inc.last_notified = 1790000000;
+  env.hold.resume(inc);
+  REQUIRE(env.requests.size() == 1);
+  CHECK(env.requests[0].fingerprint == inc.fingerprint);
+  CHECK(env.rec.sent.empty());  // nothing announced again
+  env.answer(inc, "cart-0", "The config map is missing.");
+  REQUIRE(env.rec.sent.size() == 1);
+  CHECK(env.rec.sent[0].type == EventType::kDiagnosed);
+  // Not for one that has its diagnosis, is still pending, or was never announced.
+  auto& done = env.open("done");
+  done.pending_alert = false;
+  done.last_notified = 1;
+  done.diagnosis = Redacted::from_state("known");
+  auto& pending = env.open("pending");
+  pending.last_notified = 1;
+  auto& never = env.open("never");
+  never.pending_alert = false;
+  for (const auto* i : {&done, &pending, &never}) env.hold.resume(*i);
+  CHECK(env.requests.size() == 1);
+}
