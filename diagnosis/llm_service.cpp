@@ -179,8 +179,15 @@ Redacted LlmService::delivered(const DiagnosisOutcome& o) {
   if (outcome != "llm_error" && outcome != "disabled")
     diagnoses_->Add({{"outcome", o.outcome}}).Increment();
   if (!o.answer.ok()) {
-    log::debug("diagnosis", "no diagnosis",
-               {{"pod", o.pod}, {"outcome", o.outcome}, {"error", o.answer.error().message}});
+    // Why alerts go out without an explanation must show at the default level (a missing
+    // model, a timeout, a malformed reply); once a minute per outcome, not once per incident.
+    if (outcome == "disabled")
+      log::debug("diagnosis", "no diagnosis", {{"pod", o.pod}, {"outcome", o.outcome}});
+    else
+      failures_log_.write(log::Level::kWarn, "diagnosis", outcome, "no diagnosis",
+                          {{"pod", o.pod},
+                           {"outcome", o.outcome},
+                           {"error", o.answer.error().message}});
     return Redacted();
   }
   return redactor_.seal(o.answer->text);

@@ -26,6 +26,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "core/log.h"
 #include "diagnosis/diagnoser.h"
 #include "diagnosis/evidence_source.h"
 #include "diagnosis/llm.h"
@@ -147,6 +148,7 @@ class LlmService {
   EvidenceSource& evidence_;
   LlmServiceSettings s_;
   prometheus::Family<prometheus::Counter>* diagnoses_;  // podmedic_diagnoses_total{outcome}
+  log::RateLimited failures_log_;  // "no diagnosis", once a minute per outcome (a fixed set)
   // podmedic_llm_request_duration_seconds{outcome}
   prometheus::Family<prometheus::Histogram>* duration_;
   prometheus::Histogram& duration(const char* outcome) {
