@@ -27,6 +27,18 @@ namespace {
 constexpr auto kUse = net::as_tuple(net::use_awaitable);
 }
 
+namespace {
+// Beast's parse errors, as opposed to the client closing (end_of_stream, partial_message).
+bool is_malformed(const boost::system::error_code& ec) {
+  if (!ec || &ec.category() != &http::make_error_code(http::error::bad_method).category())
+    return false;
+  return ec != http::error::end_of_stream && ec != http::error::partial_message &&
+         ec != http::error::need_more && ec != http::error::need_buffer &&
+         ec != http::error::body_limit && ec != http::error::header_limit &&
+         ec != http::error::buffer_overflow;
+}
+}  // namespace
+
 Response json_error(int status, const std::string& message) {
   return {status, "application/json", parse::dump(nlohmann::json{{"error", message}})};
 }
@@ -140,8 +152,12 @@ net::awaitable<void> serve(std::shared_ptr<HttpServer::State> s, tcp::socket soc
     } else if (ec == http::error::header_limit) {
       r = json_error(
           431, "request headers over " + std::to_string(s->settings.header_limit / 1024) + " KiB");
+    } else if (is_malformed(ec)) {
+      // A request line or header Beast cannot parse (a bad method, version, field, chunk or
+      // Content-Length): say so, then close, as servers do.
+      r = json_error(400, "malformed HTTP request: " + ec.message());
     } else if (ec) {
-      break;  // closed, timed out or malformed: nothing sensible to answer
+      break;  // closed, or timed out (the stream is closed then): nothing to answer
     } else {
       auto& req = parser.get();
       keep_alive = req.keep_alive();

@@ -532,3 +532,48 @@ TEST_CASE("/diagnose refuses names that cannot be Kubernetes names before any ca
   // Valid names get past the check (no LLM here: 503).
   CHECK(diagnose(R"({"question":"why","namespace":"shop","pod":"cart-7d9f.x-1"})").status == 503);
 }
+
+TEST_CASE("over the socket: a request Beast cannot parse gets a 400, then the close") {
+  boost::asio::io_context ioc;
+  TaskGroup tasks(ioc);
+  bool ready = true;
+  HttpServer server(ioc, {"127.0.0.1:0", 64 * 1024, 5s}, make_api(sources(&ready), ""));
+  auto port = server.start(tasks);
+  REQUIRE(port.ok());
+  const std::vector<std::string> malformed = {
+      "GARBAGE\r\n\r\n",
+      "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n",
+      "POST /ask HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+      "POST /ask HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n",
+  };
+  std::vector<std::string> answers(malformed.size());
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    for (std::size_t i = 0; i < malformed.size(); ++i) {
+      boost::asio::io_context cio;
+      boost::asio::ip::tcp::socket sock(cio);
+      boost::system::error_code ec;
+      sock.connect({boost::asio::ip::make_address("127.0.0.1"), port.value()}, ec);
+      if (ec) continue;
+      boost::asio::write(sock, boost::asio::buffer(malformed[i]), ec);
+      std::array<char, 4096> buf;
+      for (;;) {  // until the server closes
+        auto n = sock.read_some(boost::asio::buffer(buf), ec);
+        answers[i].append(buf.data(), n);
+        if (ec) break;
+      }
+    }
+    done = true;
+  });
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!done && std::chrono::steady_clock::now() < deadline) ioc.run_for(10ms);
+  client.join();
+  for (std::size_t i = 0; i < malformed.size(); ++i) {
+    INFO(malformed[i]);
+    CHECK(answers[i].rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
+    CHECK(answers[i].find("malformed HTTP request") != std::string::npos);
+  }
+  server.stop();
+  tasks.stop();
+}
