@@ -87,11 +87,10 @@ Reflector::Outcome Reflector::failure(const char* what, const k8s::Status& st,
       {{"resource", name()}, {"status", st.code}, {"reason", st.reason}, {"message", st.message}});
   Outcome o;
   o.end = expired ? End::kExpired : End::kRetry;
-  // A server's hint can raise the delay up to the backoff's cap (30 s, as client-go), never
-  // beyond: one 503 with an absurd Retry-After must not blind the watch for minutes.
+  // A server's hint raises the delay, up to max_retry_after (30 s), never beyond.
   if (st.retry_after_seconds > 0)
     o.retry_after = std::min<std::chrono::milliseconds>(
-        std::chrono::seconds(std::min(st.retry_after_seconds, 86400)), opts_.backoff.cap);
+        std::chrono::seconds(std::min(st.retry_after_seconds, 86400)), opts_.max_retry_after);
   return o;
 }
 

@@ -55,6 +55,9 @@ struct ReflectorOptions {
   std::chrono::seconds min_watch_timeout{300};
   std::chrono::seconds max_watch_timeout{600};
   BackoffPolicy backoff;
+  // A server's Retry-After is honoured up to this (one 503 with an absurd hint must not blind
+  // the watch for minutes); 30 s, client-go's backoff cap.
+  std::chrono::milliseconds max_retry_after{30'000};
   std::size_t max_line_bytes = 4u << 20;
   std::size_t max_list_bytes = 512u << 20;
 };

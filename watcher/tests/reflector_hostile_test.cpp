@@ -48,7 +48,8 @@ struct Fixture {
   std::unique_ptr<watcher::Reflector> reflector;
   bool died = false;
 
-  explicit Fixture(RawServer::Handler h) {
+  explicit Fixture(RawServer::Handler h,
+                   std::chrono::milliseconds max_retry_after = std::chrono::seconds(30)) {
     server = std::make_unique<RawServer>(ioc, std::move(h));
     k8s::ClusterConnection c;
     REQUIRE(k8s::parse_server_url(server->url(), c).ok());
@@ -56,6 +57,7 @@ struct Fixture {
     watcher::ReflectorOptions o;
     o.backoff.initial = 5ms;
     o.backoff.cap = 20ms;
+    o.max_retry_after = max_retry_after;
     o.max_list_bytes = 64 * 1024;
     o.max_line_bytes = 16 * 1024;
     reflector =
@@ -156,9 +158,10 @@ TEST_CASE("the reflector survives a hostile API server and converges on its fina
   f.server->stop();
 }
 
-TEST_CASE("a Retry-After beyond the backoff cap waits only the cap") {
-  // One 503 saying "come back in 2 minutes": the relist comes after the cap (20 ms here, 30 s
-  // by default), not after the hint; it used to wait up to 300 s while failures went unseen.
+TEST_CASE("a Retry-After beyond max_retry_after waits only that long") {
+  // One 503 saying "come back in 2 minutes": the relist comes after max_retry_after (300 ms
+  // here, 30 s by default), not after the hint; it used to wait up to 300 s while failures went
+  // unseen.
   auto handler = [&](const std::string& target, std::size_t n) -> RawReply {
     if (target.find("watch=1") == std::string::npos) {
       if (n == 0)
@@ -169,10 +172,12 @@ TEST_CASE("a Retry-After beyond the backoff cap waits only the cap") {
     }
     return RawReply::stream({}, RawReply::kHold);
   };
-  Fixture f(handler);
+  Fixture f(handler, 300ms);
+  const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(test::run_until(
       f.ioc, [&] { return f.pods.find("a", "p1") != nullptr || f.died; }, 10s));
   REQUIRE_FALSE(f.died);
+  CHECK(std::chrono::steady_clock::now() - t0 >= 300ms);  // the hint, up to the ceiling
   CHECK(f.reflector->lists() == 1);
   f.server->stop();
 }
