@@ -142,4 +142,12 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
+std::string count_of(std::uint64_t n, std::string_view noun) {
+  std::string out = std::to_string(n);
+  out += ' ';
+  out += noun;
+  if (n != 1) out += 's';
+  return out;
+}
+
 }  // namespace podmedic::text

@@ -8,6 +8,7 @@
 // U+FFFD one byte at a time (as Go's decoders, and so the apiserver, do), and the cuts keep it as
 // it is (it counts as one-byte units, so a cut can fall right after a bad byte).
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,5 +56,7 @@ std::string hex(std::span<const unsigned char> bytes);
 // Percent-encoding for a URL path segment or query value: every byte but the RFC 3986
 // unreserved characters (A-Z a-z 0-9 - . _ ~) as %XX.
 std::string percent_encode(std::string_view s);
+// "1 pod", "3 pods": `n` and the noun, with an "s" unless n is 1.
+std::string count_of(std::uint64_t n, std::string_view noun);
 
 }  // namespace podmedic::text

@@ -18,7 +18,7 @@ std::string Facts::describe(const Incident& inc) const {
   // changes are redacted already (the evidence's session).
   if (!inc.changes.empty())
     s += "after the rollout: " + rules::describe_changes(inc.changes) + " | ";
-  s += std::to_string(inc.all_pods.size()) + (inc.all_pods.size() == 1 ? " pod" : " pods");
+  s += text::count_of(inc.all_pods.size(), "pod");
   s += ", " + rules::exit_and_restarts(inc.exit_code, inc.restarts);
   // Container facts from the first pod of the incident still in the store.
   for (const auto& name : inc.all_pods) {
@@ -50,8 +50,8 @@ std::string Facts::resolved(const Incident& inc) {
   return "[" + inc.ns + "] " + inc.reason + " " + inc.workload.kind + "/" + inc.workload.name +
          " container " + inc.container + ": resolved after " +
          std::to_string(inc.resolved_at - inc.first_seen) + "s (" +
-         std::to_string(inc.all_pods.size()) + " pods, " + std::to_string(inc.restarts) +
-         " restarts)";
+         text::count_of(inc.all_pods.size(), "pod") + ", " +
+         text::count_of(inc.restarts, "restart") + ")";
 }
 
 std::string Facts::for_event(EventType type, const Incident& inc) const {

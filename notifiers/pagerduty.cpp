@@ -25,8 +25,8 @@ std::string cut(const std::string& s, std::size_t max = kMaxDetailText) {
 
 std::string headline(const incidents::Incident& inc) {
   return "[" + inc.cluster + "] " + inc.reason + ": " + inc.ns + "/" + inc.workload.name + " (" +
-         inc.container + ", " + std::to_string(inc.all_pods.size()) + " pods, " +
-         std::to_string(inc.restarts) + " restarts)";
+         inc.container + ", " + text::count_of(inc.all_pods.size(), "pod") + ", " +
+         text::count_of(inc.restarts, "restart") + ")";
 }
 
 // What the workload's rollout changed, bounded: at most kMaxChanges entries, each value cut.

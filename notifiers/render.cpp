@@ -321,8 +321,8 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
         std::string text = std::string(reminder ? "Still broken: " : "") + "[" +
                            slack_escape(inc->cluster) + "] " + inc->reason + ": " +
                            slack_escape(inc->ns + "/" + inc->workload.name) + " (" +
-                           std::to_string(inc->all_pods.size()) + " pods, " +
-                           std::to_string(inc->restarts) + " restarts)";
+                           text::count_of(inc->all_pods.size(), "pod") + ", " +
+                           text::count_of(inc->restarts, "restart") + ")";
         emit(reminder ? "incident.reminder" : "incident.opened", text,
              alert_blocks(*inc, facts, reminder ? "Still failing, " : ""), inc->id, !reminder);
       }
@@ -365,7 +365,7 @@ std::vector<Payload> SlackNotifier::render(const Rendering& r) const {
       for (const auto* inc : incs) {
         std::string line = "• *" + inc->reason + "* " +
                            slack_escape(inc->ns + "/" + inc->workload.name) + " (" +
-                           std::to_string(inc->all_pods.size()) + " pods) `" + inc->id + "`\n";
+                           text::count_of(inc->all_pods.size(), "pod") + ") `" + inc->id + "`\n";
         if (lines.size() + line.size() > 2900) break;
         lines += line;
         ++shown;

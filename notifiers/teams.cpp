@@ -373,9 +373,9 @@ std::vector<Payload> TeamsNotifier::render(const Rendering& r) const {
              std::size_t shown = 0;
              for (const auto* inc : incs) {
                if (shown == b.digest_lines) break;
-               body.push_back(block(esc(inc->reason, 64) + " " +
-                                    esc(inc->ns + "/" + inc->workload.name, 300) + " (" +
-                                    std::to_string(inc->all_pods.size()) + " pods) · " + inc->id));
+               body.push_back(
+                   block(esc(inc->reason, 64) + " " + esc(inc->ns + "/" + inc->workload.name, 300) +
+                         " (" + text::count_of(inc->all_pods.size(), "pod") + ") · " + inc->id));
                ++shown;
              }
              if (shown < incs.size())

@@ -1,5 +1,7 @@
 #include "rules/detect.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 
 namespace podmedic::rules {
@@ -126,7 +128,7 @@ std::string exit_and_restarts(std::int32_t exit_code, std::uint32_t restarts) {
   std::string s;
   if (exit_code != 0)
     s = "exit " + std::to_string(exit_code) + " (" + exit_code_meaning(exit_code) + "), ";
-  return s + std::to_string(restarts) + " restarts";
+  return s + text::count_of(restarts, "restart");
 }
 
 std::string container_facts(const std::string& reason, const k8s::ContainerView& c,

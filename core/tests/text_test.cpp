@@ -161,3 +161,9 @@ TEST_CASE("percent_encode keeps RFC 3986 unreserved characters and encodes every
   CHECK(text::percent_encode("a b/c&d=e#\xC3\xA9") == "a%20b%2Fc%26d%3De%23%C3%A9");
   CHECK(text::percent_encode("") == "");
 }
+
+TEST_CASE("count_of: one pod, two pods, zero restarts") {
+  CHECK(text::count_of(1, "pod") == "1 pod");
+  CHECK(text::count_of(2, "pod") == "2 pods");
+  CHECK(text::count_of(0, "restart") == "0 restarts");
+}

@@ -74,7 +74,7 @@ TEST_CASE("facts: the incident alone when none of its pods is in the store") {
   crash.exit_code = 0;
   crash.restarts = 1;
   CHECK(s.facts.describe(crash) ==
-        "[shop] CrashLoopBackOff Deployment/cart container app: 1 pod, 1 restarts");
+        "[shop] CrashLoopBackOff Deployment/cart container app: 1 pod, 1 restart");
 }
 
 TEST_CASE("facts: container facts and the newest warning event of the first pod still stored") {

@@ -77,7 +77,7 @@ TEST_CASE("a PagerDuty trigger has the Events API v2 shape, without the routing 
   CHECK(j["client_url"] == "https://podmedic.example/#" + inc.id);
   CHECK(j["links"] == json::array({{{"href", inc.runbook_url}, {"text", "Runbook"}}}));
   auto& p = j["payload"];
-  CHECK(p["summary"] == "[prod-eu-1] OOMKilled: shop/cart (app, 1 pods, 4 restarts)");
+  CHECK(p["summary"] == "[prod-eu-1] OOMKilled: shop/cart (app, 1 pod, 4 restarts)");
   CHECK(p["source"] == "prod-eu-1");
   CHECK(p["severity"] == "critical");
   CHECK(p["timestamp"] == "2026-09-21T14:13:20Z");
@@ -126,7 +126,7 @@ TEST_CASE("the PagerDuty lifecycle: late diagnosis re-triggers, resolution resol
   CHECK(d["event_action"] == "trigger");
   CHECK(d["dedup_key"] == inc.id);
   CHECK(d["payload"]["summary"] ==
-        "Diagnosis: [prod-eu-1] OOMKilled: shop/cart (app, 1 pods, 4 restarts): The JVM heap "
+        "Diagnosis: [prod-eu-1] OOMKilled: shop/cart (app, 1 pod, 4 restarts): The JVM heap "
         "(-Xmx512m) exceeds the 256Mi limit.");
   CHECK(d["payload"]["custom_details"]["diagnosis"] ==
         json{{"text", inc.diagnosis.str()}, {"model", "mistral"}, {"source", "llm"}});
