@@ -19,6 +19,7 @@
 
 #include "app/pipeline.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/units.h"
 #include "sim/scenario.h"
 #include "sim/server.h"
@@ -52,6 +53,22 @@ void stop_on_signals(net::io_context& ioc, net::signal_set& signals) {
 
 }  // namespace
 
+// "1 slack, 2 webhooks, 1 pagerduty", or "none".
+std::string notifier_summary(const Config& c) {
+  std::string out;
+  auto add = [&](std::size_t n, const char* kind) {
+    if (n == 0) return;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(n) + " " + kind;
+  };
+  add(c.notifiers.slack.size(), "slack");
+  add(c.notifiers.webhooks.size(), c.notifiers.webhooks.size() == 1 ? "webhook" : "webhooks");
+  add(c.notifiers.alertmanager.size(), "alertmanager");
+  add(c.notifiers.pagerduty.size(), "pagerduty");
+  add(c.notifiers.teams.size(), "teams");
+  return out.empty() ? "none" : out;
+}
+
 std::optional<Config> load_for_command(const std::optional<std::string>& path) {
   if (!path) return Config{};
   auto r = load_config(*path);
@@ -84,12 +101,11 @@ int check_config_command(const CheckConfigOptions& o) {
     return 1;
   }
   const auto& c = r.config;
-  std::fprintf(stdout, "%s: OK (cluster %s, %zu slack and %zu webhook notifiers, watching %s)\n",
-               path->c_str(), c.cluster.name.c_str(), c.notifiers.slack.size(),
-               c.notifiers.webhooks.size(),
-               c.watch.namespaces.empty()
-                   ? "all namespaces"
-                   : (std::to_string(c.watch.namespaces.size()) + " namespaces").c_str());
+  const std::string watching = c.watch.namespaces.empty()
+                                   ? std::string("all namespaces")
+                                   : text::count_of(c.watch.namespaces.size(), "namespace");
+  std::fprintf(stdout, "%s: OK (cluster %s, notifiers: %s, watching %s)\n", path->c_str(),
+               c.cluster.name.c_str(), notifier_summary(c).c_str(), watching.c_str());
   return 0;
 }
 
@@ -125,9 +141,12 @@ int run_command(const RunOptions& o) {
     log::error("app", "cannot start", {{"error", r.error().message}});
     return 1;
   }
-  log::info(
-      "app", "notifiers ready",
-      {{"slack", config->notifiers.slack.size()}, {"webhooks", config->notifiers.webhooks.size()}});
+  log::info("app", "notifiers ready",
+            {{"slack", config->notifiers.slack.size()},
+             {"webhooks", config->notifiers.webhooks.size()},
+             {"alertmanager", config->notifiers.alertmanager.size()},
+             {"pagerduty", config->notifiers.pagerduty.size()},
+             {"teams", config->notifiers.teams.size()}});
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   stop_on_signals(ioc, signals);
   ioc.run();
