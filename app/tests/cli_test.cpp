@@ -61,7 +61,18 @@ TEST_CASE("check-config: exit 0 for a valid file and 1 with every problem listed
   CHECK(r.out.find("cluster.nmae: unknown key") != std::string::npos);
   CHECK(r.out.find("detect.resolveAfter") != std::string::npos);
   CHECK(run("check-config --config /nonexistent.yaml").code == 1);
+  CHECK(run("check-config --config /tmp").code == 1);  // a directory is not a config
   CHECK(run("check-config").code == 2);
+  auto kinds = temp_file("kinds.yaml",
+                         "notifiers:\n  webhooks:\n    - name: a\n      url: http://x\n"
+                         "  teams:\n    - name: t\n      webhookUrl: https://x.example/y\n");
+  CHECK(run("check-config --config " + kinds).out.find("notifiers: 1 webhook, 1 teams") !=
+        std::string::npos);
+  std::filesystem::remove(kinds);
+  // The reference is a valid configuration.
+  auto ref = temp_file("reference.yaml", run("check-config --reference").out);
+  CHECK(run("check-config --config " + ref).code == 0);
+  std::filesystem::remove(ref);
   std::filesystem::remove(good);
   std::filesystem::remove(bad);
 }
