@@ -14,6 +14,7 @@
 
 #include "app/commands.h"
 #include "app/diagnose_cli.h"
+#include "core/text.h"
 #include "k8s/cpu.h"
 
 using namespace podmedic;
@@ -32,28 +33,12 @@ bool cpu_ok() {
   return true;
 }
 
-// Levenshtein distance, for "did you mean" on a mistyped command or flag (short words only).
-std::size_t distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // " (did you mean X?)" when one candidate is within two edits of `word`, else "".
 std::string suggest(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t best_d = 3;
   for (const auto& c : candidates) {
-    if (auto d = distance(word, c); d < best_d) {
+    if (auto d = text::edit_distance(word, c); d < best_d) {
       best_d = d;
       best = c;
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/parse.h"
+#include "core/text.h"
 #include "core/units.h"
 
 namespace podmedic::config {
@@ -73,30 +74,6 @@ std::string where(const YAML::Node& n) {
   return " (line " + std::to_string(m.line + 1) + ")";
 }
 
-namespace {
-
-// Levenshtein distance, case-insensitive, for "did you mean" (keys are short: at most 64
-// characters are compared).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  a = a.substr(0, 64);
-  b = b.substr(0, 64);
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) != lower(b[j - 1]))});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 void read_map(const YAML::Node& n, const std::string& path, Ctx& ctx, const Schema& schema) {
   if (n.IsNull()) return;
   if (!n.IsMap()) {
@@ -120,7 +97,7 @@ void read_map(const YAML::Node& n, const std::string& path, Ctx& ctx, const Sche
       std::size_t best = 3;  // suggest only within two edits
       for (const auto& k : schema) {
         known += (known.empty() ? "" : ", ") + k.name;
-        if (auto d = edit_distance(key, k.name); d < best) {
+        if (auto d = text::edit_distance(key, k.name); d < best) {
           best = d;
           nearest = k.name;
         }

@@ -1,7 +1,9 @@
 #include "core/text.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cctype>
+#include <vector>
 
 namespace podmedic::text {
 
@@ -140,6 +142,24 @@ std::string percent_encode(std::string_view s) {
     }
   }
   return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  a = a.substr(0, 64);
+  b = b.substr(0, 64);
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (lower(a[i - 1]) != lower(b[j - 1]))});
+      diag = up;
+    }
+  }
+  return row[b.size()];
 }
 
 std::string count_of(std::uint64_t n, std::string_view noun) {

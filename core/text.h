@@ -56,6 +56,9 @@ std::string hex(std::span<const unsigned char> bytes);
 // Percent-encoding for a URL path segment or query value: every byte but the RFC 3986
 // unreserved characters (A-Z a-z 0-9 - . _ ~) as %XX.
 std::string percent_encode(std::string_view s);
+// Levenshtein distance, ASCII case-insensitive, for "did you mean" on keys, commands and flags;
+// only the first 64 bytes of each are compared (they are short words).
+std::size_t edit_distance(std::string_view a, std::string_view b);
 // "1 pod", "3 pods": `n` and the noun, with an "s" unless n is 1.
 std::string count_of(std::uint64_t n, std::string_view noun);
 
