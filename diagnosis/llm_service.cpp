@@ -184,10 +184,9 @@ Redacted LlmService::delivered(const DiagnosisOutcome& o) {
     if (outcome == "disabled")
       log::debug("diagnosis", "no diagnosis", {{"pod", o.pod}, {"outcome", o.outcome}});
     else
-      failures_log_.write(log::Level::kWarn, "diagnosis", outcome, "no diagnosis",
-                          {{"pod", o.pod},
-                           {"outcome", o.outcome},
-                           {"error", o.answer.error().message}});
+      failures_log_.write(
+          log::Level::kWarn, "diagnosis", outcome, "no diagnosis",
+          {{"pod", o.pod}, {"outcome", o.outcome}, {"error", o.answer.error().message}});
     return Redacted();
   }
   return redactor_.seal(o.answer->text);

@@ -34,10 +34,11 @@ struct Spec {
 // Key names that announce a secret. The long words may end a longer key (DB_PASSWORD,
 // clientSecret, x-api-key); the short ones only stand alone or after a separator (DB_PASS,
 // MYSQL_PWD), so "compass=" or "tests pass=3" are not keys.
-#define PM_KEY                                                                                \
-  "(?:pass(?:word|wd|phrase)|secret[_.-]?key[_.-]?base|secret|token|credentials?|(?:api|access|secret|private|signing|" \
-  "encryption|master|account|app|license|client|shared[_.-]?access|subscription|storage|"     \
-  "auth)[_.-]?key|apikey|jsessionid|phpsessid|sessionid|x-amz-signature|x-amz-credential|"    \
+#define PM_KEY                                                                             \
+  "(?:pass(?:word|wd|phrase)|secret[_.-]?key[_.-]?base|secret|token|credentials?|"         \
+  "(?:api|access|secret|private|signing|"                                                  \
+  "encryption|master|account|app|license|client|shared[_.-]?access|subscription|storage|"  \
+  "auth)[_.-]?key|apikey|jsessionid|phpsessid|sessionid|x-amz-signature|x-amz-credential|" \
   "(?:\\b|[_.-])(?:pass|pwd|pw))"
 
 const std::vector<const char*> kKeyKeywords = {"pass", "pw",     "secret",    "token", "credential",
