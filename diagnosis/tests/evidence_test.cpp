@@ -8,6 +8,33 @@ using namespace podmedic;
 using namespace podmedic::diagnosis;
 using namespace podmedic::test;
 
+namespace {
+
+// A pod of the Deployment shop/cart named `name`, in the simulated cluster.
+void add_cart_pod(Harness& h, const std::string& name) {
+  sim::PodTemplate t;
+  t.ns = "shop";
+  t.deployment = "cart";
+  t.name = name;
+  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+}
+
+// gather_pod run to its end on the harness's io_context.
+Result<Evidence> gather(Harness& h, const std::string& pod, LogBudget budget = {},
+                        std::shared_ptr<RedactionSession> session = {}) {
+  rules::Detector det(h.interner, {});
+  std::optional<Result<Evidence>> got;
+  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", pod, budget, session),
+                [&](std::exception_ptr e, Result<Evidence> r) {
+                  if (e) std::rethrow_exception(e);
+                  got.emplace(std::move(r));
+                });
+  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
+  return std::move(*got);
+}
+
+}  // namespace
+
 TEST_CASE("log selection keeps error lines and the tail within the budget") {
   std::string log;
   for (int i = 0; i < 1000; ++i) log += "INFO request " + std::to_string(i) + " served in 3ms\n";
@@ -45,11 +72,7 @@ TEST_CASE("log selection sanitizes bytes and cuts huge lines") {
 
 TEST_CASE("evidence for an OOMKilled pod: previous logs its own events and limits") {
   Harness h;
-  sim::PodTemplate t;
-  t.ns = "shop";
-  t.deployment = "cart";
-  t.name = "cart-7d9f8b6c5d-a";
-  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+  add_cart_pod(h, "cart-7d9f8b6c5d-a");
   auto other = h.add_pod("shop", "noise");
   h.crash("shop", "cart-7d9f8b6c5d-a", 137, "OOMKilled");
   auto pod = *h.server.store().get(sim::Res::kPods, "shop", "cart-7d9f8b6c5d-a");
@@ -62,16 +85,9 @@ TEST_CASE("evidence for an OOMKilled pod: previous logs its own events and limit
   h.server.set_logs("shop", "cart-7d9f8b6c5d-a", "app", "booting again\n",
                     "loading\nconnecting with DB_PASSWORD=hunter2\njava.lang.OutOfMemoryError: "
                     "Java heap space\n");
-  rules::Detector det(h.interner, {});
-  std::optional<Result<Evidence>> got;
-  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "cart-7d9f8b6c5d-a", {}),
-                [&](std::exception_ptr e, Result<Evidence> r) {
-                  if (e) std::rethrow_exception(e);
-                  got.emplace(std::move(r));
-                });
-  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
-  REQUIRE(got->ok());
-  auto text = (*got)->text();
+  auto got = gather(h, "cart-7d9f8b6c5d-a");
+  REQUIRE(got.ok());
+  auto text = got->text();
   CHECK(text.find("OOMKilled in container app: exit 137 (SIGKILL: out of memory or killed)") !=
         std::string::npos);
   CHECK(text.find("memory limit 256Mi") != std::string::npos);
@@ -85,6 +101,7 @@ TEST_CASE("evidence for an OOMKilled pod: previous logs its own events and limit
   CHECK(safe.find("hunter2") == std::string::npos);
   CHECK(safe.find("java.lang.OutOfMemoryError") != std::string::npos);
 
+  rules::Detector det(h.interner, {});
   std::optional<Result<std::vector<std::string>>> failing;
   net::co_spawn(h.ioc, failing_pods(*h.client, h.interner, det, "shop", 5),
                 [&](std::exception_ptr e, Result<std::vector<std::string>> r) {
@@ -98,11 +115,7 @@ TEST_CASE("evidence for an OOMKilled pod: previous logs its own events and limit
 
 TEST_CASE("evidence is redacted before the logs are selected, with one session for the pod") {
   Harness h;
-  sim::PodTemplate t;
-  t.ns = "shop";
-  t.deployment = "cart";
-  t.name = "cart-1";
-  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+  add_cart_pod(h, "cart-1");
   h.crash("shop", "cart-1", 1, "Error");
   auto pod = *h.server.store().get(sim::Res::kPods, "shop", "cart-1");
   // The waiting message repeats a password that only the log names as one.
@@ -119,24 +132,17 @@ TEST_CASE("evidence is redacted before the logs are selected, with one session f
     previous += "MIIEkeyBody" + std::to_string(i) + std::string(50, 'Q') + "\n";
   previous += "-----END RSA PRIVATE KEY-----\nERROR could not load key\n";
   h.server.set_logs("shop", "cart-1", "app", "retrying with R3dis!Pass-77\n", previous);
-  rules::Detector det(h.interner, {});
   auto session = std::make_shared<RedactionSession>(builtin_redactor());
-  std::optional<Result<Evidence>> got;
-  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "cart-1", {}, session),
-                [&](std::exception_ptr e, Result<Evidence> r) {
-                  if (e) std::rethrow_exception(e);
-                  got.emplace(std::move(r));
-                });
-  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
-  REQUIRE(got->ok());
-  const auto text = (*got)->text();
+  auto got = gather(h, "cart-1", {}, session);
+  REQUIRE(got.ok());
+  const auto text = got->text();
   INFO(text);
   CHECK(text.find("MIIEkeyBody") == std::string::npos);
   CHECK(text.find("R3dis!Pass-77") == std::string::npos);
   CHECK(text.find("ERROR could not load key") != std::string::npos);
   CHECK(text.find("wrong pass [REDACTED]") != std::string::npos);
   CHECK(text.find("AUTH default [REDACTED] refused") != std::string::npos);
-  CHECK((*got)->session == session);
+  CHECK(got->session == session);
   CHECK(session->redact("the LLM says: try R3dis!Pass-77") == "the LLM says: try [REDACTED]");
 }
 
@@ -144,11 +150,7 @@ TEST_CASE(
     "the newest lines of a long previous log reach the evidence (limitBytes cuts from the "
     "start of the tailLines window)") {
   Harness h;
-  sim::PodTemplate t;
-  t.ns = "shop";
-  t.deployment = "cart";
-  t.name = "cart-1";
-  h.server.store().upsert(sim::Res::kPods, sim::make_pod(t, h.now));
+  add_cart_pod(h, "cart-1");
   h.crash("shop", "cart-1", 2, "Error");
   // 2,500 JSON lines of ~1.4 KB, then the panic: the 2,000-line window is ~2.8 MB, the byte
   // limit 2 MiB, so a single request returned lines up to ~1,500 of the window and no panic.
@@ -158,29 +160,15 @@ TEST_CASE(
     previous += R"({"level":"info","i":)" + std::to_string(i) + R"(,"msg":")" + filler + "\"}\n";
   previous += "panic: FINAL_LINE_MARKER\n";
   h.server.set_logs("shop", "cart-1", "app", "", previous);
-  rules::Detector det(h.interner, {});
   LogBudget budget{2u << 20, 8000};
-  std::optional<Result<Evidence>> got;
-  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "cart-1", budget),
-                [&](std::exception_ptr e, Result<Evidence> r) {
-                  if (e) std::rethrow_exception(e);
-                  got.emplace(std::move(r));
-                });
-  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
-  REQUIRE(got->ok());
-  CHECK((*got)->text().find("panic: FINAL_LINE_MARKER") != std::string::npos);
+  auto got = gather(h, "cart-1", budget);
+  REQUIRE(got.ok());
+  CHECK(got->text().find("panic: FINAL_LINE_MARKER") != std::string::npos);
 }
 
 TEST_CASE("evidence for a missing pod is a clear error") {
   Harness h;
-  rules::Detector det(h.interner, {});
-  std::optional<Result<Evidence>> got;
-  net::co_spawn(h.ioc, gather_pod(*h.client, h.interner, det, "shop", "ghost", {}),
-                [&](std::exception_ptr e, Result<Evidence> r) {
-                  if (e) std::rethrow_exception(e);
-                  got.emplace(std::move(r));
-                });
-  REQUIRE(run_until(h.ioc, [&] { return got.has_value(); }));
-  REQUIRE_FALSE(got->ok());
-  CHECK(got->error().message == "HTTP 404 NotFound: pods \"ghost\" not found");
+  auto got = gather(h, "ghost");
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.error().message == "HTTP 404 NotFound: pods \"ghost\" not found");
 }
