@@ -551,23 +551,13 @@ TEST_CASE("over the socket: a request Beast cannot parse gets a 400, then the cl
   std::atomic<bool> done{false};
   std::thread client([&] {
     for (std::size_t i = 0; i < malformed.size(); ++i) {
-      boost::asio::io_context cio;
-      boost::asio::ip::tcp::socket sock(cio);
-      boost::system::error_code ec;
-      sock.connect({boost::asio::ip::make_address("127.0.0.1"), port.value()}, ec);
-      if (ec) continue;
-      boost::asio::write(sock, boost::asio::buffer(malformed[i]), ec);
-      std::array<char, 4096> buf;
-      for (;;) {  // until the server closes
-        auto n = sock.read_some(boost::asio::buffer(buf), ec);
-        answers[i].append(buf.data(), n);
-        if (ec) break;
-      }
+      RawClient c(port.value());
+      c.send(malformed[i]);
+      answers[i] = c.read_all();  // until the server closes
     }
     done = true;
   });
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done && std::chrono::steady_clock::now() < deadline) ioc.run_for(10ms);
+  serve_until(ioc, done);
   client.join();
   for (std::size_t i = 0; i < malformed.size(); ++i) {
     INFO(malformed[i]);
