@@ -1,8 +1,5 @@
 #include "server/config.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include <boost/asio/ip/address.hpp>
 
 #include "core/parse.h"
@@ -44,17 +41,12 @@ void validate(const ServerConfig& s, config::Ctx& ctx) {
 }
 
 bool listens_beyond_loopback(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon == std::string::npos ? listen.size() : colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host == "localhost" || host == "::1") return false;
-  // 127.0.0.0/8, written as a dotted quad.
-  if (host.rfind("127.", 0) == 0 && std::all_of(host.begin(), host.end(), [](char ch) {
-        return ch == '.' || std::isdigit(static_cast<unsigned char>(ch));
-      }))
-    return false;
-  return true;
+  // What would be bound; a host name (refused by check-config) counts as beyond loopback.
+  auto host = listen_address(listen);
+  if (!host.ok()) return true;
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(host.value(), ec);
+  return ec || !addr.is_loopback();
 }
 
 Result<std::string> listen_address(const std::string& listen) {
